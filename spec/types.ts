@@ -1,0 +1,80 @@
+// The normalized experiment spec: what `loadSpec` returns after YAML parsing, schema validation and
+// defaults. Every other part of tuneflow reads this shape, never the raw YAML. It is plain JSON so it
+// can travel in Temporal payloads and be stored in workflow history.
+import type { Params, SearchSpace } from '../search/space-types';
+
+export type Direction = 'minimize' | 'maximize';
+
+export interface Objective {
+  /** Metric name as recorded per epoch, e.g. `val_loss`, `val_accuracy`. */
+  metric: string;
+  direction: Direction;
+}
+
+export interface AlgorithmChoice {
+  type: string;
+  options: Record<string, unknown>;
+}
+
+export interface ExperimentSpec {
+  /** Identifier-like name: letters, digits, `.`, `_`, `-`. Used in workflow ids and MLflow names. */
+  name: string;
+  description: string;
+  /** Root seed: sampler, data splits, weight init and retrain seeds derive from it. */
+  seed: number;
+  dataset: {
+    /** Registered data set name, e.g. `synthetic-shapes`, `fashion-mnist`. */
+    name: string;
+    options: Record<string, unknown>;
+  };
+  model: {
+    /** Registered model family, e.g. `mlp`, `cnn`, `lenet`. */
+    family: string;
+    /** Fixed settings for every trial; trial params with the same key override them. */
+    options: Record<string, unknown>;
+  };
+  search: {
+    space: SearchSpace;
+    sampler: AlgorithmChoice;
+    scheduler: AlgorithmChoice;
+    /** Configurations to try first, in order. */
+    enqueue: Params[];
+  };
+  /** One entry for single-objective; the first one ranks trials for pruning and retrain. */
+  objective: Objective[];
+  budget: {
+    maxTrials: number;
+    maxConcurrentTrials: number;
+    maxFailedTrials: number;
+    /** Wall-clock budget for the search stage in seconds, or null for none. */
+    maxDurationSeconds: number | null;
+  };
+  training: {
+    /** Epochs a search trial trains for when not pruned. */
+    epochs: number;
+    /** Epochs per activity call; a killed worker loses at most this much work. */
+    segmentEpochs: number;
+    batchSize: number;
+    learningRate: number;
+    optimizer: string;
+    /** Fraction of the train split held out for validation, carved with the spec seed. */
+    validationSplit: number;
+  };
+  retrain: {
+    topK: number;
+    epochs: number;
+    /** Number of seeds each top configuration is retrained with. */
+    seeds: number;
+  };
+  resources: {
+    /** Task queue for training segments (GPU workers poll it). */
+    taskQueue: string;
+    /** Optional CPU queue used when no worker picks a segment up within `fallbackAfterSeconds`. */
+    fallbackTaskQueue: string | null;
+    fallbackAfterSeconds: number;
+  };
+  tracking: {
+    experimentName: string;
+    tags: Record<string, string>;
+  };
+}
