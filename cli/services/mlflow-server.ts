@@ -1,0 +1,109 @@
+// Launches a real MLflow tracking server: SQLite backend store, local artifact folder served through
+// the server's artifact proxy (so clients only ever need the HTTP URL), one uvicorn worker.
+import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { freePort, spawnService, stopProcess, waitUntil } from './process';
+import { findTool } from './tools';
+
+export interface MlflowServerOptions {
+  /** Holds `mlflow.db` and `artifacts/`; created if missing. Reusing a folder keeps all earlier runs. */
+  dir: string;
+  /** Interface to bind (default 127.0.0.1). For 0.0.0.0 also pass `allowedHosts` for the names users type. */
+  host?: string;
+  /** 0 or undefined: a free port. */
+  port?: number;
+  logFile: string;
+  /** Own process group, not tied to this process: it keeps running after the caller exits. */
+  detached?: boolean;
+  /** Extra Host headers MLflow's DNS-rebinding guard accepts (it allows localhost and private IPs by default). */
+  allowedHosts?: string[];
+  /** Extra CORS origins (MLflow allows localhost origins by default). */
+  corsAllowedOrigins?: string[];
+  /** How long to wait for `/health` (default 90 s; a first start creates the database). */
+  timeoutMs?: number;
+}
+
+export interface MlflowServer {
+  /** Tracking URI and UI address, e.g. http://127.0.0.1:5000. */
+  url: string;
+  pid: number;
+  /** Milliseconds from spawn until `/health` answered. */
+  startupMs: number;
+  stop(): Promise<void>;
+}
+
+/** True when an MLflow server answers `GET <url>/health` with 200 within `timeoutMs`. */
+export async function isMlflowUp(url: string, timeoutMs = 2000): Promise<boolean> {
+  try {
+    const response = await fetch(new URL('health', withTrailingSlash(url)), { signal: AbortSignal.timeout(timeoutMs) });
+    await response.text();
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+export async function startMlflowServer(opts: MlflowServerOptions): Promise<MlflowServer> {
+  const dir = resolve(opts.dir);
+  const host = opts.host ?? '127.0.0.1';
+  const port = opts.port ? opts.port : await freePort(host);
+  // A server already on the port would answer /health and be mistaken for ours.
+  if (opts.port) await assertPortFree(host, port);
+  mkdirSync(join(dir, 'artifacts'), { recursive: true });
+
+  const args = [
+    'server',
+    '--backend-store-uri', `sqlite:///${join(dir, 'mlflow.db')}`,
+    '--artifacts-destination', join(dir, 'artifacts'),
+    '--serve-artifacts',
+    '--host', host,
+    '--port', String(port),
+    '--workers', '1',
+  ];
+  if (opts.allowedHosts?.length) args.push('--allowed-hosts', opts.allowedHosts.join(','));
+  if (opts.corsAllowedOrigins?.length) args.push('--cors-allowed-origins', opts.corsAllowedOrigins.join(','));
+
+  // MLflow 3 also starts a job runner with seven huey consumer processes (GenAI judges, trace
+  // rollups). tuneflow uses none of it, and on a small machine they cost more than the server.
+  const env = { ...process.env, MLFLOW_SERVER_ENABLE_JOB_EXECUTION: process.env.MLFLOW_SERVER_ENABLE_JOB_EXECUTION ?? 'false' };
+  const detached = opts.detached ?? false;
+  const startedAt = Date.now();
+  const proc = spawnService(findTool('mlflow'), args, { logFile: opts.logFile, detached, env });
+  // Non-detached, the server shares our process group (Ctrl-C reaches it) and is stopped by pid:
+  // `mlflow server` forwards SIGTERM to its uvicorn child and exits after it.
+  const stop = () => stopProcess(proc.pid, { group: detached, graceMs: 10_000 });
+  const url = `http://${connectHost(host)}:${port}`;
+  try {
+    await waitUntil(`MLflow server (${url})`, () => isMlflowUp(url), {
+      timeoutMs: opts.timeoutMs ?? 90_000,
+      exited: proc.exited,
+      logFile: opts.logFile,
+    });
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { url, pid: proc.pid, startupMs: Date.now() - startedAt, stop };
+}
+
+/** The address a local client uses for a bind address: wildcards mean "this machine". */
+function connectHost(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::' || host === '[::]') return '[::1]';
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}
+
+function withTrailingSlash(url: string): string {
+  return url.endsWith('/') ? url : `${url}/`;
+}
+
+async function assertPortFree(host: string, port: number): Promise<void> {
+  await new Promise<void>((resolvePromise, reject) => {
+    const probe = createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new Error(`Cannot start MLflow on ${host}:${port}: ${err.code === 'EADDRINUSE' ? 'the port is already in use' : err.message}.`)),
+    );
+    probe.listen(port, host, () => probe.close(() => resolvePromise()));
+  });
+}

@@ -1,0 +1,80 @@
+// Where the external programs (MLflow, Temporal CLI) live. `npm run setup` installs them into the
+// cache folder and records their paths in tools.json; an environment variable or PATH can override.
+// The cache-folder rule mirrors setup/paths.mjs (an ES module that CommonJS code cannot import).
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join, resolve } from 'node:path';
+
+export type ToolName = 'mlflow' | 'temporal';
+
+const ENV_VAR: Record<ToolName, string> = {
+  mlflow: 'TUNEFLOW_MLFLOW_BIN',
+  temporal: 'TUNEFLOW_TEMPORAL_BIN',
+};
+
+export class ToolNotFoundError extends Error {
+  override readonly name = 'ToolNotFoundError';
+}
+
+/** `$TUNEFLOW_CACHE_DIR`, else `$XDG_CACHE_HOME/tuneflow`, else `~/.cache/tuneflow`. */
+export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.TUNEFLOW_CACHE_DIR) return resolve(env.TUNEFLOW_CACHE_DIR);
+  if (env.XDG_CACHE_HOME) return join(resolve(env.XDG_CACHE_HOME), 'tuneflow');
+  return join(homedir(), '.cache', 'tuneflow');
+}
+
+export function toolsFile(env: NodeJS.ProcessEnv = process.env): string {
+  return join(cacheDir(env), 'tools.json');
+}
+
+/** The paths set-up recorded; an absent or unreadable file means set-up has not run. */
+export function readToolsFile(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  try {
+    const parsed: unknown = JSON.parse(readFileSync(toolsFile(env), 'utf8'));
+    if (!parsed || typeof parsed !== 'object') return {};
+    return Object.fromEntries(Object.entries(parsed).filter((e): e is [string, string] => typeof e[1] === 'string'));
+  } catch {
+    return {};
+  }
+}
+
+function isExecutableFile(file: string): boolean {
+  try {
+    if (!statSync(file).isFile()) return false;
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function findOnPath(command: string, env: NodeJS.ProcessEnv): string | undefined {
+  for (const dir of (env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, command);
+    if (isExecutableFile(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+/**
+ * The absolute path of `name`: `$TUNEFLOW_<NAME>_BIN`, else the path `npm run setup` recorded in
+ * tools.json, else the first `name` on PATH. Throws ToolNotFoundError telling the user what to run.
+ */
+export function findTool(name: ToolName, env: NodeJS.ProcessEnv = process.env): string {
+  const envVar = ENV_VAR[name];
+  const fromEnv = env[envVar];
+  if (fromEnv) {
+    const file = resolve(fromEnv);
+    if (isExecutableFile(file)) return file;
+    throw new ToolNotFoundError(`${envVar}=${fromEnv} is not an executable file; fix or unset it.`);
+  }
+  const recorded = readToolsFile(env)[name];
+  if (recorded && isExecutableFile(recorded)) return recorded;
+  const onPath = findOnPath(name, env);
+  if (onPath) return onPath;
+  const why = recorded
+    ? `${toolsFile(env)} points to ${recorded}, which is missing`
+    : `it is not in ${toolsFile(env)} nor on PATH`;
+  throw new ToolNotFoundError(`Cannot find \`${name}\`: ${why}. Run \`npm run setup\` (or set ${envVar}).`);
+}

@@ -1,0 +1,184 @@
+// The idempotent helpers, each called twice the way a retried activity would, against a real MLflow server.
+import { randomUUID } from 'node:crypto';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { MlflowClient, MlflowError } from '../../mlflow/client';
+import { ensureExperiment, ensureModelVersion, ensureRun, finishRun, findRun, logEpochMetrics, logMetricsOnce, tagFilter } from '../../mlflow/runs';
+
+const client = new MlflowClient({ trackingUri: inject('mlflowTrackingUri') });
+const unique = (name: string) => `${name}-${randomUUID().slice(0, 8)}`;
+
+describe('ensureExperiment', () => {
+  it('creates once and then finds the same experiment, updating tags', async () => {
+    const name = unique('runs-exp');
+    const id = await ensureExperiment(client, name, { owner: 'a' });
+    expect(await ensureExperiment(client, name, { owner: 'b' })).toBe(id);
+    expect((await client.getExperiment(id)).tags.owner).toBe('b');
+  });
+
+  it('resolves a create race to one experiment', async () => {
+    const name = unique('runs-race');
+    const ids = await Promise.all([1, 2, 3].map(() => ensureExperiment(client, name)));
+    expect(new Set(ids).size).toBe(1);
+  });
+});
+
+describe('ensureRun', () => {
+  let experimentId: string;
+  beforeAll(async () => {
+    experimentId = await ensureExperiment(client, unique('runs-ensure'));
+  });
+
+  it('returns the same run when called twice with the same key', async () => {
+    const key = { 'tuneflow.campaign_id': unique('c'), 'tuneflow.stage': 'search', 'tuneflow.trial_number': '3' };
+    const opts = { experimentId, key, runName: 'trial-3', tags: { extra: 'x' }, params: { lr: '0.01', layers: '2' } };
+    const first = await ensureRun(client, opts);
+    const second = await ensureRun(client, opts);
+    expect(first.created).toBe(true);
+    expect(second).toEqual({ runId: first.runId, created: false });
+
+    const matching = await client.searchRuns({ experimentIds: [experimentId], filter: tagFilter(key) });
+    expect(matching.runs).toHaveLength(1);
+    const run = matching.runs[0]!;
+    expect(run.info.runName).toBe('trial-3');
+    expect(run.data.params).toEqual({ lr: '0.01', layers: '2' });
+    expect(run.data.tags).toMatchObject({ ...key, extra: 'x', 'mlflow.runName': 'trial-3' });
+  });
+
+  it('tells runs apart by every key tag', async () => {
+    const campaign = unique('c');
+    const a = await ensureRun(client, { experimentId, key: { 'tuneflow.campaign_id': campaign, 'tuneflow.trial_number': '1' }, runName: 'a' });
+    const b = await ensureRun(client, { experimentId, key: { 'tuneflow.campaign_id': campaign, 'tuneflow.trial_number': '2' }, runName: 'b' });
+    expect(a.runId).not.toBe(b.runId);
+    expect(b.created).toBe(true);
+  });
+
+  it('matches key values containing quotes and backslashes exactly', async () => {
+    const key = { 'tuneflow.campaign_id': `it's a "test" \\ ${randomUUID()}`.replace(/"/g, '') };
+    const first = await ensureRun(client, { experimentId, key, runName: 'quoted' });
+    const second = await ensureRun(client, { experimentId, key, runName: 'quoted' });
+    expect(second).toEqual({ runId: first.runId, created: false });
+    expect(() => tagFilter({ k: `both ' and "` })).toThrow(/cannot be searched/);
+  });
+
+  it('links a child run to its parent', async () => {
+    const campaign = unique('c');
+    const parent = await ensureRun(client, { experimentId, key: { 'tuneflow.campaign_id': campaign, 'tuneflow.stage': 'campaign' }, runName: campaign });
+    const child = await ensureRun(client, {
+      experimentId,
+      key: { 'tuneflow.campaign_id': campaign, 'tuneflow.stage': 'search', 'tuneflow.trial_number': '0' },
+      runName: 'trial-0',
+      parentRunId: parent.runId,
+    });
+    expect((await client.getRun(child.runId)).data.tags['mlflow.parentRunId']).toBe(parent.runId);
+    const children = await client.searchRuns({ experimentIds: [experimentId], filter: tagFilter({ 'mlflow.parentRunId': parent.runId }) });
+    expect(children.runs.map((r) => r.info.runId)).toEqual([child.runId]);
+  });
+
+  it('completes params a crashed attempt did not log, and rejects changed ones', async () => {
+    const key = { 'tuneflow.campaign_id': unique('c') };
+    // A first attempt that died after creating the run, before logging its params.
+    const crashed = await client.createRun({ experimentId, runName: 'half', tags: key });
+    const retry = await ensureRun(client, { experimentId, key, runName: 'half', params: { lr: '0.1' } });
+    expect(retry).toEqual({ runId: crashed.info.runId, created: false });
+    expect((await client.getRun(retry.runId)).data.params).toEqual({ lr: '0.1' });
+
+    const err = await ensureRun(client, { experimentId, key, runName: 'half', params: { lr: '0.2' } }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MlflowError);
+    expect((err as MlflowError).retryable).toBe(false);
+    expect((err as MlflowError).message).toContain('lr: logged "0.1", now "0.2"');
+  });
+
+  it('finds nothing for an unknown key', async () => {
+    expect(await findRun(client, experimentId, { 'tuneflow.campaign_id': unique('none') })).toBeUndefined();
+  });
+});
+
+describe('metrics', () => {
+  let experimentId: string;
+  beforeAll(async () => {
+    experimentId = await ensureExperiment(client, unique('runs-metrics'));
+  });
+
+  const epochs = [
+    { epoch: 0, endedAt: 1_700_000_000_000, metrics: { loss: 0.9, val_loss: 1.0 } },
+    { epoch: 1, endedAt: 1_700_000_001_000, metrics: { loss: 0.5, val_loss: 0.7 } },
+  ];
+
+  it('MLflow itself drops an exact duplicate point sent again in log-batch', async () => {
+    const { runId } = (await client.createRun({ experimentId })).info;
+    const points = [{ key: 'loss', value: 0.5, timestamp: 1_000, step: 1 }];
+    await client.logBatch({ runId, metrics: points });
+    await client.logBatch({ runId, metrics: points });
+    expect(await client.getMetricHistory(runId, 'loss')).toHaveLength(1);
+  });
+
+  it('logEpochMetrics called twice leaves one point per step', async () => {
+    const { runId } = (await client.createRun({ experimentId })).info;
+    expect(await logEpochMetrics(client, runId, epochs)).toEqual({ logged: 4, skipped: 0 });
+    expect(await logEpochMetrics(client, runId, epochs)).toEqual({ logged: 0, skipped: 4 });
+    const history = await client.getMetricHistory(runId, 'val_loss');
+    expect(history).toEqual([
+      { key: 'val_loss', value: 1.0, timestamp: 1_700_000_000_000, step: 0 },
+      { key: 'val_loss', value: 0.7, timestamp: 1_700_000_001_000, step: 1 },
+    ]);
+  });
+
+  it('skips an epoch trained again after a crash (new end time and values) but logs the next one', async () => {
+    const { runId } = (await client.createRun({ experimentId })).info;
+    await logEpochMetrics(client, runId, epochs);
+    const retrained = [
+      { epoch: 1, endedAt: 1_700_000_009_000, metrics: { loss: 0.51, val_loss: 0.71 } },
+      { epoch: 2, endedAt: 1_700_000_010_000, metrics: { loss: 0.4, val_loss: 0.6 } },
+    ];
+    expect(await logEpochMetrics(client, runId, retrained)).toEqual({ logged: 2, skipped: 2 });
+    const history = await client.getMetricHistory(runId, 'loss');
+    expect(history.map((p) => [p.step, p.value])).toEqual([
+      [0, 0.9],
+      [1, 0.5],
+      [2, 0.4],
+    ]);
+  });
+
+  it('logs a diverged epoch (NaN loss) without failing', async () => {
+    const { runId } = (await client.createRun({ experimentId })).info;
+    await logEpochMetrics(client, runId, [{ epoch: 0, endedAt: 1, metrics: { loss: NaN, grad_norm: Infinity } }]);
+    const run = await client.getRun(runId);
+    const byKey = Object.fromEntries(run.data.metrics.map((m) => [m.key, m.value]));
+    expect(byKey.loss).toBeNaN();
+    expect(byKey.grad_norm).toBe(Number.MAX_VALUE);
+  });
+
+  it('logMetricsOnce keeps the first value of each summary metric', async () => {
+    const { runId } = (await client.createRun({ experimentId })).info;
+    expect(await logMetricsOnce(client, runId, { best_val_loss: 0.3 })).toEqual({ logged: 1, skipped: 0 });
+    expect(await logMetricsOnce(client, runId, { best_val_loss: 0.3, trials: 5 })).toEqual({ logged: 1, skipped: 1 });
+    expect(await client.getMetricHistory(runId, 'best_val_loss')).toHaveLength(1);
+  });
+});
+
+describe('finishRun and ensureModelVersion', () => {
+  it('finishes a run and registers its model once', async () => {
+    const experimentId = await ensureExperiment(client, unique('runs-finish'));
+    const { runId } = await ensureRun(client, { experimentId, key: { 'tuneflow.campaign_id': unique('c') }, runName: 'best' });
+    await finishRun(client, runId, 'FINISHED', 5_000);
+    await finishRun(client, runId, 'FINISHED', 5_000);
+    expect((await client.getRun(runId)).info).toMatchObject({ status: 'FINISHED', endTime: 5_000 });
+
+    const source = `${(await client.getRun(runId)).info.artifactUri}/model`;
+    const name = unique('best-model');
+    const first = await ensureModelVersion(client, { name, source, runId });
+    const second = await ensureModelVersion(client, { name, source, runId });
+    expect(first.created).toBe(true);
+    expect(second).toEqual({ modelVersion: first.modelVersion, created: false });
+    expect((await client.searchModelVersions({ filter: `name='${name}'` })).modelVersions).toHaveLength(1);
+  });
+
+  it('refuses to use a deleted experiment', async () => {
+    const name = unique('runs-deleted');
+    const id = await ensureExperiment(client, name);
+    await client.deleteExperiment(id);
+    await expect(ensureExperiment(client, name)).rejects.toThrow(/is deleted\. Restore it/);
+    await client.restoreExperiment(id);
+    expect(await ensureExperiment(client, name)).toBe(id);
+  });
+});
