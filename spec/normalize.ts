@@ -1,0 +1,126 @@
+// Schema-valid input (the YAML as the user wrote it) → the normalized `ExperimentSpec`: shorthands expanded,
+// defaults filled, durations in seconds. Plain JSON out: fresh objects, no undefined values.
+import type { Params, ParamSpec, Scalar, SearchSpace } from '../search/space-types';
+import {
+  SPEC_DEFAULTS,
+  defaultExperimentName,
+  defaultMaxConcurrentTrials,
+  defaultMaxFailedTrials,
+  defaultRetrainEpochs,
+  defaultRetrainTopK,
+} from './defaults';
+import type { AlgorithmChoice, ExperimentSpec, Objective } from './types';
+
+type Options = Record<string, unknown>;
+type Duration = number | string;
+
+/** The shape `schemas/experiment.schema.json` accepts. Only ever built by the schema validator. */
+export interface SpecInput {
+  name: string;
+  description?: string;
+  seed?: number;
+  dataset: string | { name: string; options?: Options };
+  model: string | { family: string; options?: Options };
+  search?: {
+    space?: SearchSpace;
+    sampler?: string | { type: string; options?: Options };
+    scheduler?: string | { type: string; options?: Options };
+    enqueue?: Params[];
+  };
+  objective?: Objective | Objective[];
+  budget?: { maxTrials?: number; maxConcurrentTrials?: number; maxFailedTrials?: number; maxDuration?: Duration };
+  training?: Partial<ExperimentSpec['training']>;
+  retrain?: Partial<ExperimentSpec['retrain']>;
+  resources?: { taskQueue?: string; fallbackTaskQueue?: string; fallbackAfter?: Duration };
+  tracking?: { experimentName?: string; tags?: Record<string, string> };
+}
+
+const SECONDS_PER_UNIT: Record<string, number> = { d: 86_400, h: 3_600, m: 60, s: 1 };
+
+/** Seconds for a schema-valid duration: a number of seconds, or `90s`, `30m`, `2h`, `1d`, `1h30m`. */
+export function durationSeconds(duration: Duration): number {
+  if (typeof duration === 'number') return duration;
+  let seconds = 0;
+  for (const [, amount, unit] of duration.matchAll(/(\d+(?:\.\d+)?)([dhms])/g)) {
+    seconds += Number(amount) * (SECONDS_PER_UNIT[unit as string] as number);
+  }
+  return seconds;
+}
+
+export function normalizeSpec(input: SpecInput): ExperimentSpec {
+  const maxTrials = input.budget?.maxTrials ?? SPEC_DEFAULTS.budget.maxTrials;
+  const epochs = input.training?.epochs ?? SPEC_DEFAULTS.training.epochs;
+  const training = { ...SPEC_DEFAULTS.training, ...input.training };
+  const fallbackAfter = input.resources?.fallbackAfter;
+  return {
+    name: input.name,
+    description: input.description ?? SPEC_DEFAULTS.description,
+    seed: input.seed ?? SPEC_DEFAULTS.seed,
+    dataset:
+      typeof input.dataset === 'string'
+        ? { name: input.dataset, options: {} }
+        : { name: input.dataset.name, options: copy(input.dataset.options ?? {}) },
+    model:
+      typeof input.model === 'string'
+        ? { family: input.model, options: {} }
+        : { family: input.model.family, options: copy(input.model.options ?? {}) },
+    search: {
+      space: normalizeSpace(input.search?.space ?? {}),
+      sampler: normalizeAlgorithm(input.search?.sampler, SPEC_DEFAULTS.sampler),
+      scheduler: normalizeAlgorithm(input.search?.scheduler, SPEC_DEFAULTS.scheduler),
+      enqueue: copy(input.search?.enqueue ?? []),
+    },
+    objective: copy(input.objective === undefined ? SPEC_DEFAULTS.objective : [input.objective].flat()),
+    budget: {
+      maxTrials,
+      maxConcurrentTrials: input.budget?.maxConcurrentTrials ?? defaultMaxConcurrentTrials(maxTrials),
+      maxFailedTrials: input.budget?.maxFailedTrials ?? defaultMaxFailedTrials(maxTrials),
+      maxDurationSeconds:
+        input.budget?.maxDuration === undefined ? SPEC_DEFAULTS.budget.maxDurationSeconds : durationSeconds(input.budget.maxDuration),
+    },
+    training,
+    retrain: {
+      topK: input.retrain?.topK ?? defaultRetrainTopK(maxTrials),
+      epochs: input.retrain?.epochs ?? defaultRetrainEpochs(epochs),
+      seeds: input.retrain?.seeds ?? SPEC_DEFAULTS.retrain.seeds,
+    },
+    resources: {
+      taskQueue: input.resources?.taskQueue ?? SPEC_DEFAULTS.resources.taskQueue,
+      fallbackTaskQueue: input.resources?.fallbackTaskQueue ?? SPEC_DEFAULTS.resources.fallbackTaskQueue,
+      fallbackAfterSeconds: fallbackAfter === undefined ? SPEC_DEFAULTS.resources.fallbackAfterSeconds : durationSeconds(fallbackAfter),
+    },
+    tracking: {
+      experimentName: input.tracking?.experimentName ?? defaultExperimentName(input.name),
+      tags: { ...input.tracking?.tags },
+    },
+  };
+}
+
+/** Bare scalars become `{type: fixed, value}`; float and int parameters get an explicit `log`. */
+function normalizeSpace(space: SearchSpace): SearchSpace {
+  const normalized: SearchSpace = {};
+  for (const [name, param] of Object.entries(space)) normalized[name] = normalizeParam(param);
+  return normalized;
+}
+
+function normalizeParam(param: ParamSpec): ParamSpec {
+  if (isScalar(param)) return { type: 'fixed', value: param };
+  const copied = copy(param);
+  if (copied.type === 'float' || copied.type === 'int') return { ...copied, log: copied.log ?? false };
+  return copied;
+}
+
+function isScalar(value: unknown): value is Scalar {
+  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
+}
+
+function normalizeAlgorithm(choice: string | { type: string; options?: Options } | undefined, fallback: AlgorithmChoice): AlgorithmChoice {
+  if (choice === undefined) return copy(fallback);
+  if (typeof choice === 'string') return { type: choice, options: {} };
+  return { type: choice.type, options: copy(choice.options ?? {}) };
+}
+
+/** A deep copy, so the normalized spec shares nothing with the parsed document or the defaults. */
+function copy<T>(value: T): T {
+  return structuredClone(value);
+}
