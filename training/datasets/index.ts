@@ -1,0 +1,81 @@
+// The data set registry: one module per data set, registered in DATASETS. `loadDataset` adds the
+// validation split (carved from train with the experiment seed) and memoizes per process, so a worker
+// reads a data set once and reuses it for every trial.
+import { InvalidConfigurationError } from '../errors';
+import { OptionReader } from '../options';
+import { permutation } from '../rng';
+import { fashionMnist } from './fashion-mnist';
+import { mnist } from './mnist';
+import { syntheticShapes } from './synthetic-shapes';
+import type { Dataset, DatasetModule, RawDataset, Split } from './types';
+
+export const DATASETS: Readonly<Record<string, DatasetModule>> = {
+  [syntheticShapes.name]: syntheticShapes,
+  [fashionMnist.name]: fashionMnist,
+  [mnist.name]: mnist,
+};
+
+export function datasetModule(name: string): DatasetModule {
+  const module = DATASETS[name];
+  if (!module) {
+    throw new InvalidConfigurationError(`dataset.name: unknown data set "${name}" (known: ${Object.keys(DATASETS).join(', ')})`);
+  }
+  return module;
+}
+
+export interface LoadDatasetOptions {
+  /** Seed of the validation split (the experiment seed). */
+  seed: number;
+  /** Fraction of the train split held out for validation, 0 <= f < 1. */
+  validationSplit: number;
+}
+
+function pick(split: Split, indices: Int32Array, exampleSize: number): Split {
+  const x = new (split.x.constructor as Uint8ArrayConstructor | Float32ArrayConstructor)(indices.length * exampleSize);
+  const y = new (split.y.constructor as Uint8ArrayConstructor | Int32ArrayConstructor)(indices.length);
+  indices.forEach((source, target) => {
+    x.set(split.x.subarray(source * exampleSize, (source + 1) * exampleSize), target * exampleSize);
+    y[target] = split.y[source]!;
+  });
+  return { x, y, count: indices.length };
+}
+
+/** Holds out `round(count * fraction)` random training examples (a pure function of the seed). */
+export function carveValidation(raw: RawDataset, seed: number, fraction: number): Dataset {
+  const exampleSize = raw.inputShape.reduce((a, b) => a * b, 1);
+  const order = permutation(raw.train.count, seed);
+  const validationCount = Math.round(raw.train.count * fraction);
+  if (fraction > 0 && (validationCount === 0 || validationCount === raw.train.count)) {
+    throw new InvalidConfigurationError(
+      `training.validationSplit ${fraction} leaves no ${validationCount === 0 ? 'validation' : 'training'} examples out of ${raw.train.count}`,
+    );
+  }
+  // Sorted indices keep the original order inside each part, so the split does not depend on the shuffle.
+  const validation = order.slice(0, validationCount).sort();
+  const train = order.slice(validationCount).sort();
+  return { ...raw, train: pick(raw.train, train, exampleSize), validation: pick(raw.train, validation, exampleSize) };
+}
+
+const memo = new Map<string, Promise<Dataset>>();
+
+/** Loads (downloading or generating on first use) a registered data set with its validation split. */
+export async function loadDataset(spec: { name: string; options: Record<string, unknown> }, options: LoadDatasetOptions): Promise<Dataset> {
+  const module = datasetModule(spec.name);
+  const reader = new OptionReader({ validationSplit: options.validationSplit }, () => 'training.validationSplit');
+  const fraction = reader.number('validationSplit', 0, { min: 0, max: 0.9 });
+  const key = JSON.stringify([spec.name, spec.options ?? {}, options.seed, fraction, process.env.TUNEFLOW_CACHE_DIR ?? '']);
+  let pending = memo.get(key);
+  if (!pending) {
+    pending = module.load(spec.options ?? {}).then((raw) => carveValidation(raw, options.seed, fraction));
+    memo.set(key, pending);
+    pending.catch(() => memo.delete(key)); // a failed load (e.g. files placed later) is retried next time
+  }
+  return pending;
+}
+
+/** Forgets memoized data sets (tests, or a worker that wants its memory back). */
+export function clearDatasetCache(): void {
+  memo.clear();
+}
+
+export type { Dataset, DatasetModule, RawDataset, Split } from './types';

@@ -1,0 +1,40 @@
+// mlp: a multilayer perceptron over the flattened image.
+//   units (128)        width of every hidden layer
+//   layers (2)         number of hidden layers (0 = multinomial logistic regression)
+//   activation (relu)  hidden activation
+//   dropout (0)        dropout rate after each hidden layer
+//   batchNorm (false)  batch normalization before each hidden activation
+import { ACTIVATIONS, hyperReader, seededKernels } from './common';
+import type { ModelFamily } from './types';
+
+export const mlp: ModelFamily = {
+  name: 'mlp',
+  description: 'multilayer perceptron on flattened pixels',
+  hyperparameters: {
+    units: 'hidden layer width (default 128)',
+    layers: 'hidden layers, 0 for a linear classifier (default 2)',
+    activation: `hidden activation: ${ACTIVATIONS.join(', ')} (default relu)`,
+    dropout: 'dropout rate after each hidden layer, 0..0.9 (default 0)',
+    batchNorm: 'batch normalization in each hidden layer (default false)',
+  },
+  build(tf, { inputShape, numClasses, seed }, hyper) {
+    const read = hyperReader(hyper);
+    const units = read.int('units', 128, { min: 1, max: 65536 });
+    const layers = read.int('layers', 2, { min: 0, max: 64 });
+    const activation = read.choice('activation', 'relu', ACTIVATIONS);
+    const dropout = read.number('dropout', 0, { min: 0, max: 0.9 });
+    const batchNorm = read.bool('batchNorm', false);
+    const kernel = seededKernels(tf, seed);
+
+    const model = tf.sequential();
+    model.add(tf.layers.flatten({ inputShape }));
+    for (let i = 0; i < layers; i++) {
+      model.add(tf.layers.dense({ units, kernelInitializer: kernel(), useBias: !batchNorm }));
+      if (batchNorm) model.add(tf.layers.batchNormalization());
+      model.add(tf.layers.activation({ activation }));
+      if (dropout > 0) model.add(tf.layers.dropout({ rate: dropout }));
+    }
+    model.add(tf.layers.dense({ units: numClasses, activation: 'softmax', kernelInitializer: kernel() }));
+    return model;
+  },
+};

@@ -1,0 +1,108 @@
+// Training hyperparameters and the optimizers they build. Values come from
+// {...spec.training, ...spec.model.options, ...params}: a trial parameter named `learningRate`
+// overrides `training.learningRate`.
+//   optimizer      adam (default from the spec), adamw, sgd, rmsprop
+//   learningRate   step size (> 0)
+//   batchSize      examples per step
+//   momentum       sgd and rmsprop (default 0); nesterov (sgd, default false)
+//   beta1, beta2, epsilon   adam and adamw (0.9, 0.999, 1e-7)
+//   weightDecay    adamw: decoupled weight decay per step, scaled by learningRate (default 0.01)
+//   rho            rmsprop: decay of the squared-gradient average (default 0.9)
+import type { Optimizer } from '@tensorflow/tfjs';
+import type { Tf } from './backend';
+import { OptionReader } from './options';
+
+export const OPTIMIZERS = ['adam', 'adamw', 'sgd', 'rmsprop'] as const;
+export type OptimizerName = (typeof OPTIMIZERS)[number];
+
+/** Keys read here; any of them may be set in spec.training, spec.model.options or a trial's params. */
+export const TRAINING_HYPERPARAMETERS: Record<string, string> = {
+  optimizer: `one of ${OPTIMIZERS.join(', ')}`,
+  learningRate: 'optimizer step size',
+  batchSize: 'examples per training step',
+  momentum: 'sgd/rmsprop momentum (default 0)',
+  nesterov: 'sgd: Nesterov momentum (default false)',
+  beta1: 'adam/adamw first-moment decay (default 0.9)',
+  beta2: 'adam/adamw second-moment decay (default 0.999)',
+  epsilon: 'adam/adamw/rmsprop numerical epsilon (default 1e-7)',
+  weightDecay: 'adamw decoupled weight decay (default 0.01)',
+  rho: 'rmsprop squared-gradient decay (default 0.9)',
+};
+
+/** The normalized training configuration: only the keys the chosen optimizer uses. */
+export type OptimizerConfig =
+  | { optimizer: 'adam'; learningRate: number; batchSize: number; beta1: number; beta2: number; epsilon: number }
+  | { optimizer: 'adamw'; learningRate: number; batchSize: number; beta1: number; beta2: number; epsilon: number; weightDecay: number }
+  | { optimizer: 'sgd'; learningRate: number; batchSize: number; momentum: number; nesterov: boolean }
+  | { optimizer: 'rmsprop'; learningRate: number; batchSize: number; rho: number; momentum: number; epsilon: number };
+
+export function resolveOptimizerConfig(merged: Record<string, unknown>): OptimizerConfig {
+  const read = new OptionReader(merged, (key) => `training setting or parameter "${key}"`);
+  const optimizer = read.choice<OptimizerName>('optimizer', 'adam', OPTIMIZERS);
+  const learningRate = read.number('learningRate', 0.001, { minExclusive: 0 });
+  const batchSize = read.int('batchSize', 32, { min: 1 });
+  switch (optimizer) {
+    case 'adam':
+    case 'adamw': {
+      const adam = {
+        learningRate,
+        batchSize,
+        beta1: read.number('beta1', 0.9, { min: 0, max: 0.999999 }),
+        beta2: read.number('beta2', 0.999, { min: 0, max: 0.999999 }),
+        epsilon: read.number('epsilon', 1e-7, { minExclusive: 0 }),
+      };
+      if (optimizer === 'adam') return { optimizer, ...adam };
+      return { optimizer, ...adam, weightDecay: read.number('weightDecay', 0.01, { min: 0 }) };
+    }
+    case 'sgd':
+      return { optimizer, learningRate, batchSize, momentum: read.number('momentum', 0, { min: 0, max: 0.999999 }), nesterov: read.bool('nesterov', false) };
+    case 'rmsprop':
+      return {
+        optimizer,
+        learningRate,
+        batchSize,
+        rho: read.number('rho', 0.9, { min: 0, max: 0.999999 }),
+        momentum: read.number('momentum', 0, { min: 0, max: 0.999999 }),
+        epsilon: read.number('epsilon', 1e-7, { minExclusive: 0 }),
+      };
+  }
+}
+
+/**
+ * Builds the optimizer. Every one of them saves and restores its full state (moments, accumulators,
+ * iteration count) through getWeights()/setWeights(), which checkpoints rely on.
+ */
+export function createOptimizer(tf: Tf, config: OptimizerConfig): Optimizer {
+  switch (config.optimizer) {
+    case 'adam':
+      return tf.train.adam(config.learningRate, config.beta1, config.beta2, config.epsilon);
+    case 'adamw':
+      return createAdamW(tf, config.learningRate, config.beta1, config.beta2, config.epsilon, config.weightDecay);
+    case 'sgd':
+      return config.momentum > 0 ? tf.train.momentum(config.learningRate, config.momentum, config.nesterov) : tf.train.sgd(config.learningRate);
+    case 'rmsprop':
+      return tf.train.rmsprop(config.learningRate, config.rho, config.momentum, config.epsilon);
+  }
+}
+
+/**
+ * AdamW (Loshchilov & Hutter): Adam plus decoupled weight decay w <- w * (1 - lr * wd) before each step,
+ * applied to every trained variable as PyTorch does. The state is Adam's, so checkpoints need nothing more.
+ */
+function createAdamW(tf: Tf, learningRate: number, beta1: number, beta2: number, epsilon: number, weightDecay: number): Optimizer {
+  type Gradients = Parameters<InstanceType<Tf['AdamOptimizer']>['applyGradients']>[0];
+  class AdamW extends tf.AdamOptimizer {
+    override applyGradients(variableGradients: Gradients): void {
+      const names = Array.isArray(variableGradients) ? variableGradients.map((g) => g.name) : Object.keys(variableGradients);
+      const keep = 1 - learningRate * weightDecay;
+      tf.tidy(() => {
+        for (const name of names) {
+          const variable = tf.engine().registeredVariables[name];
+          if (variable) variable.assign(tf.mul(variable, keep));
+        }
+      });
+      super.applyGradients(variableGradients);
+    }
+  }
+  return new AdamW(learningRate, beta1, beta2, epsilon);
+}

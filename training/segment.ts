@@ -1,0 +1,314 @@
+// Epoch segments: train a trial from its last checkpoint for epochs (fromEpoch, toEpoch], checkpoint
+// after every epoch, and make retries cheap and exact:
+// - weights are initialized from the seed and each epoch's shuffle is a pure function of (seed, epoch),
+//   and the optimizer state travels with the checkpoint, so 2+2 resumed epochs equal 4 straight ones
+//   (models without dropout; dropout masks are not seeded);
+// - a retried segment finds the checkpoints its killed predecessor wrote, replays their metrics and
+//   trains only the missing epochs.
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, copyFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { LayersModel, Logs, Optimizer, Tensor, Tensor2D, Tensor4D } from '@tensorflow/tfjs';
+import { loadTf, type Tf } from './backend';
+import {
+  checkpointPath,
+  listCheckpoints,
+  loadCheckpointModel,
+  readCheckpointState,
+  removeCheckpoints,
+  removeStaleTemps,
+  restoreOptimizer,
+  writeCheckpoint,
+  type CheckpointState,
+} from './checkpoint';
+import { resolveTrialConfig, type TrialConfig } from './config';
+import { loadDataset, type Dataset, type Split } from './datasets';
+import { CheckpointError, InvalidConfigurationError, isOutOfMemory, TrainingDivergedError, TrainingOutOfMemoryError } from './errors';
+import { createOptimizer } from './optimizer';
+import { mixSeed, permutation } from './rng';
+import type { EpochResult, EvaluateRequest, SegmentRequest, SegmentResult } from './types';
+import type { ExperimentSpec } from '../spec/types';
+
+/** Batch size for validation and test passes: larger than training batches, same results. */
+const EVAL_BATCH_SIZE = 256;
+/** How often training yields to the event loop so timers (heartbeats) and cancellation get through. */
+const YIELD_EVERY_MS = 200;
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+    return `{${entries
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** Everything that determines a trial's weights; checkpoints of another configuration are refused. */
+function configHash(spec: ExperimentSpec, config: TrialConfig, seed: number): string {
+  const identity = {
+    dataset: spec.dataset,
+    dataSeed: spec.seed,
+    validationSplit: spec.training.validationSplit,
+    family: config.family.name,
+    hyper: config.hyper,
+    optimizer: config.optimizer,
+    seed,
+  };
+  return createHash('sha256').update(canonicalJson(identity)).digest('hex');
+}
+
+function datasetFor(spec: ExperimentSpec): Promise<Dataset> {
+  return loadDataset(spec.dataset, { seed: spec.seed, validationSplit: spec.training.validationSplit });
+}
+
+/** Images scaled to [0, 1] as a float tensor [n, h, w, c]; one-hot float labels [n, classes]. */
+function splitTensors(tf: Tf, dataset: Dataset, split: Split): { x: Tensor4D; y: Tensor2D } {
+  const [height, width, channels] = dataset.inputShape;
+  let pixels: Float32Array;
+  if (split.x instanceof Float32Array) pixels = split.x;
+  else {
+    pixels = new Float32Array(split.x.length);
+    for (let i = 0; i < pixels.length; i++) pixels[i] = split.x[i]! / 255;
+  }
+  return tf.tidy(() => ({
+    x: tf.tensor4d(pixels, [split.count, height, width, channels], 'float32'),
+    y: tf.oneHot(tf.tensor1d(Int32Array.from(split.y), 'int32'), dataset.numClasses).toFloat() as Tensor2D,
+  }));
+}
+
+/** Lets timers run during long epochs and stops training at the next batch once the signal aborts. */
+function batchHook(tf: Tf, model: LayersModel, signal: AbortSignal | undefined) {
+  class BatchHook extends tf.Callback {
+    private lastYield = performance.now();
+    override async onBatchEnd(): Promise<void> {
+      if (signal?.aborted) model.stopTraining = true;
+      if (performance.now() - this.lastYield >= YIELD_EVERY_MS) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        this.lastYield = performance.now();
+      }
+    }
+  }
+  return new BatchHook();
+}
+
+function abortError(signal: AbortSignal): unknown {
+  return signal.reason ?? Object.assign(new Error('training segment aborted'), { name: 'AbortError' });
+}
+
+async function evaluate(tf: Tf, model: LayersModel, x: Tensor, y: Tensor): Promise<{ loss: number; accuracy: number }> {
+  const outputs = model.evaluate(x, y, { batchSize: EVAL_BATCH_SIZE }) as Tensor[];
+  try {
+    const [loss, accuracy] = await Promise.all(outputs.map(async (t) => (await t.data())[0]!));
+    return { loss: loss!, accuracy: accuracy! };
+  } finally {
+    tf.dispose(outputs);
+  }
+}
+
+/**
+ * What is not finite after an epoch: the loss, or else the weights. The weights are checked too because
+ * the cross-entropy clips probabilities, so a model whose weights are NaN still reports a finite loss.
+ */
+function divergence(tf: Tf, model: LayersModel, metrics: Record<string, number>): string | null {
+  for (const key of ['loss', 'val_loss']) {
+    if (key in metrics && !Number.isFinite(metrics[key])) return key;
+  }
+  const weights = model.trainableWeights;
+  const sums = tf.tidy(() => tf.stack(weights.map((w) => tf.sum(w.read()))).dataSync());
+  const bad = weights.filter((_, i) => !Number.isFinite(sums[i]!)).map((w) => w.originalName);
+  return bad.length > 0 ? `weights of ${bad.slice(0, 3).join(', ')}${bad.length > 3 ? ', …' : ''}` : null;
+}
+
+function compile(model: LayersModel, optimizer: Optimizer): void {
+  model.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+}
+
+function checkRange(fromEpoch: number, toEpoch: number): void {
+  if (!Number.isInteger(fromEpoch) || fromEpoch < 0) throw new InvalidConfigurationError(`fromEpoch must be an integer >= 0, got ${fromEpoch}`);
+  if (!Number.isInteger(toEpoch) || toEpoch <= fromEpoch) {
+    throw new InvalidConfigurationError(`toEpoch must be an integer > fromEpoch (${fromEpoch}), got ${toEpoch}`);
+  }
+}
+
+/** Trains epochs (fromEpoch, toEpoch] of one trial; see the file comment for the retry rules. */
+export async function trainSegment(req: SegmentRequest): Promise<SegmentResult> {
+  const wallStart = performance.now();
+  const { spec, params, seed, fromEpoch, toEpoch, checkpointDir: dir } = req;
+  checkRange(fromEpoch, toEpoch);
+  const config = resolveTrialConfig(spec, params);
+  const hash = configHash(spec, config, seed);
+
+  await mkdir(dir, { recursive: true });
+  await removeStaleTemps(dir);
+  const existing = await listCheckpoints(dir);
+  if (fromEpoch > 0 && !existing.includes(fromEpoch)) {
+    const later = existing.filter((epoch) => epoch > fromEpoch);
+    throw new CheckpointError(
+      later.length > 0
+        ? `cannot resume from epoch ${fromEpoch}: ${checkpointPath(dir, fromEpoch)} is missing but epoch ${later.join(', ')} exists; fromEpoch is wrong`
+        : `cannot resume from epoch ${fromEpoch}: no checkpoint ${checkpointPath(dir, fromEpoch)}`,
+    );
+  }
+  // A retry after a kill: continue from the newest checkpoint this segment already produced.
+  const resumeEpoch = Math.max(fromEpoch, ...existing.filter((epoch) => epoch <= toEpoch));
+  let resumed: CheckpointState | null = null;
+  if (resumeEpoch > 0) {
+    resumed = await readCheckpointState(checkpointPath(dir, resumeEpoch));
+    if (resumed.configHash !== hash) {
+      throw new CheckpointError(
+        `${checkpointPath(dir, resumeEpoch)} was trained with another configuration (data set, model, hyperparameters, optimizer or seed); ` +
+          `use a new checkpoint folder for a new trial`,
+      );
+    }
+  }
+  const epochs = (resumed?.history ?? []).filter((e) => e.epoch > fromEpoch && e.epoch <= resumeEpoch);
+  for (const epoch of epochs) await req.onEpoch?.(epoch);
+
+  const tf = await loadTf();
+  if (resumeEpoch === toEpoch) {
+    return {
+      epochs,
+      checkpoint: checkpointPath(dir, toEpoch),
+      trainSeconds: 0,
+      wallSeconds: (performance.now() - wallStart) / 1000,
+      trainedEpochs: 0,
+      backend: tf.getBackend(),
+      paramCount: resumed!.paramCount,
+    };
+  }
+
+  const dataset = await datasetFor(spec);
+  const history = resumed?.history.filter((e) => e.epoch <= resumeEpoch) ?? [];
+  let model: LayersModel | null = null;
+  let optimizer: Optimizer | null = null;
+  const tensors: Tensor[] = [];
+  let trainSeconds = 0;
+  try {
+    model = resumed
+      ? await loadCheckpointModel(tf, checkpointPath(dir, resumeEpoch))
+      : config.family.build(tf, { inputShape: dataset.inputShape, numClasses: dataset.numClasses, seed }, config.hyper);
+    optimizer = createOptimizer(tf, config.optimizer);
+    compile(model, optimizer);
+    if (resumed) await restoreOptimizer(tf, checkpointPath(dir, resumeEpoch), optimizer);
+    const paramCount = model.countParams();
+
+    const train = splitTensors(tf, dataset, dataset.train);
+    tensors.push(train.x, train.y);
+    const validation = dataset.validation.count > 0 ? splitTensors(tf, dataset, dataset.validation) : null;
+    if (validation) tensors.push(validation.x, validation.y);
+    const hook = batchHook(tf, model, req.signal);
+
+    for (let epoch = resumeEpoch + 1; epoch <= toEpoch; epoch++) {
+      if (req.signal?.aborted) throw abortError(req.signal);
+      const epochStart = performance.now();
+      const [x, y] = tf.tidy(() => {
+        const order = tf.tensor1d(permutation(dataset.train.count, mixSeed(seed, epoch)), 'int32');
+        return [tf.gather(train.x, order), tf.gather(train.y, order)];
+      });
+      let logs: Logs;
+      const fitStart = performance.now();
+      try {
+        const fitted = await model.fit(x, y, { epochs: 1, batchSize: config.optimizer.batchSize, shuffle: false, verbose: 0, callbacks: [hook] });
+        logs = Object.fromEntries(Object.entries(fitted.history).map(([key, values]) => [key, Number(values[0])]));
+      } finally {
+        tf.dispose([x, y]);
+      }
+      const fitSeconds = (performance.now() - fitStart) / 1000;
+      trainSeconds += fitSeconds;
+      if (req.signal?.aborted) throw abortError(req.signal);
+
+      const metrics: Record<string, number> = { loss: logs.loss!, accuracy: logs.acc ?? logs.accuracy! };
+      if (validation) {
+        const val = await evaluate(tf, model, validation.x, validation.y);
+        metrics.val_loss = val.loss;
+        metrics.val_accuracy = val.accuracy;
+      }
+      const seconds = (performance.now() - epochStart) / 1000;
+      metrics.epoch_seconds = seconds;
+      metrics.samples_per_second = dataset.train.count / fitSeconds;
+      const diverged = divergence(tf, model, metrics);
+      if (diverged) throw new TrainingDivergedError(epoch, metrics, diverged);
+
+      const result: EpochResult = { epoch, endedAt: Date.now(), seconds, metrics };
+      history.push(result);
+      await writeCheckpoint(tf, dir, model, optimizer, {
+        format: 1,
+        epoch,
+        seed,
+        configHash: hash,
+        paramCount,
+        backend: tf.getBackend(),
+        history,
+      });
+      epochs.push(result);
+      await req.onEpoch?.(result);
+    }
+
+    // Keep segment boundaries only: a retry of this segment needs epoch-<toEpoch> (and epoch-<fromEpoch>).
+    await removeCheckpoints(
+      dir,
+      (await listCheckpoints(dir)).filter((epoch) => epoch > fromEpoch && epoch < toEpoch),
+    );
+    return {
+      epochs,
+      checkpoint: checkpointPath(dir, toEpoch),
+      trainSeconds,
+      wallSeconds: (performance.now() - wallStart) / 1000,
+      trainedEpochs: toEpoch - resumeEpoch,
+      backend: tf.getBackend(),
+      paramCount,
+    };
+  } catch (error) {
+    if (isOutOfMemory(error)) throw new TrainingOutOfMemoryError(error instanceof Error ? error.message : String(error), { cause: error });
+    throw error;
+  } finally {
+    tf.dispose(tensors);
+    model?.dispose();
+    optimizer?.dispose();
+  }
+}
+
+/** Loss and accuracy of a checkpoint on the test or validation split: `test_loss`, `test_accuracy` (or `val_*`). */
+export async function evaluateCheckpoint(req: EvaluateRequest): Promise<Record<string, number>> {
+  const tf = await loadTf();
+  const dataset = await datasetFor(req.spec);
+  const split = req.split === 'test' ? dataset.test : dataset.validation;
+  if (split.count === 0) throw new InvalidConfigurationError(`the ${req.split} split of ${dataset.name} is empty`);
+  const model = await loadCheckpointModel(tf, req.checkpoint);
+  const optimizer = tf.train.sgd(0); // evaluate() needs a compiled model; nothing is trained
+  const { x, y } = splitTensors(tf, dataset, split);
+  try {
+    compile(model, optimizer);
+    const { loss, accuracy } = await evaluate(tf, model, x, y);
+    const prefix = req.split === 'test' ? 'test' : 'val';
+    return { [`${prefix}_loss`]: loss, [`${prefix}_accuracy`]: accuracy };
+  } finally {
+    tf.dispose([x, y]);
+    model.dispose();
+    optimizer.dispose();
+  }
+}
+
+export interface ExportedFile {
+  name: string;
+  path: string;
+  content: Buffer;
+}
+
+/**
+ * Copies a checkpoint's model (tfjs layers format: model.json + weights.bin, loadable with
+ * tf.loadLayersModel('file://<destDir>/model.json')) to `destDir`, e.g. for the best model's MLflow artifact.
+ */
+export async function exportModel(checkpoint: string, destDir: string): Promise<ExportedFile[]> {
+  await mkdir(destDir, { recursive: true });
+  const files: ExportedFile[] = [];
+  for (const name of ['model.json', 'weights.bin']) {
+    const path = join(destDir, name);
+    await copyFile(join(checkpoint, name), path);
+    files.push({ name, path, content: await readFile(path) });
+  }
+  return files;
+}

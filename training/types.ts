@@ -1,0 +1,56 @@
+// Public shapes of the training engine's segment API.
+import type { ExperimentSpec } from '../spec/types';
+import type { Params } from '../search/space-types';
+
+export interface EpochResult {
+  /** 1-based: the epoch just finished. */
+  epoch: number;
+  /** When the epoch finished, ms since 1970 (kept from the original run when replayed from a checkpoint). */
+  endedAt: number;
+  /** Wall-clock seconds of the epoch (training steps plus validation). */
+  seconds: number;
+  /** loss, accuracy, val_loss, val_accuracy (when there is a validation split), epoch_seconds, samples_per_second. */
+  metrics: Record<string, number>;
+}
+
+export interface SegmentRequest {
+  spec: ExperimentSpec;
+  params: Params;
+  /** Seeds weight initialization and the per-epoch shuffle (the data split uses spec.seed). */
+  seed: number;
+  /** Epochs already trained: 0 starts fresh, n > 0 resumes from `<checkpointDir>/epoch-<n>/`. */
+  fromEpoch: number;
+  /** Train until this many epochs are done. */
+  toEpoch: number;
+  /** One folder per trial (and per retrain seed); checkpoints are `epoch-<n>/` inside it. */
+  checkpointDir: string;
+  /**
+   * Awaited after every epoch in (fromEpoch, toEpoch], in order, once its checkpoint is on disk. Epochs a
+   * previous attempt already checkpointed are replayed from the checkpoint's metrics, not retrained.
+   */
+  onEpoch?: (epoch: EpochResult) => void | Promise<void>;
+  /** Aborting stops training at the next batch; the epoch in progress is lost, earlier ones are saved. */
+  signal?: AbortSignal;
+}
+
+export interface SegmentResult {
+  /** Every epoch in (fromEpoch, toEpoch], trained now or replayed from a checkpoint. */
+  epochs: EpochResult[];
+  /** Path of the checkpoint after `toEpoch`. */
+  checkpoint: string;
+  /** Seconds spent in training (model.fit) in this call. */
+  trainSeconds: number;
+  /** Wall-clock seconds of this call: data, model building, training and checkpoints. */
+  wallSeconds: number;
+  /** Epochs trained in this call (fewer than toEpoch - fromEpoch when a retry found checkpoints). */
+  trainedEpochs: number;
+  backend: string;
+  paramCount: number;
+}
+
+export interface EvaluateRequest {
+  spec: ExperimentSpec;
+  params: Params;
+  checkpoint: string;
+  split: 'test' | 'validation';
+}
