@@ -1,0 +1,23 @@
+// Every activity the campaign workflow calls, built around their dependencies (MLflow client,
+// checkpoint store). The worker registers the control set and the training set on their own queues.
+import type { MlflowClient } from '../mlflow/client';
+import { loadSpec } from './spec';
+import { suggestTrials } from './suggest';
+import { trackingActivities } from './tracking';
+import { trainingActivities } from './training';
+import type { CampaignActivities } from './types';
+
+export interface ActivityDeps {
+  mlflow: MlflowClient;
+  trackingUri: string;
+  checkpointRoot: string;
+}
+
+export type ControlActivities = Omit<CampaignActivities, 'trainSegment' | 'evaluateRun'>;
+export type TrainingActivities = Pick<CampaignActivities, 'trainSegment' | 'evaluateRun'>;
+
+export function controlActivities(deps: ActivityDeps): ControlActivities {
+  return { loadSpec, suggestTrials, ...trackingActivities(deps) };
+}
+
+export { trainingActivities };

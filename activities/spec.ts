@@ -1,0 +1,32 @@
+// Loads, validates and normalizes a spec. Runs once per campaign: the normalized spec then lives in
+// the workflow history, so a replay never reads the file again.
+import { ApplicationFailure } from '@temporalio/activity';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { stringify } from 'yaml';
+import { parseSpec, SpecError } from '../spec';
+import type { LoadedSpec, LoadSpecInput } from './types';
+
+export async function loadSpec(input: LoadSpecInput): Promise<LoadedSpec> {
+  try {
+    if (input.specText !== undefined) {
+      return { spec: parseSpec(input.specText, input.specName ?? '<inline spec>'), specText: input.specText };
+    }
+    if (input.specPath !== undefined) {
+      const path = resolve(input.specPath);
+      const specText = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
+        throw new SpecError([{ file: input.specPath!, line: 0, column: 0, path: '', message: `cannot read spec (${err.code ?? err.message})` }]);
+      });
+      return { spec: parseSpec(specText, input.specPath), specText };
+    }
+    if (input.spec !== undefined) {
+      // An inline spec goes through the same YAML path, so its errors read the same way.
+      const specText = stringify(input.spec);
+      return { spec: parseSpec(specText, '<inline spec>'), specText };
+    }
+    throw new SpecError([{ file: '<input>', line: 0, column: 0, path: '', message: 'give either "specPath" or "spec"' }]);
+  } catch (err) {
+    if (err instanceof SpecError) throw ApplicationFailure.nonRetryable(err.message, 'SpecError');
+    throw err;
+  }
+}

@@ -1,0 +1,115 @@
+// MLflow bookkeeping activities. Each one is idempotent: runs are found by deterministic tags before
+// one is created, and metrics already on a run are not logged again, so a retry changes nothing.
+import { stringify } from 'yaml';
+import type { MlflowClient } from '../mlflow/client';
+import { ensureExperiment, ensureRun, finishRun as finishMlflowRun, logMetricsOnce } from '../mlflow/runs';
+import type { ExperimentSpec } from '../spec/types';
+import type { FinalizeInput, FinishRunInput, LeaderboardRow, StartRunInput, Tracking } from './types';
+
+export interface TrackingDeps {
+  mlflow: MlflowClient;
+  trackingUri: string;
+}
+
+const TAG = {
+  campaign: 'tuneflow.campaign_id',
+  stage: 'tuneflow.stage',
+  trial: 'tuneflow.trial_number',
+  seed: 'tuneflow.seed_index',
+  state: 'tuneflow.state',
+  source: 'tuneflow.source_trial',
+  reason: 'tuneflow.reason',
+} as const;
+
+/** Fixed settings every trial shares, logged as params so runs are comparable in the MLflow UI. */
+function fixedParams(spec: ExperimentSpec): Record<string, string> {
+  return {
+    'dataset': spec.dataset.name,
+    'model.family': spec.model.family,
+    ...Object.fromEntries(Object.entries(spec.model.options).map(([k, v]) => [`model.${k}`, String(v)])),
+    'training.epochs': String(spec.training.epochs),
+  };
+}
+
+export function leaderboardCsv(rows: readonly LeaderboardRow[], spec: ExperimentSpec): string {
+  const paramNames = [...new Set(rows.flatMap((r) => Object.keys(r.params)))].sort();
+  const metrics = spec.objective.map((o) => o.metric);
+  const cell = (v: unknown) => {
+    const s = v === undefined || v === null ? '' : String(v);
+    return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  const header = ['rank', 'trial', 'state', ...metrics, 'epochs', ...paramNames];
+  const lines = rows.map((r, i) =>
+    [i + 1, r.trialNumber, r.state, ...metrics.map((_, k) => r.values?.[k]), r.epochs, ...paramNames.map((p) => r.params[p])].map(cell).join(','),
+  );
+  return [header.join(','), ...lines].join('\n') + '\n';
+}
+
+export function trackingActivities(deps: TrackingDeps) {
+  const { mlflow } = deps;
+  return {
+    async ensureCampaignRun(input: { campaignId: string; spec: ExperimentSpec; specText: string }): Promise<Tracking> {
+      const { spec, campaignId } = input;
+      const experimentId = await ensureExperiment(mlflow, spec.tracking.experimentName);
+      const { runId } = await ensureRun(mlflow, {
+        experimentId,
+        key: { [TAG.campaign]: campaignId, [TAG.stage]: 'campaign' },
+        runName: campaignId,
+        tags: { ...spec.tracking.tags, 'tuneflow.spec_name': spec.name, 'mlflow.note.content': spec.description },
+        params: fixedParams(spec),
+      });
+      // Artifacts are overwritten by a retry, never duplicated.
+      await mlflow.logArtifact(runId, 'experiment.yaml', input.specText || stringify(spec));
+      return { trackingUri: deps.trackingUri, experimentId, parentRunId: runId };
+    },
+
+    async startRun(input: StartRunInput): Promise<string> {
+      const retrain = input.stage === 'retrain';
+      const { runId } = await ensureRun(mlflow, {
+        experimentId: input.tracking.experimentId,
+        key: {
+          [TAG.campaign]: input.campaignId,
+          [TAG.stage]: input.stage,
+          [TAG.trial]: String(input.trialNumber),
+          ...(retrain ? { [TAG.seed]: String(input.seedIndex) } : {}),
+        },
+        runName: retrain ? `retrain-${input.trialNumber}-seed${input.seedIndex}` : `trial-${input.trialNumber}`,
+        parentRunId: input.tracking.parentRunId,
+        tags: { [TAG.state]: 'RUNNING', ...(retrain ? { [TAG.source]: String(input.trialNumber) } : {}) },
+        params: Object.fromEntries(Object.entries(input.params).map(([k, v]) => [k, String(v)])),
+      });
+      return runId;
+    },
+
+    async finishRun(input: FinishRunInput): Promise<void> {
+      await mlflow.setTag(input.runId, TAG.state, input.state);
+      if (input.reason) await mlflow.setTag(input.runId, TAG.reason, input.reason.slice(0, 5000));
+      if (input.summary) await logMetricsOnce(mlflow, input.runId, input.summary);
+      await finishMlflowRun(mlflow, input.runId, input.state === 'FAIL' ? 'FAILED' : 'FINISHED');
+    },
+
+    async finalizeCampaign(input: FinalizeInput): Promise<void> {
+      const { tracking, spec, result } = input;
+      const runId = tracking.parentRunId;
+      const objective = spec.objective[0]!;
+      if (result.best) {
+        const best = { trial: result.best.trialNumber, [objective.metric]: result.best.value, params: result.best.params };
+        await mlflow.logArtifact(runId, 'best_hyperparameters.yaml', stringify(best));
+      }
+      await mlflow.logArtifact(runId, 'leaderboard.csv', leaderboardCsv(input.leaderboard, spec));
+      await mlflow.logArtifact(runId, 'result.json', JSON.stringify(result, null, 2) + '\n');
+      const summary: Record<string, number> = {
+        trials_completed: result.trials.completed,
+        trials_pruned: result.trials.pruned,
+        trials_failed: result.trials.failed,
+        train_seconds: result.timing.trainSeconds,
+      };
+      if (result.best) summary[`best_${objective.metric}`] = result.best.value;
+      await logMetricsOnce(mlflow, runId, summary);
+      await mlflow.setTag(runId, 'tuneflow.status', result.status);
+      if (result.reason) await mlflow.setTag(runId, TAG.reason, result.reason);
+      if (result.best) await mlflow.setTag(runId, 'tuneflow.best_trial', String(result.best.trialNumber));
+      await finishMlflowRun(mlflow, runId, result.status === 'FAILED' ? 'FAILED' : 'FINISHED');
+    },
+  };
+}

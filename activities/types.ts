@@ -1,0 +1,161 @@
+// The contract between the campaign workflow and its activities. Workflows import only these types
+// (through proxyActivities); the implementations live beside this file. Payloads stay small: big
+// things (checkpoints, data sets, models) travel as paths or URIs.
+import type { Params } from '../search/space-types';
+import type { ExperimentSpec } from '../spec/types';
+
+export type TrialState = 'RUNNING' | 'COMPLETE' | 'PRUNED' | 'FAIL';
+export type Stage = 'search' | 'retrain';
+
+export interface LoadSpecInput {
+  /** Path to a YAML spec, resolved on the worker that loads it. */
+  specPath?: string;
+  /** The spec inline, in the same shape as the YAML (not yet normalized). */
+  spec?: unknown;
+  /** The spec's YAML text inline (what `tuneflow run` sends, so remote workers need no file). */
+  specText?: string;
+  /** Name shown in error messages for `specText`, usually the file's path. */
+  specName?: string;
+}
+
+export interface LoadedSpec {
+  spec: ExperimentSpec;
+  /** The spec as YAML, stored as the parent run's `experiment.yaml` artifact. */
+  specText: string;
+}
+
+export interface Tracking {
+  trackingUri: string;
+  experimentId: string;
+  parentRunId: string;
+}
+
+/** One trial as the sampler sees it: compact, so the history stays small. */
+export interface TrialSummary {
+  number: number;
+  params: Params;
+  state: TrialState;
+  /** Objective values of a COMPLETE trial, one per objective. */
+  values?: number[];
+  /** First objective per finished epoch: epoch (1-based) → value. */
+  intermediate: Record<number, number>;
+}
+
+export interface SuggestInput {
+  spec: ExperimentSpec;
+  trials: TrialSummary[];
+  /** Numbers of the trials to suggest for, in order. */
+  numbers: number[];
+}
+
+export interface RunRef {
+  campaignId: string;
+  tracking: Tracking;
+  stage: Stage;
+  /** Search trial number; for a retrain run, the trial it retrains. */
+  trialNumber: number;
+  /** Retrain seed index (0 for search trials). */
+  seedIndex: number;
+}
+
+export interface StartRunInput extends RunRef {
+  params: Params;
+}
+
+export interface EpochRecord {
+  epoch: number;
+  metrics: Record<string, number>;
+}
+
+export interface SegmentInput extends RunRef {
+  runId: string;
+  spec: ExperimentSpec;
+  params: Params;
+  seed: number;
+  fromEpoch: number;
+  toEpoch: number;
+}
+
+export interface SegmentOutput {
+  epochs: EpochRecord[];
+  /** Path of the checkpoint after `toEpoch`, on the checkpoint store the workers share. */
+  checkpoint: string;
+  trainSeconds: number;
+  backend: string;
+}
+
+export interface FinishRunInput {
+  runId: string;
+  state: TrialState;
+  reason?: string;
+  /** Summary metrics logged once at the end (e.g. objective value, test metrics). */
+  summary?: Record<string, number>;
+}
+
+export interface EvaluateInput extends RunRef {
+  runId: string;
+  spec: ExperimentSpec;
+  params: Params;
+  checkpoint: string;
+  /** Save the model as an MLflow artifact (and register it) when true. */
+  exportModel: boolean;
+}
+
+export interface LeaderboardRow {
+  trialNumber: number;
+  state: TrialState;
+  values: number[] | null;
+  epochs: number;
+  params: Params;
+}
+
+export interface RetrainResult {
+  trialNumber: number;
+  seedIndex: number;
+  runId: string;
+  params: Params;
+  metrics: Record<string, number>;
+}
+
+export type CampaignStatus = 'COMPLETED' | 'STOPPED' | 'FAILED' | 'CANCELLED';
+
+export interface CampaignResult {
+  workflowId: string;
+  status: CampaignStatus;
+  reason?: string;
+  best: { trialNumber: number; params: Params; value: number } | null;
+  trials: { completed: number; pruned: number; failed: number };
+  retrain: { trialNumber: number; params: Params; metrics: Record<string, number> }[];
+  mlflow: Tracking;
+  timing: { wallSeconds: number; trainSeconds: number };
+}
+
+export interface FinalizeInput {
+  campaignId: string;
+  tracking: Tracking;
+  spec: ExperimentSpec;
+  leaderboard: LeaderboardRow[];
+  result: CampaignResult;
+}
+
+export interface CampaignActivities {
+  loadSpec(input: LoadSpecInput): Promise<LoadedSpec>;
+  ensureCampaignRun(input: { campaignId: string; spec: ExperimentSpec; specText: string }): Promise<Tracking>;
+  suggestTrials(input: SuggestInput): Promise<Params[]>;
+  startRun(input: StartRunInput): Promise<string>;
+  trainSegment(input: SegmentInput): Promise<SegmentOutput>;
+  finishRun(input: FinishRunInput): Promise<void>;
+  evaluateRun(input: EvaluateInput): Promise<Record<string, number>>;
+  finalizeCampaign(input: FinalizeInput): Promise<void>;
+}
+
+/** Error types the training activity raises that retrying cannot fix. */
+export const NON_RETRYABLE_TRAINING_ERRORS = [
+  'TrainingDivergedError',
+  'TrainingOutOfMemoryError',
+  'SpecError',
+  'InvalidConfigurationError',
+  'CheckpointError',
+  'DatasetUnavailableError',
+  'DatasetChecksumError',
+];

@@ -1,0 +1,194 @@
+#!/usr/bin/env node
+// The `tuneflow` command. Each verb is a thin layer over the client API, the worker wiring and the
+// local services; errors the user can fix print as one clear message, never a stack trace.
+import { parseArgs } from 'node:util';
+import { formatSpecError, SpecError, validateSpecCommand } from '../spec';
+import { campaignHandle, connectTemporal, startCampaign } from './client';
+import { checkpointRoot, DEFAULT_TRAINING_TASK_QUEUE, stateDir } from './config';
+import { formatProgress } from './progress';
+import { ensureLocalServices, readState, stopLocalServices } from './services/local';
+import { startWorkers } from './worker';
+
+const USAGE = `Usage: tuneflow <command> [options]
+
+Commands:
+  run <spec.yaml> [--json] [--no-worker] [--workflow-id ID]
+                          start a campaign and follow it to the end
+  worker [--no-control] [--training-queue Q ...] [--slots N]
+                          run a worker (control and/or training task queues)
+  validate <spec.yaml>    check a spec and print its problems with line and column
+  status <workflow-id>    print a campaign's progress
+  down                    stop the local Temporal and MLflow servers started by \`run\`
+
+Services: TEMPORAL_ADDRESS and MLFLOW_TRACKING_URI point at existing servers; without them
+\`run\` starts local ones under .tuneflow/ and leaves them running for their UIs.`;
+
+class UsageError extends Error {}
+
+const err = (line: string) => process.stderr.write(`${line}\n`);
+
+interface Endpoints {
+  temporalAddress: string;
+  mlflowUri: string;
+  temporalUi: string | null;
+}
+
+/** Environment first; otherwise the local services, started when `start` is set. */
+async function endpoints(start: boolean): Promise<Endpoints> {
+  const envTemporal = process.env.TEMPORAL_ADDRESS;
+  const envMlflow = process.env.MLFLOW_TRACKING_URI;
+  const dir = stateDir();
+  const local =
+    envTemporal && envMlflow
+      ? {}
+      : start
+        ? await ensureLocalServices(dir, { temporal: !envTemporal, mlflow: !envMlflow }, err)
+        : readState(dir);
+  const temporalAddress = envTemporal ?? local.temporal?.address;
+  const mlflowUri = envMlflow ?? local.mlflow?.url;
+  if (!temporalAddress || !mlflowUri) {
+    throw new UsageError('no services: set TEMPORAL_ADDRESS and MLFLOW_TRACKING_URI, or start local ones with `tuneflow run`');
+  }
+  return { temporalAddress, mlflowUri, temporalUi: envTemporal ? null : (local.temporal?.uiUrl ?? null) };
+}
+
+async function run(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { json: { type: 'boolean' }, 'no-worker': { type: 'boolean' }, 'workflow-id': { type: 'string' } },
+  });
+  const specPath = positionals[0];
+  if (!specPath) throw new UsageError('run: give a spec file, e.g. `tuneflow run experiments/quickstart.yaml`');
+  const started = Date.now();
+  const ep = await endpoints(true);
+  const client = await connectTemporal(ep.temporalAddress);
+  const handle = await startCampaign(client, { specPath, ...(values['workflow-id'] ? { workflowId: values['workflow-id'] } : {}) });
+  const { spec } = handle;
+  const workers = values['no-worker']
+    ? null
+    : await startWorkers({
+        temporalAddress: ep.temporalAddress,
+        mlflowTrackingUri: ep.mlflowUri,
+        checkpointRoot: checkpointRoot(),
+        control: true,
+        trainingQueues: [spec.resources.taskQueue, ...(spec.resources.fallbackTaskQueue ? [spec.resources.fallbackTaskQueue] : [])],
+      });
+  err(`campaign ${handle.workflowId} started (${spec.budget.maxTrials} trials, ${spec.search.sampler.type} sampler, ${spec.search.scheduler.type} scheduler)`);
+  if (ep.temporalUi) err(`  Temporal UI: ${ep.temporalUi}/namespaces/default/workflows/${handle.workflowId}`);
+  const tty = process.stderr.isTTY;
+  let lastLine = '';
+  const poll = setInterval(async () => {
+    const line = await handle.status().then((p) => formatProgress(p, spec.budget.maxTrials), () => null);
+    if (line && line !== lastLine) {
+      process.stderr.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
+      lastLine = line;
+    }
+  }, 1000);
+  try {
+    const result = await handle.result();
+    clearInterval(poll);
+    if (tty) process.stderr.write('\n');
+    const wallSeconds = (Date.now() - started) / 1000;
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify({ ...result, timing: { ...result.timing, wallSeconds } })}\n`);
+    } else {
+      const b = result.best;
+      err(`campaign ${result.status}${result.reason ? `: ${result.reason}` : ''} in ${wallSeconds.toFixed(1)} s (training ${result.timing.trainSeconds.toFixed(1)} s)`);
+      err(`  trials: ${result.trials.completed} complete, ${result.trials.pruned} pruned, ${result.trials.failed} failed`);
+      if (b) err(`  best: trial ${b.trialNumber} ${spec.objective[0]!.metric}=${b.value.toPrecision(4)} ${JSON.stringify(b.params)}`);
+      for (const r of result.retrain) {
+        const m = Object.entries(r.metrics).filter(([k]) => k.startsWith('test_')).map(([k, v]) => `${k}=${v.toPrecision(4)}`);
+        err(`  retrained trial ${r.trialNumber}: ${m.join(' ')}`);
+      }
+    }
+    err(`  MLflow UI: ${ep.mlflowUri}/#/experiments/${result.mlflow.experimentId}/runs/${result.mlflow.parentRunId}`);
+    if (ep.temporalUi) err(`  Temporal UI: ${ep.temporalUi}/namespaces/default/workflows/${handle.workflowId}`);
+    if (!process.env.TEMPORAL_ADDRESS || !process.env.MLFLOW_TRACKING_URI) err('  local services keep running; stop them with `tuneflow down`');
+    return result.status === 'FAILED' ? 1 : 0;
+  } finally {
+    clearInterval(poll);
+    await workers?.shutdown();
+    await client.connection.close();
+  }
+}
+
+async function worker(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      'no-control': { type: 'boolean' },
+      'training-queue': { type: 'string', multiple: true },
+      slots: { type: 'string' },
+    },
+  });
+  const ep = await endpoints(false);
+  const trainingQueues = values['training-queue'] ?? [DEFAULT_TRAINING_TASK_QUEUE];
+  const workers = await startWorkers({
+    temporalAddress: ep.temporalAddress,
+    mlflowTrackingUri: ep.mlflowUri,
+    checkpointRoot: checkpointRoot(),
+    control: !values['no-control'],
+    trainingQueues,
+    trainingSlots: values.slots ? Number(values.slots) : 1,
+  });
+  err(`worker polling ${values['no-control'] ? '' : 'tuneflow (control), '}${trainingQueues.join(', ')} at ${ep.temporalAddress}`);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void workers.shutdown());
+  await workers.done;
+  return 0;
+}
+
+async function status(args: string[]): Promise<number> {
+  const id = args[0];
+  if (!id) throw new UsageError('status: give a campaign (workflow) id');
+  const ep = await endpoints(false);
+  const client = await connectTemporal(ep.temporalAddress);
+  try {
+    const p = await campaignHandle(client, id).status();
+    process.stdout.write(`${JSON.stringify(p, null, 2)}\n`);
+    return 0;
+  } finally {
+    await client.connection.close();
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'run':
+      return run(rest);
+    case 'worker':
+      return worker(rest);
+    case 'validate': {
+      if (!rest[0]) throw new UsageError('validate: give a spec file');
+      const { ok, output } = await validateSpecCommand(rest[0]);
+      (ok ? process.stdout : process.stderr).write(`${output}\n`);
+      return ok ? 0 : 2;
+    }
+    case 'status':
+      return status(rest);
+    case 'down': {
+      const stopped = await stopLocalServices(stateDir());
+      err(stopped.length ? `stopped ${stopped.join(', ')}` : 'no local services were running');
+      return 0;
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(`${USAGE}\n`);
+      return command === undefined ? 2 : 0;
+    default:
+      throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    if (e instanceof SpecError) err(formatSpecError(e));
+    else if (e instanceof UsageError || (e instanceof Error && e.name === 'TypeError' && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))) err(`tuneflow: ${e.message}`);
+    else err(`tuneflow: ${e instanceof Error ? (process.env.TUNEFLOW_DEBUG ? (e.stack ?? e.message) : e.message) : String(e)}`);
+    process.exit(e instanceof SpecError || e instanceof UsageError ? 2 : 1);
+  },
+);

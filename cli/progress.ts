@@ -1,0 +1,22 @@
+// The live progress line of `tuneflow run`: trials done/running/pruned/failed, best so far, elapsed
+// and estimated remaining time. Pure formatting, so it can be tested without a campaign.
+import type { CampaignProgress } from '../workflows';
+
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = s % 60;
+  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : m > 0 ? `${m}m${String(sec).padStart(2, '0')}s` : `${sec}s`;
+}
+
+export function formatProgress(p: CampaignProgress, maxTrials: number): string {
+  const t = p.trials;
+  const best = p.best ? `best ${p.metric}=${p.best.value.toPrecision(4)} (trial ${p.best.trialNumber})` : 'best -';
+  const eta = p.remainingSeconds === null ? '' : `, ~${formatDuration(p.remainingSeconds)} left`;
+  return (
+    `[${p.phase}] trials ${t.completed + t.pruned + t.failed}/${maxTrials} done ` +
+    `(${t.completed} complete, ${t.pruned} pruned, ${t.failed} failed), ${t.running} running | ${best} | ` +
+    `${formatDuration(p.elapsedSeconds)} elapsed${eta}`
+  );
+}

@@ -1,0 +1,80 @@
+// Worker wiring: one process polls the control queue (workflows + bookkeeping activities) and/or the
+// training queues (epoch segments). Training runs one segment at a time per process: one process per GPU.
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { controlActivities, trainingActivities, type ActivityDeps } from '../activities';
+import { MlflowClient } from '../mlflow/client';
+import { CONTROL_TASK_QUEUE, temporalConfig } from './config';
+
+export interface WorkerOptions {
+  temporalAddress: string;
+  mlflowTrackingUri: string;
+  checkpointRoot: string;
+  /** Serve the control queue (workflows and bookkeeping). */
+  control: boolean;
+  /** Training task queues to poll; empty for a control-only worker. */
+  trainingQueues: string[];
+  /** Concurrent training segments per training queue (1 per GPU). */
+  trainingSlots?: number;
+}
+
+export interface RunningWorkers {
+  /** Resolves when every worker has shut down. */
+  done: Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+/** The workflow bundle entry: TypeScript sources under vitest/tsx, compiled JS under dist/. */
+function workflowsPath(): string {
+  const base = join(__dirname, '..', 'workflows', 'index');
+  return existsSync(`${base}.ts`) ? `${base}.ts` : `${base}.js`;
+}
+
+export async function startWorkers(opts: WorkerOptions): Promise<RunningWorkers> {
+  const config = temporalConfig(opts.temporalAddress);
+  const connection = await NativeConnection.connect(config.connection);
+  const deps: ActivityDeps = {
+    mlflow: new MlflowClient({ trackingUri: opts.mlflowTrackingUri }),
+    trackingUri: opts.mlflowTrackingUri,
+    checkpointRoot: opts.checkpointRoot,
+  };
+  const workers: Worker[] = [];
+  if (opts.control) {
+    workers.push(
+      await Worker.create({
+        connection,
+        namespace: config.namespace,
+        taskQueue: CONTROL_TASK_QUEUE,
+        workflowsPath: workflowsPath(),
+        activities: controlActivities(deps),
+      }),
+    );
+  }
+  const training = trainingActivities(deps);
+  for (const taskQueue of opts.trainingQueues) {
+    workers.push(
+      await Worker.create({
+        connection,
+        namespace: config.namespace,
+        taskQueue,
+        activities: training,
+        maxConcurrentActivityTaskExecutions: opts.trainingSlots ?? 1,
+      }),
+    );
+  }
+  const done = Promise.all(workers.map((w) => w.run())).then(
+    () => connection.close(),
+    async (err) => {
+      await connection.close().catch(() => undefined);
+      throw err;
+    },
+  );
+  return {
+    done,
+    async shutdown() {
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+      await done.catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,89 @@
+// A whole campaign against the real Temporal dev server and the real MLflow server: a tiny spec,
+// real training, then everything asserted through MLflow's REST API.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { connectTemporal, startCampaign, type CampaignResult } from '../../cli/client';
+import { startWorkers, type RunningWorkers } from '../../cli/worker';
+import { artifactPaths, campaignRuns, downloadArtifact, metricHistory, paramsOf, tagsOf, type RestRun } from '../helpers/mlflow-queries';
+
+const mlflow = inject('mlflowTrackingUri');
+const spec = join(__dirname, '..', 'fixtures', 'specs', 'tiny.yaml');
+
+describe('campaign workflow end to end', () => {
+  let workers: RunningWorkers;
+  let result: CampaignResult;
+  let runs: RestRun[];
+
+  beforeAll(async () => {
+    workers = await startWorkers({
+      temporalAddress: inject('temporalAddress'),
+      mlflowTrackingUri: mlflow,
+      checkpointRoot: mkdtempSync(join(tmpdir(), 'tuneflow-ckpt-')),
+      control: true,
+      trainingQueues: ['tuneflow-training'],
+    });
+    const client = await connectTemporal(inject('temporalAddress'));
+    const handle = await startCampaign(client, { specPath: spec });
+    result = await handle.result();
+    runs = await campaignRuns(mlflow, result.mlflow.experimentId, result.workflowId);
+  }, 600_000);
+
+  afterAll(async () => {
+    await workers?.shutdown();
+  });
+
+  it('completes with a best trial and retrained models', () => {
+    expect(result.status).toBe('COMPLETED');
+    const { completed, pruned, failed } = result.trials;
+    expect(completed + pruned + failed).toBe(4);
+    expect(completed).toBeGreaterThanOrEqual(1);
+    expect(result.best).not.toBeNull();
+    expect(Number.isFinite(result.best!.value)).toBe(true);
+    expect(result.retrain).toHaveLength(1);
+    expect(result.retrain[0]!.metrics.test_accuracy).toBeGreaterThan(0);
+    expect(result.retrain[0]!.trialNumber).toBe(result.best!.trialNumber);
+    expect(result.timing.trainSeconds).toBeGreaterThan(0);
+  });
+
+  it('logs one parent run and one nested run per trial and per retrain, never twice', () => {
+    const parent = runs.filter((r) => tagsOf(r)['tuneflow.stage'] === 'campaign');
+    expect(parent).toHaveLength(1);
+    expect(parent[0]!.info.run_id).toBe(result.mlflow.parentRunId);
+    const trials = runs.filter((r) => tagsOf(r)['tuneflow.stage'] === 'search');
+    const retrains = runs.filter((r) => tagsOf(r)['tuneflow.stage'] === 'retrain');
+    expect(trials.map((r) => r.info.run_name).sort()).toEqual(['trial-0', 'trial-1', 'trial-2', 'trial-3']);
+    expect(retrains).toHaveLength(1);
+    for (const run of [...trials, ...retrains]) {
+      expect(tagsOf(run)['mlflow.parentRunId']).toBe(result.mlflow.parentRunId);
+      expect(['FINISHED', 'FAILED']).toContain(run.info.status);
+    }
+    expect(tagsOf(retrains[0]!)['tuneflow.source_trial']).toBe(String(result.best!.trialNumber));
+  });
+
+  it('records each trial with its params, state and one metric point per epoch', async () => {
+    const trials = runs.filter((r) => tagsOf(r)['tuneflow.stage'] === 'search');
+    for (const run of trials) {
+      const tags = tagsOf(run);
+      expect(['COMPLETE', 'PRUNED', 'FAIL']).toContain(tags['tuneflow.state']);
+      expect(Object.keys(paramsOf(run))).toContain('learningRate');
+      const history = await metricHistory(mlflow, run.info.run_id, 'val_loss');
+      const steps = history.map((m) => m.step).sort((a, b) => a - b);
+      expect(new Set(steps).size).toBe(steps.length);
+      if (tags['tuneflow.state'] === 'COMPLETE') expect(steps).toEqual([1, 2]);
+    }
+  });
+
+  it('stores the spec, the best hyperparameters, the leaderboard and the model as artifacts', async () => {
+    const parent = runs.find((r) => r.info.run_id === result.mlflow.parentRunId)!;
+    const files = await artifactPaths(mlflow, parent.info.run_id);
+    expect(files).toEqual(expect.arrayContaining(['experiment.yaml', 'best_hyperparameters.yaml', 'leaderboard.csv']));
+    const best = await downloadArtifact(mlflow, parent, 'best_hyperparameters.yaml');
+    expect(best).toContain(`trial: ${result.best!.trialNumber}`);
+    const csv = (await downloadArtifact(mlflow, parent, 'leaderboard.csv')).trim().split('\n');
+    expect(csv).toHaveLength(5);
+    const retrain = runs.find((r) => tagsOf(r)['tuneflow.stage'] === 'retrain')!;
+    expect((await artifactPaths(mlflow, retrain.info.run_id, 'model')).length).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,31 @@
+// Starts the real services every integration test talks to: a Temporal dev server (in memory) and an
+// MLflow server (SQLite in a temp folder), on free ports, once per test run.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node' with { 'resolution-mode': 'import' };
+import { startMlflowServer } from '../../cli/services/mlflow-server';
+import { startTemporalServer } from '../../cli/services/temporal-server';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    temporalAddress: string;
+    mlflowTrackingUri: string;
+    servicesDir: string;
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const dir = mkdtempSync(join(tmpdir(), 'tuneflow-test-'));
+  const [temporal, mlflow] = await Promise.all([
+    startTemporalServer({ logFile: join(dir, 'temporal.log'), uiPort: null }),
+    startMlflowServer({ dir: join(dir, 'mlflow'), logFile: join(dir, 'mlflow.log') }),
+  ]);
+  project.provide('temporalAddress', temporal.address);
+  project.provide('mlflowTrackingUri', mlflow.url);
+  project.provide('servicesDir', dir);
+  return async () => {
+    await Promise.all([temporal.stop(), mlflow.stop()]);
+    rmSync(dir, { recursive: true, force: true });
+  };
+}

@@ -1,0 +1,99 @@
+// Trial bookkeeping for the campaign workflow: pure functions over the trial records the workflow
+// holds. No Temporal calls here, so the ranking rules can be unit-tested without a server.
+import type { Direction, ExperimentSpec } from '../spec/types';
+import type { LeaderboardRow, TrialState, TrialSummary } from '../activities/types';
+import type { Params } from '../search/space-types';
+
+export interface TrialRecord {
+  number: number;
+  params: Params;
+  state: TrialState;
+  runId: string | null;
+  /** Epochs trained so far; a RUNNING trial resumes from its checkpoint at this epoch. */
+  epochsDone: number;
+  /** Objective metrics per finished epoch: epoch → one value per objective. */
+  history: Record<number, number[]>;
+  /** Final objective values of a COMPLETE trial. */
+  values: number[] | null;
+  reason: string | null;
+}
+
+export function newTrial(number: number, params: Params): TrialRecord {
+  return { number, params, state: 'RUNNING', runId: null, epochsDone: 0, history: {}, values: null, reason: null };
+}
+
+export function objectiveValues(spec: ExperimentSpec, metrics: Record<string, number>): number[] {
+  return spec.objective.map((o) => {
+    const v = metrics[o.metric];
+    if (v === undefined) {
+      const known = Object.keys(metrics).sort().join(', ');
+      throw new Error(`objective metric "${o.metric}" was not recorded (recorded: ${known})`);
+    }
+    return v;
+  });
+}
+
+export function toSummary(t: TrialRecord): TrialSummary {
+  const intermediate: Record<number, number> = {};
+  for (const [epoch, values] of Object.entries(t.history)) {
+    const first = values[0];
+    if (first !== undefined) intermediate[Number(epoch)] = first;
+  }
+  return {
+    number: t.number,
+    params: t.params,
+    state: t.state,
+    ...(t.values ? { values: t.values } : {}),
+    intermediate,
+  };
+}
+
+/** -1 when a is better than b for the direction. Non-finite values always rank last. */
+export function compareValues(a: number, b: number, direction: Direction): number {
+  const fa = Number.isFinite(a);
+  const fb = Number.isFinite(b);
+  if (!fa || !fb) return fa === fb ? 0 : fa ? -1 : 1;
+  return direction === 'minimize' ? a - b : b - a;
+}
+
+/** COMPLETE trials, best first by the first objective; ties broken by trial number. */
+export function rankCompleted(trials: readonly TrialRecord[], direction: Direction): TrialRecord[] {
+  return trials
+    .filter((t) => t.state === 'COMPLETE' && t.values !== null)
+    .sort((a, b) => compareValues(a.values![0]!, b.values![0]!, direction) || a.number - b.number);
+}
+
+export function countStates(trials: readonly TrialRecord[]): Record<TrialState, number> {
+  const counts: Record<TrialState, number> = { RUNNING: 0, COMPLETE: 0, PRUNED: 0, FAIL: 0 };
+  for (const t of trials) counts[t.state] += 1;
+  return counts;
+}
+
+/** Best value a trial reached at any epoch (first objective): what PRUNED trials are ranked by. */
+function bestSoFar(t: TrialRecord, direction: Direction): number | null {
+  let best: number | null = null;
+  for (const values of Object.values(t.history)) {
+    const v = values[0];
+    if (v !== undefined && (best === null || compareValues(v, best, direction) < 0)) best = v;
+  }
+  return best;
+}
+
+/** Every trial, COMPLETE ones ranked first, then the others by their best intermediate value. */
+export function leaderboard(trials: readonly TrialRecord[], direction: Direction): LeaderboardRow[] {
+  const ranked = rankCompleted(trials, direction);
+  const rest = trials
+    .filter((t) => !ranked.includes(t))
+    .sort((a, b) => {
+      const va = bestSoFar(a, direction) ?? NaN;
+      const vb = bestSoFar(b, direction) ?? NaN;
+      return compareValues(va, vb, direction) || a.number - b.number;
+    });
+  return [...ranked, ...rest].map((t) => ({
+    trialNumber: t.number,
+    state: t.state,
+    values: t.values,
+    epochs: t.epochsDone,
+    params: t.params,
+  }));
+}
