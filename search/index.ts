@@ -1,0 +1,33 @@
+// The public API of tuneflow's search algorithms (also published as `tuneflow/search`). Pure: no I/O,
+// no clock, no Math.random, so workflow code may import it.
+export { createStudy, studyFromJSON } from './study';
+export type { AskedTrial, Study, StudyJSON, StudyOptions, TellResult } from './study';
+export { suggest, MAX_ATTEMPTS, ENUMERATION_LIMIT } from './suggest';
+export type { SuggestRequest } from './suggest';
+export {
+  activeParams,
+  buildParams,
+  choiceIndex,
+  contains,
+  enumerateParams,
+  explainParams,
+  fromUnit,
+  gridIndex,
+  gridValue,
+  isActive,
+  paramsKey,
+  parseSpace,
+  toUnit,
+  valueProblem,
+} from './space';
+export type { CategoricalParam, Conditions, Enumeration, FixedParam, NumericParam, Param, Space } from './space';
+export type { Condition, Params, ParamSpec, Scalar, SearchSpace } from './space-types';
+export { createSampler, samplers, samplerRng } from './samplers';
+export type { SampleContext, Sampler, SamplerFactory } from './samplers';
+export { createScheduler, schedulers } from './schedulers';
+export type { Scheduler, SchedulerContext, SchedulerDecision, SchedulerFactory } from './schedulers';
+export { createRng, rngFromState } from './rng';
+export type { Rng, RngState } from './rng';
+export { AlgorithmConfigError, SpaceError, SpaceExhaustedError, StudyError } from './errors';
+export { OptionReader } from './options';
+export type { AlgorithmConfig, Direction, TrialState, TrialView } from './types';

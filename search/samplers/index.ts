@@ -1,0 +1,20 @@
+// The sampler registry: one entry per algorithm, by the name a spec uses (`search.sampler`).
+import { AlgorithmConfigError } from '../errors';
+import type { AlgorithmConfig } from '../types';
+import { createRandomSampler } from './random';
+import type { Sampler, SamplerFactory } from './types';
+
+export const samplers: Readonly<Record<string, SamplerFactory>> = {
+  random: createRandomSampler,
+};
+
+export function createSampler(config: AlgorithmConfig): Sampler {
+  const factory = Object.hasOwn(samplers, config.type) ? samplers[config.type] : undefined;
+  if (factory === undefined) {
+    throw new AlgorithmConfigError('type', `unknown sampler "${config.type}" (known samplers: ${Object.keys(samplers).join(', ')})`);
+  }
+  return factory(config.options);
+}
+
+export type { SampleContext, Sampler, SamplerFactory } from './types';
+export { samplerRng } from './types';

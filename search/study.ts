@@ -1,0 +1,275 @@
+// The ask/tell study: trial bookkeeping around a sampler and a scheduler, usable without Temporal.
+//
+//   const study = createStudy({ space, direction: 'minimize', sampler: { type: 'random', seed: 1 } });
+//   const { number, params } = study.ask();
+//   study.report(number, 1, 0.8); if (study.shouldPrune(number)) study.tell(number, { state: 'PRUNED' });
+//   study.tell(number, 0.42);
+//
+// Proposals depend only on the seed, the trial number and the trial history, so `studyFromJSON(study.toJSON())`
+// continues with exactly the proposals the original would have made (the campaign carries this state
+// across continue-as-new).
+import { StudyError } from './errors';
+import { createSampler, type Sampler } from './samplers';
+import { createScheduler, type Scheduler } from './schedulers';
+import { explainParams, paramsKey, parseSpace, type Space } from './space';
+import type { Params, SearchSpace } from './space-types';
+import { suggest } from './suggest';
+import type { Direction, TrialState, TrialView } from './types';
+
+export interface StudyOptions {
+  space: SearchSpace;
+  /** One objective (default `minimize`); give `directions` instead for several. */
+  direction?: Direction;
+  directions?: Direction[];
+  /** Default `{type: 'random', seed: 0}`. */
+  sampler?: { type: string; seed?: number; options?: Record<string, unknown> };
+  /** Default `{type: 'median'}`, as in a spec. */
+  scheduler?: { type: string; options?: Record<string, unknown> };
+  /** Steps a trial runs at most, for schedulers that plan by budget; optional. */
+  maxSteps?: number;
+}
+
+export interface AskedTrial {
+  number: number;
+  params: Params;
+}
+
+/**
+ * What `tell` accepts: the objective value, one value per direction, or the trial's end without a value.
+ * A NaN or infinite value marks the trial FAIL (as Optuna does for NaN): it diverged.
+ */
+export type TellResult = number | readonly number[] | { state: 'FAIL' | 'PRUNED' };
+
+export interface Study {
+  readonly space: Space;
+  readonly directions: readonly Direction[];
+  readonly sampler: Sampler;
+  readonly scheduler: Scheduler;
+  /** Starts a trial (state RUNNING): the next enqueued configuration, else a new proposal. */
+  ask(): AskedTrial;
+  /** Finishes a RUNNING trial. */
+  tell(number: number, result: TellResult): void;
+  /** Records a RUNNING trial's intermediate (first objective) value at `step`. */
+  report(number: number, step: number, value: number): void;
+  /** The scheduler's verdict at the trial's last reported step; false before any report. */
+  shouldPrune(number: number): boolean;
+  /**
+   * A configuration to try before any proposal; parameters left out are sampled. A value for a
+   * conditional parameter counts only when the configuration activates it, so give its parents too.
+   */
+  enqueue(params: Params): void;
+  /** Every trial in number order (0, 1, ...). Read-only: change trials through ask/tell/report. */
+  readonly trials: readonly TrialView[];
+  /** The best COMPLETE trial by the first direction (the earliest on ties), or undefined. */
+  readonly bestTrial: TrialView | undefined;
+  toJSON(): StudyJSON;
+}
+
+/** The study's whole state as plain JSON. */
+export interface StudyJSON {
+  format: typeof FORMAT;
+  space: SearchSpace;
+  directions: Direction[];
+  sampler: { type: string; seed: number; options: Record<string, unknown> };
+  scheduler: { type: string; options: Record<string, unknown> };
+  maxSteps?: number;
+  trials: TrialView[];
+  /** Enqueued configurations not asked yet. */
+  queue: Params[];
+}
+
+const FORMAT = 'tuneflow.study/1';
+const DIRECTIONS: readonly Direction[] = ['minimize', 'maximize'];
+const STATES: readonly TrialState[] = ['RUNNING', 'COMPLETE', 'PRUNED', 'FAIL'];
+
+/** Builds a study; with `saved`, loads its trials and queue (from `toJSON`). */
+function buildStudy(options: StudyOptions, saved?: StudyJSON): Study {
+  const space = parseSpace(options.space);
+  const directions = parseDirections(options);
+  const samplerConfig = { type: options.sampler?.type ?? 'random', seed: options.sampler?.seed ?? 0, options: options.sampler?.options ?? {} };
+  if (!Number.isSafeInteger(samplerConfig.seed) || samplerConfig.seed < 0) {
+    throw new StudyError(`sampler.seed must be a non-negative integer (got ${JSON.stringify(samplerConfig.seed)})`);
+  }
+  const schedulerConfig = { type: options.scheduler?.type ?? 'median', options: options.scheduler?.options ?? {} };
+  const sampler = createSampler(samplerConfig);
+  const scheduler = createScheduler(schedulerConfig);
+  const { maxSteps } = options;
+  if (maxSteps !== undefined && !(Number.isInteger(maxSteps) && maxSteps > 0)) {
+    throw new StudyError(`maxSteps must be a positive integer (got ${JSON.stringify(maxSteps)})`);
+  }
+
+  const trials: TrialView[] = [];
+  const taken = new Set<string>();
+  const queue: Params[] = [];
+
+  const running = (number: number, action: string): TrialView => {
+    const trial = Number.isInteger(number) ? trials[number] : undefined;
+    if (trial === undefined) {
+      const known = trials.length > 0 ? `trials are numbered 0 to ${trials.length - 1}` : 'no trial was asked yet';
+      throw new StudyError(`cannot ${action} trial ${number}: unknown trial (${known})`);
+    }
+    if (trial.state !== 'RUNNING') throw new StudyError(`cannot ${action} trial ${number}: it is already finished (${trial.state})`);
+    return trial;
+  };
+
+  const study: Study = {
+    space,
+    directions,
+    sampler,
+    scheduler,
+
+    ask() {
+      const number = trials.length;
+      const enqueued = queue[0];
+      const params = suggest({ sampler, space, trials, seed: samplerConfig.seed, trialNumber: number, directions, fixed: enqueued ?? {}, taken });
+      if (enqueued !== undefined) queue.shift();
+      trials.push({ number, params, state: 'RUNNING' });
+      taken.add(paramsKey(params));
+      return { number, params: { ...params } };
+    },
+
+    tell(number, result) {
+      const trial = running(number, 'tell');
+      if (typeof result === 'object' && result !== null && !Array.isArray(result)) {
+        const state = (result as { state?: unknown }).state;
+        if (state !== 'FAIL' && state !== 'PRUNED') {
+          throw new StudyError(`tell(${number}): state must be "FAIL" or "PRUNED" (got ${JSON.stringify(state)}); pass values for a COMPLETE trial`);
+        }
+        trial.state = state;
+        return;
+      }
+      const values = typeof result === 'number' ? [result] : (result as readonly unknown[]);
+      if (!Array.isArray(values) || values.some((v) => typeof v !== 'number')) {
+        throw new StudyError(`tell(${number}): expected a number, a list of numbers or {state} (got ${JSON.stringify(result)})`);
+      }
+      if (values.length !== directions.length) {
+        throw new StudyError(`tell(${number}): expected ${directions.length} value(s), one per direction (got ${values.length})`);
+      }
+      if ((values as number[]).every(Number.isFinite)) {
+        trial.state = 'COMPLETE';
+        trial.values = [...(values as number[])];
+      } else {
+        trial.state = 'FAIL';
+      }
+    },
+
+    report(number, step, value) {
+      const trial = running(number, 'report for');
+      if (!Number.isInteger(step) || step < 0) throw new StudyError(`report(${number}): step must be a non-negative integer (got ${step})`);
+      if (typeof value !== 'number' || !Number.isFinite(value)) {
+        throw new StudyError(`report(${number}, ${step}): value must be a finite number (got ${value}); tell the trial {state: 'FAIL'} if it diverged`);
+      }
+      const intermediate = (trial.intermediate ??= {});
+      const previous = intermediate[step];
+      if (previous !== undefined && previous !== value) {
+        throw new StudyError(`report(${number}, ${step}): step ${step} already has value ${previous} (got ${value})`);
+      }
+      intermediate[step] = value;
+    },
+
+    shouldPrune(number) {
+      const trial = running(number, 'check pruning for');
+      const steps = Object.keys(trial.intermediate ?? {}).map(Number);
+      if (steps.length === 0) return false;
+      const step = Math.max(...steps);
+      return scheduler.decide({ trials, direction: directions[0]!, ...(maxSteps !== undefined ? { maxEpochs: maxSteps } : {}) }, number, step) === 'prune';
+    },
+
+    enqueue(params) {
+      if (typeof params !== 'object' || params === null || Array.isArray(params)) {
+        throw new StudyError('enqueue: expected a mapping of parameter name to value');
+      }
+      const problem = explainParams(space, params, { partial: true });
+      if (problem !== null) throw new StudyError(`enqueue: ${problem}`);
+      queue.push({ ...params });
+    },
+
+    get trials() {
+      return trials;
+    },
+
+    get bestTrial() {
+      const sign = directions[0] === 'maximize' ? -1 : 1;
+      let best: TrialView | undefined;
+      for (const trial of trials) {
+        if (trial.state !== 'COMPLETE' || trial.values === undefined) continue;
+        if (best === undefined || sign * trial.values[0]! < sign * best.values![0]!) best = trial;
+      }
+      return best;
+    },
+
+    toJSON() {
+      return {
+        format: FORMAT,
+        space: space.definition,
+        directions: [...directions],
+        sampler: { ...samplerConfig, options: { ...samplerConfig.options } },
+        scheduler: { ...schedulerConfig, options: { ...schedulerConfig.options } },
+        ...(maxSteps !== undefined ? { maxSteps } : {}),
+        trials: trials.map((t) => ({
+          number: t.number,
+          params: { ...t.params },
+          state: t.state,
+          ...(t.values !== undefined ? { values: [...t.values] } : {}),
+          ...(t.intermediate !== undefined && Object.keys(t.intermediate).length > 0 ? { intermediate: { ...t.intermediate } } : {}),
+        })),
+        queue: queue.map((params) => ({ ...params })),
+      };
+    },
+  };
+
+  if (saved !== undefined) {
+    for (const [index, t] of saved.trials.entries()) {
+      const problem =
+        t.number !== index
+          ? `trial at position ${index} has number ${t.number}`
+          : !STATES.includes(t.state)
+            ? `trial ${index} has unknown state ${JSON.stringify(t.state)}`
+            : explainParams(space, t.params);
+      if (problem !== null) throw new StudyError(`cannot restore the study: ${problem}`);
+      trials.push({
+        number: t.number,
+        params: { ...t.params },
+        state: t.state,
+        ...(t.values !== undefined ? { values: [...t.values] } : {}),
+        ...(t.intermediate !== undefined ? { intermediate: numericKeys(t.intermediate) } : {}),
+      });
+      taken.add(paramsKey(t.params));
+    }
+    for (const params of saved.queue) study.enqueue(params);
+  }
+  return study;
+}
+
+/** Restores a study from `toJSON()`; it continues exactly as the original would have. */
+export function studyFromJSON(json: StudyJSON): Study {
+  if (typeof json !== 'object' || json === null || json.format !== FORMAT) {
+    throw new StudyError(`cannot restore the study: expected an object with format "${FORMAT}"`);
+  }
+  if (!Array.isArray(json.trials) || !Array.isArray(json.queue)) throw new StudyError('cannot restore the study: trials and queue must be lists');
+  const options: StudyOptions = { space: json.space, directions: json.directions, sampler: json.sampler, scheduler: json.scheduler };
+  if (json.maxSteps !== undefined) options.maxSteps = json.maxSteps;
+  return buildStudy(options, json);
+}
+
+/** Creates a study; `createStudy.fromJSON` restores one. */
+export const createStudy = Object.assign((options: StudyOptions): Study => buildStudy(options), { fromJSON: studyFromJSON });
+
+function parseDirections(options: StudyOptions): Direction[] {
+  if (options.direction !== undefined && options.directions !== undefined) {
+    throw new StudyError('give either direction or directions, not both');
+  }
+  const directions = options.directions ?? [options.direction ?? 'minimize'];
+  if (!Array.isArray(directions) || directions.length === 0) throw new StudyError('directions must be a non-empty list');
+  for (const direction of directions) {
+    if (!DIRECTIONS.includes(direction)) throw new StudyError(`direction must be "minimize" or "maximize" (got ${JSON.stringify(direction)})`);
+  }
+  return [...directions];
+}
+
+/** JSON turns step keys into strings; keep them as numbers-as-keys like a fresh record. */
+function numericKeys(record: Record<number, number>): Record<number, number> {
+  const out: Record<number, number> = {};
+  for (const [step, value] of Object.entries(record)) out[Number(step)] = value;
+  return out;
+}

@@ -1,0 +1,24 @@
+// Types shared by the samplers, the schedulers and the study. The space vocabulary itself is in
+// space-types.ts (the spec uses it too).
+import type { Params } from './space-types';
+
+export type Direction = 'minimize' | 'maximize';
+
+export type TrialState = 'RUNNING' | 'COMPLETE' | 'PRUNED' | 'FAIL';
+
+/** One trial as the algorithms see it: plain JSON, so it can travel in workflow history. */
+export interface TrialView {
+  number: number;
+  params: Params;
+  state: TrialState;
+  /** Objective values of a COMPLETE trial, one per direction. */
+  values?: number[];
+  /** First objective per reported step (the campaign reports after each epoch: epoch → value). */
+  intermediate?: Record<number, number>;
+}
+
+/** `{type, options}` as written in a spec: picks a registered sampler or scheduler. */
+export interface AlgorithmConfig {
+  type: string;
+  options?: Record<string, unknown>;
+}
