@@ -4,25 +4,46 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { stringify } from 'yaml';
-import { parseSpec, SpecError } from '../spec';
+import { schedulers, samplers } from '../search';
+import { parseSpec, SpecError, type KnownNames } from '../spec';
+import type { ExperimentSpec } from '../spec/types';
+import { DATASETS, EPOCH_METRICS, MODELS, TRAINING_HYPERPARAMETERS } from '../training';
 import type { LoadedSpec, LoadSpecInput } from './types';
+
+/** What the registries hold, so a typo in a spec fails when it loads, with its line, not mid-campaign. */
+export const KNOWN_NAMES: KnownNames = {
+  datasets: Object.keys(DATASETS),
+  models: Object.keys(MODELS),
+  samplers: Object.keys(samplers),
+  schedulers: Object.keys(schedulers),
+  hyperparameters: (family) => {
+    const model = MODELS[family];
+    return model ? [...Object.keys(model.hyperparameters), ...Object.keys(TRAINING_HYPERPARAMETERS)] : undefined;
+  },
+  metrics: EPOCH_METRICS,
+};
+
+/** Parse a spec against the registries: what the CLI, the client and the activity all use. */
+export function parseExperiment(text: string, fileName: string): ExperimentSpec {
+  return parseSpec(text, fileName, { knownNames: KNOWN_NAMES });
+}
 
 export async function loadSpec(input: LoadSpecInput): Promise<LoadedSpec> {
   try {
     if (input.specText !== undefined) {
-      return { spec: parseSpec(input.specText, input.specName ?? '<inline spec>'), specText: input.specText };
+      return { spec: parseExperiment(input.specText, input.specName ?? '<inline spec>'), specText: input.specText };
     }
     if (input.specPath !== undefined) {
       const path = resolve(input.specPath);
       const specText = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
         throw new SpecError([{ file: input.specPath!, line: 0, column: 0, path: '', message: `cannot read spec (${err.code ?? err.message})` }]);
       });
-      return { spec: parseSpec(specText, input.specPath), specText };
+      return { spec: parseExperiment(specText, input.specPath), specText };
     }
     if (input.spec !== undefined) {
       // An inline spec goes through the same YAML path, so its errors read the same way.
       const specText = stringify(input.spec);
-      return { spec: parseSpec(specText, '<inline spec>'), specText };
+      return { spec: parseExperiment(specText, '<inline spec>'), specText };
     }
     throw new SpecError([{ file: '<input>', line: 0, column: 0, path: '', message: 'give either "specPath" or "spec"' }]);
   } catch (err) {

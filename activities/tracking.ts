@@ -4,6 +4,7 @@ import { stringify } from 'yaml';
 import type { MlflowClient } from '../mlflow/client';
 import { ensureExperiment, ensureRun, finishRun as finishMlflowRun, logMetricsOnce } from '../mlflow/runs';
 import type { ExperimentSpec } from '../spec/types';
+import { jobName } from './training';
 import type { FinalizeInput, FinishRunInput, LeaderboardRow, StartRunInput, Tracking } from './types';
 
 export interface TrackingDeps {
@@ -73,7 +74,7 @@ export function trackingActivities(deps: TrackingDeps) {
           [TAG.trial]: String(input.trialNumber),
           ...(retrain ? { [TAG.seed]: String(input.seedIndex) } : {}),
         },
-        runName: retrain ? `retrain-${input.trialNumber}-seed${input.seedIndex}` : `trial-${input.trialNumber}`,
+        runName: jobName(input),
         parentRunId: input.tracking.parentRunId,
         tags: { [TAG.state]: 'RUNNING', ...(retrain ? { [TAG.source]: String(input.trialNumber) } : {}) },
         params: Object.fromEntries(Object.entries(input.params).map(([k, v]) => [k, String(v)])),

@@ -1,6 +1,6 @@
 // Training activities: run epoch segments and evaluations through the training engine, heartbeat
 // while they run, and log every finished epoch to the trial's MLflow run as it happens.
-import { Context } from '@temporalio/activity';
+import { Context, log } from '@temporalio/activity';
 import { join } from 'node:path';
 import type { MlflowClient } from '../mlflow/client';
 import { logEpochMetrics, logMetricsOnce } from '../mlflow/runs';
@@ -15,11 +15,14 @@ export interface TrainingDeps {
 
 const HEARTBEAT_EVERY_MS = 5_000;
 
-/** `<root>/<campaign>/<stage>-<trial>[-seed<k>]`: named by campaign, trial and stage, stable across retries. */
+/** `trial-<n>` or `retrain-<n>-seed<k>`, as the MLflow run is named. */
+export function jobName(ref: RunRef): string {
+  return ref.stage === 'retrain' ? `retrain-${ref.trialNumber}-seed${ref.seedIndex}` : `trial-${ref.trialNumber}`;
+}
+
+/** `<root>/<campaign>/<job>`: named by campaign and job, so every retry finds the same checkpoints. */
 export function checkpointDir(root: string, ref: RunRef): string {
-  const campaign = ref.campaignId.replace(/[^A-Za-z0-9._-]/g, '_');
-  const job = ref.stage === 'retrain' ? `retrain-${ref.trialNumber}-seed${ref.seedIndex}` : `trial-${ref.trialNumber}`;
-  return join(root, campaign, job);
+  return join(root, ref.campaignId.replace(/[^A-Za-z0-9._-]/g, '_'), jobName(ref));
 }
 
 /** Heartbeat on a timer too: data loading and the first epoch can outlast the heartbeat timeout. */
@@ -53,6 +56,11 @@ export function trainingActivities(deps: TrainingDeps) {
             await logEpochMetrics(deps.mlflow, input.runId, [e]);
           },
         });
+        // Epochs before `resumedFrom` came from checkpoints of an earlier attempt (a killed worker, say).
+        const resumedFrom = input.toEpoch - result.trainedEpochs;
+        if (resumedFrom > input.fromEpoch) {
+          log.info(`resumed ${jobName(input)} of ${input.campaignId} from epoch ${resumedFrom} checkpoint`, { attempt: ctx.info.attempt });
+        }
         return {
           epochs: result.epochs.map((e) => ({ epoch: e.epoch, metrics: e.metrics })),
           checkpoint: result.checkpoint,

@@ -3,7 +3,7 @@
 import { Client, Connection, WorkflowIdReusePolicy } from '@temporalio/client';
 import { readFile } from 'node:fs/promises';
 import type { CampaignResult, LoadSpecInput } from '../activities/types';
-import { parseSpec } from '../spec';
+import { parseExperiment } from '../activities/spec';
 import type { ExperimentSpec } from '../spec/types';
 import type { campaign, CampaignProgress } from '../workflows';
 import type { LeaderboardRow } from '../activities/types';
@@ -46,7 +46,7 @@ export function newCampaignId(spec: ExperimentSpec, now = new Date()): string {
  */
 export async function startCampaign(client: Client, opts: { specPath: string; workflowId?: string }): Promise<CampaignHandle & { spec: ExperimentSpec }> {
   const specText = await readFile(opts.specPath, 'utf8');
-  const spec = parseSpec(specText, opts.specPath);
+  const spec = parseExperiment(specText, opts.specPath);
   const workflowId = opts.workflowId ?? newCampaignId(spec);
   const input: LoadSpecInput = { specText, specName: opts.specPath };
   await client.workflow.start<typeof campaign>('campaign', {

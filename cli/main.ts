@@ -2,6 +2,7 @@
 // The `tuneflow` command. Each verb is a thin layer over the client API, the worker wiring and the
 // local services; errors the user can fix print as one clear message, never a stack trace.
 import { parseArgs } from 'node:util';
+import { KNOWN_NAMES } from '../activities/spec';
 import { formatSpecError, SpecError, validateSpecCommand } from '../spec';
 import { campaignHandle, connectTemporal, startCampaign } from './client';
 import { checkpointRoot, DEFAULT_TRAINING_TASK_QUEUE, stateDir } from './config';
@@ -161,7 +162,7 @@ async function main(argv: string[]): Promise<number> {
       return worker(rest);
     case 'validate': {
       if (!rest[0]) throw new UsageError('validate: give a spec file');
-      const { ok, output } = await validateSpecCommand(rest[0]);
+      const { ok, output } = await validateSpecCommand(rest[0], { knownNames: KNOWN_NAMES });
       (ok ? process.stdout : process.stderr).write(`${output}\n`);
       return ok ? 0 : 2;
     }

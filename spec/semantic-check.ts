@@ -10,6 +10,10 @@ export interface KnownNames {
   models?: readonly string[];
   samplers?: readonly string[];
   schedulers?: readonly string[];
+  /** Hyperparameters a model family (with its optimizer) reads; space and model options may set only these. */
+  hyperparameters?: (family: string) => readonly string[] | undefined;
+  /** Metrics the training engine records each epoch; objectives must name one. */
+  metrics?: readonly string[];
 }
 
 /** `spec` is `input` normalized; paths point into `input`, where the user wrote the values. */
@@ -62,7 +66,34 @@ export function checkSpecSemantics(spec: ExperimentSpec, input: SpecInput, known
     ...checkRegistered('sampler', spec.search.sampler.type, known.samplers, algorithmPath('sampler')),
     ...checkRegistered('scheduler', spec.search.scheduler.type, known.schedulers, algorithmPath('scheduler')),
   );
+  issues.push(...checkHyperparameters(spec, input, known), ...checkMetrics(spec, input, known));
   return issues;
+}
+
+function checkHyperparameters(spec: ExperimentSpec, input: SpecInput, known: KnownNames): FieldIssue[] {
+  const allowed = known.hyperparameters?.(spec.model.family);
+  if (!allowed) return [];
+  const unknown = (key: string) => !allowed.includes(key);
+  const hint = `(model family "${spec.model.family}" reads: ${[...allowed].sort().join(', ')})`;
+  const modelOptions = typeof input.model === 'object' && input.model?.options ? Object.keys(spec.model.options) : [];
+  return [
+    ...Object.keys(spec.search.space)
+      .filter(unknown)
+      .map((key): FieldIssue => ({ path: ['search', 'space', key], target: 'key', message: `is not a hyperparameter of the model ${hint}` })),
+    ...modelOptions
+      .filter(unknown)
+      .map((key): FieldIssue => ({ path: ['model', 'options', key], target: 'key', message: `is not a hyperparameter of the model ${hint}` })),
+  ];
+}
+
+function checkMetrics(spec: ExperimentSpec, input: SpecInput, known: KnownNames): FieldIssue[] {
+  if (!known.metrics) return [];
+  const metrics = known.metrics;
+  return spec.objective.flatMap(({ metric }, index): FieldIssue[] =>
+    metrics.includes(metric)
+      ? []
+      : [{ path: Array.isArray(input.objective) ? ['objective', index, 'metric'] : ['objective', 'metric'], message: `unknown metric "${metric}" (recorded: ${metrics.join(', ')})` }],
+  );
 }
 
 function checkRegistered(kind: string, name: string, registered: readonly string[] | undefined, path: (string | number)[]): FieldIssue[] {

@@ -32,6 +32,8 @@ function nativePackage(env: NodeJS.ProcessEnv): string {
 }
 
 async function importPackage(name: string): Promise<Tf> {
+  // TensorFlow's C++ INFO lines (oneDNN notices) would break the CLI's progress display; warnings still show.
+  process.env.TF_CPP_MIN_LOG_LEVEL ??= '1';
   const mod = (await import(name)) as Tf & { default?: Tf };
   // A CommonJS package imported from ESM puts module.exports on `default`.
   return mod.default ?? mod;

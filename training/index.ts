@@ -11,4 +11,4 @@ export { CheckpointError, InvalidConfigurationError, isOutOfMemory, TrainingDive
 export { MODELS, modelFamily, type ModelFamily, type ModelInput } from './models';
 export { OPTIMIZERS, TRAINING_HYPERPARAMETERS, createOptimizer, resolveOptimizerConfig, type OptimizerConfig } from './optimizer';
 export { evaluateCheckpoint, exportModel, trainSegment, type ExportedFile } from './segment';
-export type { EpochResult, EvaluateRequest, SegmentRequest, SegmentResult } from './types';
+export { EPOCH_METRICS, type EpochResult, type EvaluateRequest, type SegmentRequest, type SegmentResult } from './types';

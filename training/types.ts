@@ -2,6 +2,9 @@
 import type { ExperimentSpec } from '../spec/types';
 import type { Params } from '../search/space-types';
 
+/** Metrics every epoch records; any of them can be an objective. */
+export const EPOCH_METRICS = ['loss', 'accuracy', 'val_loss', 'val_accuracy', 'epoch_seconds', 'samples_per_second'] as const;
+
 export interface EpochResult {
   /** 1-based: the epoch just finished. */
   epoch: number;
