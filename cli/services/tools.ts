@@ -2,8 +2,10 @@
 // cache folder and records their paths in tools.json; an environment variable or PATH can override.
 // The cache-folder rule mirrors setup/paths.mjs (an ES module that CommonJS code cannot import).
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
+import { cacheDir } from '../../training/cache';
+
+export { cacheDir };
 
 export type ToolName = 'mlflow' | 'temporal';
 
@@ -14,13 +16,6 @@ const ENV_VAR: Record<ToolName, string> = {
 
 export class ToolNotFoundError extends Error {
   override readonly name = 'ToolNotFoundError';
-}
-
-/** `$TUNEFLOW_CACHE_DIR`, else `$XDG_CACHE_HOME/tuneflow`, else `~/.cache/tuneflow`. */
-export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.TUNEFLOW_CACHE_DIR) return resolve(env.TUNEFLOW_CACHE_DIR);
-  if (env.XDG_CACHE_HOME) return join(resolve(env.XDG_CACHE_HOME), 'tuneflow');
-  return join(homedir(), '.cache', 'tuneflow');
 }
 
 export function toolsFile(env: NodeJS.ProcessEnv = process.env): string {
