@@ -2,7 +2,8 @@
 // one is created, and metrics already on a run are not logged again, so a retry changes nothing.
 import { stringify } from 'yaml';
 import type { MlflowClient } from '../mlflow/client';
-import { ensureExperiment, ensureRun, finishRun as finishMlflowRun, logMetricsOnce } from '../mlflow/runs';
+import { ensureExperiment, ensureModelVersion, ensureRun, finishRun as finishMlflowRun, logMetricsOnce } from '../mlflow/runs';
+import { compareValues } from '../search/ranking';
 import type { ExperimentSpec } from '../spec/types';
 import { jobName } from './training';
 import type { FinalizeInput, FinishRunInput, LeaderboardRow, StartRunInput, Tracking } from './types';
@@ -44,6 +45,26 @@ export function leaderboardCsv(rows: readonly LeaderboardRow[], spec: Experiment
     [i + 1, r.trialNumber, r.state, ...metrics.map((_, k) => r.values?.[k]), r.epochs, ...paramNames.map((p) => r.params[p])].map(cell).join(','),
   );
   return [header.join(','), ...lines].join('\n') + '\n';
+}
+
+/**
+ * Register the model of the best retrained run (by the validation objective, never by the test split)
+ * as a new version of `tuneflow-<spec name>`; a retry finds the version it made before.
+ */
+async function registerBestModel(mlflow: MlflowClient, input: FinalizeInput): Promise<{ name: string; version: string } | null> {
+  const objective = input.spec.objective[0]!;
+  const candidates = input.retrainRuns.filter((r) => r.metrics.failed === undefined && Number.isFinite(r.metrics[objective.metric]));
+  const best = candidates.sort((a, b) => compareValues(a.metrics[objective.metric]!, b.metrics[objective.metric]!, objective.direction))[0];
+  if (!best) return null;
+  const run = await mlflow.getRun(best.runId);
+  const name = `tuneflow-${input.spec.name}`;
+  const { modelVersion } = await ensureModelVersion(mlflow, {
+    name,
+    source: `${run.info.artifactUri}/model`,
+    runId: best.runId,
+    tags: { 'tuneflow.campaign_id': input.campaignId, 'tuneflow.source_trial': String(best.trialNumber) },
+  });
+  return { name, version: String(modelVersion.version) };
 }
 
 export function trackingActivities(deps: TrackingDeps) {
@@ -110,6 +131,8 @@ export function trackingActivities(deps: TrackingDeps) {
       await mlflow.setTag(runId, 'tuneflow.status', result.status);
       if (result.reason) await mlflow.setTag(runId, TAG.reason, result.reason);
       if (result.best) await mlflow.setTag(runId, 'tuneflow.best_trial', String(result.best.trialNumber));
+      const model = await registerBestModel(mlflow, input);
+      if (model) await mlflow.setTag(runId, 'tuneflow.registered_model', `${model.name}/${model.version}`);
       await finishMlflowRun(mlflow, runId, result.status === 'FAILED' ? 'FAILED' : 'FINISHED');
     },
   };

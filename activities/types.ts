@@ -136,6 +136,8 @@ export interface FinalizeInput {
   spec: ExperimentSpec;
   leaderboard: LeaderboardRow[];
   result: CampaignResult;
+  /** The retrain runs, to register the best one's model. */
+  retrainRuns: RetrainResult[];
 }
 
 export interface CampaignActivities {

@@ -132,6 +132,7 @@ async function worker(args: string[]): Promise<number> {
     control: !values['no-control'],
     trainingQueues,
     trainingSlots: values.slots ? Number(values.slots) : 1,
+    logLevel: 'INFO',
   });
   err(`worker polling ${values['no-control'] ? '' : 'tuneflow (control), '}${trainingQueues.join(', ')} at ${ep.temporalAddress}`);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void workers.shutdown());

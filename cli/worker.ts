@@ -1,6 +1,6 @@
 // Worker wiring: one process polls the control queue (workflows + bookkeeping activities) and/or the
 // training queues (epoch segments). Training runs one segment at a time per process: one process per GPU.
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { controlActivities, trainingActivities, type ActivityDeps } from '../activities';
@@ -17,6 +17,17 @@ export interface WorkerOptions {
   trainingQueues: string[];
   /** Concurrent training segments per training queue (1 per GPU). */
   trainingSlots?: number;
+  /** SDK and activity log level; `TUNEFLOW_LOG_LEVEL` overrides. Default WARN (a worker process uses INFO). */
+  logLevel?: LogLevel;
+}
+
+/** The SDK's runtime is per process and installed once; later calls keep the first logger. */
+function installRuntime(level: LogLevel): void {
+  try {
+    Runtime.install({ logger: new DefaultLogger(level) });
+  } catch {
+    /* already installed in this process */
+  }
 }
 
 export interface RunningWorkers {
@@ -32,6 +43,7 @@ function workflowsPath(): string {
 }
 
 export async function startWorkers(opts: WorkerOptions): Promise<RunningWorkers> {
+  installRuntime((process.env.TUNEFLOW_LOG_LEVEL as LogLevel | undefined) ?? opts.logLevel ?? 'WARN');
   const config = temporalConfig(opts.temporalAddress);
   const connection = await NativeConnection.connect(config.connection);
   const deps: ActivityDeps = {

@@ -336,7 +336,14 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
     mlflow: tracking,
     timing: { wallSeconds: (Date.now() - startedAt) / 1000, trainSeconds },
   };
-  await control.finalizeCampaign({ campaignId: workflowId, tracking, spec: s, leaderboard: leaderboard(trials, direction), result });
+  await control.finalizeCampaign({
+    campaignId: workflowId,
+    tracking,
+    spec: s,
+    leaderboard: leaderboard(trials, direction),
+    result,
+    retrainRuns: retrainResults,
+  });
   phase = 'done';
   return result;
 }

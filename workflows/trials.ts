@@ -3,6 +3,7 @@
 import type { Direction, ExperimentSpec } from '../spec/types';
 import type { LeaderboardRow, TrialState, TrialSummary } from '../activities/types';
 import type { Params } from '../search/space-types';
+import { compareValues } from '../search/ranking';
 
 export interface TrialRecord {
   number: number;
@@ -46,14 +47,6 @@ export function toSummary(t: TrialRecord): TrialSummary {
     ...(t.values ? { values: t.values } : {}),
     intermediate,
   };
-}
-
-/** -1 when a is better than b for the direction. Non-finite values always rank last. */
-export function compareValues(a: number, b: number, direction: Direction): number {
-  const fa = Number.isFinite(a);
-  const fb = Number.isFinite(b);
-  if (!fa || !fb) return fa === fb ? 0 : fa ? -1 : 1;
-  return direction === 'minimize' ? a - b : b - a;
 }
 
 /** COMPLETE trials, best first by the first objective; ties broken by trial number. */

@@ -86,4 +86,13 @@ describe('campaign workflow end to end', () => {
     const retrain = runs.find((r) => tagsOf(r)['tuneflow.stage'] === 'retrain')!;
     expect((await artifactPaths(mlflow, retrain.info.run_id, 'model')).length).toBeGreaterThan(0);
   });
+
+  it('registers the best retrained model in the model registry', async () => {
+    const parent = runs.find((r) => r.info.run_id === result.mlflow.parentRunId)!;
+    expect(tagsOf(parent)['tuneflow.registered_model']).toMatch(/^tuneflow-tiny\/\d+$/);
+    const res = await fetch(`${mlflow}/api/2.0/mlflow/model-versions/search?filter=${encodeURIComponent("name='tuneflow-tiny'")}`);
+    const body = (await res.json()) as { model_versions?: { run_id: string; source: string }[] };
+    const retrain = runs.find((r) => tagsOf(r)['tuneflow.stage'] === 'retrain')!;
+    expect(body.model_versions?.map((v) => v.run_id)).toContain(retrain.info.run_id);
+  });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compareValues, countStates, leaderboard, newTrial, rankCompleted, toSummary, type TrialRecord } from '../../workflows/trials';
+import { compareValues } from '../../search/ranking';
+import { countStates, leaderboard, newTrial, rankCompleted, toSummary, type TrialRecord } from '../../workflows/trials';
 
 function trial(number: number, state: TrialRecord['state'], value: number | null, history: Record<number, number[]> = {}): TrialRecord {
   return { ...newTrial(number, { lr: number / 10 }), state, values: value === null ? null : [value], history, epochsDone: Object.keys(history).length };
