@@ -3,11 +3,12 @@
 import type { MlflowClient } from '../mlflow/client';
 import { loadSpec } from './spec';
 import { suggestTrials } from './suggest';
+import { temporalActivities, type TemporalDeps } from './temporal';
 import { trackingActivities } from './tracking';
 import { trainingActivities } from './training';
 import type { CampaignActivities } from './types';
 
-export interface ActivityDeps {
+export interface ActivityDeps extends TemporalDeps {
   mlflow: MlflowClient;
   trackingUri: string;
   checkpointRoot: string;
@@ -17,7 +18,7 @@ export type ControlActivities = Omit<CampaignActivities, 'trainSegment' | 'evalu
 export type TrainingActivities = Pick<CampaignActivities, 'trainSegment' | 'evaluateRun'>;
 
 export function controlActivities(deps: ActivityDeps): ControlActivities {
-  return { loadSpec, suggestTrials, ...trackingActivities(deps) };
+  return { loadSpec, suggestTrials, ...trackingActivities(deps), ...temporalActivities(deps) };
 }
 
 export { trainingActivities };

@@ -14,8 +14,8 @@ export async function suggestTrials(input: SuggestInput): Promise<Params[]> {
   const trials: TrialView[] = [...input.trials];
   const taken = new Set(trials.map((t) => paramsKey(t.params)));
   const out: Params[] = [];
-  for (const trialNumber of input.numbers) {
-    const fixed = spec.search.enqueue[trialNumber];
+  for (const [i, trialNumber] of input.numbers.entries()) {
+    const fixed = input.fixed[i];
     let params: Params;
     try {
       params = suggest({ sampler, space, trials, seed: spec.seed, trialNumber, directions, taken, ...(fixed ? { fixed } : {}) });

@@ -53,7 +53,7 @@ export function leaderboardCsv(rows: readonly LeaderboardRow[], spec: Experiment
  */
 async function registerBestModel(mlflow: MlflowClient, input: FinalizeInput): Promise<{ name: string; version: string } | null> {
   const objective = input.spec.objective[0]!;
-  const candidates = input.retrainRuns.filter((r) => r.metrics.failed === undefined && Number.isFinite(r.metrics[objective.metric]));
+  const candidates = input.retrainRuns.filter((r) => r.error === undefined && Number.isFinite(r.metrics[objective.metric]));
   const best = candidates.sort((a, b) => compareValues(a.metrics[objective.metric]!, b.metrics[objective.metric]!, objective.direction))[0];
   if (!best) return null;
   const run = await mlflow.getRun(best.runId);
@@ -107,7 +107,7 @@ export function trackingActivities(deps: TrackingDeps) {
       await mlflow.setTag(input.runId, TAG.state, input.state);
       if (input.reason) await mlflow.setTag(input.runId, TAG.reason, input.reason.slice(0, 5000));
       if (input.summary) await logMetricsOnce(mlflow, input.runId, input.summary);
-      await finishMlflowRun(mlflow, input.runId, input.state === 'FAIL' ? 'FAILED' : 'FINISHED');
+      await finishMlflowRun(mlflow, input.runId, input.killed ? 'KILLED' : input.state === 'FAIL' ? 'FAILED' : 'FINISHED');
     },
 
     async finalizeCampaign(input: FinalizeInput): Promise<void> {

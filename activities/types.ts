@@ -46,6 +46,8 @@ export interface SuggestInput {
   trials: TrialSummary[];
   /** Numbers of the trials to suggest for, in order. */
   numbers: number[];
+  /** Per number: an enqueued (possibly partial) configuration the proposal must keep, or null. */
+  fixed: (Params | null)[];
 }
 
 export interface RunRef {
@@ -90,6 +92,8 @@ export interface FinishRunInput {
   reason?: string;
   /** Summary metrics logged once at the end (e.g. objective value, test metrics). */
   summary?: Record<string, number>;
+  /** The job was cancelled by the user: MLflow status KILLED. */
+  killed?: boolean;
 }
 
 export interface EvaluateInput extends RunRef {
@@ -115,6 +119,8 @@ export interface RetrainResult {
   runId: string;
   params: Params;
   metrics: Record<string, number>;
+  /** Why the retrain failed, when it did. */
+  error?: string;
 }
 
 export type CampaignStatus = 'COMPLETED' | 'STOPPED' | 'FAILED' | 'CANCELLED';
@@ -149,6 +155,8 @@ export interface CampaignActivities {
   finishRun(input: FinishRunInput): Promise<void>;
   evaluateRun(input: EvaluateInput): Promise<Record<string, number>>;
   finalizeCampaign(input: FinalizeInput): Promise<void>;
+  /** Whether the namespace has tuneflow's search attributes (TuneflowName, TuneflowState, TuneflowBestValue). */
+  searchAttributesReady(): Promise<boolean>;
 }
 
 /** Error types the training activity raises that retrying cannot fix. */
@@ -161,3 +169,6 @@ export const NON_RETRYABLE_TRAINING_ERRORS = [
   'DatasetUnavailableError',
   'DatasetChecksumError',
 ];
+
+/** Search attributes a campaign keeps up to date (when the namespace has them), for `tuneflow list`. */
+export const SEARCH_ATTRIBUTE_TYPES = { TuneflowName: 'KEYWORD', TuneflowState: 'KEYWORD', TuneflowBestValue: 'DOUBLE' } as const;

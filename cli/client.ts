@@ -1,12 +1,25 @@
 // The client API (`import { startCampaign } from 'tuneflow'`): start a campaign and follow it from any
 // script. It talks to Temporal only; the workers do the rest.
-import { Client, Connection, WorkflowIdReusePolicy } from '@temporalio/client';
+import { Client, Connection, WorkflowIdReusePolicy, WorkflowUpdateFailedError } from '@temporalio/client';
 import { readFile } from 'node:fs/promises';
-import type { CampaignResult, LoadSpecInput } from '../activities/types';
+import type { CampaignResult, LeaderboardRow, LoadSpecInput } from '../activities/types';
 import { parseExperiment } from '../activities/spec';
 import type { ExperimentSpec } from '../spec/types';
-import type { campaign, CampaignProgress } from '../workflows';
-import type { LeaderboardRow } from '../activities/types';
+import {
+  cancelUpdate,
+  enqueueUpdate,
+  extendUpdate,
+  leaderboardQuery,
+  pauseUpdate,
+  resumeUpdate,
+  setConcurrencyUpdate,
+  statusQuery,
+  stopUpdate,
+  type campaign,
+  type CampaignProgress,
+  type ExtendRequest,
+} from '../workflows';
+import type { Params } from '../search/space-types';
 import { CONTROL_TASK_QUEUE, temporalConfig } from './config';
 
 export type { CampaignResult, CampaignProgress, LeaderboardRow, ExperimentSpec };
@@ -16,6 +29,34 @@ export interface CampaignHandle {
   status(): Promise<CampaignProgress>;
   leaderboard(): Promise<LeaderboardRow[]>;
   result(): Promise<CampaignResult>;
+  /** Finish the running segments, start nothing new until `resume`. */
+  pause(): Promise<CampaignProgress>;
+  resume(): Promise<CampaignProgress>;
+  /** Stop sampling; running trials finish, then the retrain stage runs. */
+  stop(): Promise<CampaignProgress>;
+  /** Stop now: running segments are cancelled, no retrain. */
+  cancel(): Promise<CampaignProgress>;
+  extend(request: ExtendRequest): Promise<CampaignProgress>;
+  setConcurrency(n: number): Promise<CampaignProgress>;
+  enqueue(configurations: Params[]): Promise<CampaignProgress>;
+}
+
+/** A control request the campaign refused; `reason` says why. Nothing was recorded. */
+export class ControlRejectedError extends Error {
+  override readonly name = 'ControlRejectedError';
+}
+
+async function rejectedAsError<T>(request: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    // A validator's refusal arrives as WorkflowUpdateFailedError whose cause carries the reason.
+    if (err instanceof WorkflowUpdateFailedError) {
+      const cause = err.cause instanceof Error ? err.cause.message : err.message;
+      throw new ControlRejectedError(`${request} rejected: ${cause}`);
+    }
+    throw err;
+  }
 }
 
 export async function connectTemporal(address: string): Promise<Client> {
@@ -28,9 +69,16 @@ export function campaignHandle(client: Client, workflowId: string): CampaignHand
   const handle = client.workflow.getHandle<typeof campaign>(workflowId);
   return {
     workflowId,
-    status: () => handle.query<CampaignProgress>('status'),
-    leaderboard: () => handle.query<LeaderboardRow[]>('leaderboard'),
+    status: () => handle.query(statusQuery),
+    leaderboard: () => handle.query(leaderboardQuery),
     result: () => handle.result(),
+    pause: () => rejectedAsError('pause', () => handle.executeUpdate(pauseUpdate)),
+    resume: () => rejectedAsError('resume', () => handle.executeUpdate(resumeUpdate)),
+    stop: () => rejectedAsError('stop', () => handle.executeUpdate(stopUpdate)),
+    cancel: () => rejectedAsError('cancel', () => handle.executeUpdate(cancelUpdate)),
+    extend: (request) => rejectedAsError('extend', () => handle.executeUpdate(extendUpdate, { args: [request] })),
+    setConcurrency: (n) => rejectedAsError('set-concurrency', () => handle.executeUpdate(setConcurrencyUpdate, { args: [n] })),
+    enqueue: (list) => rejectedAsError('enqueue', () => handle.executeUpdate(enqueueUpdate, { args: [list] })),
   };
 }
 

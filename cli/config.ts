@@ -2,17 +2,12 @@
 // the environment only and are never printed or logged.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { TemporalConnectionOptions } from '../activities/temporal';
+
+export type { TemporalConnectionOptions };
 
 export const CONTROL_TASK_QUEUE = 'tuneflow';
 export const DEFAULT_TRAINING_TASK_QUEUE = 'tuneflow-training';
-
-/** The options both the client's Connection and the worker's NativeConnection accept. */
-export interface TemporalConnectionOptions {
-  address: string;
-  apiKey?: string;
-  metadata?: Record<string, string>;
-  tls?: boolean | { clientCertPair: { crt: Buffer; key: Buffer }; serverRootCACertificate?: Buffer };
-}
 
 export interface TemporalConfig {
   address: string;

@@ -4,7 +4,8 @@
 import { parseArgs } from 'node:util';
 import { KNOWN_NAMES } from '../activities/spec';
 import { formatSpecError, SpecError, validateSpecCommand } from '../spec';
-import { campaignHandle, connectTemporal, startCampaign } from './client';
+import { connectTemporal, ControlRejectedError, startCampaign } from './client';
+import { CONTROL_VERBS, controlCommand, ControlUsageError, type ControlVerb } from './control';
 import { checkpointRoot, DEFAULT_TRAINING_TASK_QUEUE, stateDir } from './config';
 import { formatProgress } from './progress';
 import { ensureLocalServices, readState, stopLocalServices } from './services/local';
@@ -18,7 +19,14 @@ Commands:
   worker [--no-control] [--training-queue Q ...] [--slots N]
                           run a worker (control and/or training task queues)
   validate <spec.yaml>    check a spec and print its problems with line and column
-  status <workflow-id>    print a campaign's progress
+  status|watch|leaderboard <id> [--json]
+                          a campaign's progress (once, live until it ends) or its leaderboard
+  pause|resume|stop|cancel <id>
+                          steer a running campaign (stop: retrain what it has; cancel: no retrain)
+  extend <id> [--trials N] [--time 2h]
+  set-concurrency <id> N
+  enqueue <id> '{"param": value}' | --file configs.yaml
+  list [--all]            campaigns by name, phase and best value
   down                    stop the local Temporal and MLflow servers started by \`run\`
 
 Services: TEMPORAL_ADDRESS and MLFLOW_TRACKING_URI point at existing servers; without them
@@ -80,7 +88,7 @@ async function run(args: string[]): Promise<number> {
   const tty = process.stderr.isTTY;
   let lastLine = '';
   const poll = setInterval(async () => {
-    const line = await handle.status().then((p) => formatProgress(p, spec.budget.maxTrials), () => null);
+    const line = await handle.status().then((p) => formatProgress(p), () => null);
     if (line && line !== lastLine) {
       process.stderr.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
       lastLine = line;
@@ -140,15 +148,11 @@ async function worker(args: string[]): Promise<number> {
   return 0;
 }
 
-async function status(args: string[]): Promise<number> {
-  const id = args[0];
-  if (!id) throw new UsageError('status: give a campaign (workflow) id');
+async function control(verb: ControlVerb, args: string[]): Promise<number> {
   const ep = await endpoints(false);
   const client = await connectTemporal(ep.temporalAddress);
   try {
-    const p = await campaignHandle(client, id).status();
-    process.stdout.write(`${JSON.stringify(p, null, 2)}\n`);
-    return 0;
+    return await controlCommand(client, verb, args);
   } finally {
     await client.connection.close();
   }
@@ -167,8 +171,6 @@ async function main(argv: string[]): Promise<number> {
       (ok ? process.stdout : process.stderr).write(`${output}\n`);
       return ok ? 0 : 2;
     }
-    case 'status':
-      return status(rest);
     case 'down': {
       const stopped = await stopLocalServices(stateDir());
       err(stopped.length ? `stopped ${stopped.join(', ')}` : 'no local services were running');
@@ -181,6 +183,7 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${USAGE}\n`);
       return command === undefined ? 2 : 0;
     default:
+      if ((CONTROL_VERBS as readonly string[]).includes(command)) return control(command as ControlVerb, rest);
       throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
   }
 }
@@ -189,8 +192,9 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {
     if (e instanceof SpecError) err(formatSpecError(e));
-    else if (e instanceof UsageError || (e instanceof Error && e.name === 'TypeError' && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))) err(`tuneflow: ${e.message}`);
+    else if (e instanceof ControlRejectedError) err(`tuneflow: ${e.message}`);
+    else if (e instanceof UsageError || e instanceof ControlUsageError || (e instanceof Error && e.name === 'TypeError' && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))) err(`tuneflow: ${e.message}`);
     else err(`tuneflow: ${e instanceof Error ? (process.env.TUNEFLOW_DEBUG ? (e.stack ?? e.message) : e.message) : String(e)}`);
-    process.exit(e instanceof SpecError || e instanceof UsageError ? 2 : 1);
+    process.exit(e instanceof SpecError || e instanceof UsageError || e instanceof ControlUsageError || e instanceof ControlRejectedError ? 2 : 1);
   },
 );

@@ -10,13 +10,15 @@ export function formatDuration(seconds: number): string {
   return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : m > 0 ? `${m}m${String(sec).padStart(2, '0')}s` : `${sec}s`;
 }
 
-export function formatProgress(p: CampaignProgress, maxTrials: number): string {
+export function formatProgress(p: CampaignProgress): string {
+  const maxTrials = p.budget?.maxTrials ?? p.trials.total;
   const t = p.trials;
   const best = p.best ? `best ${p.metric}=${p.best.value.toPrecision(4)} (trial ${p.best.trialNumber})` : 'best -';
   const eta = p.remainingSeconds === null ? '' : `, ~${formatDuration(p.remainingSeconds)} left`;
   return (
     `[${p.phase}] trials ${t.completed + t.pruned + t.failed}/${maxTrials} done ` +
     `(${t.completed} complete, ${t.pruned} pruned, ${t.failed} failed), ${t.running} running | ${best} | ` +
-    `${formatDuration(p.elapsedSeconds)} elapsed${eta}`
+    `${formatDuration(p.elapsedSeconds)} elapsed${eta}` +
+    (p.requests.length ? ` | requested: ${p.requests.join(', ')}` : '')
   );
 }

@@ -50,6 +50,7 @@ export async function startWorkers(opts: WorkerOptions): Promise<RunningWorkers>
     mlflow: new MlflowClient({ trackingUri: opts.mlflowTrackingUri }),
     trackingUri: opts.mlflowTrackingUri,
     checkpointRoot: opts.checkpointRoot,
+    temporal: { connection: config.connection, namespace: config.namespace },
   };
   const workers: Worker[] = [];
   if (opts.control) {

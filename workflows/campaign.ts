@@ -1,23 +1,25 @@
 // The `campaign` workflow: orchestration only. It loads the spec, runs the sample-train-prune loop
 // with at most `maxConcurrentTrials` trials at once, retrains the best configurations and writes the
 // summary. Every side effect is an activity; the scheduler (pure) decides inside the workflow, so all
-// pruning decisions come from one consistent state.
+// pruning decisions come from one consistent state. Users steer it live through the updates in
+// control.ts (pause, resume, stop, cancel, extend, set-concurrency, enqueue).
 import {
   ActivityFailure,
   ApplicationFailure,
+  CancellationScope,
   TimeoutFailure,
   condition,
   continueAsNew,
-  defineQuery,
+  isCancellation,
   proxyActivities,
   setHandler,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type {
   CampaignActivities,
   CampaignResult,
   CampaignStatus,
-  LeaderboardRow,
   LoadSpecInput,
   RetrainResult,
   RunRef,
@@ -26,49 +28,45 @@ import type {
   Tracking,
 } from '../activities/types';
 import { NON_RETRYABLE_TRAINING_ERRORS } from '../activities/types';
-import type { ExperimentSpec } from '../spec/types';
 import { createScheduler } from '../search/schedulers';
+import { parseSpace } from '../search/space';
+import type { Params } from '../search/space-types';
+import type { ExperimentSpec } from '../spec/types';
 import {
-  countStates,
-  leaderboard,
-  newTrial,
-  objectiveValues,
-  rankCompleted,
-  toSummary,
-  type TrialRecord,
-} from './trials';
+  cancelUpdate,
+  concurrencyProblem,
+  enqueueProblem,
+  extendProblem,
+  extendUpdate,
+  enqueueUpdate,
+  leaderboardQuery,
+  pauseUpdate,
+  resumeUpdate,
+  SEARCH_ATTRIBUTES,
+  searchStageProblem,
+  setConcurrencyUpdate,
+  statusQuery,
+  stopUpdate,
+  type CampaignPhase,
+  type CampaignProgress,
+  type Controls,
+} from './control';
+import { countStates, leaderboard, newTrial, objectiveValues, rankCompleted, toSummary, type TrialRecord } from './trials';
 
 /** What a campaign hands to its next run on continue-as-new. */
 export interface CarriedState {
   spec: ExperimentSpec;
   tracking: Tracking;
   trials: TrialRecord[];
+  controls: Controls;
   trainSeconds: number;
   startedAt: number;
-  /** Set when the search stage already ended (the carry happened during retrain). */
-  searchEnded: boolean;
+  searchAttributes: boolean;
 }
 
 export interface CampaignInput extends LoadSpecInput {
   carried?: CarriedState;
 }
-
-export type CampaignPhase = 'loading' | 'searching' | 'retraining' | 'finalizing' | 'done';
-
-export interface CampaignProgress {
-  phase: CampaignPhase;
-  name: string | null;
-  trials: { running: number; completed: number; pruned: number; failed: number; total: number };
-  best: { trialNumber: number; value: number; params: Record<string, unknown> } | null;
-  metric: string | null;
-  elapsedSeconds: number;
-  trainSeconds: number;
-  /** Rough estimate from the share of planned epochs done so far; null until something is done. */
-  remainingSeconds: number | null;
-}
-
-export const statusQuery = defineQuery<CampaignProgress>('status');
-export const leaderboardQuery = defineQuery<LeaderboardRow[]>('leaderboard');
 
 const control = proxyActivities<CampaignActivities>({
   startToCloseTimeout: '5 minutes',
@@ -94,6 +92,7 @@ function trainingActivities(taskQueue: string, scheduleToStartSeconds?: number) 
 }
 
 function failureReason(err: unknown): string {
+  if (isCancellation(err)) return 'cancelled';
   let e: unknown = err;
   // ActivityFailure wraps the activity's own error; the cause says what really went wrong.
   while (e instanceof ActivityFailure && e.cause) e = e.cause;
@@ -110,54 +109,137 @@ function jobSeed(spec: ExperimentSpec, trialNumber: number, seedIndex: number): 
   return (spec.seed * 1_000_003 + trialNumber * 7_919 + seedIndex * 104_729) % 2_147_483_647;
 }
 
+function initialControls(spec: ExperimentSpec): Controls {
+  return {
+    paused: false,
+    stopRequested: false,
+    cancelRequested: false,
+    maxTrials: spec.budget.maxTrials,
+    maxConcurrentTrials: spec.budget.maxConcurrentTrials,
+    maxDurationSeconds: spec.budget.maxDurationSeconds,
+    enqueued: [...spec.search.enqueue],
+  };
+}
+
 export async function campaign(input: CampaignInput): Promise<CampaignResult> {
   const { workflowId } = workflowInfo();
+  const carried = input.carried;
   let phase: CampaignPhase = 'loading';
-  let spec: ExperimentSpec | null = input.carried?.spec ?? null;
-  const trials: TrialRecord[] = input.carried?.trials ?? [];
-  let trainSeconds = input.carried?.trainSeconds ?? 0;
-  const startedAt = input.carried?.startedAt ?? Date.now();
+  let spec: ExperimentSpec | null = carried?.spec ?? null;
+  let controls: Controls | null = carried?.controls ?? null;
+  const trials: TrialRecord[] = carried?.trials ?? [];
+  let trainSeconds = carried?.trainSeconds ?? 0;
+  const startedAt = carried?.startedAt ?? Date.now();
   let failed = trials.filter((t) => t.state === 'FAIL').length;
   let running = 0;
-  let draining = false;
-  let endReason: string | undefined;
-  let status: CampaignStatus = 'COMPLETED';
   const retrainResults: RetrainResult[] = [];
+  // Every trial and retrain job runs inside this scope, so `cancel` stops them all at once.
+  const work = new CancellationScope();
 
   const progress = (): CampaignProgress => {
     const counts = countStates(trials);
     const direction = spec?.objective[0]?.direction ?? 'minimize';
     const best = rankCompleted(trials, direction)[0];
     const elapsedSeconds = (Date.now() - startedAt) / 1000;
-    const planned = spec ? spec.budget.maxTrials * spec.training.epochs + spec.retrain.topK * spec.retrain.seeds * spec.retrain.epochs : 0;
-    const done = trials.reduce((n, t) => n + (t.state === 'RUNNING' ? t.epochsDone : spec?.training.epochs ?? 0), 0);
+    const planned = spec && controls ? controls.maxTrials * spec.training.epochs + spec.retrain.topK * spec.retrain.seeds * spec.retrain.epochs : 0;
+    const done = trials.reduce((n, t) => n + (t.state === 'RUNNING' ? t.epochsDone : (spec?.training.epochs ?? 0)), 0);
     return {
-      phase,
+      phase: phase === 'searching' && controls?.paused ? 'paused' : phase,
       name: spec?.name ?? null,
       trials: { running: counts.RUNNING, completed: counts.COMPLETE, pruned: counts.PRUNED, failed: counts.FAIL, total: trials.length },
+      budget: controls
+        ? { maxTrials: controls.maxTrials, maxConcurrentTrials: controls.maxConcurrentTrials, maxDurationSeconds: controls.maxDurationSeconds }
+        : null,
       best: best ? { trialNumber: best.number, value: best.values![0]!, params: best.params } : null,
       metric: spec?.objective[0]?.metric ?? null,
       elapsedSeconds,
       trainSeconds,
       remainingSeconds: planned > 0 && done > 0 ? Math.max(0, (elapsedSeconds * (planned - done)) / done) : null,
+      requests: controls
+        ? (['pause', 'stop', 'cancel'] as const).filter((r) => ({ pause: controls!.paused, stop: controls!.stopRequested, cancel: controls!.cancelRequested })[r])
+        : [],
     };
   };
   setHandler(statusQuery, progress);
   setHandler(leaderboardQuery, () => (spec ? leaderboard(trials, spec.objective[0]!.direction) : []));
 
+  // Validators run before the update is recorded: a rejected request leaves nothing in the history.
+  const loaded = (): Controls => {
+    if (!controls) throw new Error('the campaign is still loading its spec; try again in a moment');
+    return controls;
+  };
+  const check = (problem: string | null) => {
+    if (problem) throw new Error(problem);
+  };
+  let space: ReturnType<typeof parseSpace> | null = spec ? parseSpace(spec.search.space) : null;
+  setHandler(pauseUpdate, () => ((loaded().paused = true), progress()), {
+    validator: () => check(searchStageProblem(phase, loaded()) ?? (loaded().paused ? 'the campaign is already paused' : null)),
+  });
+  setHandler(resumeUpdate, () => ((loaded().paused = false), progress()), {
+    validator: () => check(loaded().paused ? null : 'the campaign is not paused'),
+  });
+  setHandler(stopUpdate, () => ((loaded().stopRequested = true), (loaded().paused = false), progress()), {
+    validator: () => check(searchStageProblem(phase, loaded())),
+  });
+  setHandler(
+    cancelUpdate,
+    () => {
+      loaded().cancelRequested = true;
+      work.cancel();
+      return progress();
+    },
+    { validator: () => check(loaded().cancelRequested ? 'the campaign is already being cancelled' : phase === 'finalizing' || phase === 'done' ? 'the campaign is finishing' : null) },
+  );
+  setHandler(
+    extendUpdate,
+    (req) => {
+      const c = loaded();
+      c.maxTrials += req.trials ?? 0;
+      if (req.seconds !== undefined && c.maxDurationSeconds !== null) c.maxDurationSeconds += req.seconds;
+      return progress();
+    },
+    { validator: (req) => check(extendProblem(req, phase, loaded())) },
+  );
+  setHandler(setConcurrencyUpdate, (n) => ((loaded().maxConcurrentTrials = n), progress()), {
+    validator: (n) => check(concurrencyProblem(n, phase, loaded())),
+  });
+  setHandler(enqueueUpdate, (list) => (loaded().enqueued.push(...list), progress()), {
+    validator: (list) => check(enqueueProblem(list, space, phase, loaded())),
+  });
+
   let specText = '';
   if (!spec) {
     const { carried: _carried, ...source } = input;
-    const loaded = await control.loadSpec(source);
-    spec = loaded.spec;
-    specText = loaded.specText;
+    const fresh = await control.loadSpec(source);
+    spec = fresh.spec;
+    specText = fresh.specText;
+    space = parseSpace(spec.search.space);
   }
   const s: ExperimentSpec = spec;
-  const tracking = input.carried?.tracking ?? (await control.ensureCampaignRun({ campaignId: workflowId, spec: s, specText }));
+  const c: Controls = (controls ??= initialControls(s));
+  const tracking = carried?.tracking ?? (await control.ensureCampaignRun({ campaignId: workflowId, spec: s, specText }));
+  const searchAttributes = carried?.searchAttributes ?? (await control.searchAttributesReady());
   const direction = s.objective[0]!.direction;
   const scheduler = createScheduler(s.search.scheduler);
   const primary = trainingActivities(s.resources.taskQueue, s.resources.fallbackTaskQueue ? s.resources.fallbackAfterSeconds : undefined);
   const fallback = s.resources.fallbackTaskQueue ? trainingActivities(s.resources.fallbackTaskQueue) : null;
+
+  /** Name, phase and best value as search attributes, when the namespace has them registered. */
+  let shownBest: number | null = null;
+  const publish = () => {
+    if (!searchAttributes) return;
+    const best = rankCompleted(trials, direction)[0]?.values?.[0] ?? null;
+    upsertSearchAttributes([
+      { key: SEARCH_ATTRIBUTES.name, value: s.name },
+      { key: SEARCH_ATTRIBUTES.state, value: progress().phase },
+      ...(best !== null && Number.isFinite(best) ? [{ key: SEARCH_ATTRIBUTES.best, value: best }] : []),
+    ]);
+    shownBest = best;
+  };
+  const enter = (next: CampaignPhase) => {
+    phase = next;
+    publish();
+  };
 
   /** Train on the configured queue; fall back to the CPU queue when no worker picked the segment up in time. */
   async function train(req: SegmentInput): Promise<SegmentOutput> {
@@ -176,13 +258,17 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
     trialNumber,
     seedIndex,
   });
+  /** Bookkeeping that must happen even when the job was cancelled. */
+  const finish = (...args: Parameters<typeof control.finishRun>) => CancellationScope.nonCancellable(() => control.finishRun(...args));
 
+  let draining = false;
   async function runTrial(t: TrialRecord): Promise<void> {
     running += 1;
     try {
       t.runId ??= await control.startRun({ ...ref(t.number, 'search', 0), params: t.params });
       let last: Record<string, number> | null = null;
       while (t.epochsDone < s.training.epochs) {
+        await condition(() => !c.paused || draining);
         if (draining) return; // parked at a segment boundary: the next run resumes it from its checkpoint
         const toEpoch = Math.min(t.epochsDone + s.training.segmentEpochs, s.training.epochs);
         const out = await train({
@@ -199,12 +285,11 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
         t.epochsDone = toEpoch;
         last = out.epochs.at(-1)?.metrics ?? last;
         if (toEpoch < s.training.epochs) {
-          const summaries = trials.map(toSummary);
-          const decision = scheduler.decide({ trials: summaries, direction, maxEpochs: s.training.epochs }, t.number, toEpoch);
+          const decision = scheduler.decide({ trials: trials.map(toSummary), direction, maxEpochs: s.training.epochs }, t.number, toEpoch);
           if (decision === 'prune') {
             t.state = 'PRUNED';
             t.reason = `pruned by ${scheduler.name} after epoch ${toEpoch}`;
-            await control.finishRun({ runId: t.runId, state: 'PRUNED', reason: t.reason });
+            await finish({ runId: t.runId, state: 'PRUNED', reason: t.reason });
             return;
           }
         }
@@ -212,91 +297,93 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
       t.values = last ? objectiveValues(s, last) : (t.history[s.training.epochs] ?? null);
       if (!t.values) throw new Error(`trial ${t.number} finished without metrics`);
       t.state = 'COMPLETE';
-      await control.finishRun({ runId: t.runId, state: 'COMPLETE', summary: { objective: t.values[0]! } });
+      await finish({ runId: t.runId, state: 'COMPLETE', summary: { objective: t.values[0]! } });
+      if (rankCompleted(trials, direction)[0]?.values?.[0] !== shownBest) publish();
     } catch (err) {
       t.state = 'FAIL';
       t.reason = failureReason(err);
-      failed += 1;
-      if (t.runId) await control.finishRun({ runId: t.runId, state: 'FAIL', reason: t.reason });
+      if (!isCancellation(err)) failed += 1;
+      if (t.runId) await finish({ runId: t.runId, state: 'FAIL', reason: t.reason, killed: isCancellation(err) });
     } finally {
       running -= 1;
     }
   }
 
-  const searchEnded = input.carried?.searchEnded ?? false;
-  if (!searchEnded) {
-    phase = 'searching';
-    // Trials parked by a continue-as-new resume first.
-    for (const t of trials) if (t.state === 'RUNNING') void runTrial(t);
-    const deadline = s.budget.maxDurationSeconds === null ? null : startedAt + s.budget.maxDurationSeconds * 1000;
-    const timeLeft = () => (deadline === null ? undefined : Math.max(0, deadline - Date.now()));
-    const budgetLeft = () => trials.length < s.budget.maxTrials;
-    const tooManyFailures = () => failed > s.budget.maxFailedTrials;
-    for (;;) {
-      const left = timeLeft();
-      const free = () => running < s.budget.maxConcurrentTrials;
-      if (left === undefined) await condition(() => free() || tooManyFailures());
-      else await condition(() => free() || tooManyFailures(), left);
-      if (tooManyFailures()) {
-        status = 'FAILED';
-        endReason = `${failed} trials failed, more than budget.maxFailedTrials=${s.budget.maxFailedTrials}`;
-        break;
-      }
-      if (!budgetLeft()) break;
-      if (deadline !== null && Date.now() >= deadline) {
-        endReason = `budget.maxDuration reached after ${trials.length} trials`;
-        break;
-      }
-      if (workflowInfo().continueAsNewSuggested) {
-        draining = true;
-        break;
-      }
-      const slots = Math.min(s.budget.maxConcurrentTrials - running, s.budget.maxTrials - trials.length);
-      const numbers = Array.from({ length: slots }, (_, i) => trials.length + i);
-      let suggestions;
-      try {
-        suggestions = await control.suggestTrials({ spec: s, trials: trials.map(toSummary), numbers });
-      } catch (err) {
-        // Only non-retryable failures get here: an exhausted finite space ends the search normally.
-        endReason = failureReason(err);
-        if (!endReason.startsWith('SpaceExhaustedError')) status = 'FAILED';
-        break;
-      }
-      suggestions.forEach((params, i) => {
-        const t = newTrial(numbers[i]!, params);
-        trials.push(t);
-        void runTrial(t);
-      });
-    }
-    await condition(() => running === 0);
-    if (draining) {
-      return await continueAsNew<typeof campaign>({
-        carried: { spec: s, tracking, trials, trainSeconds, startedAt, searchEnded: false },
-      });
-    }
-  }
+  let status: CampaignStatus = 'COMPLETED';
+  let endReason: string | undefined;
+  const tooManyFailures = () => failed > s.budget.maxFailedTrials;
+  const deadline = () => (c.maxDurationSeconds === null ? null : startedAt + c.maxDurationSeconds * 1000);
+  let spaceExhausted = false;
+  const canStart = () =>
+    !c.paused &&
+    !c.stopRequested &&
+    !c.cancelRequested &&
+    !draining &&
+    !spaceExhausted &&
+    !tooManyFailures() &&
+    running < c.maxConcurrentTrials &&
+    trials.length < c.maxTrials &&
+    (deadline() === null || Date.now() < deadline()!);
 
-  if (status !== 'FAILED' && s.retrain.topK > 0) {
-    phase = 'retraining';
-    const top = rankCompleted(trials, direction).slice(0, s.retrain.topK);
-    const jobs = top.flatMap((t) => Array.from({ length: s.retrain.seeds }, (_, seedIndex) => ({ t, seedIndex })));
-    let next = 0;
-    const retrainOne = async (): Promise<void> => {
-      while (next < jobs.length) {
-        const { t, seedIndex } = jobs[next++]!;
-        retrainResults.push(await retrain(t, seedIndex));
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(s.budget.maxConcurrentTrials, jobs.length) }, retrainOne));
+  enter('searching');
+  // Trials parked by a continue-as-new resume first.
+  for (const t of trials) if (t.state === 'RUNNING') void work.run(() => runTrial(t));
+  for (;;) {
+    const due = deadline();
+    const wake = () =>
+      canStart() || (running === 0 && !c.paused) || c.cancelRequested || (workflowInfo().continueAsNewSuggested && !draining);
+    if (due !== null && Date.now() < due) await condition(wake, due - Date.now());
+    else await condition(wake);
+    if (workflowInfo().continueAsNewSuggested && !draining) draining = true;
+    if (!canStart()) {
+      if (running === 0 || c.cancelRequested) break;
+      continue;
+    }
+    const slots = Math.min(c.maxConcurrentTrials - running, c.maxTrials - trials.length);
+    const numbers = Array.from({ length: slots }, (_, i) => trials.length + i);
+    const fixed: (Params | null)[] = numbers.map(() => c.enqueued.shift() ?? null);
+    let suggestions: Params[];
+    try {
+      suggestions = await control.suggestTrials({ spec: s, trials: trials.map(toSummary), numbers, fixed });
+    } catch (err) {
+      // Only non-retryable failures get here: an exhausted finite space ends the search normally.
+      endReason = failureReason(err);
+      if (!endReason.startsWith('SpaceExhaustedError')) status = 'FAILED';
+      spaceExhausted = true;
+      continue;
+    }
+    suggestions.forEach((params, i) => {
+      const t = newTrial(numbers[i]!, params);
+      trials.push(t);
+      void work.run(() => runTrial(t));
+    });
+  }
+  await condition(() => running === 0);
+  if (draining && !c.cancelRequested) {
+    return await continueAsNew<typeof campaign>({
+      carried: { spec: s, tracking, trials, controls: c, trainSeconds, startedAt, searchAttributes },
+    });
+  }
+  if (tooManyFailures()) {
+    status = 'FAILED';
+    endReason = `${failed} trials failed, more than budget.maxFailedTrials=${s.budget.maxFailedTrials}`;
+  } else if (c.cancelRequested) {
+    status = 'CANCELLED';
+    endReason = 'cancelled by request';
+  } else if (c.stopRequested) {
+    status = 'STOPPED';
+    endReason = `stopped by request after ${trials.length} trials`;
+  } else if (!endReason && trials.length < c.maxTrials) {
+    endReason = `budget.maxDuration reached after ${trials.length} trials`;
   }
 
   async function retrain(t: TrialRecord, seedIndex: number): Promise<RetrainResult> {
     const r = ref(t.number, 'retrain', seedIndex);
-    const runId = await control.startRun({ ...r, params: t.params });
-    const training = primary;
+    let runId = '';
     let checkpoint = '';
     let metrics: Record<string, number> = {};
     try {
+      runId = await control.startRun({ ...r, params: t.params });
       for (let from = 0; from < s.retrain.epochs; from += s.training.segmentEpochs) {
         const out = await train({
           ...r,
@@ -311,17 +398,35 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
         checkpoint = out.checkpoint;
         metrics = { ...metrics, ...(out.epochs.at(-1)?.metrics ?? {}) };
       }
-      const test = await training.evaluateRun({ ...r, runId, spec: s, params: t.params, checkpoint, exportModel: true });
-      metrics = { ...metrics, ...test };
-      await control.finishRun({ runId, state: 'COMPLETE' });
+      metrics = { ...metrics, ...(await primary.evaluateRun({ ...r, runId, spec: s, params: t.params, checkpoint, exportModel: true })) };
+      await finish({ runId, state: 'COMPLETE' });
+      return { trialNumber: t.number, seedIndex, runId, params: t.params, metrics };
     } catch (err) {
-      await control.finishRun({ runId, state: 'FAIL', reason: failureReason(err) });
-      metrics = { ...metrics, failed: 1 };
+      const error = failureReason(err);
+      if (runId) await finish({ runId, state: 'FAIL', reason: error, killed: isCancellation(err) });
+      return { trialNumber: t.number, seedIndex, runId, params: t.params, metrics, error };
     }
-    return { trialNumber: t.number, seedIndex, runId, params: t.params, metrics };
   }
 
-  phase = 'finalizing';
+  if ((status === 'COMPLETED' || status === 'STOPPED') && s.retrain.topK > 0) {
+    enter('retraining');
+    const top = rankCompleted(trials, direction).slice(0, s.retrain.topK);
+    const jobs = top.flatMap((t) => Array.from({ length: s.retrain.seeds }, (_, seedIndex) => ({ t, seedIndex })));
+    let next = 0;
+    const retrainMore = async (): Promise<void> => {
+      while (next < jobs.length) {
+        const { t, seedIndex } = jobs[next++]!;
+        retrainResults.push(await retrain(t, seedIndex));
+      }
+    };
+    await work.run(() => Promise.all(Array.from({ length: Math.min(c.maxConcurrentTrials, jobs.length) }, retrainMore)));
+    if (c.cancelRequested) {
+      status = 'CANCELLED';
+      endReason = 'cancelled by request during retrain';
+    }
+  }
+
+  enter('finalizing');
   const counts = countStates(trials);
   const best = rankCompleted(trials, direction)[0];
   const result: CampaignResult = {
@@ -344,6 +449,6 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
     result,
     retrainRuns: retrainResults,
   });
-  phase = 'done';
+  enter('done');
   return result;
 }

@@ -1,3 +1,4 @@
-// Entry point of the workflow bundle: every workflow type the worker registers.
-export { campaign, statusQuery, leaderboardQuery } from './campaign';
-export type { CampaignInput, CampaignProgress, CarriedState } from './campaign';
+// Entry point of the workflow bundle: every workflow type the worker registers, and the control API.
+export { campaign } from './campaign';
+export type { CampaignInput, CarriedState } from './campaign';
+export * from './control';

@@ -3,9 +3,10 @@
 // running after the campaign (the user reads the UIs); a second run reuses them; `tuneflow down` stops them.
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { registerSearchAttributes } from '../../activities/temporal';
 import { isMlflowUp, startMlflowServer } from './mlflow-server';
 import { isAlive, stopProcess } from './process';
-import { isTemporalUp, startTemporalServer } from './temporal-server';
+import { isTemporalUp, startTemporalServer, withConnection } from './temporal-server';
 
 export interface LocalServices {
   temporal?: { address: string; uiUrl: string | null; pid: number };
@@ -48,6 +49,8 @@ export async function ensureLocalServices(
     temporal = { address: server.address, uiUrl: server.uiUrl, pid: server.pid };
     log(`Temporal dev server up at ${server.address} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }
+  // A database from an older release may lack them: registering is idempotent and cheap.
+  if (want.temporal && temporal) await withConnection(temporal.address, (c) => registerSearchAttributes(c, 'default'));
   let mlflow = known.mlflow;
   if (want.mlflow && (!mlflow || !isAlive(mlflow.pid) || !(await isMlflowUp(mlflow.url)))) {
     log('starting the MLflow server (runs in .tuneflow/mlflow/) ...');

@@ -26,17 +26,21 @@ export interface TemporalServer {
   stop(): Promise<void>;
 }
 
-export async function isTemporalUp(address: string): Promise<boolean> {
-  let connection: Connection | undefined;
+/** Run `fn` with a short-lived client connection to a local server. */
+export async function withConnection<T>(address: string, fn: (connection: Connection) => Promise<T>): Promise<T> {
+  const connection = await Connection.connect({ address, connectTimeout: 2000 });
   try {
-    connection = await Connection.connect({ address, connectTimeout: 2000 });
-    await connection.workflowService.describeNamespace({ namespace: 'default' });
-    return true;
-  } catch {
-    return false;
+    return await fn(connection);
   } finally {
-    await connection?.close().catch(() => undefined);
+    await connection.close().catch(() => undefined);
   }
+}
+
+export async function isTemporalUp(address: string): Promise<boolean> {
+  return withConnection(address, (c) => c.workflowService.describeNamespace({ namespace: 'default' })).then(
+    () => true,
+    () => false,
+  );
 }
 
 export async function startTemporalServer(opts: TemporalServerOptions): Promise<TemporalServer> {

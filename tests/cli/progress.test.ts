@@ -19,8 +19,9 @@ describe('progress line', () => {
         elapsedSeconds: 70,
         trainSeconds: 60,
         remainingSeconds: 130,
+        budget: { maxTrials: 12, maxConcurrentTrials: 2, maxDurationSeconds: null },
+        requests: [],
       },
-      12,
     );
     expect(line).toBe('[searching] trials 4/12 done (3 complete, 1 pruned, 0 failed), 2 running | best val_loss=0.1235 (trial 4) | 1m10s elapsed, ~2m10s left');
   });

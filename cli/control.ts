@@ -1,0 +1,115 @@
+// Live-control verbs: pause, resume, stop, cancel, extend, set-concurrency, enqueue, status,
+// leaderboard, watch and list. Each is a Temporal update or query on the running campaign; the
+// campaign validates every update and refuses bad ones without recording anything.
+import type { Client } from '@temporalio/client';
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { parse as parseYaml } from 'yaml';
+import { durationSeconds } from '../spec';
+import type { Params } from '../search/space-types';
+import { campaignHandle, type CampaignHandle } from './client';
+import { formatProgress } from './progress';
+
+export const CONTROL_VERBS = ['pause', 'resume', 'stop', 'cancel', 'extend', 'set-concurrency', 'enqueue', 'status', 'leaderboard', 'watch', 'list'] as const;
+export type ControlVerb = (typeof CONTROL_VERBS)[number];
+
+export class ControlUsageError extends Error {}
+
+const out = (text: string) => process.stdout.write(`${text}\n`);
+
+function requireId(verb: string, id: string | undefined): string {
+  if (!id) throw new ControlUsageError(`${verb}: give the campaign's workflow id (see \`tuneflow list\`)`);
+  return id;
+}
+
+function parseConfigurations(text: string): Params[] {
+  let value: unknown;
+  try {
+    value = parseYaml(text);
+  } catch (err) {
+    throw new ControlUsageError(`enqueue: not JSON or YAML: ${(err as Error).message}`);
+  }
+  const list = Array.isArray(value) ? value : [value];
+  if (!list.every((p) => typeof p === 'object' && p !== null && !Array.isArray(p))) {
+    throw new ControlUsageError('enqueue: give a configuration {"param": value, ...} or a list of them');
+  }
+  return list as Params[];
+}
+
+async function watch(handle: CampaignHandle): Promise<void> {
+  let last = '';
+  for (;;) {
+    const line = formatProgress(await handle.status());
+    if (line !== last) out(line);
+    last = line;
+    const done = await Promise.race([handle.result().then(() => true, () => true), new Promise<false>((r) => setTimeout(() => r(false), 2000))]);
+    if (done) break;
+  }
+  const result = await handle.result().catch((err: Error) => ({ status: `FAILED: ${err.message}`, reason: undefined }));
+  out(`campaign ${result.status}${result.reason ? `: ${result.reason}` : ''}`);
+}
+
+async function list(client: Client, all: boolean): Promise<void> {
+  const rows: string[][] = [['workflow id', 'status', 'name', 'phase', 'best']];
+  const query = `WorkflowType = 'campaign'${all ? '' : " AND ExecutionStatus = 'Running'"}`;
+  for await (const wf of client.workflow.list({ query })) {
+    const sa = wf.searchAttributes as Record<string, unknown[] | undefined>;
+    const first = (key: string) => (sa[key]?.[0] === undefined ? '' : String(sa[key]![0]));
+    rows.push([wf.workflowId, wf.status.name, first('TuneflowName'), first('TuneflowState'), first('TuneflowBestValue')]);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  for (const r of rows) out(r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
+  if (rows.length === 1) out(all ? '(no campaigns)' : '(no running campaigns; --all lists finished ones too)');
+}
+
+export async function controlCommand(client: Client, verb: ControlVerb, args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { trials: { type: 'string' }, time: { type: 'string' }, file: { type: 'string' }, all: { type: 'boolean' }, json: { type: 'boolean' } },
+  });
+  if (verb === 'list') {
+    await list(client, values.all ?? false);
+    return 0;
+  }
+  const handle = campaignHandle(client, requireId(verb, positionals[0]));
+  const show = (p: Awaited<ReturnType<CampaignHandle['status']>>) => out(values.json ? JSON.stringify(p) : formatProgress(p));
+  switch (verb) {
+    case 'status':
+      show(await handle.status());
+      return 0;
+    case 'leaderboard': {
+      const rows = await handle.leaderboard();
+      if (values.json) out(JSON.stringify(rows));
+      else for (const [i, r] of rows.entries()) out(`${i + 1}. trial ${r.trialNumber} ${r.state} ${r.values?.join(', ') ?? '-'} (${r.epochs} epochs) ${JSON.stringify(r.params)}`);
+      return 0;
+    }
+    case 'watch':
+      await watch(handle);
+      return 0;
+    case 'pause':
+    case 'resume':
+    case 'stop':
+    case 'cancel':
+      show(await handle[verb]());
+      return 0;
+    case 'extend': {
+      const trials = values.trials === undefined ? undefined : Number(values.trials);
+      const seconds = values.time === undefined ? undefined : durationSeconds(/^\d+(\.\d+)?$/.test(values.time) ? Number(values.time) : values.time);
+      show(await handle.extend({ ...(trials !== undefined ? { trials } : {}), ...(seconds !== undefined ? { seconds } : {}) }));
+      return 0;
+    }
+    case 'set-concurrency': {
+      const n = Number(positionals[1]);
+      if (positionals[1] === undefined) throw new ControlUsageError('set-concurrency: give the number of concurrent trials');
+      show(await handle.setConcurrency(n));
+      return 0;
+    }
+    case 'enqueue': {
+      const text = values.file ? readFileSync(values.file, 'utf8') : positionals[1];
+      if (text === undefined) throw new ControlUsageError('enqueue: give a configuration as JSON/YAML, or --file FILE');
+      show(await handle.enqueue(parseConfigurations(text)));
+      return 0;
+    }
+  }
+}
