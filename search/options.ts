@@ -58,6 +58,29 @@ export class OptionReader {
     return value;
   }
 
+  /** One of `choices` (strings). */
+  choice<T extends string>(name: string, choices: readonly T[], fallback: T): T {
+    this.read.add(name);
+    const value = this.options[name];
+    if (value === undefined) return fallback;
+    if (typeof value !== 'string' || !choices.includes(value as T)) {
+      const list = choices.map((c) => JSON.stringify(c)).join(', ');
+      throw new AlgorithmConfigError(`options.${name}`, `${this.what}: option "${name}" must be one of ${list} (got ${JSON.stringify(value)})`);
+    }
+    return value as T;
+  }
+
+  /** A nested mapping (e.g. a wrapped algorithm's `{type, options}`), unchecked inside; undefined when absent. */
+  mapping(name: string): Record<string, unknown> | undefined {
+    this.read.add(name);
+    const value = this.options[name];
+    if (value === undefined) return undefined;
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw new AlgorithmConfigError(`options.${name}`, `${this.what}: option "${name}" must be a mapping (got ${JSON.stringify(value)})`);
+    }
+    return value as Record<string, unknown>;
+  }
+
   /** Call after reading every option: anything left is unknown (usually a typo). */
   done(): void {
     const unknown = Object.keys(this.options).filter((name) => !this.read.has(name));

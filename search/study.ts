@@ -5,12 +5,16 @@
 //   study.report(number, 1, 0.8); if (study.shouldPrune(number)) study.tell(number, { state: 'PRUNED' });
 //   study.tell(number, 0.42);
 //
+// Promotion-type schedulers (asha, hyperband/bohb with mode: promotion) use `decide` instead of
+// `shouldPrune`: 'pause' parks the trial; before asking for a new trial, `promote(freeSlots)` names the
+// paused trials to resume (they report their next steps as usual). See schedulers/types.ts.
+//
 // Proposals depend only on the seed, the trial number and the trial history, so `studyFromJSON(study.toJSON())`
 // continues with exactly the proposals the original would have made (the campaign carries this state
 // across continue-as-new).
 import { StudyError } from './errors';
 import { createSampler, type Sampler } from './samplers';
-import { createScheduler, type Scheduler } from './schedulers';
+import { createScheduler, type Scheduler, type SchedulerContext, type SchedulerDecision } from './schedulers';
 import { explainParams, paramsKey, parseSpace, type Space } from './space';
 import type { Params, SearchSpace } from './space-types';
 import { suggest } from './suggest';
@@ -53,6 +57,13 @@ export interface Study {
   report(number: number, step: number, value: number): void;
   /** The scheduler's verdict at the trial's last reported step; false before any report. */
   shouldPrune(number: number): boolean;
+  /**
+   * The scheduler's decision at the trial's last reported step ('continue' before any report). 'pause'
+   * marks the trial paused: it may not report until `promote` resumes it.
+   */
+  decide(number: number): SchedulerDecision;
+  /** Paused trials to resume now (at most `freeSlots`, best first), marked resumed; [] for stopping-type schedulers. */
+  promote(freeSlots: number): number[];
   /**
    * A configuration to try before any proposal; parameters left out are sampled. A value for a
    * conditional parameter counts only when the configuration activates it, so give its parents too.
@@ -112,6 +123,13 @@ function buildStudy(options: StudyOptions, saved?: StudyJSON): Study {
     return trial;
   };
 
+  const schedulerContext = (): SchedulerContext => ({ trials, direction: directions[0]!, ...(maxSteps !== undefined ? { maxEpochs: maxSteps } : {}) });
+  const decideAtLastStep = (trial: TrialView): SchedulerDecision => {
+    const steps = Object.keys(trial.intermediate ?? {}).map(Number);
+    if (steps.length === 0) return 'continue';
+    return scheduler.decide(schedulerContext(), trial.number, Math.max(...steps));
+  };
+
   const study: Study = {
     space,
     directions,
@@ -130,6 +148,7 @@ function buildStudy(options: StudyOptions, saved?: StudyJSON): Study {
 
     tell(number, result) {
       const trial = running(number, 'tell');
+      delete trial.paused; // a paused trial ends as told (usually PRUNED: it stopped at its rung)
       if (typeof result === 'object' && result !== null && !Array.isArray(result)) {
         const state = (result as { state?: unknown }).state;
         if (state !== 'FAIL' && state !== 'PRUNED') {
@@ -155,6 +174,7 @@ function buildStudy(options: StudyOptions, saved?: StudyJSON): Study {
 
     report(number, step, value) {
       const trial = running(number, 'report for');
+      if (trial.paused === true) throw new StudyError(`report(${number}): the trial is paused at a rung; resume it with promote() first`);
       if (!Number.isInteger(step) || step < 0) throw new StudyError(`report(${number}): step must be a non-negative integer (got ${step})`);
       if (typeof value !== 'number' || !Number.isFinite(value)) {
         throw new StudyError(`report(${number}, ${step}): value must be a finite number (got ${value}); tell the trial {state: 'FAIL'} if it diverged`);
@@ -168,11 +188,21 @@ function buildStudy(options: StudyOptions, saved?: StudyJSON): Study {
     },
 
     shouldPrune(number) {
-      const trial = running(number, 'check pruning for');
-      const steps = Object.keys(trial.intermediate ?? {}).map(Number);
-      if (steps.length === 0) return false;
-      const step = Math.max(...steps);
-      return scheduler.decide({ trials, direction: directions[0]!, ...(maxSteps !== undefined ? { maxEpochs: maxSteps } : {}) }, number, step) === 'prune';
+      return decideAtLastStep(running(number, 'check pruning for')) === 'prune';
+    },
+
+    decide(number) {
+      const trial = running(number, 'decide for');
+      const decision = decideAtLastStep(trial);
+      if (decision === 'pause') trial.paused = true;
+      return decision;
+    },
+
+    promote(freeSlots) {
+      if (!Number.isInteger(freeSlots) || freeSlots < 0) throw new StudyError(`promote: freeSlots must be a non-negative integer (got ${freeSlots})`);
+      const numbers = scheduler.promotions?.(schedulerContext(), freeSlots) ?? [];
+      for (const number of numbers) delete running(number, 'promote').paused;
+      return numbers;
     },
 
     enqueue(params) {
@@ -212,6 +242,7 @@ function buildStudy(options: StudyOptions, saved?: StudyJSON): Study {
           state: t.state,
           ...(t.values !== undefined ? { values: [...t.values] } : {}),
           ...(t.intermediate !== undefined && Object.keys(t.intermediate).length > 0 ? { intermediate: { ...t.intermediate } } : {}),
+          ...(t.paused === true ? { paused: true } : {}),
         })),
         queue: queue.map((params) => ({ ...params })),
       };
@@ -233,6 +264,7 @@ function buildStudy(options: StudyOptions, saved?: StudyJSON): Study {
         state: t.state,
         ...(t.values !== undefined ? { values: [...t.values] } : {}),
         ...(t.intermediate !== undefined ? { intermediate: numericKeys(t.intermediate) } : {}),
+        ...(t.paused === true && t.state === 'RUNNING' ? { paused: true } : {}),
       });
       taken.add(paramsKey(t.params));
     }

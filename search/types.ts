@@ -15,6 +15,11 @@ export interface TrialView {
   values?: number[];
   /** First objective per reported step (the campaign reports after each epoch: epoch → value). */
   intermediate?: Record<number, number>;
+  /**
+   * A RUNNING trial stopped at a rung by a promotion-type scheduler (ASHA, Hyperband in promotion mode):
+   * it holds no worker and resumes from its checkpoint when `Scheduler.promotions` names it.
+   */
+  paused?: boolean;
 }
 
 /** `{type, options}` as written in a spec: picks a registered sampler or scheduler. */

@@ -1,11 +1,13 @@
 // The sampler registry: one entry per algorithm, by the name a spec uses (`search.sampler`).
 import { AlgorithmConfigError } from '../errors';
 import type { AlgorithmConfig } from '../types';
+import { createBohbSampler } from './bohb';
 import { createRandomSampler } from './random';
 import type { Sampler, SamplerFactory } from './types';
 
 export const samplers: Readonly<Record<string, SamplerFactory>> = {
   random: createRandomSampler,
+  bohb: createBohbSampler,
 };
 
 export function createSampler(config: AlgorithmConfig): Sampler {

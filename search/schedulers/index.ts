@@ -1,13 +1,26 @@
 // The scheduler (pruner) registry: one entry per algorithm, by the name a spec uses (`search.scheduler`).
 import { AlgorithmConfigError } from '../errors';
 import type { AlgorithmConfig } from '../types';
+import { createAshaScheduler } from './asha';
+import { createBohbScheduler, createHyperbandScheduler } from './hyperband';
 import { createMedianScheduler } from './median';
 import { createNoneScheduler } from './none';
+import { createPatienceScheduler } from './patience';
+import { createPercentileScheduler } from './percentile';
+import { createShaScheduler } from './sha';
+import { createThresholdScheduler } from './threshold';
 import type { Scheduler, SchedulerFactory } from './types';
 
 export const schedulers: Readonly<Record<string, SchedulerFactory>> = {
+  asha: createAshaScheduler,
+  bohb: createBohbScheduler,
+  hyperband: createHyperbandScheduler,
   median: createMedianScheduler,
   none: createNoneScheduler,
+  patience: createPatienceScheduler,
+  percentile: createPercentileScheduler,
+  sha: createShaScheduler,
+  threshold: createThresholdScheduler,
 };
 
 export function createScheduler(config: AlgorithmConfig): Scheduler {

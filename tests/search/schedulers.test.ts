@@ -105,39 +105,97 @@ function history(): TrialView[] {
   return trials;
 }
 
-for (const type of Object.keys(schedulers)) {
-  describe(`scheduler contract: ${type}`, () => {
+/**
+ * Every registered scheduler, with options for the contract (`options`) and options that set a warm-up of
+ * 3 steps (`warmup`). A new scheduler must add its row: the registry test below fails until it does.
+ * `absolute`: compares with fixed bounds, so it may stop a trial with nothing to compare with.
+ */
+interface ContractCase {
+  type: string;
+  options: Record<string, unknown>;
+  warmup: Record<string, unknown>;
+  absolute?: boolean;
+}
+const CONTRACT: ContractCase[] = [
+  { type: 'none', options: {}, warmup: {} },
+  { type: 'median', options: {}, warmup: { nStartupTrials: 0, nWarmupSteps: 3 } },
+  { type: 'percentile', options: { percentile: 40 }, warmup: { nStartupTrials: 0, nWarmupSteps: 3 } },
+  { type: 'patience', options: { patience: 1 }, warmup: { patience: 0, wrapped: { type: 'median', options: { nWarmupSteps: 3 } } } },
+  { type: 'threshold', options: { upper: 5 }, warmup: { upper: 5, nWarmupSteps: 3 }, absolute: true },
+  { type: 'sha', options: {}, warmup: { minResource: 3 } },
+  { type: 'asha', options: {}, warmup: { minResource: 3 } },
+  { type: 'asha', options: { mode: 'stopping' }, warmup: { mode: 'stopping', minResource: 3 } },
+  { type: 'hyperband', options: {}, warmup: { minResource: 3 } },
+  { type: 'hyperband', options: { mode: 'promotion', maxResource: 6 }, warmup: { mode: 'promotion', minResource: 3 } },
+  { type: 'bohb', options: {}, warmup: { minResource: 3 } },
+];
+
+for (const { type, options, warmup, absolute } of CONTRACT) {
+  const label = `${type} ${JSON.stringify(options)}`;
+  describe(`scheduler contract: ${label}`, () => {
     it('is pure and deterministic', () => {
       const trials = history();
       const ctx: SchedulerContext = { trials, direction: 'minimize', maxEpochs: 6 };
       const snapshot = JSON.stringify(trials);
-      const decisions = (scheduler = createScheduler({ type })) =>
-        [10, 11].flatMap((n) => [1, 2, 3, 4, 5, 6].map((step) => scheduler.decide(ctx, n, step)));
+      const scheduler = createScheduler({ type, options });
+      const decisions = (s = scheduler) => [10, 11].flatMap((n) => [1, 2, 3, 4, 5, 6].map((step) => s.decide(ctx, n, step)));
       const first = decisions();
       expect(decisions()).toEqual(first);
-      expect(decisions(createScheduler({ type }))).toEqual(first);
+      expect(decisions(createScheduler({ type, options }))).toEqual(first);
+      for (const d of first) expect(scheduler.promotions ? ['continue', 'prune', 'pause'] : ['continue', 'prune']).toContain(d);
+      const milestones = [0, 1, 2, 5].map((done) => scheduler.nextMilestone?.(ctx, 11, done));
+      expect(milestones).toEqual([0, 1, 2, 5].map((done) => createScheduler({ type, options }).nextMilestone?.(ctx, 11, done)));
       expect(JSON.stringify(trials)).toBe(snapshot);
-      for (const d of first) expect(['continue', 'prune']).toContain(d);
     });
 
-    it('never prunes the first trial: nothing to compare with', () => {
-      const scheduler = createScheduler({ type });
+    it('names a next milestone after epochsDone and no later than maxEpochs', () => {
+      const scheduler = createScheduler({ type, options });
+      if (scheduler.nextMilestone === undefined) return;
+      const ctx: SchedulerContext = { trials: history(), direction: 'minimize', maxEpochs: 6 };
+      for (const n of [10, 11])
+        for (let done = 0; done < 6; done++) {
+          const next = scheduler.nextMilestone(ctx, n, done);
+          expect(next).toBeGreaterThan(done);
+          expect(next).toBeLessThanOrEqual(6);
+        }
+    });
+
+    it.skipIf(absolute)('never prunes the first trial: nothing to compare with', () => {
+      const scheduler = createScheduler({ type, options });
       const trial = running(0, { 1: 1e9, 2: 1e9, 3: 1e9 });
       for (const step of [1, 2, 3]) {
-        expect(scheduler.decide({ trials: [trial], direction: 'minimize', maxEpochs: 3 }, 0, step)).toBe('continue');
-        expect(scheduler.decide({ trials: [trial], direction: 'maximize' }, 0, step)).toBe('continue');
+        expect(scheduler.decide({ trials: [trial], direction: 'minimize', maxEpochs: 3 }, 0, step)).not.toBe('prune');
+        expect(scheduler.decide({ trials: [trial], direction: 'maximize' }, 0, step)).not.toBe('prune');
       }
     });
 
+    it('never stops a trial before its warm-up', () => {
+      const scheduler = createScheduler({ type, options: warmup });
+      const trials = history();
+      trials[11] = running(11, { 1: 1e3, 2: 2e3, 3: 3e3 }); // far worse than everyone, and getting worse
+      const ctx: SchedulerContext = { trials, direction: 'minimize', maxEpochs: 6 };
+      for (const step of [1, 2]) expect(scheduler.decide(ctx, 11, step)).toBe('continue');
+    });
+
+    it('stops only through decide: promotions name paused trials only', () => {
+      const scheduler = createScheduler({ type, options });
+      const ctx: SchedulerContext = { trials: history(), direction: 'minimize', maxEpochs: 6 };
+      expect(scheduler.promotions?.(ctx, 4) ?? []).toEqual([]); // nobody is paused
+    });
+
     it('rejects unknown options', () => {
-      expect(() => createScheduler({ type, options: { definitelyNotAnOption: true } })).toThrow(/unknown option "definitelyNotAnOption"/);
+      expect(() => createScheduler({ type, options: { ...options, definitelyNotAnOption: true } })).toThrow(/unknown option "definitelyNotAnOption"/);
     });
   });
 }
 
 describe('scheduler registry', () => {
+  it('has a contract row for every registered scheduler', () => {
+    expect(new Set(CONTRACT.map((c) => c.type))).toEqual(new Set(Object.keys(schedulers)));
+  });
+
   it('names the known schedulers for an unknown type', () => {
-    expect(() => createScheduler({ type: 'asha2' })).toThrow(/unknown scheduler "asha2" \(known schedulers: median, none\)/);
+    expect(() => createScheduler({ type: 'asha2' })).toThrow(/unknown scheduler "asha2" \(known schedulers: asha, .*median, none/);
   });
 
   it('lets median prune the bad half of the contract history, and none prune nothing', () => {
