@@ -14,8 +14,10 @@ export interface ActivityDeps extends TemporalDeps {
   checkpointRoot: string;
 }
 
-export type ControlActivities = Omit<CampaignActivities, 'trainSegment' | 'evaluateRun'>;
-export type TrainingActivities = Pick<CampaignActivities, 'trainSegment' | 'evaluateRun'>;
+export type ControlActivities = Omit<CampaignActivities, TrainingActivityName>;
+export type TrainingActivities = Pick<CampaignActivities, TrainingActivityName>;
+/** The activities that run where the checkpoints and the accelerators are: the training task queue. */
+type TrainingActivityName = 'trainSegment' | 'evaluateRun' | 'deleteCheckpoints';
 
 export function controlActivities(deps: ActivityDeps): ControlActivities {
   return { loadSpec, suggestTrials, ...trackingActivities(deps), ...temporalActivities(deps) };

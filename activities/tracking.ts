@@ -103,6 +103,10 @@ export function trackingActivities(deps: TrackingDeps) {
       return runId;
     },
 
+    async setRunTags(input: { runId: string; tags: Record<string, string> }): Promise<void> {
+      await mlflow.logBatch({ runId: input.runId, tags: input.tags });
+    },
+
     async finishRun(input: FinishRunInput): Promise<void> {
       await mlflow.setTag(input.runId, TAG.state, input.state);
       if (input.reason) await mlflow.setTag(input.runId, TAG.reason, input.reason.slice(0, 5000));

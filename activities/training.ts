@@ -1,6 +1,7 @@
 // Training activities: run epoch segments and evaluations through the training engine, heartbeat
 // while they run, and log every finished epoch to the trial's MLflow run as it happens.
 import { Context, log } from '@temporalio/activity';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MlflowClient } from '../mlflow/client';
 import { logEpochMetrics, logMetricsOnce } from '../mlflow/runs';
@@ -68,6 +69,10 @@ export function trainingActivities(deps: TrainingDeps) {
           backend: result.backend,
         };
       });
+    },
+
+    async deleteCheckpoints(ref: RunRef): Promise<void> {
+      await rm(checkpointDir(deps.checkpointRoot, ref), { recursive: true, force: true });
     },
 
     async evaluateRun(input: EvaluateInput): Promise<Record<string, number>> {

@@ -39,6 +39,8 @@ export interface TrialSummary {
   values?: number[];
   /** First objective per finished epoch: epoch (1-based) → value. */
   intermediate: Record<number, number>;
+  /** Stopped at a rung by a promotion-type scheduler. */
+  paused?: boolean;
 }
 
 export interface SuggestInput {
@@ -155,6 +157,10 @@ export interface CampaignActivities {
   finishRun(input: FinishRunInput): Promise<void>;
   evaluateRun(input: EvaluateInput): Promise<Record<string, number>>;
   finalizeCampaign(input: FinalizeInput): Promise<void>;
+  /** Tags on a run (e.g. `tuneflow.state=PAUSED` and the rung reached); setting the same tag again is harmless. */
+  setRunTags(input: { runId: string; tags: Record<string, string> }): Promise<void>;
+  /** Delete a finished job's checkpoints (training queue: workers share the checkpoint store). */
+  deleteCheckpoints(input: RunRef): Promise<void>;
   /** Whether the namespace has tuneflow's search attributes (TuneflowName, TuneflowState, TuneflowBestValue). */
   searchAttributesReady(): Promise<boolean>;
 }

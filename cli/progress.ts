@@ -17,7 +17,7 @@ export function formatProgress(p: CampaignProgress): string {
   const eta = p.remainingSeconds === null ? '' : `, ~${formatDuration(p.remainingSeconds)} left`;
   return (
     `[${p.phase}] trials ${t.completed + t.pruned + t.failed}/${maxTrials} done ` +
-    `(${t.completed} complete, ${t.pruned} pruned, ${t.failed} failed), ${t.running} running | ${best} | ` +
+    `(${t.completed} complete, ${t.pruned} pruned, ${t.failed} failed), ${t.running} running${t.paused ? `, ${t.paused} paused` : ''} | ${best} | ` +
     `${formatDuration(p.elapsedSeconds)} elapsed${eta}` +
     (p.requests.length ? ` | requested: ${p.requests.join(', ')}` : '')
   );

@@ -75,7 +75,7 @@ const control = proxyActivities<CampaignActivities>({
 });
 
 function trainingActivities(taskQueue: string, scheduleToStartSeconds?: number) {
-  return proxyActivities<Pick<CampaignActivities, 'trainSegment' | 'evaluateRun'>>({
+  return proxyActivities<Pick<CampaignActivities, 'trainSegment' | 'evaluateRun' | 'deleteCheckpoints'>>({
     taskQueue,
     startToCloseTimeout: '24 hours',
     // A killed worker stops heartbeating; the segment is retried elsewhere from its last checkpoint.
@@ -146,7 +146,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
     return {
       phase: phase === 'searching' && controls?.paused ? 'paused' : phase,
       name: spec?.name ?? null,
-      trials: { running: counts.RUNNING, completed: counts.COMPLETE, pruned: counts.PRUNED, failed: counts.FAIL, total: trials.length },
+      trials: { running: counts.RUNNING, paused: counts.PAUSED, completed: counts.COMPLETE, pruned: counts.PRUNED, failed: counts.FAIL, total: trials.length },
       budget: controls
         ? { maxTrials: controls.maxTrials, maxConcurrentTrials: controls.maxConcurrentTrials, maxDurationSeconds: controls.maxDurationSeconds }
         : null,
@@ -262,6 +262,10 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
   const finish = (...args: Parameters<typeof control.finishRun>) => CancellationScope.nonCancellable(() => control.finishRun(...args));
 
   let draining = false;
+  const schedulerContext = () => ({ trials: trials.map(toSummary), direction, maxEpochs: s.training.epochs });
+  /** Search checkpoints are not needed once a trial ends: retrain trains from scratch. */
+  const dropCheckpoints = (t: TrialRecord) => CancellationScope.nonCancellable(() => primary.deleteCheckpoints(ref(t.number, 'search', 0)));
+
   async function runTrial(t: TrialRecord): Promise<void> {
     running += 1;
     try {
@@ -270,7 +274,9 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
       while (t.epochsDone < s.training.epochs) {
         await condition(() => !c.paused || draining);
         if (draining) return; // parked at a segment boundary: the next run resumes it from its checkpoint
-        const toEpoch = Math.min(t.epochsDone + s.training.segmentEpochs, s.training.epochs);
+        // Segments end at the scheduler's rungs, so every decision sees a finished epoch.
+        const milestone = scheduler.nextMilestone?.(schedulerContext(), t.number, t.epochsDone) ?? Infinity;
+        const toEpoch = Math.min(t.epochsDone + s.training.segmentEpochs, milestone, s.training.epochs);
         const out = await train({
           ...ref(t.number, 'search', 0),
           runId: t.runId,
@@ -284,29 +290,44 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
         for (const e of out.epochs) t.history[e.epoch] = objectiveValues(s, e.metrics);
         t.epochsDone = toEpoch;
         last = out.epochs.at(-1)?.metrics ?? last;
-        if (toEpoch < s.training.epochs) {
-          const decision = scheduler.decide({ trials: trials.map(toSummary), direction, maxEpochs: s.training.epochs }, t.number, toEpoch);
-          if (decision === 'prune') {
-            t.state = 'PRUNED';
-            t.reason = `pruned by ${scheduler.name} after epoch ${toEpoch}`;
-            await finish({ runId: t.runId, state: 'PRUNED', reason: t.reason });
-            return;
-          }
+        if (toEpoch >= s.training.epochs) break;
+        const decision = scheduler.decide(schedulerContext(), t.number, toEpoch);
+        if (decision === 'prune') {
+          t.state = 'PRUNED';
+          t.reason = `pruned by ${scheduler.name} after epoch ${toEpoch}`;
+          await finish({ runId: t.runId, state: 'PRUNED', reason: t.reason, summary: { rung: toEpoch } });
+          await dropCheckpoints(t);
+          return;
+        }
+        if (decision === 'pause') {
+          // Holds no worker: `promotions` resumes it from this checkpoint, or it ends PRUNED with the search.
+          t.paused = true;
+          await control.setRunTags({ runId: t.runId, tags: { 'tuneflow.state': 'PAUSED', 'tuneflow.rung': String(toEpoch) } });
+          return;
         }
       }
       t.values = last ? objectiveValues(s, last) : (t.history[s.training.epochs] ?? null);
       if (!t.values) throw new Error(`trial ${t.number} finished without metrics`);
       t.state = 'COMPLETE';
       await finish({ runId: t.runId, state: 'COMPLETE', summary: { objective: t.values[0]! } });
+      await dropCheckpoints(t);
       if (rankCompleted(trials, direction)[0]?.values?.[0] !== shownBest) publish();
     } catch (err) {
       t.state = 'FAIL';
       t.reason = failureReason(err);
       if (!isCancellation(err)) failed += 1;
       if (t.runId) await finish({ runId: t.runId, state: 'FAIL', reason: t.reason, killed: isCancellation(err) });
+      await dropCheckpoints(t);
     } finally {
       running -= 1;
     }
+  }
+
+  /** A paused trial resumes where it stopped, on any worker. */
+  async function promote(t: TrialRecord): Promise<void> {
+    t.paused = false;
+    await control.setRunTags({ runId: t.runId!, tags: { 'tuneflow.state': 'RUNNING' } });
+    await runTrial(t);
   }
 
   let status: CampaignStatus = 'COMPLETED';
@@ -314,20 +335,17 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
   const tooManyFailures = () => failed > s.budget.maxFailedTrials;
   const deadline = () => (c.maxDurationSeconds === null ? null : startedAt + c.maxDurationSeconds * 1000);
   let spaceExhausted = false;
-  const canStart = () =>
-    !c.paused &&
-    !c.stopRequested &&
-    !c.cancelRequested &&
-    !draining &&
-    !spaceExhausted &&
-    !tooManyFailures() &&
-    running < c.maxConcurrentTrials &&
-    trials.length < c.maxTrials &&
-    (deadline() === null || Date.now() < deadline()!);
+  const searching = () => !c.paused && !c.stopRequested && !c.cancelRequested && !draining && !tooManyFailures();
+  const freeSlots = () => c.maxConcurrentTrials - running;
+  /** Paused trials the scheduler wants resumed now: they come before new trials. */
+  const promotable = () => (searching() && freeSlots() > 0 && scheduler.promotions ? scheduler.promotions(schedulerContext(), freeSlots()) : []);
+  const canStartNew = () =>
+    searching() && !spaceExhausted && freeSlots() > 0 && trials.length < c.maxTrials && (deadline() === null || Date.now() < deadline()!);
+  const canStart = () => canStartNew() || promotable().length > 0;
 
   enter('searching');
   // Trials parked by a continue-as-new resume first.
-  for (const t of trials) if (t.state === 'RUNNING') void work.run(() => runTrial(t));
+  for (const t of trials) if (t.state === 'RUNNING' && !t.paused) void work.run(() => runTrial(t));
   for (;;) {
     const due = deadline();
     const wake = () =>
@@ -337,6 +355,11 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
     if (workflowInfo().continueAsNewSuggested && !draining) draining = true;
     if (!canStart()) {
       if (running === 0 || c.cancelRequested) break;
+      continue;
+    }
+    const promoted = promotable();
+    if (promoted.length > 0) {
+      for (const n of promoted) void work.run(() => promote(trials[n]!));
       continue;
     }
     const slots = Math.min(c.maxConcurrentTrials - running, c.maxTrials - trials.length);
@@ -363,6 +386,14 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
     return await continueAsNew<typeof campaign>({
       carried: { spec: s, tracking, trials, controls: c, trainSeconds, startedAt, searchAttributes },
     });
+  }
+  // Trials still waiting at a rung stopped there: they end as PRUNED.
+  for (const t of trials.filter((x) => x.paused)) {
+    t.paused = false;
+    t.state = 'PRUNED';
+    t.reason = `stopped at rung ${t.epochsDone} when the search ended`;
+    await finish({ runId: t.runId!, state: 'PRUNED', reason: t.reason, summary: { rung: t.epochsDone } });
+    await dropCheckpoints(t);
   }
   if (tooManyFailures()) {
     status = 'FAILED';

@@ -12,7 +12,7 @@ export type CampaignPhase = 'loading' | 'searching' | 'paused' | 'retraining' | 
 export interface CampaignProgress {
   phase: CampaignPhase;
   name: string | null;
-  trials: { running: number; completed: number; pruned: number; failed: number; total: number };
+  trials: { running: number; paused: number; completed: number; pruned: number; failed: number; total: number };
   budget: { maxTrials: number; maxConcurrentTrials: number; maxDurationSeconds: number | null } | null;
   best: { trialNumber: number; value: number; params: Record<string, unknown> } | null;
   metric: string | null;

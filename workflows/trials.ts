@@ -17,10 +17,12 @@ export interface TrialRecord {
   /** Final objective values of a COMPLETE trial. */
   values: number[] | null;
   reason: string | null;
+  /** RUNNING but stopped at a rung by a promotion-type scheduler: holds no worker until promoted. */
+  paused: boolean;
 }
 
 export function newTrial(number: number, params: Params): TrialRecord {
-  return { number, params, state: 'RUNNING', runId: null, epochsDone: 0, history: {}, values: null, reason: null };
+  return { number, params, state: 'RUNNING', runId: null, epochsDone: 0, history: {}, values: null, reason: null, paused: false };
 }
 
 export function objectiveValues(spec: ExperimentSpec, metrics: Record<string, number>): number[] {
@@ -45,6 +47,7 @@ export function toSummary(t: TrialRecord): TrialSummary {
     params: t.params,
     state: t.state,
     ...(t.values ? { values: t.values } : {}),
+    ...(t.paused ? { paused: true } : {}),
     intermediate,
   };
 }
@@ -56,9 +59,9 @@ export function rankCompleted(trials: readonly TrialRecord[], direction: Directi
     .sort((a, b) => compareValues(a.values![0]!, b.values![0]!, direction) || a.number - b.number);
 }
 
-export function countStates(trials: readonly TrialRecord[]): Record<TrialState, number> {
-  const counts: Record<TrialState, number> = { RUNNING: 0, COMPLETE: 0, PRUNED: 0, FAIL: 0 };
-  for (const t of trials) counts[t.state] += 1;
+export function countStates(trials: readonly TrialRecord[]): Record<TrialState | 'PAUSED', number> {
+  const counts: Record<TrialState | 'PAUSED', number> = { RUNNING: 0, COMPLETE: 0, PRUNED: 0, FAIL: 0, PAUSED: 0 };
+  for (const t of trials) counts[t.paused ? 'PAUSED' : t.state] += 1;
   return counts;
 }
 

@@ -13,7 +13,7 @@ describe('progress line', () => {
       {
         phase: 'searching',
         name: 'q',
-        trials: { running: 2, completed: 3, pruned: 1, failed: 0, total: 6 },
+        trials: { running: 2, paused: 0, completed: 3, pruned: 1, failed: 0, total: 6 },
         best: { trialNumber: 4, value: 0.123456, params: {} },
         metric: 'val_loss',
         elapsedSeconds: 70,
