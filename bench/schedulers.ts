@@ -5,10 +5,10 @@
 // Optuna's runs TPESampler with NopPruner, MedianPruner, SuccessiveHalvingPruner and HyperbandPruner
 // (defaults) in bench/optuna_pruners.py. `--quick`: seeds 0–1, and Optuna only if its venv exists.
 //
-// TODO(real CNN bench): `none` vs `asha` vs `hyperband` on the quickstart data (GPU/CPU seconds and best
-// validation accuracy, target: asha reaches none's best accuracy with <= 40 % of its compute) needs the
-// campaign workflow to drive `pause`/`promotions` (see search/schedulers/types.ts); not written yet.
+// Then (not with --quick or --no-real) the real CNN campaign: `none` vs `asha` vs `hyperband` on the
+// quickstart data through the real workflow (bench/schedulers-cnn.ts). `--real-trials N` (default 27).
 import { existsSync } from 'node:fs';
+import { realCnnBench } from './schedulers-cnn';
 import { join } from 'node:path';
 import { samplers } from '../search/samplers';
 import { createStudy } from '../search/study';
@@ -162,6 +162,10 @@ async function main(): Promise<void> {
   const trainedTwice = ours.reduce((n, r) => n + r.runs.reduce((m, x) => m + x.trainedTwice, 0), 0);
   console.log(`epochs trained twice (all our runs): ${trainedTwice} ${trainedTwice === 0 ? 'PASS' : 'FAIL'}`);
   verdict(ours, optuna);
+  if (!quick && !process.argv.includes('--no-real')) {
+    const at = process.argv.indexOf('--real-trials');
+    await realCnnBench({ trials: at > 0 ? Number(process.argv[at + 1]) : 27 });
+  }
 }
 
 /** The issue's target: some scheduler of ours reaches, within 1350 steps, Optuna's best pruner's value there and spends fewer steps than Optuna's Hyperband. */
