@@ -397,7 +397,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
   }
   if (tooManyFailures()) {
     status = 'FAILED';
-    endReason = `${failed} trials failed, more than budget.maxFailedTrials=${s.budget.maxFailedTrials}`;
+    endReason = `${failed} failed trial(s), more than budget.maxFailedTrials=${s.budget.maxFailedTrials}`;
   } else if (c.cancelRequested) {
     status = 'CANCELLED';
     endReason = 'cancelled by request';
