@@ -1,15 +1,15 @@
 // A whole campaign against the real Temporal dev server and the real MLflow server: a tiny spec,
 // real training, then everything asserted through MLflow's REST API.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { connectTemporal, startCampaign, type CampaignResult } from '../../cli/client';
 import { startWorkers, type RunningWorkers } from '../../cli/worker';
 import { artifactPaths, campaignRuns, downloadArtifact, metricHistory, paramsOf, tagsOf, type RestRun } from '../helpers/mlflow-queries';
+import { tempDir } from '../helpers/temp';
 
 const mlflow = inject('mlflowTrackingUri');
 const spec = join(__dirname, '..', 'fixtures', 'specs', 'tiny.yaml');
+const checkpoints = tempDir('campaign');
 
 describe('campaign workflow end to end', () => {
   let workers: RunningWorkers;
@@ -20,7 +20,7 @@ describe('campaign workflow end to end', () => {
     workers = await startWorkers({
       temporalAddress: inject('temporalAddress'),
       mlflowTrackingUri: mlflow,
-      checkpointRoot: mkdtempSync(join(tmpdir(), 'tuneflow-ckpt-')),
+      checkpointRoot: checkpoints,
       control: true,
       trainingQueues: ['tuneflow-training'],
     });

@@ -1,14 +1,15 @@
 // `tuneflow run --json` on the quickstart, as a user runs it: a child process of the built CLI
 // against the real servers; stdout must hold exactly one JSON object.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { campaignRuns, tagsOf } from '../helpers/mlflow-queries';
+import { tempDir } from '../helpers/temp';
 
 const root = join(__dirname, '..', '..');
 const mlflow = inject('mlflowTrackingUri');
+const dir = tempDir('cli-run');
 
 function tuneflow(args: string[], timeoutMs = 900_000) {
   const res = spawnSync(process.execPath, [join(root, 'dist', 'cli', 'main.js'), ...args], {
@@ -19,7 +20,7 @@ function tuneflow(args: string[], timeoutMs = 900_000) {
       ...process.env,
       TEMPORAL_ADDRESS: inject('temporalAddress'),
       MLFLOW_TRACKING_URI: mlflow,
-      TUNEFLOW_CHECKPOINT_DIR: mkdtempSync(join(tmpdir(), 'tuneflow-cli-')),
+      TUNEFLOW_CHECKPOINT_DIR: join(dir, 'checkpoints'),
     },
   });
   return { code: res.status, stdout: res.stdout, stderr: res.stderr };
@@ -46,7 +47,6 @@ describe('tuneflow run --json', () => {
   }, 900_000);
 
   it('rejects a bad spec before starting anything, with file, line and column', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tuneflow-bad-'));
     const file = join(dir, 'bad.yaml');
     writeFileSync(file, 'name: bad\nsearch:\n  space:\n    lr: {type: float, low: 1, high: 0.1}\nbudget:\n  maxTrials: many\n');
     const { code, stdout, stderr } = tuneflow(['run', file]);

@@ -1,7 +1,5 @@
 // A campaign whose history outgrows the server's limit continues as new, carrying its state: no trial
 // is lost or repeated across the boundaries, and MLflow holds exactly one run per trial.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { registerSearchAttributes } from '../../activities/temporal';
@@ -9,9 +7,10 @@ import { connectTemporal, startCampaign } from '../../cli/client';
 import { startTemporalServer, withConnection, type TemporalServer } from '../../cli/services/temporal-server';
 import { startWorkers, type RunningWorkers } from '../../cli/worker';
 import { campaignRuns, metricHistory, tagsOf } from '../helpers/mlflow-queries';
+import { tempDir } from '../helpers/temp';
 
 const mlflow = inject('mlflowTrackingUri');
-const dir = mkdtempSync(join(tmpdir(), 'tuneflow-can-'));
+const dir = tempDir('can');
 
 describe('continue-as-new', () => {
   let temporal: TemporalServer;
@@ -35,7 +34,6 @@ describe('continue-as-new', () => {
   afterAll(async () => {
     await workers?.shutdown();
     await temporal?.stop();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('loses and repeats nothing across several runs', async () => {

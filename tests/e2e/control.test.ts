@@ -1,18 +1,18 @@
 // Live control of a running campaign through Temporal updates: each request is validated, a bad one
 // is refused without a trace in the history, and pause/enqueue/extend/stop/cancel do what they say.
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { connectTemporal, ControlRejectedError, startCampaign, type CampaignHandle } from '../../cli/client';
 import { startWorkers, type RunningWorkers } from '../../cli/worker';
 import { campaignRuns, tagsOf } from '../helpers/mlflow-queries';
+import { tempDir } from '../helpers/temp';
 
 const root = join(__dirname, '..', '..');
 const address = inject('temporalAddress');
 const mlflow = inject('mlflowTrackingUri');
 const spec = join(root, 'tests', 'fixtures', 'specs', 'control.yaml');
+const checkpoints = tempDir('control');
 
 async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -43,7 +43,7 @@ describe('live control', () => {
     workers = await startWorkers({
       temporalAddress: address,
       mlflowTrackingUri: mlflow,
-      checkpointRoot: mkdtempSync(join(tmpdir(), 'tuneflow-control-')),
+      checkpointRoot: checkpoints,
       control: true,
       trainingQueues: ['tuneflow-training'],
     });

@@ -1,15 +1,15 @@
 // A trial whose loss turns NaN fails with a named, non-retryable error and the campaign goes on;
 // more failures than budget.maxFailedTrials end the campaign cleanly, with the reason in MLflow.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { connectTemporal, startCampaign } from '../../cli/client';
 import { startWorkers, type RunningWorkers } from '../../cli/worker';
 import { campaignRuns, tagsOf } from '../helpers/mlflow-queries';
+import { tempDir } from '../helpers/temp';
 
 const mlflow = inject('mlflowTrackingUri');
-const dir = mkdtempSync(join(tmpdir(), 'tuneflow-failures-'));
+const dir = tempDir('failures');
 const diverge = readFileSync(join(__dirname, '..', 'fixtures', 'specs', 'diverge.yaml'), 'utf8');
 
 describe('failing trials', () => {
@@ -25,7 +25,6 @@ describe('failing trials', () => {
   });
   afterAll(async () => {
     await workers?.shutdown();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('a diverging trial fails once, without retries, and the campaign goes on', async () => {

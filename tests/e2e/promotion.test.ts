@@ -1,15 +1,15 @@
 // A promotion-type scheduler (ASHA) in a real campaign: trials pause at rungs holding no worker, the
 // best are promoted and resume from their checkpoint; no epoch is ever trained twice.
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { connectTemporal, startCampaign, type CampaignResult } from '../../cli/client';
 import { startWorkers, type RunningWorkers } from '../../cli/worker';
 import { campaignRuns, metricHistory, tagsOf, type RestRun } from '../helpers/mlflow-queries';
+import { tempDir } from '../helpers/temp';
 
 const mlflow = inject('mlflowTrackingUri');
-const checkpoints = mkdtempSync(join(tmpdir(), 'tuneflow-asha-'));
+const checkpoints = tempDir('asha');
 
 describe('ASHA promotion in a campaign', () => {
   let workers: RunningWorkers;
@@ -31,7 +31,6 @@ describe('ASHA promotion in a campaign', () => {
   }, 600_000);
   afterAll(async () => {
     await workers?.shutdown();
-    rmSync(checkpoints, { recursive: true, force: true });
   });
 
   it('stops most trials at a rung and runs the best to the end', () => {

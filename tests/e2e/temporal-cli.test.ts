@@ -1,15 +1,15 @@
 // The two documented ways to start a campaign with the Temporal CLI itself: a spec path resolved on
 // the worker, and the spec inline in the workflow input.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { campaignHandle, connectTemporal } from '../../cli/client';
 import { findTool } from '../../cli/services/tools';
 import { startWorkers, type RunningWorkers } from '../../cli/worker';
+import { tempDir } from '../helpers/temp';
 
 const address = inject('temporalAddress');
+const checkpoints = tempDir('temporal-cli');
 
 function temporalStart(workflowId: string, input: unknown): void {
   execFileSync(findTool('temporal'), [
@@ -24,7 +24,7 @@ describe('temporal workflow start --type campaign', () => {
     workers = await startWorkers({
       temporalAddress: address,
       mlflowTrackingUri: inject('mlflowTrackingUri'),
-      checkpointRoot: mkdtempSync(join(tmpdir(), 'tuneflow-cli-start-')),
+      checkpointRoot: checkpoints,
       control: true,
       trainingQueues: ['tuneflow-training'],
     });

@@ -1,16 +1,15 @@
 // A worker process is killed with SIGKILL in the middle of a trial. A new worker picks the segment up
 // from the last checkpoint; the campaign finishes with no duplicate run and no duplicate metric point.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { connectTemporal, startCampaign } from '../../cli/client';
 import { campaignRuns, metricHistory, tagsOf } from '../helpers/mlflow-queries';
+import { tempDir } from '../helpers/temp';
 
 const root = join(__dirname, '..', '..');
 const mlflow = inject('mlflowTrackingUri');
-const checkpoints = mkdtempSync(join(tmpdir(), 'tuneflow-kill-'));
+const checkpoints = tempDir('kill');
 
 function startWorker(): { proc: ChildProcess; output: () => string } {
   let output = '';
