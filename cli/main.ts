@@ -9,6 +9,7 @@ import { CONTROL_VERBS, controlCommand, ControlUsageError, type ControlVerb } fr
 import { checkpointRoot, DEFAULT_TRAINING_TASK_QUEUE, stateDir } from './config';
 import { formatProgress } from './progress';
 import { ensureLocalServices, readState, stopLocalServices } from './services/local';
+import { trainCommand } from './train';
 import { startWorkers } from './worker';
 
 const USAGE = `Usage: tuneflow <command> [options]
@@ -19,6 +20,8 @@ Commands:
   worker [--no-control] [--training-queue Q ...] [--slots N]
                           run a worker (control and/or training task queues)
   validate <spec.yaml>    check a spec and print its problems with line and column
+  train <spec.yaml> [--set key=value ...] [--epochs N] [--checkpoint-dir DIR] [--json]
+                          train one configuration (no Temporal, no search) and test it
   status|watch|leaderboard <id> [--json]
                           a campaign's progress (once, live until it ends) or its leaderboard
   pause|resume|stop|cancel <id>
@@ -165,6 +168,8 @@ async function main(argv: string[]): Promise<number> {
       return run(rest);
     case 'worker':
       return worker(rest);
+    case 'train':
+      return trainCommand(rest);
     case 'validate': {
       if (!rest[0]) throw new UsageError('validate: give a spec file');
       const { ok, output } = await validateSpecCommand(rest[0], { knownNames: KNOWN_NAMES });

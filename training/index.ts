@@ -8,7 +8,7 @@ export { DATASETS, clearDatasetCache, datasetModule, loadDataset, type Dataset, 
 export { DatasetChecksumError, DatasetUnavailableError } from './datasets/idx-dataset';
 export { decodeIdx, encodeIdx, readIdxFile, writeIdxFile, type IdxArray, type IdxType } from './datasets/idx';
 export { CheckpointError, InvalidConfigurationError, isOutOfMemory, TrainingDivergedError, TrainingOutOfMemoryError } from './errors';
-export { MODELS, modelFamily, type ModelFamily, type ModelInput } from './models';
+export { MODELS, modelFamily, modelInput, registerCustomLayers, resolveFamily, type ModelFamily, type ModelInput } from './models';
 export { OPTIMIZERS, TRAINING_HYPERPARAMETERS, createOptimizer, resolveOptimizerConfig, type OptimizerConfig } from './optimizer';
 export { evaluateCheckpoint, exportModel, trainSegment, type ExportedFile } from './segment';
 export { EPOCH_METRICS, type EpochResult, type EvaluateRequest, type SegmentRequest, type SegmentResult } from './types';

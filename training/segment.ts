@@ -24,6 +24,7 @@ import {
 import { resolveTrialConfig, type TrialConfig } from './config';
 import { loadDataset, type Dataset, type Split } from './datasets';
 import { CheckpointError, InvalidConfigurationError, isOutOfMemory, TrainingDivergedError, TrainingOutOfMemoryError } from './errors';
+import { modelInput, registerCustomLayers } from './models';
 import { createOptimizer } from './optimizer';
 import { mixSeed, permutation } from './rng';
 import type { EpochResult, EvaluateRequest, SegmentRequest, SegmentResult } from './types';
@@ -64,8 +65,13 @@ function datasetFor(spec: ExperimentSpec): Promise<Dataset> {
   return loadDataset(spec.dataset, { seed: spec.seed, validationSplit: spec.training.validationSplit });
 }
 
-/** Images scaled to [0, 1] as a float tensor [n, h, w, c]; one-hot float labels [n, classes]. */
-function splitTensors(tf: Tf, dataset: Dataset, split: Split): { x: Tensor4D; y: Tensor2D } {
+/**
+ * Images scaled to [0, 1] as a float tensor [n, h, w, c] (token sequences: int32 [n, length]); one-hot
+ * float labels [n, classes].
+ */
+function splitTensors(tf: Tf, dataset: Dataset, split: Split): { x: Tensor4D | Tensor2D; y: Tensor2D } {
+  const labels = () => tf.tidy(() => tf.oneHot(tf.tensor1d(Int32Array.from(split.y), 'int32'), dataset.numClasses).toFloat() as Tensor2D);
+  if (dataset.kind === 'sequence') return { x: tf.tensor2d(Int32Array.from(split.x), [split.count, dataset.inputShape[0]], 'int32'), y: labels() };
   const [height, width, channels] = dataset.inputShape;
   let pixels: Float32Array;
   if (split.x instanceof Float32Array) pixels = split.x;
@@ -73,10 +79,7 @@ function splitTensors(tf: Tf, dataset: Dataset, split: Split): { x: Tensor4D; y:
     pixels = new Float32Array(split.x.length);
     for (let i = 0; i < pixels.length; i++) pixels[i] = split.x[i]! / 255;
   }
-  return tf.tidy(() => ({
-    x: tf.tensor4d(pixels, [split.count, height, width, channels], 'float32'),
-    y: tf.oneHot(tf.tensor1d(Int32Array.from(split.y), 'int32'), dataset.numClasses).toFloat() as Tensor2D,
-  }));
+  return { x: tf.tensor4d(pixels, [split.count, height, width, channels], 'float32'), y: labels() };
 }
 
 /** Lets timers run during long epochs and stops training at the next batch once the signal aborts. */
@@ -122,8 +125,8 @@ function divergence(tf: Tf, model: LayersModel, metrics: Record<string, number>)
   return bad.length > 0 ? `weights of ${bad.slice(0, 3).join(', ')}${bad.length > 3 ? ', …' : ''}` : null;
 }
 
-function compile(model: LayersModel, optimizer: Optimizer): void {
-  model.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+function compile(tf: Tf, model: LayersModel, optimizer: Optimizer, config: TrialConfig): void {
+  model.compile({ optimizer, loss: config.family.loss?.(tf, config.hyper) ?? 'categoricalCrossentropy', metrics: ['accuracy'] });
 }
 
 function checkRange(fromEpoch: number, toEpoch: number): void {
@@ -168,6 +171,7 @@ export async function trainSegment(req: SegmentRequest): Promise<SegmentResult> 
   for (const epoch of epochs) await req.onEpoch?.(epoch);
 
   const tf = await loadTf();
+  registerCustomLayers(tf);
   if (resumeEpoch === toEpoch) {
     return {
       epochs,
@@ -189,9 +193,9 @@ export async function trainSegment(req: SegmentRequest): Promise<SegmentResult> 
   try {
     model = resumed
       ? await loadCheckpointModel(tf, checkpointPath(dir, resumeEpoch))
-      : config.family.build(tf, { inputShape: dataset.inputShape, numClasses: dataset.numClasses, seed }, config.hyper);
+      : config.family.build(tf, modelInput(dataset, seed), config.hyper);
     optimizer = createOptimizer(tf, config.optimizer);
-    compile(model, optimizer);
+    compile(tf, model, optimizer, config);
     if (resumed) await restoreOptimizer(tf, checkpointPath(dir, resumeEpoch), optimizer);
     const paramCount = model.countParams();
 
@@ -274,6 +278,8 @@ export async function trainSegment(req: SegmentRequest): Promise<SegmentResult> 
 /** Loss and accuracy of a checkpoint on the test or validation split: `test_loss`, `test_accuracy` (or `val_*`). */
 export async function evaluateCheckpoint(req: EvaluateRequest): Promise<Record<string, number>> {
   const tf = await loadTf();
+  registerCustomLayers(tf);
+  const config = resolveTrialConfig(req.spec, req.params);
   const dataset = await datasetFor(req.spec);
   const split = req.split === 'test' ? dataset.test : dataset.validation;
   if (split.count === 0) throw new InvalidConfigurationError(`the ${req.split} split of ${dataset.name} is empty`);
@@ -281,7 +287,7 @@ export async function evaluateCheckpoint(req: EvaluateRequest): Promise<Record<s
   const optimizer = tf.train.sgd(0); // evaluate() needs a compiled model; nothing is trained
   const { x, y } = splitTensors(tf, dataset, split);
   try {
-    compile(model, optimizer);
+    compile(tf, model, optimizer, config);
     const { loss, accuracy } = await evaluate(tf, model, x, y);
     const prefix = req.split === 'test' ? 'test' : 'val';
     return { [`${prefix}_loss`]: loss, [`${prefix}_accuracy`]: accuracy };

@@ -103,7 +103,7 @@ describe('loadDataset', () => {
     const a = carveValidation(raw, 5, 0.2);
     const b = carveValidation(raw, 5, 0.2);
     const c = carveValidation(raw, 6, 0.2);
-    const ids = (split: { x: Uint8Array | Float32Array }) => [...split.x].filter((_, i) => i % 2 === 0);
+    const ids = (split: { x: Uint8Array | Float32Array | Int32Array }) => [...split.x].filter((_, i) => i % 2 === 0);
     expect(a.validation.count).toBe(10);
     expect(a.train.count).toBe(40);
     expect(ids(a.validation)).toEqual(ids(b.validation));

@@ -1,12 +1,11 @@
 // Image-classification data sets published as four IDX files (MNIST, Fashion-MNIST, and the generated
 // synthetic-shapes): find them in the cache, else download them from the mirrors, verify their sha256,
 // and decode them. Nothing here is specific to one data set: each is a table of files and checksums.
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { datasetCacheDir } from '../cache';
 import { OptionReader } from '../options';
 import { decodeIdx } from './idx';
+import { DatasetChecksumError, fetchMissingFiles, readVerifiedFiles } from './published';
 import type { DatasetModule, RawDataset, Split } from './types';
 
 export interface IdxFile {
@@ -32,92 +31,13 @@ export interface IdxImageSource {
   classNames: string[];
 }
 
-/** The files of a data set are neither in the cache nor downloadable. */
-export class DatasetUnavailableError extends Error {
-  override readonly name = 'DatasetUnavailableError';
-}
-
-/** A cached file does not match its published checksum. */
-export class DatasetChecksumError extends Error {
-  override readonly name = 'DatasetChecksumError';
-}
-
-const DOWNLOAD_TIMEOUT_MS = 120_000;
-
-export function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
-
-async function readIfExists(path: string): Promise<Buffer | null> {
-  try {
-    return await readFile(path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
-  }
-}
-
-function checkDigest(source: string, dir: string, file: IdxFile, bytes: Uint8Array): void {
-  const actual = sha256(bytes);
-  if (actual !== file.sha256) {
-    throw new DatasetChecksumError(
-      `${source}: ${join(dir, file.name)} has sha256 ${actual}, expected ${file.sha256}. ` +
-        `Delete it (it is damaged or a different file) and place the original there, or let tuneflow download it.`,
-    );
-  }
-}
-
-async function download(url: string): Promise<Uint8Array> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(DOWNLOAD_TIMEOUT_MS) });
-  if (!response.ok) throw new Error(`HTTP ${response.status} from ${url}`);
-  return new Uint8Array(await response.arrayBuffer());
-}
-
-function describeFailure(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const code = (error.cause as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'ECONNREFUSED' || code === 'ENETUNREACH') return `network unreachable: ${code}`;
-  return error.message;
-}
-
-/** Downloads one file from the first mirror that serves bytes with the right checksum; writes it atomically. */
-async function fetchIntoCache(source: IdxImageSource, dir: string, file: IdxFile): Promise<void> {
-  const failures: string[] = [];
-  for (const mirror of source.mirrors) {
-    const url = mirror + file.name;
-    try {
-      const bytes = await download(url);
-      const actual = sha256(bytes);
-      if (actual !== file.sha256) throw new Error(`${url} served sha256 ${actual}, expected ${file.sha256}`);
-      await mkdir(dir, { recursive: true });
-      const temp = join(dir, `.${file.name}.${randomBytes(4).toString('hex')}.part`);
-      await writeFile(temp, bytes);
-      await rename(temp, join(dir, file.name));
-      return;
-    } catch (error) {
-      failures.push(describeFailure(error));
-    }
-  }
-  throw new Error(failures.length > 0 ? [...new Set(failures)].join('; ') : 'no download mirror configured');
-}
+export { DatasetChecksumError, DatasetUnavailableError, sha256 } from './published';
 
 /** Reads the four files from `dir`, verifying each checksum; missing files are an error naming them. */
 export async function readIdxImageFiles(source: IdxImageSource, dir: string): Promise<RawDataset> {
   const files = source.files;
-  const missing: IdxFile[] = [];
-  const contents = new Map<IdxFile, Buffer>();
-  for (const file of Object.values(files)) {
-    const bytes = await readIfExists(join(dir, file.name));
-    if (bytes === null) missing.push(file);
-    else {
-      checkDigest(source.name, dir, file, bytes);
-      contents.set(file, bytes);
-    }
-  }
-  if (missing.length > 0) {
-    throw new DatasetUnavailableError(`${source.name}: missing ${missing.map((f) => f.name).join(', ')} in ${dir}`);
-  }
-  const decode = (file: IdxFile) => decodeIdx(new Uint8Array(contents.get(file)!), join(dir, file.name));
+  const contents = await readVerifiedFiles(source, Object.values(files), dir);
+  const decode = (file: IdxFile) => decodeIdx(new Uint8Array(contents.get(file.name)!), join(dir, file.name));
   const numClasses = source.classNames.length;
   const split = (images: IdxFile, labels: IdxFile): { split: Split; shape: [number, number, number] } => {
     const x = decode(images);
@@ -148,29 +68,7 @@ export async function readIdxImageFiles(source: IdxImageSource, dir: string): Pr
  * Without network the error names every file to place and the folder to place it in.
  */
 export async function loadIdxImageSource(source: IdxImageSource, dir = datasetCacheDir(source.folder)): Promise<RawDataset> {
-  const failures: { file: IdxFile; reason: string }[] = [];
-  for (const file of Object.values(source.files)) {
-    const present = await stat(join(dir, file.name)).then(
-      () => true,
-      () => false,
-    );
-    if (present) continue;
-    try {
-      await fetchIntoCache(source, dir, file);
-    } catch (error) {
-      failures.push({ file, reason: error instanceof Error ? error.message : String(error) });
-    }
-  }
-  if (failures.length > 0) {
-    const first = failures[0]!;
-    const list = Object.values(source.files)
-      .map((file) => `  ${file.name}  (sha256 ${file.sha256}; from ${source.mirrors[0] ?? ''}${file.name})`)
-      .join('\n');
-    throw new DatasetUnavailableError(
-      `${source.name}: cannot download ${failures.map((f) => f.file.name).join(', ')} (${first.reason}). ` +
-        `Place these files in ${dir}/:\n${list}`,
-    );
-  }
+  await fetchMissingFiles(source, Object.values(source.files), dir);
   return readIdxImageFiles(source, dir);
 }
 
@@ -180,7 +78,7 @@ export const SUBSET_OPTIONS: Record<string, string> = {
   testSize: 'use only the first N test images (default: all)',
 };
 
-function takeFirst(split: Split, count: number, imageSize: number): Split {
+export function takeFirst(split: Split, count: number, imageSize: number): Split {
   if (count >= split.count) return split;
   return { x: split.x.subarray(0, count * imageSize), y: split.y.subarray(0, count), count };
 }

@@ -4,7 +4,11 @@
 import { InvalidConfigurationError } from '../errors';
 import { OptionReader } from '../options';
 import { permutation } from '../rng';
+import { cifar10, cifar100 } from './cifar';
+import { custom } from './custom';
 import { fashionMnist } from './fashion-mnist';
+import { gtsrb } from './gtsrb';
+import { imdb, reuters } from './keras-text';
 import { mnist } from './mnist';
 import { syntheticShapes } from './synthetic-shapes';
 import type { Dataset, DatasetModule, RawDataset, Split } from './types';
@@ -13,6 +17,12 @@ export const DATASETS: Readonly<Record<string, DatasetModule>> = {
   [syntheticShapes.name]: syntheticShapes,
   [fashionMnist.name]: fashionMnist,
   [mnist.name]: mnist,
+  [cifar10.name]: cifar10,
+  [cifar100.name]: cifar100,
+  [gtsrb.name]: gtsrb,
+  [imdb.name]: imdb,
+  [reuters.name]: reuters,
+  [custom.name]: custom,
 };
 
 export function datasetModule(name: string): DatasetModule {
@@ -63,7 +73,8 @@ export async function loadDataset(spec: { name: string; options: Record<string, 
   const module = datasetModule(spec.name);
   const reader = new OptionReader({ validationSplit: options.validationSplit }, () => 'training.validationSplit');
   const fraction = reader.number('validationSplit', 0, { min: 0, max: 0.9 });
-  const key = JSON.stringify([spec.name, spec.options ?? {}, options.seed, fraction, process.env.TUNEFLOW_CACHE_DIR ?? '']);
+  // The working directory is part of the key: custom data paths are relative to it.
+  const key = JSON.stringify([spec.name, spec.options ?? {}, options.seed, fraction, process.env.TUNEFLOW_CACHE_DIR ?? '', process.cwd()]);
   let pending = memo.get(key);
   if (!pending) {
     pending = module.load(spec.options ?? {}).then((raw) => carveValidation(raw, options.seed, fraction));
@@ -78,4 +89,4 @@ export function clearDatasetCache(): void {
   memo.clear();
 }
 
-export type { Dataset, DatasetModule, RawDataset, Split } from './types';
+export type { Dataset, DatasetModule, ImageDataset, RawDataset, SequenceDataset, Split } from './types';

@@ -1,19 +1,20 @@
 // The in-memory data set shape every loader produces. Data stay as typed arrays (not tensors): a
 // worker keeps them across trials and makes tensors per segment.
 
-/** One split. Images are row-major [count, h, w, c]; a Uint8Array holds pixels 0..255 (scaled to [0, 1] on use). */
+/**
+ * One split, row-major. Image data: [count, h, w, c], a Uint8Array holds pixels 0..255 (scaled to [0, 1]
+ * on use), a Float32Array holds features used as they are. Sequence data: [count, maxLength] token ids
+ * in an Int32Array, 0 = padding.
+ */
 export interface Split {
-  x: Uint8Array | Float32Array;
+  x: Uint8Array | Float32Array | Int32Array;
   /** Class indices 0..numClasses-1. */
   y: Uint8Array | Int32Array;
   count: number;
 }
 
-export interface Dataset {
+interface DatasetBase {
   name: string;
-  kind: 'image';
-  /** [height, width, channels] */
-  inputShape: [number, number, number];
   numClasses: number;
   classNames: string[];
   train: Split;
@@ -22,8 +23,26 @@ export interface Dataset {
   test: Split;
 }
 
+/** Images, or feature vectors stored as 1 x d x 1 "images" (tabular data). */
+export interface ImageDataset extends DatasetBase {
+  kind: 'image';
+  /** [height, width, channels] */
+  inputShape: [number, number, number];
+}
+
+/** Token sequences, padded (at the front, as Keras' pad_sequences does) to a fixed length. */
+export interface SequenceDataset extends DatasetBase {
+  kind: 'sequence';
+  /** [maxLength] */
+  inputShape: [number];
+  /** Token ids are 0..vocabularySize-1. */
+  vocabularySize: number;
+}
+
+export type Dataset = ImageDataset | SequenceDataset;
+
 /** What a data set module loads: the published train and test splits. */
-export type RawDataset = Omit<Dataset, 'validation'>;
+export type RawDataset = Omit<ImageDataset, 'validation'> | Omit<SequenceDataset, 'validation'>;
 
 export interface DatasetModule {
   name: string;

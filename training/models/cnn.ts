@@ -9,7 +9,7 @@
 //   denseUnits (64)     width of the dense layer before the classifier (0 = none)
 //   dropout (0)         dropout rate before the classifier (and after the dense layer)
 import { InvalidConfigurationError } from '../errors';
-import { ACTIVATIONS, hyperReader, seededKernels } from './common';
+import { ACTIVATIONS, hyperReader, imageInput, seededKernels } from './common';
 import type { ModelFamily } from './types';
 
 const POOLING = ['max', 'avg', 'none'] as const;
@@ -28,7 +28,8 @@ export const cnn: ModelFamily = {
     denseUnits: 'dense layer width before the classifier, 0 for none (default 64)',
     dropout: 'dropout rate in the head, 0..0.9 (default 0)',
   },
-  build(tf, { inputShape, numClasses, seed }, hyper) {
+  build(tf, input, hyper) {
+    const { inputShape, numClasses, seed } = imageInput('cnn', input);
     const read = hyperReader(hyper);
     const convBlocks = read.int('convBlocks', 2, { min: 1, max: 8 });
     const convsPerBlock = read.int('convsPerBlock', 1, { min: 1, max: 8 });

@@ -1,14 +1,25 @@
 // The model registry: one module per family, registered in MODELS.
+import type { Tf } from '../backend';
 import { InvalidConfigurationError } from '../errors';
+import { auto } from './auto';
 import { cnn } from './cnn';
 import { lenet } from './lenet';
+import { lstm } from './lstm';
 import { mlp } from './mlp';
-import type { ModelFamily } from './types';
+import { softmax } from './softmax';
+import { svmLinear } from './svm-linear';
+import { randomFourierLayer, svmRbf } from './svm-rbf';
+import type { ModelFamily, ModelInput } from './types';
 
 export const MODELS: Readonly<Record<string, ModelFamily>> = {
+  [softmax.name]: softmax,
   [mlp.name]: mlp,
   [cnn.name]: cnn,
   [lenet.name]: lenet,
+  [lstm.name]: lstm,
+  [svmLinear.name]: svmLinear,
+  [svmRbf.name]: svmRbf,
+  [auto.name]: auto,
 };
 
 export function modelFamily(name: string): ModelFamily {
@@ -17,4 +28,24 @@ export function modelFamily(name: string): ModelFamily {
   return family;
 }
 
-export type { ModelFamily, ModelInput } from './types';
+/** The family that actually builds for this input (`auto` delegates; every other family is itself). */
+export function resolveFamily(family: ModelFamily, input: ModelInput): ModelFamily {
+  return family.resolve ? family.resolve(input) : family;
+}
+
+/** Registers tuneflow's custom layers with tfjs, so checkpoints that use them load. Idempotent. */
+export function registerCustomLayers(tf: Tf): void {
+  randomFourierLayer(tf);
+}
+
+/** The model input of a data set: its kind, shape, classes (and vocabulary for sequences). */
+export function modelInput(
+  dataset: { kind: 'image'; inputShape: [number, number, number]; numClasses: number } | { kind: 'sequence'; inputShape: [number]; numClasses: number; vocabularySize: number },
+  seed: number,
+): ModelInput {
+  return dataset.kind === 'image'
+    ? { kind: 'image', inputShape: dataset.inputShape, numClasses: dataset.numClasses, seed }
+    : { kind: 'sequence', inputShape: dataset.inputShape, vocabularySize: dataset.vocabularySize, numClasses: dataset.numClasses, seed };
+}
+
+export type { ImageInput, ModelFamily, ModelInput, ModelLoss, SequenceInput } from './types';

@@ -3,7 +3,7 @@
 //   activation (relu)  the 1998 original used tanh, which learns several times slower here
 //   dropout (0)        dropout rate before each dense layer
 import { InvalidConfigurationError } from '../errors';
-import { ACTIVATIONS, hyperReader, seededKernels } from './common';
+import { ACTIVATIONS, hyperReader, imageInput, seededKernels } from './common';
 import type { ModelFamily } from './types';
 
 export const lenet: ModelFamily = {
@@ -13,7 +13,8 @@ export const lenet: ModelFamily = {
     activation: `activation: ${ACTIVATIONS.join(', ')} (default relu; tanh as in 1998)`,
     dropout: 'dropout rate before each dense layer, 0..0.9 (default 0)',
   },
-  build(tf, { inputShape, numClasses, seed }, hyper) {
+  build(tf, input, hyper) {
+    const { inputShape, numClasses, seed } = imageInput('lenet', input);
     const read = hyperReader(hyper);
     const activation = read.choice('activation', 'relu', ACTIVATIONS);
     const dropout = read.number('dropout', 0, { min: 0, max: 0.9 });

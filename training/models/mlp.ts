@@ -4,7 +4,7 @@
 //   activation (relu)  hidden activation
 //   dropout (0)        dropout rate after each hidden layer
 //   batchNorm (false)  batch normalization before each hidden activation
-import { ACTIVATIONS, hyperReader, seededKernels } from './common';
+import { ACTIVATIONS, hyperReader, imageInput, seededKernels } from './common';
 import type { ModelFamily } from './types';
 
 export const mlp: ModelFamily = {
@@ -17,7 +17,8 @@ export const mlp: ModelFamily = {
     dropout: 'dropout rate after each hidden layer, 0..0.9 (default 0)',
     batchNorm: 'batch normalization in each hidden layer (default false)',
   },
-  build(tf, { inputShape, numClasses, seed }, hyper) {
+  build(tf, input, hyper) {
+    const { inputShape, numClasses, seed } = imageInput('mlp', input);
     const read = hyperReader(hyper);
     const units = read.int('units', 128, { min: 1, max: 65536 });
     const layers = read.int('layers', 2, { min: 0, max: 64 });

@@ -1,0 +1,301 @@
+// `tuneflow train <spec> [--set key=value ...] [--epochs N] [--checkpoint-dir DIR] [--json]`: trains ONE
+// configuration of a spec, without Temporal, MLflow or search, then evaluates it on the test split.
+//
+// The configuration: the spec's fixed settings, `--set` overrides, and for every other search-space
+// parameter the spec's first enqueued configuration if it has one, else the centre of the space (as
+// Optuna's first trial of a space would sit): geometric mean for log parameters, arithmetic mean
+// (on the grid) otherwise, the first choice of a categorical. The chosen values and where each came
+// from are printed.
+//
+// `--set` keys (values are YAML: `--set batchSize=64` is a number, `--set model.batchNorm=true` a boolean):
+//   <param>            a hyperparameter: fixes a search-space parameter, or adds one the model or the
+//                      optimizer reads (so it is recorded like any other parameter)
+//   model.family       the model family; model.<key> a model option (fixes the space parameter of that name)
+//   dataset.name       the data set; dataset.<key> a data set option
+//   training.<key>, budget.<key>, retrain.<key>, resources.<key>, tracking.<key>, seed: that spec field
+//                      (as written in the YAML, e.g. budget.maxDuration=2h)
+// `applySpecOverrides` is exported so `tuneflow run --set` can apply the same rules to a whole campaign.
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { parse as parseYaml, parseDocument } from 'yaml';
+import { parseExperiment } from '../activities/spec';
+import { buildParams, fromUnit, parseSpace, type Params, type Scalar } from '../search';
+import { SpecError } from '../spec';
+import type { ExperimentSpec } from '../spec/types';
+import {
+  backendInfo,
+  CheckpointError,
+  DATASETS,
+  DatasetChecksumError,
+  DatasetUnavailableError,
+  evaluateCheckpoint,
+  InvalidConfigurationError,
+  loadDataset,
+  MODELS,
+  modelInput,
+  resolveFamily,
+  TRAINING_HYPERPARAMETERS,
+  TrainingDivergedError,
+  TrainingOutOfMemoryError,
+  trainSegment,
+  type EpochResult,
+} from '../training';
+
+/** A `--set` that cannot apply: names the key and what would work. */
+export class OverrideError extends Error {
+  override readonly name = 'OverrideError';
+}
+
+export interface Override {
+  key: string;
+  value: unknown;
+}
+
+/** `key=value` with a YAML-typed value. */
+export function parseOverride(text: string): Override {
+  const at = text.indexOf('=');
+  if (at <= 0) throw new OverrideError(`--set ${text}: expected key=value, e.g. --set learningRate=0.01 or --set model.activation=swish`);
+  const key = text.slice(0, at).trim();
+  const raw = text.slice(at + 1);
+  let value: unknown;
+  try {
+    value = raw.trim() === '' ? '' : parseYaml(raw);
+  } catch {
+    value = raw; // not valid YAML on its own (e.g. "a: b: c"): take it as the string it is
+  }
+  return { key, value };
+}
+
+const SECTIONS = ['training', 'budget', 'retrain', 'resources', 'tracking'] as const;
+
+function isScalar(value: unknown): value is Scalar {
+  return typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean';
+}
+
+/**
+ * Applies `--set` overrides to a spec's YAML and parses the result like any spec (same rules, same
+ * messages, line numbers of the rewritten text). Works on the YAML document, not the normalized spec,
+ * so the result is an ordinary spec text: `tuneflow run` can start a campaign from it (loadSpec's
+ * `specText`). A hyperparameter override becomes a fixed search-space parameter (keeping its `when`),
+ * so it is recorded like any other parameter.
+ */
+export function applySpecOverrides(text: string, fileName: string, overrides: readonly Override[]): { text: string; spec: ExperimentSpec } {
+  const original = parseExperiment(text, fileName);
+  if (overrides.length === 0) return { text, spec: original };
+  const doc = parseDocument(text);
+  const raw = (doc.toJS() ?? {}) as Record<string, unknown>;
+  // Family and data set first: the other keys are checked against them.
+  const familyOverride = overrides.find((o) => o.key === 'model.family');
+  const datasetOverride = overrides.find((o) => o.key === 'dataset.name');
+  const family = familyOverride ? String(familyOverride.value) : original.model.family;
+  const datasetName = datasetOverride ? String(datasetOverride.value) : original.dataset.name;
+  const space = original.search.space;
+  const known = [...Object.keys(MODELS[family]?.hyperparameters ?? {}), ...Object.keys(TRAINING_HYPERPARAMETERS)];
+
+  /** `model: mlp` (or `dataset: mnist`) becomes `{family: mlp, options: {}}` before an option is set. */
+  const asObject = (section: 'model' | 'dataset', nameKey: 'family' | 'name') => {
+    if (typeof raw[section] === 'string') {
+      doc.set(section, doc.createNode({ [nameKey]: raw[section], options: {} }));
+      raw[section] = { [nameKey]: raw[section] };
+    }
+  };
+  const fixSpaceParam = (name: string, value: unknown, key: string) => {
+    if (!isScalar(value)) throw new OverrideError(`--set ${key}: a hyperparameter takes a number, string or boolean, got ${JSON.stringify(value)}`);
+    const current = space[name];
+    const when = current && typeof current === 'object' && 'when' in current ? current.when : undefined;
+    doc.setIn(['search', 'space', name], doc.createNode(when ? { type: 'fixed', value, when } : value));
+  };
+
+  for (const { key, value } of overrides) {
+    const [head, ...rest] = key.split('.');
+    const leaf = rest.join('.');
+    if (key === 'model.family' || key === 'dataset.name') {
+      const registry = key === 'model.family' ? MODELS : DATASETS;
+      if (typeof value !== 'string' || !(value in registry)) {
+        throw new OverrideError(`--set ${key}: unknown ${key === 'model.family' ? 'model family' : 'data set'} ${JSON.stringify(value)} (known: ${Object.keys(registry).join(', ')})`);
+      }
+      // Another data set's options would not apply: it starts from its defaults (plus dataset.<key> overrides).
+      if (key === 'dataset.name') doc.set('dataset', doc.createNode({ name: value, options: {} }));
+      else if (typeof raw.model === 'string') doc.set('model', value);
+      else doc.setIn(['model', 'family'], value);
+    } else if (head === 'model' && leaf) {
+      if (!known.includes(leaf)) throw new OverrideError(`--set ${key}: model "${family}" has no option "${leaf}" (known: ${known.join(', ')})`);
+      if (leaf in space) fixSpaceParam(leaf, value, key);
+      else {
+        asObject('model', 'family');
+        doc.setIn(['model', 'options', leaf], doc.createNode(value));
+      }
+    } else if (head === 'dataset' && leaf) {
+      const options = Object.keys(DATASETS[datasetName]?.options ?? {});
+      if (!options.includes(leaf)) throw new OverrideError(`--set ${key}: data set "${datasetName}" has no option "${leaf}" (known: ${options.join(', ')})`);
+      if (!datasetOverride) asObject('dataset', 'name');
+      doc.setIn(['dataset', 'options', leaf], doc.createNode(value));
+    } else if ((SECTIONS as readonly string[]).includes(head!) && leaf) {
+      doc.setIn([head!, leaf], doc.createNode(value)); // unknown fields fail validation with the allowed ones
+      // A trial's params override spec.training: fix a space parameter of the same name too.
+      if (head === 'training' && leaf in space) fixSpaceParam(leaf, value, key);
+    } else if (key === 'seed') {
+      doc.set('seed', value);
+    } else if (rest.length === 0 && (key in space || known.includes(key))) {
+      fixSpaceParam(key, value, key);
+    } else {
+      throw new OverrideError(
+        `--set ${key}: unknown key. Use a hyperparameter of model "${family}" or the optimizer (${known.join(', ')}), ` +
+          `a search-space parameter, model.<option>, dataset.<option>, ${SECTIONS.map((s) => `${s}.<field>`).join(', ')} or seed`,
+      );
+    }
+  }
+  const rewritten = doc.toString();
+  return { text: rewritten, spec: parseExperiment(rewritten, `${basename(fileName)} with --set`) };
+}
+
+/** Where a parameter's value came from, for the printout. */
+export type ParamSource = 'fixed' | 'enqueued' | 'center' | 'first choice';
+
+/** The configuration `train` uses: the first enqueued configuration, else the centre of the space. */
+export function defaultParams(spec: ExperimentSpec): { params: Params; sources: Record<string, ParamSource> } {
+  const space = parseSpace(spec.search.space);
+  const enqueued = spec.search.enqueue[0] ?? {};
+  const sources: Record<string, ParamSource> = {};
+  const params = buildParams(space, enqueued, (param) => {
+    sources[param.name] = param.type === 'categorical' ? 'first choice' : 'center';
+    return param.type === 'categorical' ? param.choices[0]! : fromUnit(param, 0.5);
+  });
+  for (const name of Object.keys(params)) {
+    const param = space.byName.get(name);
+    sources[name] ??= param?.type === 'fixed' ? 'fixed' : 'enqueued';
+  }
+  return { params, sources };
+}
+
+interface TrainReport {
+  params: Params;
+  paramSources: Record<string, ParamSource | 'set'>;
+  model: string;
+  dataset: string;
+  epochs: ({ epoch: number } & Record<string, number>)[];
+  test: Record<string, number>;
+  samplesPerSecond: number;
+  backend: string;
+  /** The npm package behind the backend, e.g. @tensorflow/tfjs-node. */
+  backendPackage: string;
+  paramCount: number;
+  trainSeconds: number;
+  wallSeconds: number;
+  checkpoint: string | null;
+}
+
+const USER_ERRORS = [OverrideError, InvalidConfigurationError, DatasetUnavailableError, DatasetChecksumError, CheckpointError];
+const TRAINING_ERRORS = [TrainingDivergedError, TrainingOutOfMemoryError];
+
+function format(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  return Math.abs(value) >= 1000 ? value.toFixed(0) : value.toPrecision(4);
+}
+
+export async function trainCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      set: { type: 'string', multiple: true },
+      epochs: { type: 'string' },
+      json: { type: 'boolean' },
+      'checkpoint-dir': { type: 'string' },
+    },
+  });
+  const json = values.json === true;
+  const out = (line: string) => (json ? process.stderr : process.stdout).write(`${line}\n`);
+  try {
+    const specPath = positionals[0];
+    if (!specPath || positionals.length > 1) throw new OverrideError('train: give one spec file, e.g. `tuneflow train experiments/quickstart.yaml --set learningRate=0.01`');
+    const text = await readFile(resolve(specPath), 'utf8').catch((error: NodeJS.ErrnoException) => {
+      throw new SpecError([{ file: specPath, line: 0, column: 0, path: '', message: `cannot read spec (${error.code ?? error.message})` }]);
+    });
+    const overrides = (values.set ?? []).map(parseOverride);
+    if (values.epochs !== undefined) {
+      const epochs = Number(values.epochs);
+      if (!Number.isInteger(epochs) || epochs < 1) throw new OverrideError(`--epochs must be a positive integer, got ${JSON.stringify(values.epochs)}`);
+      overrides.push({ key: 'training.epochs', value: epochs });
+    }
+    const { spec } = applySpecOverrides(text, specPath, overrides);
+    const { params, sources } = defaultParams(spec);
+    const paramSources: Record<string, ParamSource | 'set'> = { ...sources };
+    for (const { key } of overrides) {
+      const name = key.startsWith('model.') || key.startsWith('training.') ? key.slice(key.indexOf('.') + 1) : key;
+      if (name in params) paramSources[name] = 'set';
+    }
+
+    const dataset = await loadDataset(spec.dataset, { seed: spec.seed, validationSplit: spec.training.validationSplit });
+    const family = resolveFamily(MODELS[spec.model.family]!, modelInput(dataset, spec.seed));
+    const modelName = family.name === spec.model.family ? family.name : `${spec.model.family} -> ${family.name}`;
+    out(`data:   ${dataset.name} (${dataset.kind} [${dataset.inputShape.join(', ')}], ${dataset.numClasses} classes; ${dataset.train.count} train, ${dataset.validation.count} validation, ${dataset.test.count} test)`);
+    out(`model:  ${modelName}${Object.keys(spec.model.options).length ? ` ${JSON.stringify(spec.model.options)}` : ''}`);
+    out(`params: ${Object.entries(params).map(([k, v]) => `${k}=${JSON.stringify(v)} (${paramSources[k]})`).join(', ') || '(none)'}`);
+
+    const keep = values['checkpoint-dir'] !== undefined;
+    const checkpointDir = keep ? resolve(values['checkpoint-dir']!) : await mkdtemp(join(tmpdir(), 'tuneflow-train-'));
+    const abort = new AbortController();
+    const onSignal = () => abort.abort(new Error('interrupted'));
+    process.once('SIGINT', onSignal);
+    const columns = ['epoch', 'loss', 'accuracy', 'val_loss', 'val_accuracy', 'epoch_seconds', 'samples_per_second'];
+    if (!json) out(columns.map((c) => c.padStart(c === 'epoch' ? 5 : 12)).join(' '));
+    const wallStart = performance.now();
+    try {
+      const result = await trainSegment({
+        spec,
+        params,
+        seed: spec.seed,
+        fromEpoch: 0,
+        toEpoch: spec.training.epochs,
+        checkpointDir,
+        signal: abort.signal,
+        onEpoch: (e: EpochResult) => {
+          if (json) out(`epoch ${e.epoch}/${spec.training.epochs}: ${Object.entries(e.metrics).map(([k, v]) => `${k}=${format(v)}`).join(' ')}`);
+          else out(columns.map((c) => (c === 'epoch' ? String(e.epoch).padStart(5) : format(e.metrics[c] ?? NaN).padStart(12))).join(' '));
+        },
+      });
+      const test = await evaluateCheckpoint({ spec, params, checkpoint: result.checkpoint, split: 'test' });
+      const info = await backendInfo();
+      // Samples over training seconds of all epochs: each epoch trains on the same number of samples.
+      const inverseRates = result.epochs.reduce((sum, e) => sum + 1 / (e.metrics.samples_per_second ?? Infinity), 0);
+      const report: TrainReport = {
+        params,
+        paramSources,
+        model: family.name,
+        dataset: dataset.name,
+        epochs: result.epochs.map((e) => ({ epoch: e.epoch, ...e.metrics })),
+        test,
+        samplesPerSecond: result.epochs.length / inverseRates,
+        backend: result.backend,
+        backendPackage: info.package,
+        paramCount: result.paramCount,
+        trainSeconds: result.trainSeconds,
+        wallSeconds: (performance.now() - wallStart) / 1000,
+        checkpoint: keep ? result.checkpoint : null,
+      };
+      if (json) process.stdout.write(`${JSON.stringify(report)}\n`);
+      else {
+        out(`test:   ${Object.entries(test).map(([k, v]) => `${k}=${format(v)}`).join(' ')}`);
+        out(`speed:  ${format(report.samplesPerSecond)} samples/s on ${info.package} (${result.backend}), ${result.paramCount} parameters, ${format(report.trainSeconds)} s training`);
+        if (keep) out(`model:  ${result.checkpoint}`);
+      }
+      return 0;
+    } finally {
+      process.off('SIGINT', onSignal);
+      if (!keep) await rm(checkpointDir, { recursive: true, force: true });
+    }
+  } catch (error) {
+    if (USER_ERRORS.some((type) => error instanceof type)) {
+      process.stderr.write(`tuneflow train: ${(error as Error).message}\n`);
+      return 2;
+    }
+    if (TRAINING_ERRORS.some((type) => error instanceof type)) {
+      process.stderr.write(`tuneflow train: ${(error as Error).message}\n`);
+      return 1;
+    }
+    throw error; // SpecError and the unexpected: the CLI's handler prints them
+  }
+}
