@@ -1,0 +1,200 @@
+// What the chaos bench checks after the campaign, straight over MLflow's REST API and Temporal's API
+// (not through tuneflow's own MLflow client), plus a watcher of the checkpoint store that counts how
+// often each epoch was trained.
+import type { Client } from '@temporalio/client';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+interface RestRun {
+  info: { run_id: string; run_name: string; status: string };
+  data: { tags?: { key: string; value: string }[]; metrics?: { key: string; value: number; step: number }[] };
+}
+
+async function mlflowCall<T>(base: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${base}${path}`, body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  if (!res.ok) throw new Error(`MLflow ${path}: HTTP ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+const tagsOf = (run: RestRun): Record<string, string> => Object.fromEntries((run.data.tags ?? []).map((t) => [t.key, t.value]));
+
+async function campaignRuns(base: string, experimentId: string, campaignId: string): Promise<RestRun[]> {
+  const runs: RestRun[] = [];
+  let pageToken: string | undefined;
+  do {
+    const page = await mlflowCall<{ runs?: RestRun[]; next_page_token?: string }>(base, '/api/2.0/mlflow/runs/search', {
+      experiment_ids: [experimentId],
+      filter: `tags."tuneflow.campaign_id" = '${campaignId}'`,
+      max_results: 500,
+      ...(pageToken ? { page_token: pageToken } : {}),
+    });
+    runs.push(...(page.runs ?? []));
+    pageToken = page.next_page_token;
+  } while (pageToken);
+  return runs;
+}
+
+async function metricHistory(base: string, runId: string, key: string): Promise<{ step: number; timestamp: number }[]> {
+  const out = await mlflowCall<{ metrics?: { step: number; timestamp: number }[] }>(
+    base,
+    `/api/2.0/mlflow/metrics/get-history?run_id=${runId}&metric_key=${encodeURIComponent(key)}&max_results=25000`,
+  );
+  return (out.metrics ?? []).map((m) => ({ step: Number(m.step), timestamp: Number(m.timestamp) }));
+}
+
+const TERMINAL_TRIAL_STATES = new Set(['COMPLETE', 'PRUNED']);
+
+export interface MlflowFindings {
+  /** Trial numbers without exactly one search run in state COMPLETE or PRUNED, with why. */
+  lostTrials: { trial: number; why: string }[];
+  /** Runs beyond the first per (stage, trial_number, seed_index). */
+  duplicateRuns: number;
+  /** Metric points beyond the first per (run, key, step), over every metric of every run. */
+  duplicatePoints: number;
+  /** Epoch steps missing from a run's curve: a step below the run's last epoch without a `loss` point. */
+  missingEpochPoints: number;
+  /** (job name, epoch) pairs with a `loss` point: the epochs the campaign kept. */
+  loggedEpochs: Set<string>;
+  runs: number;
+}
+
+export async function checkMlflow(base: string, experimentId: string, campaignId: string, maxTrials: number): Promise<MlflowFindings> {
+  const runs = await campaignRuns(base, experimentId, campaignId);
+  const byKey = new Map<string, RestRun[]>();
+  for (const run of runs) {
+    const t = tagsOf(run);
+    const key = `${t['tuneflow.stage'] ?? '?'}/${t['tuneflow.trial_number'] ?? ''}/${t['tuneflow.seed_index'] ?? ''}`;
+    byKey.set(key, [...(byKey.get(key) ?? []), run]);
+  }
+  const duplicateRuns = [...byKey.values()].reduce((n, list) => n + list.length - 1, 0);
+
+  const lostTrials: { trial: number; why: string }[] = [];
+  for (let trial = 0; trial < maxTrials; trial++) {
+    const list = byKey.get(`search/${trial}/`) ?? [];
+    const state = list.length === 1 ? tagsOf(list[0]!)['tuneflow.state'] : undefined;
+    if (list.length !== 1) lostTrials.push({ trial, why: `${list.length} search runs` });
+    else if (!state || !TERMINAL_TRIAL_STATES.has(state)) {
+      lostTrials.push({ trial, why: `state ${state ?? 'missing'}${tagsOf(list[0]!)['tuneflow.reason'] ? ` (${tagsOf(list[0]!)['tuneflow.reason']})` : ''}` });
+    }
+  }
+
+  let duplicatePoints = 0;
+  let missingEpochPoints = 0;
+  const loggedEpochs = new Set<string>();
+  for (const run of runs) {
+    const keys = [...new Set((run.data.metrics ?? []).map((m) => m.key))];
+    for (const key of keys) {
+      const points = await metricHistory(base, run.info.run_id, key);
+      const steps = points.map((p) => p.step);
+      duplicatePoints += steps.length - new Set(steps).size;
+      if (key === 'loss') {
+        const present = new Set(steps);
+        const last = Math.max(0, ...steps);
+        for (let step = 1; step <= last; step++) {
+          if (present.has(step)) loggedEpochs.add(`${run.info.run_name}/${step}`);
+          else missingEpochPoints++;
+        }
+      }
+    }
+  }
+  return { lostTrials, duplicateRuns, duplicatePoints, missingEpochPoints, loggedEpochs, runs: runs.length };
+}
+
+/**
+ * Watches `<checkpoint root>/<campaign>/<job>/epoch-<e>/state.json` while the campaign runs. Every
+ * checkpoint carries the metrics of all epochs so far, each with the time its training ended, so one
+ * training of epoch e of a job is one distinct (job, e, endedAt): a retrained epoch shows up with a second
+ * end time even if the checkpoint that recorded the first one is deleted later. An epoch whose training
+ * a kill interrupted never reached a checkpoint, so it is not counted: what remains is exactly the
+ * epochs trained again beyond the one each kill interrupted.
+ */
+export class EpochTrainingWatcher {
+  private readonly seen = new Set<string>();
+  private readonly trainings = new Map<string, Set<number>>();
+  private timer: NodeJS.Timeout | null = null;
+  private busy = false;
+
+  constructor(private readonly campaignDir: string) {}
+
+  start(everyMs = 200): void {
+    this.timer = setInterval(() => void this.scan(), everyMs);
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    while (this.busy) await new Promise((r) => setTimeout(r, 20));
+    await this.scan();
+  }
+
+  async scan(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      const jobs = await readdir(this.campaignDir).catch(() => [] as string[]);
+      for (const job of jobs) {
+        const entries = await readdir(join(this.campaignDir, job)).catch(() => [] as string[]);
+        for (const entry of entries.filter((e) => /^epoch-\d+$/.test(e))) {
+          const key = `${job}/${entry}`;
+          if (this.seen.has(key)) continue;
+          const text = await readFile(join(this.campaignDir, job, entry, 'state.json'), 'utf8').catch(() => null);
+          if (text === null) continue;
+          this.seen.add(key);
+          const state = JSON.parse(text) as { history: { epoch: number; endedAt: number }[] };
+          for (const e of state.history) {
+            const id = `${job}/${e.epoch}`;
+            this.trainings.set(id, (this.trainings.get(id) ?? new Set()).add(e.endedAt));
+          }
+        }
+      }
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** Epoch trainings beyond the first per (job, epoch). */
+  get trainedTwice(): number {
+    return [...this.trainings.values()].reduce((n, ends) => n + ends.size - 1, 0);
+  }
+
+  /** (job, epoch) pairs seen in some checkpoint. */
+  get epochs(): Set<string> {
+    return new Set(this.trainings.keys());
+  }
+
+  get totalTrainings(): number {
+    return [...this.trainings.values()].reduce((n, ends) => n + ends.size, 0);
+  }
+}
+
+export interface TemporalFindings {
+  status: string;
+  historyEvents: number;
+  /** trainSegment activities scheduled, and the attempts they took in all (from ActivityTaskStarted). */
+  segments: number;
+  segmentAttempts: number;
+}
+
+/** The workflow's state and segment retries, read from Temporal (following continue-as-new). */
+export async function checkTemporal(client: Client, workflowId: string): Promise<TemporalFindings> {
+  const description = await client.workflow.getHandle(workflowId).describe();
+  let segments = 0;
+  let segmentAttempts = 0;
+  let historyEvents = 0;
+  const trainIds = new Set<string>();
+  // Walk the chain of runs from the first one: describe() gives the latest run.
+  for await (const execution of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
+    const history = await client.workflow.getHandle(workflowId, execution.runId).fetchHistory();
+    for (const event of history.events ?? []) {
+      historyEvents++;
+      const scheduled = event.activityTaskScheduledEventAttributes;
+      if (scheduled?.activityType?.name === 'trainSegment') {
+        trainIds.add(`${execution.runId}/${String(event.eventId)}`);
+        segments++;
+      }
+      const started = event.activityTaskStartedEventAttributes;
+      if (started && trainIds.has(`${execution.runId}/${String(started.scheduledEventId)}`)) segmentAttempts += started.attempt ?? 1;
+    }
+  }
+  return { status: description.status.name, historyEvents, segments, segmentAttempts };
+}
