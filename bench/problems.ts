@@ -1,6 +1,6 @@
 // The benchmark problems of ../shared/bench-problems.md, exactly as defined there (all minimized).
 // Our samplers and Optuna's run on these same definitions; the Python side mirrors them in
-// bench/optuna_runner.py and `npm run bench:samplers` checks that both agree before it starts.
+// bench/optuna_samplers.py and `npm run bench:samplers` checks that both agree before it starts.
 import type { SearchSpace } from '../search/space-types';
 
 export interface Problem {

@@ -6,7 +6,9 @@
 // (defaults) in bench/optuna_pruners.py. `--quick`: seeds 0–1, and Optuna only if its venv exists.
 //
 // Then (not with --quick or --no-real) the real CNN campaign: `none` vs `asha` vs `hyperband` on the
-// quickstart data through the real workflow (bench/schedulers-cnn.ts). `--real-trials N` (default 27).
+// quickstart data through the real workflow (bench/schedulers-cnn.ts). `--real-trials N` (default 27),
+// `--real-noise X` (pixel noise), `--real-schedulers none,asha` (a subset), `--real-only` (skip branin_mf),
+// `--real-json FILE` (every trial's accuracy per epoch).
 import { existsSync } from 'node:fs';
 import { realCnnBench } from './schedulers-cnn';
 import { join } from 'node:path';
@@ -117,7 +119,24 @@ const cell = (values: number[]) => {
   return `${fmt(m)}${spread}`;
 };
 
+/** The value after `--flag`, if given. */
+const argValue = (flag: string): string | undefined => {
+  const at = process.argv.indexOf(flag);
+  return at > 0 ? process.argv[at + 1] : undefined;
+};
+
+async function realPart(): Promise<void> {
+  const noise = argValue('--real-noise');
+  await realCnnBench({
+    trials: Number(argValue('--real-trials') ?? 27),
+    ...(noise !== undefined ? { noise: Number(noise) } : {}),
+    ...(argValue('--real-schedulers') ? { only: argValue('--real-schedulers')!.split(',') } : {}),
+    ...(argValue('--real-json') ? { json: argValue('--real-json')! } : {}),
+  });
+}
+
 async function main(): Promise<void> {
+  if (process.argv.includes('--real-only')) return realPart();
   const quick = process.argv.includes('--quick');
   const seeds = quick ? [0, 1] : [0, 1, 2, 3, 4];
   const sampler = Object.hasOwn(samplers, 'tpe') ? 'tpe' : 'random';
@@ -162,10 +181,7 @@ async function main(): Promise<void> {
   const trainedTwice = ours.reduce((n, r) => n + r.runs.reduce((m, x) => m + x.trainedTwice, 0), 0);
   console.log(`epochs trained twice (all our runs): ${trainedTwice} ${trainedTwice === 0 ? 'PASS' : 'FAIL'}`);
   verdict(ours, optuna);
-  if (!quick && !process.argv.includes('--no-real')) {
-    const at = process.argv.indexOf('--real-trials');
-    await realCnnBench({ trials: at > 0 ? Number(process.argv[at + 1]) : 27 });
-  }
+  if (!quick && !process.argv.includes('--no-real')) await realPart();
 }
 
 /** The issue's target: some scheduler of ours reaches, within 1350 steps, Optuna's best pruner's value there and spends fewer steps than Optuna's Hyperband. */
@@ -194,7 +210,10 @@ function verdict(ours: Row[], optuna: Row[]): void {
   );
 }
 
-main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0), // a worker left stopping must not keep the bench alive
+  (err: unknown) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  },
+);

@@ -1,5 +1,6 @@
 // BOHB's model (Falkner et al., 2018): a TPE-style density ratio l(x)/g(x) fitted on ONE budget: the
-// largest step (epoch) at which at least minPointsInModel + 2 trials reported a value, counting every
+// largest step (epoch) at which at least minPointsInModel + 2 trials reported a value, and enough that
+// the good and the bad group each get more points than there are dimensions (HpBandSter), counting every
 // trial's intermediate values (running, paused and pruned ones too), so the model learns from the cheap
 // low-budget results that Hyperband produces in bulk. Pair it with the `hyperband` (or `bohb`) scheduler.
 //
@@ -39,12 +40,21 @@ export const createBohbSampler: SamplerFactory = (options) => {
       if (modelled.length === 0 || rng.uniform() < randomFraction) return buildParams(ctx.space, ctx.fixed, random);
 
       const sign = ctx.directions[0] === 'maximize' ? -1 : 1;
-      const observations = largestBudget(ctx.trials, minPoints + 2);
+      const sizes = (n: number) => {
+        const nGood = Math.max(minPoints, Math.floor((topNPercent * n) / 100));
+        return { nGood, nBad: Math.max(minPoints, Math.floor(((100 - topNPercent) * n) / 100)) };
+      };
+      // As HpBandSter: a budget's model needs more points than dimensions on BOTH sides, else the KDEs
+      // are degenerate (a good/bad split of 3/2 points in 2-D says next to nothing) and a lower budget serves.
+      const d = modelled.length;
+      const fits = (n: number) => {
+        const { nGood, nBad } = sizes(n);
+        return n >= minPoints + 2 && Math.min(nGood, n) > d && Math.min(nBad, n - nGood) > d;
+      };
+      const observations = largestBudget(ctx.trials, fits);
       if (observations === null) return buildParams(ctx.space, ctx.fixed, random);
       observations.sort((a, b) => sign * a.value - sign * b.value || a.trial.number - b.trial.number);
-      const n = observations.length;
-      const nGood = Math.max(minPoints, Math.floor((topNPercent * n) / 100));
-      const nBad = Math.max(minPoints, Math.floor(((100 - topNPercent) * n) / 100));
+      const { nGood, nBad } = sizes(observations.length);
       const encode = (t: TrialView) => modelled.map((p) => toUnit(p, t.params[p.name]!));
       const good = new Kde(observations.slice(0, nGood).map((o) => encode(o.trial)), modelled, minBandwidth);
       const bad = new Kde(observations.slice(nGood, nGood + nBad).map((o) => encode(o.trial)), modelled, minBandwidth);
@@ -69,8 +79,8 @@ export const createBohbSampler: SamplerFactory = (options) => {
   } satisfies Sampler;
 };
 
-/** Observations at the largest step where at least `needed` trials reported a (non-NaN) value; null if none. */
-function largestBudget(trials: readonly TrialView[], needed: number): { trial: TrialView; value: number }[] | null {
+/** Observations at the largest step where the number of trials that reported a (non-NaN) value `fits`; null if none. */
+function largestBudget(trials: readonly TrialView[], fits: (n: number) => boolean): { trial: TrialView; value: number }[] | null {
   const counts = new Map<number, number>();
   for (const t of trials) {
     for (const [step, value] of Object.entries(t.intermediate ?? {})) {
@@ -78,7 +88,7 @@ function largestBudget(trials: readonly TrialView[], needed: number): { trial: T
     }
   }
   let budget = -Infinity;
-  for (const [step, count] of counts) if (count >= needed && step > budget) budget = step;
+  for (const [step, count] of counts) if (fits(count) && step > budget) budget = step;
   if (budget === -Infinity) return null;
   const observations: { trial: TrialView; value: number }[] = [];
   for (const t of trials) {

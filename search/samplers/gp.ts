@@ -27,7 +27,6 @@ import type { Params, Scalar } from '../space-types';
 import type { TrialView } from '../types';
 import { LogExpectedImprovement, maximizeAcquisition, type SearchDimension } from './gp/acquisition';
 import { fitKernelParams, GaussianProcess, type TrainingData } from './gp/model';
-import { normalQuantile } from '../math/stats';
 import { samplerRng, type SampleContext, type Sampler, type SamplerFactory } from './types';
 
 interface GpOptions {
@@ -185,22 +184,7 @@ function standardize(values: readonly number[]): Float64Array {
   const clipped = values.map((v) => (Number.isNaN(v) ? low : Math.min(Math.max(v, low), high)));
   const mean = clipped.reduce((a, b) => a + b, 0) / clipped.length;
   const std = Math.sqrt(clipped.reduce((a, b) => a + (b - mean) ** 2, 0) / clipped.length);
-  const out = Float64Array.from(clipped, (v) => (v - mean) / Math.max(std, STD_FLOOR));
-  const TUNE = (globalThis as unknown as { __gpTune?: Record<string, number> }).__gpTune ?? {};
-  if (TUNE.warp === 1) return standardizeOnly(Array.from(out, (v) => Math.sign(v) * Math.log1p(Math.abs(v))));
-  if (TUNE.warp === 2) {
-    const order = Array.from(out, (_, i) => i).sort((a, b) => out[a]! - out[b]!);
-    const q = new Float64Array(out.length);
-    order.forEach((i, r) => (q[i] = normalQuantile((r + 0.5) / out.length)));
-    return standardizeOnly(Array.from(q));
-  }
-  return out;
-}
-
-function standardizeOnly(values: number[]): Float64Array {
-  const mean = values.reduce((a, b) => a + b, 0) / values.length;
-  const std = Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length);
-  return Float64Array.from(values, (v) => (v - mean) / Math.max(std, STD_FLOOR));
+  return Float64Array.from(clipped, (v) => (v - mean) / Math.max(std, STD_FLOOR));
 }
 
 function concat(a: Float64Array, b: Float64Array): Float64Array {

@@ -24,7 +24,7 @@ import type { Scalar } from '../space-types';
 import type { Rng } from '../rng';
 import type { TrialView } from '../types';
 import { ParzenEstimator, type Dimension, type ParzenOptions } from './tpe/parzen';
-import { belowCount, defaultWeights, splitTrials, type Split } from './tpe/split';
+import { belowCount, defaultWeights, isSettled, splitTrials, type Split } from './tpe/split';
 import { SOBOL_MAX_DIMENSIONS, sobolPoint } from './sobol';
 import { samplerRng, type SampleContext, type Sampler, type SamplerFactory } from './types';
 
@@ -71,7 +71,7 @@ function sampleTpe(ctx: SampleContext, options: TpeOptions) {
   const rng = samplerRng(ctx);
   const random = (param: Param) => fromUnit(param, rng.uniform());
   const history = ctx.trials.filter((t) => t.number !== ctx.trialNumber && t.state !== 'FAIL');
-  const finished = history.filter((t) => t.state !== 'RUNNING');
+  const finished = history.filter(isSettled); // paused trials count as pruned ones (see tpe/split.ts)
   if (finished.length < options.nStartupTrials) {
     if (options.startup === 'random' || ctx.attempt > 0) return buildParams(ctx.space, ctx.fixed, random);
     const searched = ctx.space.params.filter((p) => p.type !== 'fixed').slice(0, SOBOL_MAX_DIMENSIONS);

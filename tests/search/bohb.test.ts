@@ -38,6 +38,28 @@ describe('bohb sampler', () => {
     expect(fallback.filter((x) => x < 0.5).length).toBeGreaterThanOrEqual(8);
   });
 
+  it('needs more points than dimensions in both the good and the bad group of a budget (HpBandSter)', () => {
+    // 2-D, so minPointsInModel = 3: 5 observations (3 good, 2 bad) are too few, 6 (3 good, 3 bad) enough.
+    const space2 = parseSpace({ x: { type: 'float', low: 0, high: 1 }, y: { type: 'float', low: 0, high: 1 } });
+    const distance = (x: number, y: number, to: number) => Math.hypot(x - to, y - to);
+    const low: TrialView[] = Array.from({ length: 36 }, (_, i) => {
+      const [x, y] = [((i % 6) + 0.5) / 6, (Math.floor(i / 6) + 0.5) / 6];
+      return { number: i, params: { x, y }, state: 'PRUNED', intermediate: { 1: distance(x, y, 0.1) } };
+    });
+    // Survivors to step 3, where (0.9, 0.9) is best: spread over the grid so both groups are non-degenerate.
+    const withSurvivors = (count: number) =>
+      low.map((t) =>
+        [0, 7, 14, 21, 28, 35].slice(0, count).includes(t.number)
+          ? { ...t, intermediate: { ...t.intermediate, 3: distance(Number(t.params.x), Number(t.params.y), 0.9) } }
+          : t,
+      );
+    const proposeIn = (trials: TrialView[], k: number) => bohb.sample({ space: space2, trials, seed: 7, trialNumber: 36 + k, attempt: 0, directions: ['minimize'], fixed: {} });
+    const nearHigh = (trials: TrialView[]) =>
+      Array.from({ length: 10 }, (_, k) => proposeIn(trials, k)).filter((p) => Number(p.x) + Number(p.y) > 1).length;
+    expect(nearHigh(withSurvivors(5))).toBeLessThanOrEqual(2); // step 1 modelled
+    expect(nearHigh(withSurvivors(6))).toBeGreaterThanOrEqual(8); // step 3 modelled
+  });
+
   it('is random before any budget has enough points, and validates its options', () => {
     expect(propose(trialsAt(3, 0.1, [1]), 3)).toBeGreaterThanOrEqual(0);
     expect(() => createSampler({ type: 'bohb', options: { topNPercent: 0 } })).toThrow(/"topNPercent" must be a number >= 1 and <= 99/);

@@ -120,6 +120,19 @@ describe('TPE split', () => {
     expect(split.above.map((t) => t.number)).toEqual([5]);
   });
 
+  it('ranks a trial paused at a rung with the pruned ones; a running one stays above', () => {
+    const trials: TrialView[] = [
+      complete(0, 5),
+      { number: 1, params: {}, state: 'RUNNING', paused: true, intermediate: { 1: 0.1, 3: 0.2 } },
+      { number: 2, params: {}, state: 'RUNNING', intermediate: { 1: 0.01 } },
+      { number: 3, params: {}, state: 'PRUNED', intermediate: { 1: 0.05 } },
+    ];
+    const split = splitTrials(trials, ['minimize'], (settled) => settled);
+    expect(split.below.map((t) => t.number)).toEqual([0, 1, 3]); // 3 settled trials; paused 1 reached step 3
+    expect(split.above.map((t) => t.number)).toEqual([2]);
+    expect(splitTrials(trials, ['minimize'], () => 2).below.map((t) => t.number)).toEqual([0, 1]);
+  });
+
   it('maximization and several objectives (non-dominated first)', () => {
     const trials = [complete(0, 1), complete(1, 3), complete(2, 2)];
     expect(splitTrials(trials, ['maximize'], () => 1).below.map((t) => t.number)).toEqual([1]);
@@ -152,6 +165,21 @@ describe('TPE sampler', () => {
     const random = median(seeds.map((s) => bestOf('random', s)));
     expect(tpe).toBeLessThan(random);
     expect(tpe).toBeLessThan(1.0);
+  });
+
+  it('learns from trials paused at a rung: under ASHA most trials wait paused, none has finished', () => {
+    const space = parseSpace({ x: { type: 'float', low: 0, high: 1 } });
+    const paused: TrialView[] = Array.from({ length: 20 }, (_, i) => {
+      const x = (i + 0.5) / 20;
+      return { number: i, params: { x }, state: 'RUNNING', paused: true, intermediate: { 1: Math.abs(x - 0.2) } };
+    });
+    const tpe = createSampler({ type: 'tpe' });
+    const xs = Array.from({ length: 20 }, (_, k) =>
+      Number(tpe.sample({ space, trials: paused, seed: 5, trialNumber: 20 + k, attempt: 0, directions: ['minimize'], fixed: {} }).x),
+    );
+    // Random proposals (what treating them as running gives: no finished trial, still in startup) land
+    // within 0.15 of 0.2 only 30 % of the time.
+    expect(xs.filter((x) => Math.abs(x - 0.2) < 0.15).length).toBeGreaterThanOrEqual(16);
   });
 
   it('improves on a mixed space (log, int, categorical), independent and multivariate', () => {

@@ -131,10 +131,9 @@ export interface ScoredPoint {
 const EXHAUSTIVE_LIMIT = 16;
 const MAX_ROUNDS = 10;
 /** Share of the candidates drawn around the best observed points. */
-// TEMP tuning hook
-const TUNE = (globalThis as unknown as { __gpTune?: Record<string, number> }).__gpTune ?? {};
-const LOCAL_SHARE = TUNE.localShare ?? 0.125;
-const LOCAL_SPREAD = TUNE.localSpread ?? 0.05;
+const LOCAL_SHARE = 0.125;
+/** Standard deviation (in unit coordinates) of the jitter around the best observed points. */
+const LOCAL_SPREAD = 0.05;
 
 /**
  * The points ranked by logEI, best first: the local-search optima followed by the scored candidates.

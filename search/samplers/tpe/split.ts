@@ -3,11 +3,13 @@
 //      last rank that does not fit whole tie-broken by crowding distance, largest first; Optuna uses a
 //      hypervolume subset selection there);
 //   2. then PRUNED trials: the furthest step reached first, then the better value at that step (a pruned
-//      trial without reports ranks after those with some);
+//      trial without reports ranks after those with some); a RUNNING trial paused at a rung (ASHA,
+//      Hyperband in promotion mode) ranks with them: it has stopped and its values are known, and under
+//      a promotion scheduler most trials wait paused, so treating them as running would hide them all;
 //   3. then infeasible trials (some constraint > 0), the smallest total violation first;
-// the first nBelow of that ranking are "below"; RUNNING trials (constant liar) are always "above", as if
-// their result were bad. FAIL trials never reach the split. Both groups come back in trial-number order
-// (the weights favour recent trials).
+// the first nBelow of that ranking are "below"; RUNNING (not paused) trials (constant liar) are always
+// "above", as if their result were bad. FAIL trials never reach the split. Both groups come back in
+// trial-number order (the weights favour recent trials).
 import { crowdingDistance, nonDominatedSort, totalViolation } from '../../pareto';
 import type { Direction, TrialView } from '../../types';
 
@@ -31,17 +33,22 @@ export function defaultWeights(n: number): number[] {
   return weights;
 }
 
-/** `nBelow` is computed from the number of finished (non-RUNNING) trials in `trials`. */
+/** A trial whose values TPE learns from: finished, or paused at a rung (it reports nothing until promoted). */
+export function isSettled(trial: TrialView): boolean {
+  return trial.state !== 'RUNNING' || trial.paused === true;
+}
+
+/** `nBelow` is computed from the number of settled trials in `trials` (see `isSettled`). */
 export function splitTrials(trials: readonly TrialView[], directions: readonly Direction[], nBelowFor: (finished: number) => number): Split {
   const complete: TrialView[] = [];
   const pruned: TrialView[] = [];
   const infeasible: TrialView[] = [];
   const running: TrialView[] = [];
   for (const t of trials) {
-    if (t.state === 'RUNNING') running.push(t);
+    if (t.state === 'RUNNING' && t.paused !== true) running.push(t);
     else if (violation(t) > 0) infeasible.push(t);
     else if (t.state === 'COMPLETE') complete.push(t);
-    else if (t.state === 'PRUNED') pruned.push(t);
+    else if (t.state === 'PRUNED' || t.paused === true) pruned.push(t);
   }
   let nBelow = nBelowFor(complete.length + pruned.length + infeasible.length);
   const ranked =
