@@ -1,12 +1,14 @@
 // Every activity the campaign workflow calls, built around their dependencies (MLflow client,
 // checkpoint store). The worker registers the control set and the training set on their own queues.
 import type { MlflowClient } from '../mlflow/client';
+import { heartbeating } from './heartbeat';
 import { loadSpec } from './spec';
 import { suggestTrials } from './suggest';
 import { temporalActivities, type TemporalDeps } from './temporal';
 import { trackingActivities } from './tracking';
 import { trainingActivities } from './training';
-import type { CampaignActivities } from './types';
+import { loadWarmStart as loadLineageWarmStart } from './lineage';
+import type { CampaignActivities, WarmStartInput } from './types';
 
 export interface ActivityDeps extends TemporalDeps {
   mlflow: MlflowClient;
@@ -20,7 +22,9 @@ export type TrainingActivities = Pick<CampaignActivities, TrainingActivityName>;
 type TrainingActivityName = 'trainSegment' | 'evaluateRun' | 'deleteCheckpoints';
 
 export function controlActivities(deps: ActivityDeps): ControlActivities {
-  return { loadSpec, suggestTrials, ...trackingActivities(deps), ...temporalActivities(deps) };
+  // The sampler computes synchronously, so it cannot heartbeat: the workflow gives it no heartbeat timeout.
+  const loadWarmStart = (input: WarmStartInput) => loadLineageWarmStart(deps.mlflow, input);
+  return { suggestTrials, ...heartbeating({ loadSpec, loadWarmStart, ...trackingActivities(deps), ...temporalActivities(deps) }) };
 }
 
 export { trainingActivities };

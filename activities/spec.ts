@@ -7,7 +7,7 @@ import { stringify } from 'yaml';
 import { schedulers, samplers } from '../search';
 import { parseSpec, SpecError, type KnownNames } from '../spec';
 import type { ExperimentSpec } from '../spec/types';
-import { DATASETS, EPOCH_METRICS, MODELS, TRAINING_HYPERPARAMETERS } from '../training';
+import { checkDatasetOptions, checkModelOptions, DATASETS, EPOCH_METRICS, MODELS, TRAINING_HYPERPARAMETERS } from '../training';
 import type { LoadedSpec, LoadSpecInput } from './types';
 
 /** What the registries hold, so a typo in a spec fails when it loads, with its line, not mid-campaign. */
@@ -21,6 +21,8 @@ export const KNOWN_NAMES: KnownNames = {
     return model ? [...Object.keys(model.hyperparameters), ...Object.keys(TRAINING_HYPERPARAMETERS)] : undefined;
   },
   metrics: EPOCH_METRICS,
+  datasetOptions: checkDatasetOptions,
+  modelOptions: checkModelOptions,
 };
 
 /** Parse a spec against the registries: what the CLI, the client and the activity all use. */

@@ -10,7 +10,7 @@ export interface TemporalConnectionOptions {
   address: string;
   apiKey?: string;
   metadata?: Record<string, string>;
-  tls?: boolean | { clientCertPair: { crt: Buffer; key: Buffer }; serverRootCACertificate?: Buffer };
+  tls?: boolean | { clientCertPair?: { crt: Buffer; key: Buffer }; serverRootCACertificate?: Buffer; serverNameOverride?: string };
 }
 
 export interface TemporalDeps {

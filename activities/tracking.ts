@@ -4,6 +4,7 @@ import { stringify } from 'yaml';
 import type { MlflowClient } from '../mlflow/client';
 import { ensureExperiment, ensureModelVersion, ensureRun, finishRun as finishMlflowRun, logMetricsOnce } from '../mlflow/runs';
 import { compareValues } from '../search/ranking';
+import { objectiveLabel, objectiveValue } from '../spec/objective';
 import type { ExperimentSpec } from '../spec/types';
 import { jobName } from './training';
 import type { FinalizeInput, FinishRunInput, LeaderboardRow, StartRunInput, Tracking } from './types';
@@ -35,7 +36,7 @@ function fixedParams(spec: ExperimentSpec): Record<string, string> {
 
 export function leaderboardCsv(rows: readonly LeaderboardRow[], spec: ExperimentSpec): string {
   const paramNames = [...new Set(rows.flatMap((r) => Object.keys(r.params)))].sort();
-  const metrics = spec.objective.map((o) => o.metric);
+  const metrics = spec.objective.map(objectiveLabel);
   const cell = (v: unknown) => {
     const s = v === undefined || v === null ? '' : String(v);
     return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
@@ -53,8 +54,15 @@ export function leaderboardCsv(rows: readonly LeaderboardRow[], spec: Experiment
  */
 async function registerBestModel(mlflow: MlflowClient, input: FinalizeInput): Promise<{ name: string; version: string } | null> {
   const objective = input.spec.objective[0]!;
-  const candidates = input.retrainRuns.filter((r) => r.error === undefined && Number.isFinite(r.metrics[objective.metric]));
-  const best = candidates.sort((a, b) => compareValues(a.metrics[objective.metric]!, b.metrics[objective.metric]!, objective.direction))[0];
+  const value = (metrics: Record<string, number>) => {
+    try {
+      return objectiveValue(objective, metrics);
+    } catch {
+      return NaN; // a run without the metric cannot be the best
+    }
+  };
+  const candidates = input.retrainRuns.filter((r) => r.error === undefined && Number.isFinite(value(r.metrics)));
+  const best = candidates.sort((a, b) => compareValues(value(a.metrics), value(b.metrics), objective.direction))[0];
   if (!best) return null;
   const run = await mlflow.getRun(best.runId);
   const name = `tuneflow-${input.spec.name}`;
@@ -119,7 +127,7 @@ export function trackingActivities(deps: TrackingDeps) {
       const runId = tracking.parentRunId;
       const objective = spec.objective[0]!;
       if (result.best) {
-        const best = { trial: result.best.trialNumber, [objective.metric]: result.best.value, params: result.best.params };
+        const best = { trial: result.best.trialNumber, [objectiveLabel(objective)]: result.best.value, params: result.best.params };
         await mlflow.logArtifact(runId, 'best_hyperparameters.yaml', stringify(best));
       }
       await mlflow.logArtifact(runId, 'leaderboard.csv', leaderboardCsv(input.leaderboard, spec));
@@ -130,7 +138,7 @@ export function trackingActivities(deps: TrackingDeps) {
         trials_failed: result.trials.failed,
         train_seconds: result.timing.trainSeconds,
       };
-      if (result.best) summary[`best_${objective.metric}`] = result.best.value;
+      if (result.best) summary[`best_${objectiveLabel(objective)}`] = result.best.value;
       await logMetricsOnce(mlflow, runId, summary);
       await mlflow.setTag(runId, 'tuneflow.status', result.status);
       if (result.reason) await mlflow.setTag(runId, TAG.reason, result.reason);

@@ -3,6 +3,7 @@
 // things (checkpoints, data sets, models) travel as paths or URIs.
 import type { Params } from '../search/space-types';
 import type { ExperimentSpec } from '../spec/types';
+import type { PackedTrials } from '../workflows/carry';
 
 export type TrialState = 'RUNNING' | 'COMPLETE' | 'PRUNED' | 'FAIL';
 export type Stage = 'search' | 'retrain';
@@ -41,15 +42,20 @@ export interface TrialSummary {
   intermediate: Record<number, number>;
   /** Stopped at a rung by a promotion-type scheduler. */
   paused?: boolean;
+  /** `search.constraints` values of a COMPLETE trial (<= 0 when satisfied), as samplers read them. */
+  constraints?: number[];
 }
 
 export interface SuggestInput {
   spec: ExperimentSpec;
-  trials: TrialSummary[];
+  /** Every trial so far, packed (workflows/carry.ts) so the payload stays small in long campaigns. */
+  trials: PackedTrials | TrialSummary[];
   /** Numbers of the trials to suggest for, in order. */
   numbers: number[];
   /** Per number: an enqueued (possibly partial) configuration the proposal must keep, or null. */
   fixed: (Params | null)[];
+  /** An extension's or fork's old trials (numbered 0..k-1, before `trials`, whose numbers then start at k). */
+  warmStart?: PackedTrials | TrialSummary[];
 }
 
 export interface RunRef {
@@ -148,6 +154,29 @@ export interface FinalizeInput {
   retrainRuns: RetrainResult[];
 }
 
+/** A campaign that continues a finished one (`tuneflow extend` / `tuneflow fork`). */
+export interface Lineage {
+  kind: 'extend' | 'fork';
+  /** Workflow id of the finished campaign. */
+  parent: string;
+}
+
+export interface WarmStartInput {
+  lineage: Lineage;
+  spec: ExperimentSpec;
+  /** The new campaign's MLflow run, which gets the lineage tags. */
+  tracking: Tracking;
+}
+
+export interface WarmStart {
+  /** The old finished trials that fit the new space, numbered 0..k-1; the new trials continue from k. */
+  trials: TrialSummary[];
+  /** Old trials left out: params outside the new space, or no value for the new objective. */
+  skipped: number;
+  /** The campaigns the trials come from, oldest first. */
+  ancestors: string[];
+}
+
 export interface CampaignActivities {
   loadSpec(input: LoadSpecInput): Promise<LoadedSpec>;
   ensureCampaignRun(input: { campaignId: string; spec: ExperimentSpec; specText: string }): Promise<Tracking>;
@@ -163,6 +192,8 @@ export interface CampaignActivities {
   deleteCheckpoints(input: RunRef): Promise<void>;
   /** Whether the namespace has tuneflow's search attributes (TuneflowName, TuneflowState, TuneflowBestValue). */
   searchAttributesReady(): Promise<boolean>;
+  /** An extension's or fork's warm start, read from the old campaign's MLflow runs (see lineage.ts). */
+  loadWarmStart(input: WarmStartInput): Promise<WarmStart>;
 }
 
 /** Error types the training activity raises that retrying cannot fix. */

@@ -2,7 +2,7 @@
 // MLflow server (each in its own process group, on a fixed port so clients reconnect after a restart),
 // and a pool of `tuneflow worker` processes that a supervisor keeps alive.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { registerSearchAttributes } from '../activities/temporal';
 import { startMlflowServer, type MlflowServer } from '../cli/services/mlflow-server';
@@ -56,12 +56,15 @@ export class ChaosServices {
     readonly mlflowPort: number,
   ) {}
 
-  static async start(dir: string): Promise<ChaosServices> {
-    const services = new ChaosServices(dir, await freePort(), await freePort());
-    await services.startTemporal();
-    await withConnection(services.temporalAddress, (c) => registerSearchAttributes(c, 'default'));
-    await services.startMlflow();
-    return services;
+  /** Ports picked, nothing started yet: hold it before `startAll`, so a Ctrl-C meanwhile can still kill what started. */
+  static async create(dir: string): Promise<ChaosServices> {
+    return new ChaosServices(dir, await freePort(), await freePort());
+  }
+
+  async startAll(): Promise<void> {
+    await this.startTemporal();
+    await withConnection(this.temporalAddress, (c) => registerSearchAttributes(c, 'default'));
+    await this.startMlflow();
   }
 
   get temporalAddress(): string {
@@ -116,6 +119,10 @@ export class ChaosServices {
   }
 }
 
+const START_MARKER = '--- chaos: worker ';
+/** What `tuneflow worker` prints once it polls (cli/main.ts). */
+const READY_LINE = 'worker polling ';
+
 interface WorkerSlot {
   index: number;
   proc: ChildProcess | null;
@@ -156,7 +163,7 @@ export class WorkerPool {
   private spawn(slot: WorkerSlot): void {
     if (this.stopping) return;
     const fd = openSync(this.logFile(slot.index), 'a');
-    writeSync(fd, `--- chaos: worker ${slot.index} starting at ${new Date().toISOString()}\n`);
+    writeSync(fd, `${START_MARKER}${slot.index} starting at ${new Date().toISOString()}\n`);
     const proc = spawn(process.execPath, [join(this.opts.root, 'dist', 'cli', 'main.js'), 'worker', '--training-queue', this.opts.trainingQueue], {
       cwd: this.opts.root,
       env: this.opts.env,
@@ -177,13 +184,22 @@ export class WorkerPool {
     });
   }
 
+  /** Running and not yet killed by us (a SIGKILLed process reports its exit only later). */
   alive(): WorkerSlot[] {
-    return this.slots.filter((s) => s.proc !== null && s.proc.exitCode === null);
+    return this.slots.filter((s) => s.proc !== null && s.proc.exitCode === null && !s.killedByUs);
   }
 
-  /** `kill -9` one running worker (chosen at random); false when none is running. */
+  /** Live workers that have connected and poll their queues (killing one still starting up tests nothing). */
+  serving(): WorkerSlot[] {
+    return this.alive().filter((slot) => {
+      const log = readFileSync(this.logFile(slot.index), 'utf8');
+      return log.slice(log.lastIndexOf(START_MARKER)).includes(READY_LINE);
+    });
+  }
+
+  /** `kill -9` one serving worker (chosen at random); false when none is serving. */
   killOne(): boolean {
-    const alive = this.alive();
+    const alive = this.serving();
     if (alive.length === 0) return false;
     const slot = alive[Math.floor(this.opts.random() * alive.length)]!;
     slot.killedByUs = true;

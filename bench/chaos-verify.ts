@@ -2,7 +2,9 @@
 // (not through tuneflow's own MLflow client), plus a watcher of the checkpoint store that counts how
 // often each epoch was trained.
 import type { Client } from '@temporalio/client';
-import { readdir, readFile } from 'node:fs/promises';
+import { defaultPayloadConverter } from '@temporalio/common';
+import type { StartRunInput } from '../activities/types';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
 interface RestRun {
@@ -45,7 +47,7 @@ async function metricHistory(base: string, runId: string, key: string): Promise<
 const TERMINAL_TRIAL_STATES = new Set(['COMPLETE', 'PRUNED']);
 
 export interface MlflowFindings {
-  /** Trial numbers without exactly one search run in state COMPLETE or PRUNED, with why. */
+  /** Trials (started by the workflow, or within the budget) without exactly one FINISHED search run in state COMPLETE or PRUNED, with why. */
   lostTrials: { trial: number; why: string }[];
   /** Runs beyond the first per (stage, trial_number, seed_index). */
   duplicateRuns: number;
@@ -58,7 +60,7 @@ export interface MlflowFindings {
   runs: number;
 }
 
-export async function checkMlflow(base: string, experimentId: string, campaignId: string, maxTrials: number): Promise<MlflowFindings> {
+export async function checkMlflow(base: string, experimentId: string, campaignId: string, expectedTrials: Iterable<number>): Promise<MlflowFindings> {
   const runs = await campaignRuns(base, experimentId, campaignId);
   const byKey = new Map<string, RestRun[]>();
   for (const run of runs) {
@@ -69,13 +71,14 @@ export async function checkMlflow(base: string, experimentId: string, campaignId
   const duplicateRuns = [...byKey.values()].reduce((n, list) => n + list.length - 1, 0);
 
   const lostTrials: { trial: number; why: string }[] = [];
-  for (let trial = 0; trial < maxTrials; trial++) {
+  for (const trial of [...new Set(expectedTrials)].sort((a, b) => a - b)) {
     const list = byKey.get(`search/${trial}/`) ?? [];
-    const state = list.length === 1 ? tagsOf(list[0]!)['tuneflow.state'] : undefined;
-    if (list.length !== 1) lostTrials.push({ trial, why: `${list.length} search runs` });
-    else if (!state || !TERMINAL_TRIAL_STATES.has(state)) {
-      lostTrials.push({ trial, why: `state ${state ?? 'missing'}${tagsOf(list[0]!)['tuneflow.reason'] ? ` (${tagsOf(list[0]!)['tuneflow.reason']})` : ''}` });
-    }
+    const run = list.length === 1 ? list[0]! : undefined;
+    const state = run ? tagsOf(run)['tuneflow.state'] : undefined;
+    const reason = run ? tagsOf(run)['tuneflow.reason'] : undefined;
+    if (!run) lostTrials.push({ trial, why: `${list.length} search runs` });
+    else if (!state || !TERMINAL_TRIAL_STATES.has(state)) lostTrials.push({ trial, why: `state ${state ?? 'missing'}${reason ? ` (${reason})` : ''}` });
+    else if (run.info.status !== 'FINISHED') lostTrials.push({ trial, why: `MLflow run status ${run.info.status}` });
   }
 
   let duplicatePoints = 0;
@@ -135,12 +138,16 @@ export class EpochTrainingWatcher {
       for (const job of jobs) {
         const entries = await readdir(join(this.campaignDir, job)).catch(() => [] as string[]);
         for (const entry of entries.filter((e) => /^epoch-\d+$/.test(e))) {
-          const key = `${job}/${entry}`;
-          if (this.seen.has(key)) continue;
-          const text = await readFile(join(this.campaignDir, job, entry, 'state.json'), 'utf8').catch(() => null);
-          if (text === null) continue;
+          // Keyed by modification time too: a checkpoint written again (an epoch retrained) is read again.
+          const file = join(this.campaignDir, job, entry, 'state.json');
+          const mtime = await stat(file).then((s) => s.mtimeMs).catch(() => null);
+          const key = `${job}/${entry}@${mtime}`;
+          if (mtime === null || this.seen.has(key)) continue;
+          const state = await readFile(file, 'utf8')
+            .then((text) => JSON.parse(text) as { history: { epoch: number; endedAt: number }[] })
+            .catch(() => null); // gone, or caught mid-write: the next scan reads it
+          if (state === null) continue;
           this.seen.add(key);
-          const state = JSON.parse(text) as { history: { epoch: number; endedAt: number }[] };
           for (const e of state.history) {
             const id = `${job}/${e.epoch}`;
             this.trainings.set(id, (this.trainings.get(id) ?? new Set()).add(e.endedAt));
@@ -173,6 +180,8 @@ export interface TemporalFindings {
   /** trainSegment activities scheduled, and the attempts they took in all (from ActivityTaskStarted). */
   segments: number;
   segmentAttempts: number;
+  /** Search trial numbers the workflow asked to start (startRun activities scheduled). */
+  startedTrials: number[];
 }
 
 /** The workflow's state and segment retries, read from Temporal (following continue-as-new). */
@@ -182,6 +191,7 @@ export async function checkTemporal(client: Client, workflowId: string): Promise
   let segmentAttempts = 0;
   let historyEvents = 0;
   const trainIds = new Set<string>();
+  const startedTrials = new Set<number>();
   // Walk the chain of runs from the first one: describe() gives the latest run.
   for await (const execution of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
     const history = await client.workflow.getHandle(workflowId, execution.runId).fetchHistory();
@@ -192,9 +202,13 @@ export async function checkTemporal(client: Client, workflowId: string): Promise
         trainIds.add(`${execution.runId}/${String(event.eventId)}`);
         segments++;
       }
+      if (scheduled?.activityType?.name === 'startRun') {
+        const input = defaultPayloadConverter.fromPayload<StartRunInput>(scheduled.input!.payloads![0]!);
+        if (input.stage === 'search') startedTrials.add(input.trialNumber);
+      }
       const started = event.activityTaskStartedEventAttributes;
       if (started && trainIds.has(`${execution.runId}/${String(started.scheduledEventId)}`)) segmentAttempts += started.attempt ?? 1;
     }
   }
-  return { status: description.status.name, historyEvents, segments, segmentAttempts };
+  return { status: description.status.name, historyEvents, segments, segmentAttempts, startedTrials: [...startedTrials].sort((a, b) => a - b) };
 }

@@ -129,8 +129,8 @@ class Chaos {
       if (wait > 0) await this.sleepUnlessDone(wait);
       if (this.done) break;
       if (event.kind === 'worker') {
-        // Both workers may be restarting; a kill waits for one to be up, so every kill hits a live process.
-        while (!this.done && this.workers.alive().length === 0) await sleep(200);
+        // Both workers may be restarting; a kill waits for one to serve, so every kill hits a working process.
+        while (!this.done && this.workers.serving().length === 0) await sleep(200);
         if (this.done) break;
         this.workers.killOne();
         this.note(t0, `kill -9 worker (${this.workers.kills})`);
@@ -252,7 +252,8 @@ async function main(): Promise<number> {
     });
   }
 
-  services = await ChaosServices.start(dir);
+  services = await ChaosServices.create(dir);
+  await services.startAll();
   say(`Temporal ${services.temporalAddress}, MLflow ${services.mlflowUrl}`);
   workers = new WorkerPool({
     count: WORKERS,
@@ -295,7 +296,9 @@ async function main(): Promise<number> {
     await client.connection.close();
   }
   const experimentId = run.result?.mlflow.experimentId;
-  const mlflow: MlflowFindings | null = experimentId ? await checkMlflow(services.mlflowUrl, experimentId, run.workflowId, run.maxTrials) : null;
+  // Every trial the workflow started, and every one the budget promised, must have one finished run.
+  const expectedTrials = [...(temporal?.startedTrials ?? []), ...Array.from({ length: run.maxTrials }, (_, i) => i)];
+  const mlflow: MlflowFindings | null = experimentId ? await checkMlflow(services.mlflowUrl, experimentId, run.workflowId, expectedTrials) : null;
   const counted = run.result ? run.result.trials.completed + run.result.trials.pruned : 0;
   const trialsLost = Math.max(mlflow ? mlflow.lostTrials.length : run.maxTrials, run.maxTrials - counted);
   const unseenEpochs = mlflow ? [...mlflow.loggedEpochs].filter((e) => !run.watcher.epochs.has(e)).length : null;
@@ -356,6 +359,7 @@ async function main(): Promise<number> {
             row('missing epoch points', report.details.missingEpochPoints, report.details.missingEpochPoints === 0),
             row('wall time: chaos / undisturbed (s)', `${report.details.wallSeconds} / ${report.details.baselineSeconds ?? '-'}`, null),
             row('fault cost (s)', report.faultCostSeconds ?? '-', null),
+            row('trials started (Temporal history)', temporal ? temporal.startedTrials.length : '-', null),
             row('segments / attempts (Temporal history)', temporal ? `${temporal.segments} / ${temporal.segmentAttempts}` : '-', null),
             row('segments resumed from a checkpoint (worker logs)', report.details.resumedSegments, null),
             row('epoch trainings seen in checkpoints', report.details.epochTrainings, null),

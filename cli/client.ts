@@ -2,7 +2,7 @@
 // script. It talks to Temporal only; the workers do the rest.
 import { Client, Connection, WorkflowIdReusePolicy, WorkflowUpdateFailedError } from '@temporalio/client';
 import { readFile } from 'node:fs/promises';
-import type { CampaignResult, LeaderboardRow, LoadSpecInput } from '../activities/types';
+import type { CampaignResult, LeaderboardRow, Lineage } from '../activities/types';
 import { parseExperiment } from '../activities/spec';
 import type { ExperimentSpec } from '../spec/types';
 import {
@@ -16,6 +16,7 @@ import {
   statusQuery,
   stopUpdate,
   type campaign,
+  type CampaignInput,
   type CampaignProgress,
   type ExtendRequest,
 } from '../workflows';
@@ -94,9 +95,17 @@ export function newCampaignId(spec: ExperimentSpec, now = new Date()): string {
  */
 export async function startCampaign(client: Client, opts: { specPath: string; workflowId?: string }): Promise<CampaignHandle & { spec: ExperimentSpec }> {
   const specText = await readFile(opts.specPath, 'utf8');
-  const spec = parseExperiment(specText, opts.specPath);
+  return startCampaignFromText(client, { specText, specName: opts.specPath, ...(opts.workflowId ? { workflowId: opts.workflowId } : {}) });
+}
+
+/** `startCampaign` for a spec already in memory; `lineage` makes it continue a finished campaign (cli/lineage.ts). */
+export async function startCampaignFromText(
+  client: Client,
+  opts: { specText: string; specName: string; workflowId?: string; lineage?: Lineage },
+): Promise<CampaignHandle & { spec: ExperimentSpec }> {
+  const spec = parseExperiment(opts.specText, opts.specName);
   const workflowId = opts.workflowId ?? newCampaignId(spec);
-  const input: LoadSpecInput = { specText, specName: opts.specPath };
+  const input: CampaignInput = { specText: opts.specText, specName: opts.specName, ...(opts.lineage ? { lineage: opts.lineage } : {}) };
   await client.workflow.start<typeof campaign>('campaign', {
     taskQueue: CONTROL_TASK_QUEUE,
     workflowId,

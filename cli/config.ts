@@ -15,20 +15,36 @@ export interface TemporalConfig {
   connection: TemporalConnectionOptions;
 }
 
-/** Temporal connection from TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE, with TLS or an API key for clusters and Temporal Cloud. */
+/**
+ * Temporal connection from TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE, with TLS or an API key for clusters and
+ * Temporal Cloud. The variable names are Temporal's own (its CLI and SDKs' environment configuration):
+ * TEMPORAL_API_KEY, TEMPORAL_TLS, TEMPORAL_TLS_CLIENT_CERT_PATH / _KEY_PATH, TEMPORAL_TLS_SERVER_CA_CERT_PATH,
+ * TEMPORAL_TLS_SERVER_NAME; the shorter TEMPORAL_TLS_CERT / _KEY / _CA are accepted too.
+ */
 export function temporalConfig(address: string, env: NodeJS.ProcessEnv = process.env): TemporalConfig {
   const namespace = env.TEMPORAL_NAMESPACE ?? 'default';
   const connection: TemporalConnectionOptions = { address };
+  const certPath = env.TEMPORAL_TLS_CLIENT_CERT_PATH ?? env.TEMPORAL_TLS_CERT;
+  const keyPath = env.TEMPORAL_TLS_CLIENT_KEY_PATH ?? env.TEMPORAL_TLS_KEY;
+  const caPath = env.TEMPORAL_TLS_SERVER_CA_CERT_PATH ?? env.TEMPORAL_TLS_CA;
+  const serverName = env.TEMPORAL_TLS_SERVER_NAME;
   if (env.TEMPORAL_API_KEY) {
     connection.apiKey = env.TEMPORAL_API_KEY;
-    connection.tls = true;
     connection.metadata = { 'temporal-namespace': namespace };
   }
-  if (env.TEMPORAL_TLS_CERT && env.TEMPORAL_TLS_KEY) {
-    connection.tls = {
-      clientCertPair: { crt: readFileSync(env.TEMPORAL_TLS_CERT), key: readFileSync(env.TEMPORAL_TLS_KEY) },
-      ...(env.TEMPORAL_TLS_CA ? { serverRootCACertificate: readFileSync(env.TEMPORAL_TLS_CA) } : {}),
-    };
+  if (Boolean(certPath) !== Boolean(keyPath)) {
+    throw new Error('TLS client auth needs both TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH (or neither)');
+  }
+  // An API key implies TLS, as in Temporal's own clients; TEMPORAL_TLS=false turns it off (a local proxy).
+  const wantsTls = env.TEMPORAL_TLS === undefined ? Boolean(env.TEMPORAL_API_KEY || certPath || caPath || serverName) : env.TEMPORAL_TLS === 'true';
+  if (wantsTls) {
+    const tls: Exclude<TemporalConnectionOptions['tls'], boolean | undefined> = {};
+    if (certPath && keyPath) tls.clientCertPair = { crt: readFileSync(certPath), key: readFileSync(keyPath) };
+    if (caPath) tls.serverRootCACertificate = readFileSync(caPath);
+    if (serverName) tls.serverNameOverride = serverName;
+    connection.tls = Object.keys(tls).length > 0 ? tls : true;
+  } else if (env.TEMPORAL_TLS !== undefined) {
+    connection.tls = false; // explicit: the SDK would otherwise turn TLS on for an API key
   }
   return { address, namespace, connection };
 }

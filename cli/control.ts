@@ -1,16 +1,18 @@
 // Live-control verbs: pause, resume, stop, cancel, extend, set-concurrency, enqueue, status,
 // leaderboard, watch and list. Each is a Temporal update or query on the running campaign; the
 // campaign validates every update and refuses bad ones without recording anything.
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { durationSeconds } from '../spec';
 import type { Params } from '../search/space-types';
+import { MlflowClient } from '../mlflow/client';
 import { campaignHandle, type CampaignHandle } from './client';
+import { extendFinishedCampaign, forkCampaign } from './lineage';
 import { formatProgress } from './progress';
 
-export const CONTROL_VERBS = ['pause', 'resume', 'stop', 'cancel', 'extend', 'set-concurrency', 'enqueue', 'status', 'leaderboard', 'watch', 'list'] as const;
+export const CONTROL_VERBS = ['pause', 'resume', 'stop', 'cancel', 'extend', 'fork', 'set-concurrency', 'enqueue', 'status', 'leaderboard', 'watch', 'list'] as const;
 export type ControlVerb = (typeof CONTROL_VERBS)[number];
 
 export class ControlUsageError extends Error {}
@@ -62,12 +64,48 @@ async function list(client: Client, all: boolean): Promise<void> {
   if (rows.length === 1) out(all ? '(no campaigns)' : '(no running campaigns; --all lists finished ones too)');
 }
 
-export async function controlCommand(client: Client, verb: ControlVerb, args: string[]): Promise<number> {
+/** Whether the campaign's workflow is still running (false when it closed or Temporal no longer knows it). */
+async function isRunning(client: Client, workflowId: string): Promise<boolean> {
+  try {
+    return (await client.workflow.getHandle(workflowId).describe()).status.name === 'RUNNING';
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
+  }
+}
+
+/** `mlflowUri` lets `extend` continue a finished campaign and `fork` branch one (both read it from MLflow). */
+export async function controlCommand(client: Client, verb: ControlVerb, args: string[], services: { mlflowUri?: string } = {}): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { trials: { type: 'string' }, time: { type: 'string' }, file: { type: 'string' }, all: { type: 'boolean' }, json: { type: 'boolean' } },
+    options: {
+      trials: { type: 'string' },
+      time: { type: 'string' },
+      file: { type: 'string' },
+      all: { type: 'boolean' },
+      json: { type: 'boolean' },
+      spec: { type: 'string' },
+      set: { type: 'string', multiple: true },
+    },
   });
+  const mlflow = () => {
+    if (!services.mlflowUri) throw new ControlUsageError(`${verb}: needs MLflow (set MLFLOW_TRACKING_URI)`);
+    return new MlflowClient({ trackingUri: services.mlflowUri });
+  };
+  const started = (kind: string, s: { workflowId: string }) => {
+    out(values.json ? JSON.stringify({ workflowId: s.workflowId, [kind]: positionals[0] }) : `campaign ${s.workflowId} ${kind} ${positionals[0]}; follow it with \`tuneflow watch ${s.workflowId}\``);
+    return 0;
+  };
+  if (verb === 'fork') {
+    const parent = requireId(verb, positionals[0]);
+    return started('forks', await forkCampaign(client, mlflow(), parent, { ...(values.spec ? { specPath: values.spec } : {}), sets: values.set ?? [] }));
+  }
+  if (verb === 'extend' && !(await isRunning(client, requireId(verb, positionals[0])))) {
+    const trials = Number(values.trials);
+    if (!Number.isInteger(trials) || trials < 1) throw new ControlUsageError('extend: a finished campaign is extended with --trials N (a positive integer)');
+    return started('extends', await extendFinishedCampaign(client, mlflow(), positionals[0]!, trials));
+  }
   if (verb === 'list') {
     await list(client, values.all ?? false);
     return 0;

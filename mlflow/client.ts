@@ -101,6 +101,12 @@ export interface MlflowClientOptions {
   password?: string;
   /** Per-request timeout in milliseconds (default 30 s). */
   timeoutMs?: number;
+  /**
+   * How long a request keeps retrying while the server refuses connections (down or restarting) before
+   * it fails; default 0 (fail at once). Only refused connections are retried: the server never saw
+   * those requests, so a retry cannot create a second run. Workers set it to ride out MLflow outages.
+   */
+  waitForServerMs?: number;
   /** Where the auth defaults come from (default process.env). */
   env?: NodeJS.ProcessEnv;
 }
@@ -149,6 +155,7 @@ export class MlflowClient {
   private readonly baseUrl: URL;
   readonly #authorization: string | undefined;
   private readonly timeoutMs: number;
+  private readonly waitForServerMs: number;
   /** A run's artifact root never changes, so it is looked up once per run. */
   private readonly artifactRoots = new Map<string, string>();
 
@@ -174,6 +181,7 @@ export class MlflowClient {
     if (token) this.#authorization = `Bearer ${token}`;
     else if (username !== undefined && password !== undefined) this.#authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
     this.timeoutMs = opts.timeoutMs ?? 30_000;
+    this.waitForServerMs = opts.waitForServerMs ?? 0;
   }
 
   // ----- experiments -----
@@ -209,6 +217,20 @@ export class MlflowClient {
 
   async restoreExperiment(experimentId: string): Promise<void> {
     await this.request('POST', `${API}/experiments/restore`, { json: { experiment_id: experimentId } });
+  }
+
+  /** Ids of the active experiments, every page of them. */
+  async listExperimentIds(): Promise<string[]> {
+    const ids: string[] = [];
+    let pageToken: string | undefined;
+    do {
+      const res = await this.request<{ experiments?: RawExperiment[]; next_page_token?: string }>('POST', `${API}/experiments/search`, {
+        json: { max_results: 1000, page_token: pageToken },
+      });
+      ids.push(...(res.experiments ?? []).map((e) => toExperiment(e).experimentId));
+      pageToken = res.next_page_token || undefined;
+    } while (pageToken);
+    return ids;
   }
 
   async setExperimentTag(experimentId: string, key: string, value: string): Promise<void> {
@@ -399,11 +421,21 @@ export class MlflowClient {
       body = opts.body;
     }
     const what = `MLflow ${method} /${path}`;
+    const giveUpAt = Date.now() + this.waitForServerMs;
     let response: Response;
-    try {
-      response = await fetch(url, { method, headers, body, signal: AbortSignal.timeout(this.timeoutMs) });
-    } catch (err) {
-      throw new MlflowError(`${what} failed: ${describeFetchFailure(err, this.timeoutMs)} (server ${this.trackingUri})`, { retryable: true, cause: err });
+    for (let pauseMs = 250; ; pauseMs = Math.min(pauseMs * 2, 5_000)) {
+      try {
+        response = await fetch(url, { method, headers, body, signal: AbortSignal.timeout(this.timeoutMs) });
+        break;
+      } catch (err) {
+        const refused = describeFetchFailure(err, this.timeoutMs) === 'ECONNREFUSED';
+        if (refused && Date.now() + pauseMs < giveUpAt) {
+          await new Promise((resolve) => setTimeout(resolve, pauseMs));
+          continue;
+        }
+        const waited = refused && this.waitForServerMs > 0 ? ` for ${Math.round(this.waitForServerMs / 1000)} s` : '';
+        throw new MlflowError(`${what} failed: ${describeFetchFailure(err, this.timeoutMs)}${waited} (server ${this.trackingUri})`, { retryable: true, cause: err });
+      }
     }
     let bytes: Buffer;
     try {
@@ -448,7 +480,8 @@ function truncate(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
-function redactUserInfo(uri: string): string {
+/** `http://user:pass@host` → `http://***@host`: a URI fit for messages and logs. */
+export function redactUserInfo(uri: string): string {
   return uri.replace(/\/\/[^/@]*@/, '//***@');
 }
 

@@ -24,7 +24,7 @@ export async function loadSpecFile(path: string, options: LoadSpecOptions = {}):
   try {
     const { size } = await stat(path);
     if (size > MAX_SPEC_BYTES) throw tooLarge(path, size);
-    text = await readFile(path, 'utf8');
+    text = decodeUtf8(await readFile(path), path);
   } catch (err) {
     if (err instanceof SpecError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
@@ -37,6 +37,8 @@ export async function loadSpecFile(path: string, options: LoadSpecOptions = {}):
 export function parseSpec(text: string, fileName: string, options: LoadSpecOptions = {}): ExperimentSpec {
   const size = Buffer.byteLength(text, 'utf8');
   if (size > MAX_SPEC_BYTES) throw tooLarge(fileName, size);
+  const nul = text.indexOf('\0');
+  if (nul >= 0) throw notText(fileName, text, nul, 'contains a NUL character: a spec is a YAML text file, this looks binary');
 
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true, merge: true });
@@ -58,6 +60,9 @@ export function parseSpec(text: string, fileName: string, options: LoadSpecOptio
     ]);
   }
 
+  const inexact = inexactIntegers(doc, locator, fileName);
+  if (inexact.length > 0) throw new SpecError(inexact);
+
   const data = buildData(doc, locator, fileName);
   const nonData = nonJsonValues(data, []);
   if (nonData.length > 0) throw new SpecError(nonData.map(problemAt));
@@ -77,6 +82,25 @@ function tooLarge(file: string, bytes: number): SpecError {
   return new SpecError([
     { file, line: 1, column: 1, path: '', message: `spec file is ${shown} MB; the limit is ${MAX_SPEC_BYTES / (1024 * 1024)} MB` },
   ]);
+}
+
+/** The file's bytes as text; anything but UTF-8 (a UTF-16 editor default, Latin-1 accents) is refused where it starts. */
+function decodeUtf8(bytes: Buffer, file: string): string {
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
+    throw new SpecError([{ file, line: 1, column: 1, path: '', message: 'the file is UTF-16 text; save it as UTF-8' }]);
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    const text = bytes.toString('utf8');
+    throw notText(file, text, Math.max(0, text.indexOf('\uFFFD')), 'is not valid UTF-8 here (save the file as UTF-8)');
+  }
+}
+
+function notText(file: string, text: string, index: number, message: string): SpecError {
+  const before = text.slice(0, index);
+  const line = before.split('\n').length;
+  return new SpecError([{ file, line, column: index - before.lastIndexOf('\n'), path: '', message }]);
 }
 
 /** YAML syntax errors and warnings, one per place (the parser often reports a mistake several times). */
@@ -109,6 +133,27 @@ function yamlProblems(errors: YAMLError[], locator: SourceLocator, file: string)
     }
     problems.push({ file, line, column, path, message });
   }
+  return problems;
+}
+
+/**
+ * Integers written out in digits beyond 2^53 lose digits silently (a budget of 10^29 trials is a typo, not
+ * a plan). Only digit literals: `1e30` is a float on purpose (a learning rate that must diverge, say).
+ */
+function inexactIntegers(doc: Document, locator: SourceLocator, file: string): SpecProblem[] {
+  const problems: SpecProblem[] = [];
+  visit(doc, {
+    Scalar(_, node) {
+      if (typeof node.value !== 'number' || Number.isSafeInteger(node.value) || !/^[-+]?[0-9_]+$/.test(node.source ?? '')) return;
+      const offset = node.range?.[0] ?? 0;
+      problems.push({
+        file,
+        ...locator.positionOfOffset(offset),
+        path: formatPath(locator.pathAtOffset(offset)),
+        message: `${node.source} is too large to be exact (the largest integer is ${Number.MAX_SAFE_INTEGER})`,
+      });
+    },
+  });
   return problems;
 }
 

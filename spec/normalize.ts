@@ -9,7 +9,8 @@ import {
   defaultRetrainEpochs,
   defaultRetrainTopK,
 } from './defaults';
-import type { AlgorithmChoice, ExperimentSpec, Objective } from './types';
+import { normalizeObjective, type ObjectiveInput } from './objective';
+import type { AlgorithmChoice, ExperimentSpec, MetricConstraint } from './types';
 
 type Options = Record<string, unknown>;
 type Duration = number | string;
@@ -26,8 +27,9 @@ export interface SpecInput {
     sampler?: string | { type: string; options?: Options };
     scheduler?: string | { type: string; options?: Options };
     enqueue?: Params[];
+    constraints?: MetricConstraint[];
   };
-  objective?: Objective | Objective[];
+  objective?: ObjectiveInput | ObjectiveInput[];
   budget?: { maxTrials?: number; maxConcurrentTrials?: number; maxFailedTrials?: number; maxDuration?: Duration };
   training?: Partial<ExperimentSpec['training']>;
   retrain?: Partial<ExperimentSpec['retrain']>;
@@ -69,8 +71,9 @@ export function normalizeSpec(input: SpecInput): ExperimentSpec {
       sampler: normalizeAlgorithm(input.search?.sampler, SPEC_DEFAULTS.sampler),
       scheduler: normalizeAlgorithm(input.search?.scheduler, SPEC_DEFAULTS.scheduler),
       enqueue: copy(input.search?.enqueue ?? []),
+      ...(input.search?.constraints?.length ? { constraints: copy(input.search.constraints) } : {}),
     },
-    objective: copy(input.objective === undefined ? SPEC_DEFAULTS.objective : [input.objective].flat()),
+    objective: input.objective === undefined ? copy(SPEC_DEFAULTS.objective) : [input.objective].flat().map(normalizeObjective),
     budget: {
       maxTrials,
       maxConcurrentTrials: input.budget?.maxConcurrentTrials ?? defaultMaxConcurrentTrials(maxTrials),

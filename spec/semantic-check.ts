@@ -1,8 +1,18 @@
 // Checks that need several fields at once (the schema sees one field at a time). Pure: no I/O.
 import type { FieldIssue } from './errors';
 import type { SpecInput } from './normalize';
+import { checkDataPaths } from './path-check';
 import { checkSpace } from './space-check';
 import type { ExperimentSpec } from './types';
+
+/** A data set or model setting that cannot work, found without loading data or building a model. */
+export interface OptionProblem {
+  key: string;
+  /** What is wrong, without the key, e.g. `must be an integer >= 8, got 6`. */
+  problem: string;
+  /** The key is not a setting at all. */
+  unknownKey?: boolean;
+}
 
 /** Registered names, when the caller knows them: a typo then fails at load time instead of mid-campaign. */
 export interface KnownNames {
@@ -14,6 +24,10 @@ export interface KnownNames {
   hyperparameters?: (family: string) => readonly string[] | undefined;
   /** Metrics the training engine records each epoch; objectives must name one. */
   metrics?: readonly string[];
+  /** Checks a data set's options (names and values) without loading data; null when they are fine. */
+  datasetOptions?: (dataset: string, options: Record<string, unknown>) => OptionProblem | null;
+  /** Checks model setting values (model options, training keys) without building a model; null when fine. */
+  modelOptions?: (family: string, options: Record<string, unknown>) => OptionProblem | null;
 }
 
 /** `spec` is `input` normalized; paths point into `input`, where the user wrote the values. */
@@ -66,7 +80,51 @@ export function checkSpecSemantics(spec: ExperimentSpec, input: SpecInput, known
     ...checkRegistered('sampler', spec.search.sampler.type, known.samplers, algorithmPath('sampler')),
     ...checkRegistered('scheduler', spec.search.scheduler.type, known.schedulers, algorithmPath('scheduler')),
   );
-  issues.push(...checkHyperparameters(spec, input, known), ...checkMetrics(spec, input, known));
+  issues.push(...checkHyperparameters(spec, input, known), ...checkMetrics(spec, input, known), ...checkDataPaths(spec.dataset.options));
+  issues.push(...checkDatasetOptions(spec, input, known), ...checkModelValues(spec, input, known));
+  return issues;
+}
+
+function checkDatasetOptions(spec: ExperimentSpec, input: SpecInput, known: KnownNames): FieldIssue[] {
+  const problem = known.datasetOptions?.(spec.dataset.name, spec.dataset.options);
+  if (!problem) return [];
+  const written = typeof input.dataset === 'object' ? input.dataset.options : undefined;
+  if (written && problem.key in written) return [{ path: ['dataset', 'options', problem.key], message: problem.problem, target: problem.unknownKey ? 'key' : 'value' }];
+  // A required option that is missing is reported on the enclosing field, naming the key.
+  return [{ path: written ? ['dataset', 'options'] : ['dataset'], message: `options.${problem.key} ${problem.problem}` }];
+}
+
+/**
+ * Model option values, and the values a search-space parameter can take: a fixed value, every choice,
+ * both ends of a range (the registries' limits are intervals, so the ends decide).
+ */
+function checkModelValues(spec: ExperimentSpec, input: SpecInput, known: KnownNames): FieldIssue[] {
+  const check = known.modelOptions;
+  if (!check) return [];
+  const allowed = known.hyperparameters?.(spec.model.family);
+  const readable = (key: string) => !allowed || allowed.includes(key); // unknown keys are reported above
+  const issues: FieldIssue[] = [];
+  const options = Object.fromEntries(Object.entries(spec.model.options).filter(([key]) => readable(key)));
+  const inOptions = check(spec.model.family, options);
+  if (inOptions) issues.push({ path: ['model', 'options', inOptions.key], message: inOptions.problem });
+  for (const [name, param] of Object.entries(spec.search.space)) {
+    if (!readable(name)) continue;
+    // A fixed value written as a bare scalar has no `value` field to point at.
+    const bare = typeof input.search?.space?.[name] !== 'object';
+    const values: [unknown, (string | number)[]][] =
+      typeof param !== 'object'
+        ? [[param, []]]
+        : param.type === 'fixed'
+          ? [[param.value, bare ? [] : ['value']]]
+          : param.type === 'categorical'
+            ? param.choices.map((choice, i): [unknown, (string | number)[]] => [choice, ['choices', i]])
+            : [
+                [param.low, ['low']],
+                [param.high, ['high']],
+              ];
+    const problem = values.map(([value, where]) => ({ where, problem: check(spec.model.family, { [name]: value }) })).find((v) => v.problem);
+    if (problem) issues.push({ path: ['search', 'space', name, ...problem.where], message: problem.problem!.problem });
+  }
   return issues;
 }
 
@@ -89,11 +147,12 @@ function checkHyperparameters(spec: ExperimentSpec, input: SpecInput, known: Kno
 function checkMetrics(spec: ExperimentSpec, input: SpecInput, known: KnownNames): FieldIssue[] {
   if (!known.metrics) return [];
   const metrics = known.metrics;
-  return spec.objective.flatMap(({ metric }, index): FieldIssue[] =>
-    metrics.includes(metric)
-      ? []
-      : [{ path: Array.isArray(input.objective) ? ['objective', index, 'metric'] : ['objective', 'metric'], message: `unknown metric "${metric}" (recorded: ${metrics.join(', ')})` }],
-  );
+  const check = (metric: string, path: (string | number)[]): FieldIssue[] =>
+    metrics.includes(metric) ? [] : [{ path, message: `unknown metric "${metric}" (recorded: ${metrics.join(', ')})` }];
+  return [
+    ...spec.objective.flatMap(({ metric }, index) => check(metric, Array.isArray(input.objective) ? ['objective', index, 'metric'] : ['objective', 'metric'])),
+    ...(spec.search.constraints ?? []).flatMap(({ metric }, index) => check(metric, ['search', 'constraints', index, 'metric'])),
+  ];
 }
 
 function checkRegistered(kind: string, name: string, registered: readonly string[] | undefined, path: (string | number)[]): FieldIssue[] {

@@ -1,5 +1,7 @@
 // Checks a search space beyond its shape (which the schema already checked): ranges, `when` conditions
 // and enqueued configurations. Pure: no I/O. Paths are relative to the spec's `search` section.
+import { SpaceError } from '../search/errors';
+import { parseSpace, valueProblem, type Param } from '../search/space';
 import type { Params, ParamSpec, Scalar, SearchSpace } from '../search/space-types';
 import { describeValue, joinAlternatives } from './describe';
 import type { FieldIssue } from './errors';
@@ -9,14 +11,14 @@ type Definition = Exclude<ParamSpec, Scalar>;
 export function checkSpace(space: SearchSpace, enqueue: readonly Params[] = []): FieldIssue[] {
   const definitions = new Map(Object.entries(space).map(([name, param]) => [name, asDefinition(param)]));
   const issues: FieldIssue[] = [];
-  // Values are checked against a parameter only when its own range is sound, so one mistake is one message.
-  const unsound = new Set<string>();
+  // Values are checked against a parameter only when it is sound itself, so one mistake is one message.
+  const parsed = new Map<string, Param>();
   for (const [name, definition] of definitions) {
-    const rangeIssues = checkRange(name, definition);
-    if (rangeIssues.length > 0) unsound.add(name);
-    issues.push(...rangeIssues);
+    const param = parseAlone(name, definition);
+    if ('path' in param) issues.push(param);
+    else parsed.set(name, param);
   }
-  const checked: CheckedSpace = { definitions, unsound };
+  const checked: CheckedSpace = { definitions, parsed };
   for (const [name, definition] of definitions) issues.push(...checkCondition(name, definition, checked));
   issues.push(...checkConditionCycles(definitions));
   enqueue.forEach((params, index) => issues.push(...checkEnqueued(params, index, checked)));
@@ -25,32 +27,32 @@ export function checkSpace(space: SearchSpace, enqueue: readonly Params[] = []):
 
 interface CheckedSpace {
   definitions: Map<string, Definition>;
-  unsound: Set<string>;
+  /** The parameters that parsed; the others already have an issue. */
+  parsed: Map<string, Param>;
 }
 
 function asDefinition(param: ParamSpec): Definition {
   return typeof param === 'object' ? param : { type: 'fixed', value: param };
 }
 
-function checkRange(name: string, definition: Definition): FieldIssue[] {
-  if (definition.type !== 'float' && definition.type !== 'int') return [];
-  const at = (field: string): (string | number)[] => ['space', name, field];
-  const { low, high, log, step } = definition;
-  const issues: FieldIssue[] = [];
-  if (!(low < high)) issues.push({ path: at('low'), message: `must be < high (low=${low}, high=${high})` });
-  if (log === true && !(low > 0)) issues.push({ path: at('low'), message: `must be > 0 when log is true (low=${low})` });
-  if (step !== undefined) {
-    if (log === true && !(definition.type === 'int' && step === 1)) {
-      const why = definition.type === 'int' ? 'an int parameter with log: true has step 1' : 'a float parameter cannot have both';
-      issues.push({ path: at('step'), message: `cannot be combined with log: true (${why})` });
-    } else if (low < high && step > high - low) {
-      issues.push({ path: at('step'), message: `must be <= high - low (step=${step}, high - low=${high - low})` });
-    }
+/**
+ * The parameter on its own (conditions aside), parsed by the search package so the spec and the
+ * sampler share one rule for ranges, logs and steps; a SpaceError becomes an issue at its field.
+ */
+function parseAlone(name: string, definition: Definition): Param | FieldIssue {
+  const { when: _when, ...alone } = definition;
+  try {
+    return parseSpace({ [name]: alone as ParamSpec }).params[0] as Param;
+  } catch (err) {
+    if (!(err instanceof SpaceError)) throw err;
+    const field = err.field[0];
+    const problem = err.message.replace(/^parameter "[^"]*": /, '');
+    const message = typeof field === 'string' && problem.startsWith(`${field} `) ? problem.slice(field.length + 1) : problem;
+    return { path: ['space', name, ...err.field], message };
   }
-  return issues;
 }
 
-function checkCondition(name: string, definition: Definition, { definitions, unsound }: CheckedSpace): FieldIssue[] {
+function checkCondition(name: string, definition: Definition, { definitions, parsed }: CheckedSpace): FieldIssue[] {
   const issues: FieldIssue[] = [];
   for (const [parentName, expected] of Object.entries(definition.when ?? {})) {
     const path = ['space', name, 'when', parentName];
@@ -59,16 +61,16 @@ function checkCondition(name: string, definition: Definition, { definitions, uns
       issues.push({ path, target: 'key', message: 'a parameter cannot depend on itself' });
     } else if (parent === undefined) {
       issues.push({ path, target: 'key', message: unknownParameter(parentName, definitions) });
-    } else if (unsound.has(parentName)) {
+    } else if (!parsed.has(parentName)) {
       continue;
     } else if (Array.isArray(expected)) {
       expected.forEach((value, index) => {
-        const problem = impossibleValue(parentName, parent, value);
-        if (problem !== undefined) issues.push({ path: [...path, index], message: problem });
+        const problem = valueProblem(parsed.get(parentName)!, value);
+        if (problem !== null) issues.push({ path: [...path, index], message: problem });
       });
     } else {
-      const problem = impossibleValue(parentName, parent, expected);
-      if (problem !== undefined) issues.push({ path, message: problem });
+      const problem = valueProblem(parsed.get(parentName)!, expected);
+      if (problem !== null) issues.push({ path, message: problem });
     }
   }
   return issues;
@@ -96,7 +98,7 @@ function checkConditionCycles(definitions: Map<string, Definition>): FieldIssue[
   return issues;
 }
 
-function checkEnqueued(params: Params, index: number, { definitions, unsound }: CheckedSpace): FieldIssue[] {
+function checkEnqueued(params: Params, index: number, { definitions, parsed }: CheckedSpace): FieldIssue[] {
   const issues: FieldIssue[] = [];
   for (const [name, value] of Object.entries(params)) {
     const path = ['enqueue', index, name];
@@ -105,32 +107,12 @@ function checkEnqueued(params: Params, index: number, { definitions, unsound }: 
       issues.push({ path, target: 'key', message: unknownParameter(name, definitions) });
       continue;
     }
-    if (unsound.has(name)) continue;
-    const problem = impossibleValue(name, definition, value) ?? inactiveIn(params, definition);
+    const param = parsed.get(name);
+    if (param === undefined) continue;
+    const problem = valueProblem(param, value) ?? inactiveIn(params, definition);
     if (problem !== undefined) issues.push({ path, message: problem });
   }
   return issues;
-}
-
-/** Why `value` can never be taken by the parameter, or undefined when it can. */
-function impossibleValue(name: string, definition: Definition, value: Scalar): string | undefined {
-  switch (definition.type) {
-    case 'categorical':
-      return definition.choices.includes(value)
-        ? undefined
-        : `${describeValue(value)} is not a choice of "${name}" (choices: ${definition.choices.map(describeValue).join(', ')})`;
-    case 'fixed':
-      return value === definition.value ? undefined : `"${name}" is fixed at ${describeValue(definition.value)} (got ${describeValue(value)})`;
-    case 'float':
-    case 'int': {
-      const kind = definition.type === 'int' ? 'an integer' : 'a number';
-      const inRange = typeof value === 'number' && value >= definition.low && value <= definition.high;
-      const rightKind = definition.type === 'float' || Number.isInteger(value);
-      return inRange && rightKind
-        ? undefined
-        : `"${name}" takes ${kind} in [${definition.low}, ${definition.high}] (got ${describeValue(value)})`;
-    }
-  }
 }
 
 /** A conditional parameter given in a configuration whose other values switch it off. */

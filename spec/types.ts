@@ -9,6 +9,14 @@ export interface Objective {
   /** Metric name as recorded per epoch, e.g. `val_loss`, `val_accuracy`. */
   metric: string;
   direction: Direction;
+  /** Health-aware objective: weight of `health_score` blended into the metric (spec/objective.ts); absent otherwise. */
+  healthWeight?: number;
+}
+
+/** A metric that must stay at or under `max`; a trial over it is infeasible. */
+export interface MetricConstraint {
+  metric: string;
+  max: number;
 }
 
 export interface AlgorithmChoice {
@@ -39,6 +47,8 @@ export interface ExperimentSpec {
     scheduler: AlgorithmChoice;
     /** Configurations to try first, in order. */
     enqueue: Params[];
+    /** Present only when the spec names constraints (so hand-built specs need not). */
+    constraints?: MetricConstraint[];
   };
   /** One entry for single-objective; the first one ranks trials for pruning and retrain. */
   objective: Objective[];

@@ -20,6 +20,7 @@ import type {
   CampaignActivities,
   CampaignResult,
   CampaignStatus,
+  Lineage,
   LoadSpecInput,
   RetrainResult,
   RunRef,
@@ -51,28 +52,39 @@ import {
   type CampaignProgress,
   type Controls,
 } from './control';
-import { countStates, leaderboard, newTrial, objectiveValues, rankCompleted, toSummary, type TrialRecord } from './trials';
+import { isPacked, packTrials, unpackTrials, type PackedTrials } from './carry';
+import { constraintValues, countStates, leaderboard, newTrial, objectiveValues, rankCompleted, toSummary, type TrialRecord } from './trials';
 
 /** What a campaign hands to its next run on continue-as-new. */
 export interface CarriedState {
   spec: ExperimentSpec;
   tracking: Tracking;
-  trials: TrialRecord[];
+  /** Packed (see carry.ts); runs recorded before the packing carried the records as they are. */
+  trials: PackedTrials | TrialRecord[];
   controls: Controls;
   trainSeconds: number;
   startedAt: number;
   searchAttributes: boolean;
+  /** An extension's or fork's old trials, packed; absent for a campaign of its own. */
+  warm?: PackedTrials;
 }
 
 export interface CampaignInput extends LoadSpecInput {
   carried?: CarriedState;
+  /** Continue a finished campaign (`tuneflow extend` / `fork`): its trials warm-start the sampler. */
+  lineage?: Lineage;
 }
 
-const control = proxyActivities<CampaignActivities>({
+// MLflow or a worker may be down for a while: keep retrying, the campaign waits rather than loses work.
+const controlRetry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: ['SpecError', 'LineageError'] };
+const control = proxyActivities<Omit<CampaignActivities, 'suggestTrials'>>({
   startToCloseTimeout: '5 minutes',
-  // MLflow or a worker may be down for a while: keep retrying, the campaign waits rather than loses work.
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: ['SpecError'] },
+  // These beat on a timer while they wait on I/O (activities/heartbeat.ts): a killed worker's attempt is retried after 30 s.
+  heartbeatTimeout: '30 seconds',
+  retry: controlRetry,
 });
+/** The sampler runs synchronously and cannot heartbeat: a killed worker's attempt waits out the start-to-close timeout. */
+const sampling = proxyActivities<Pick<CampaignActivities, 'suggestTrials'>>({ startToCloseTimeout: '5 minutes', retry: controlRetry });
 
 function trainingActivities(taskQueue: string, scheduleToStartSeconds?: number) {
   return proxyActivities<Pick<CampaignActivities, 'trainSegment' | 'evaluateRun' | 'deleteCheckpoints'>>({
@@ -127,8 +139,13 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
   let phase: CampaignPhase = 'loading';
   let spec: ExperimentSpec | null = carried?.spec ?? null;
   let controls: Controls | null = carried?.controls ?? null;
-  const trials: TrialRecord[] = carried?.trials ?? [];
+  const trials: TrialRecord[] = !carried ? [] : isPacked(carried.trials) ? unpackTrials(carried.trials) : carried.trials;
   let trainSeconds = carried?.trainSeconds ?? 0;
+  // An extension's or fork's old trials: the sampler sees them as trials 0..offset-1, and this campaign's
+  // trials are shown (MLflow, results, queries) numbered from offset. Without a lineage offset is 0.
+  let warm: PackedTrials | null = carried?.warm ?? null;
+  let offset = warm?.count ?? 0;
+  const shown = <T extends { trialNumber: number }>(row: T): T => ({ ...row, trialNumber: row.trialNumber + offset });
   const startedAt = carried?.startedAt ?? Date.now();
   let failed = trials.filter((t) => t.state === 'FAIL').length;
   let running = 0;
@@ -150,7 +167,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
       budget: controls
         ? { maxTrials: controls.maxTrials, maxConcurrentTrials: controls.maxConcurrentTrials, maxDurationSeconds: controls.maxDurationSeconds }
         : null,
-      best: best ? { trialNumber: best.number, value: best.values![0]!, params: best.params } : null,
+      best: best ? shown({ trialNumber: best.number, value: best.values![0]!, params: best.params }) : null,
       metric: spec?.objective[0]?.metric ?? null,
       elapsedSeconds,
       trainSeconds,
@@ -161,7 +178,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
     };
   };
   setHandler(statusQuery, progress);
-  setHandler(leaderboardQuery, () => (spec ? leaderboard(trials, spec.objective[0]!.direction) : []));
+  setHandler(leaderboardQuery, () => (spec ? leaderboard(trials, spec.objective[0]!.direction).map(shown) : []));
 
   // Validators run before the update is recorded: a rejected request leaves nothing in the history.
   const loaded = (): Controls => {
@@ -209,7 +226,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
 
   let specText = '';
   if (!spec) {
-    const { carried: _carried, ...source } = input;
+    const { carried: _carried, lineage: _lineage, ...source } = input;
     const fresh = await control.loadSpec(source);
     spec = fresh.spec;
     specText = fresh.specText;
@@ -219,6 +236,12 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
   const c: Controls = (controls ??= initialControls(s));
   const tracking = carried?.tracking ?? (await control.ensureCampaignRun({ campaignId: workflowId, spec: s, specText }));
   const searchAttributes = carried?.searchAttributes ?? (await control.searchAttributesReady());
+  if (input.lineage && !carried) {
+    const old = await control.loadWarmStart({ lineage: input.lineage, spec: s, tracking });
+    // Packed once, like the campaign's own trials: they ride along with every suggestion request.
+    warm = packTrials(old.trials.map((t) => ({ ...newTrial(t.number, t.params), state: t.state, values: t.values ?? null })));
+    offset = warm.count;
+  }
   const direction = s.objective[0]!.direction;
   const scheduler = createScheduler(s.search.scheduler);
   const primary = trainingActivities(s.resources.taskQueue, s.resources.fallbackTaskQueue ? s.resources.fallbackAfterSeconds : undefined);
@@ -255,7 +278,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
     campaignId: workflowId,
     tracking,
     stage,
-    trialNumber,
+    trialNumber: trialNumber + offset,
     seedIndex,
   });
   /** Bookkeeping that must happen even when the job was cancelled. */
@@ -282,7 +305,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
           runId: t.runId,
           spec: s,
           params: t.params,
-          seed: jobSeed(s, t.number, 0),
+          seed: jobSeed(s, t.number + offset, 0),
           fromEpoch: t.epochsDone,
           toEpoch,
         });
@@ -308,6 +331,8 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
       }
       t.values = last ? objectiveValues(s, last) : (t.history[s.training.epochs] ?? null);
       if (!t.values) throw new Error(`trial ${t.number} finished without metrics`);
+      const constraints = last ? constraintValues(s, last) : undefined;
+      if (constraints) t.constraints = constraints;
       t.state = 'COMPLETE';
       await finish({ runId: t.runId, state: 'COMPLETE', summary: { objective: t.values[0]! } });
       await dropCheckpoints(t);
@@ -367,7 +392,13 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
     const fixed: (Params | null)[] = numbers.map(() => c.enqueued.shift() ?? null);
     let suggestions: Params[];
     try {
-      suggestions = await control.suggestTrials({ spec: s, trials: trials.map(toSummary), numbers, fixed });
+      suggestions = await sampling.suggestTrials({
+        spec: s,
+        trials: packTrials(trials),
+        numbers: numbers.map((n) => n + offset),
+        fixed,
+        ...(warm ? { warmStart: warm } : {}),
+      });
     } catch (err) {
       // Only non-retryable failures get here: an exhausted finite space ends the search normally.
       endReason = failureReason(err);
@@ -384,7 +415,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
   await condition(() => running === 0);
   if (draining && !c.cancelRequested) {
     return await continueAsNew<typeof campaign>({
-      carried: { spec: s, tracking, trials, controls: c, trainSeconds, startedAt, searchAttributes },
+      carried: { spec: s, tracking, trials: packTrials(trials), controls: c, trainSeconds, startedAt, searchAttributes, ...(warm ? { warm } : {}) },
     });
   }
   // Trials still waiting at a rung stopped there: they end as PRUNED.
@@ -421,7 +452,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
           runId,
           spec: s,
           params: t.params,
-          seed: jobSeed(s, t.number, seedIndex + 1),
+          seed: jobSeed(s, t.number + offset, seedIndex + 1),
           fromEpoch: from,
           toEpoch: Math.min(from + s.training.segmentEpochs, s.retrain.epochs),
         });
@@ -431,11 +462,11 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
       }
       metrics = { ...metrics, ...(await primary.evaluateRun({ ...r, runId, spec: s, params: t.params, checkpoint, exportModel: true })) };
       await finish({ runId, state: 'COMPLETE' });
-      return { trialNumber: t.number, seedIndex, runId, params: t.params, metrics };
+      return { trialNumber: t.number + offset, seedIndex, runId, params: t.params, metrics };
     } catch (err) {
       const error = failureReason(err);
       if (runId) await finish({ runId, state: 'FAIL', reason: error, killed: isCancellation(err) });
-      return { trialNumber: t.number, seedIndex, runId, params: t.params, metrics, error };
+      return { trialNumber: t.number + offset, seedIndex, runId, params: t.params, metrics, error };
     }
   }
 
@@ -464,7 +495,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
     workflowId,
     status,
     ...(endReason ? { reason: endReason } : {}),
-    best: best ? { trialNumber: best.number, params: best.params, value: best.values![0]! } : null,
+    best: best ? shown({ trialNumber: best.number, params: best.params, value: best.values![0]! }) : null,
     trials: { completed: counts.COMPLETE, pruned: counts.PRUNED, failed: counts.FAIL },
     retrain: retrainResults
       .sort((a, b) => a.trialNumber - b.trialNumber || a.seedIndex - b.seedIndex)
@@ -476,7 +507,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
     campaignId: workflowId,
     tracking,
     spec: s,
-    leaderboard: leaderboard(trials, direction),
+    leaderboard: leaderboard(trials, direction).map(shown),
     result,
     retrainRuns: retrainResults,
   });

@@ -4,6 +4,7 @@ import type { Direction, ExperimentSpec } from '../spec/types';
 import type { LeaderboardRow, TrialState, TrialSummary } from '../activities/types';
 import type { Params } from '../search/space-types';
 import { compareValues } from '../search/ranking';
+import { objectiveValue } from '../spec/objective';
 
 export interface TrialRecord {
   number: number;
@@ -19,6 +20,8 @@ export interface TrialRecord {
   reason: string | null;
   /** RUNNING but stopped at a rung by a promotion-type scheduler: holds no worker until promoted. */
   paused: boolean;
+  /** A COMPLETE trial's `search.constraints` values (metric - max, <= 0 when satisfied); absent without constraints. */
+  constraints?: number[];
 }
 
 export function newTrial(number: number, params: Params): TrialRecord {
@@ -26,13 +29,19 @@ export function newTrial(number: number, params: Params): TrialRecord {
 }
 
 export function objectiveValues(spec: ExperimentSpec, metrics: Record<string, number>): number[] {
-  return spec.objective.map((o) => {
-    const v = metrics[o.metric];
+  return spec.objective.map((o) => objectiveValue(o, metrics));
+}
+
+/** metric - max for each of the spec's constraints (Optuna's convention: <= 0 is feasible); undefined when it has none. */
+export function constraintValues(spec: ExperimentSpec, metrics: Record<string, number>): number[] | undefined {
+  const constraints = spec.search.constraints ?? [];
+  if (constraints.length === 0) return undefined;
+  return constraints.map(({ metric, max }) => {
+    const v = metrics[metric];
     if (v === undefined) {
-      const known = Object.keys(metrics).sort().join(', ');
-      throw new Error(`objective metric "${o.metric}" was not recorded (recorded: ${known})`);
+      throw new Error(`constraint metric "${metric}" was not recorded (recorded: ${Object.keys(metrics).sort().join(', ')})`);
     }
-    return v;
+    return v - max;
   });
 }
 
@@ -47,6 +56,7 @@ export function toSummary(t: TrialRecord): TrialSummary {
     params: t.params,
     state: t.state,
     ...(t.values ? { values: t.values } : {}),
+    ...(t.constraints ? { constraints: t.constraints } : {}),
     ...(t.paused ? { paused: true } : {}),
     intermediate,
   };

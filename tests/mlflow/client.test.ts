@@ -158,6 +158,30 @@ describe('transport failures', () => {
     expect(isRetryable(err)).toBe(true);
   });
 
+  it('with waitForServerMs, rides out a server that refuses connections until it is up', async () => {
+    const port = await freePort();
+    const waiting = new MlflowClient({ trackingUri: `http://127.0.0.1:${port}`, waitForServerMs: 20_000 });
+    const t0 = Date.now();
+    const pending = waiting.getExperiment('7');
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const late = createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ experiment: { experiment_id: '7', name: 'late', lifecycle_stage: 'active' } }));
+    });
+    await new Promise<void>((resolve) => late.listen(port, '127.0.0.1', resolve));
+    try {
+      expect(await pending).toMatchObject({ experimentId: '7', name: 'late' });
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(1_500);
+    } finally {
+      late.close();
+    }
+    // A server that stays down: it gives up after the wait, retryably, and says how long it waited.
+    const start = Date.now();
+    const err = await caught(new MlflowClient({ trackingUri: `http://127.0.0.1:${port}`, waitForServerMs: 1_000 }).getRun('abc'));
+    expect(Date.now() - start).toBeGreaterThanOrEqual(500);
+    expect(err.message).toContain('ECONNREFUSED for 1 s');
+    expect(err.retryable).toBe(true);
+  });
+
   it('times out, retryably, on a server that never answers', async () => {
     const silent = createServer(() => undefined);
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));

@@ -8,7 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { registerSearchAttributes } from '../../activities/temporal';
+import type { Client } from '@temporalio/client';
 import { connectTemporal, startCampaign, type CampaignHandle } from '../../cli/client';
+import { forkCampaign } from '../../cli/lineage';
+import { MlflowClient } from '../../mlflow/client';
 import { startMlflowServer } from '../../cli/services/mlflow-server';
 import { startTemporalServer, withConnection } from '../../cli/services/temporal-server';
 import { findTool } from '../../cli/services/tools';
@@ -21,8 +24,20 @@ async function until(probe: () => Promise<boolean>): Promise<void> {
   while (!(await probe().catch(() => false))) await new Promise((r) => setTimeout(r, 200));
 }
 
-const SCENARIOS: { name: string; spec: string; steer?: (h: CampaignHandle) => Promise<void> }[] = [
+const SCENARIOS: {
+  name: string;
+  spec: string;
+  steer?: (h: CampaignHandle) => Promise<void>;
+  /** Starts the campaign another way than from `spec` (a fork of an earlier scenario's campaign). */
+  start?: (client: Client, mlflowUri: string) => Promise<CampaignHandle>;
+}[] = [
   { name: 'retrain-and-register', spec: 'tiny.yaml' },
+  {
+    name: 'fork-warm-start',
+    spec: 'tiny.yaml',
+    start: (client, mlflowUri) =>
+      forkCampaign(client, new MlflowClient({ trackingUri: mlflowUri }), 'replay-retrain-and-register', { sets: ['search.sampler=tpe', 'budget.maxTrials=2'] }),
+  },
   { name: 'promotion-and-pruning', spec: 'asha.yaml' },
   { name: 'failed-trial', spec: 'diverge.yaml' },
   {
@@ -67,7 +82,10 @@ it('records one history per workflow path', async () => {
   const client = await connectTemporal(temporal.address);
   try {
     for (const scenario of SCENARIOS) {
-      const handle = await startCampaign(client, { specPath: join(specs, scenario.spec), workflowId: `replay-${scenario.name}` });
+      const workflowId = `replay-${scenario.name}`;
+      const handle = scenario.start
+        ? await scenario.start(client, mlflow.url)
+        : await startCampaign(client, { specPath: join(specs, scenario.spec), workflowId });
       await scenario.steer?.(handle);
       await handle.result();
       // Every run of the chain (continue-as-new makes several): the first and the last are enough.

@@ -1,0 +1,127 @@
+// Thousands of trials through the real workflow, the real Temporal server (continue-as-new forced early by
+// its dynamic config) and the real MLflow server. Only training is replaced: a worker on the spec's
+// training queue answers each segment with a formula of the trial's parameters, so the trials cost
+// nothing and the test measures the campaign's bookkeeping. Nothing may be lost or repeated across the
+// continue-as-new boundaries, and the carried state stays within its documented bound.
+import { Worker } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { EvaluateInput, SegmentInput, SegmentOutput } from '../../activities/types';
+import { registerSearchAttributes } from '../../activities/temporal';
+import { connectTemporal, startCampaignFromText } from '../../cli/client';
+import { startTemporalServer, withConnection, type TemporalServer } from '../../cli/services/temporal-server';
+import { startWorkers, type RunningWorkers } from '../../cli/worker';
+import { MlflowClient } from '../../mlflow/client';
+import { logEpochMetrics, logMetricsOnce } from '../../mlflow/runs';
+import { campaignRuns, tagsOf } from '../helpers/mlflow-queries';
+import { tempDir } from '../helpers/temp';
+
+const mlflowUri = inject('mlflowTrackingUri');
+const dir = tempDir('scale');
+// The suite runs 5,000; TUNEFLOW_SCALE_TRIALS=300 gives a quick look while changing the workflow.
+const TRIALS = Number(process.env.TUNEFLOW_SCALE_TRIALS ?? 5000);
+
+/** A smooth function of the parameters, lower with more epochs: what a training curve looks like. */
+function zeroCostLoss(params: SegmentInput['params'], epoch: number): number {
+  const lr = Math.log10(Number(params.learningRate));
+  const units = Math.log2(Number(params.units));
+  const activation = params.activation === 'relu' ? 0 : 0.3;
+  return (lr + 2) ** 2 + 0.1 * (units - 6) ** 2 + activation + 1 / epoch;
+}
+
+function zeroCostActivities(mlflow: MlflowClient) {
+  return {
+    async trainSegment(input: SegmentInput): Promise<SegmentOutput> {
+      const epochs = [];
+      for (let epoch = input.fromEpoch + 1; epoch <= input.toEpoch; epoch++) {
+        const loss = zeroCostLoss(input.params, epoch);
+        epochs.push({ epoch, metrics: { val_loss: loss, val_accuracy: 1 / (1 + loss) }, endedAt: Date.now() });
+      }
+      await logEpochMetrics(mlflow, input.runId, epochs);
+      return { epochs: epochs.map(({ epoch, metrics }) => ({ epoch, metrics })), checkpoint: `zero-cost:${input.runId}`, trainSeconds: 0, backend: 'formula' };
+    },
+    async evaluateRun(input: EvaluateInput): Promise<Record<string, number>> {
+      const metrics = { test_loss: zeroCostLoss(input.params, 100) };
+      await logMetricsOnce(mlflow, input.runId, metrics);
+      return metrics;
+    },
+    async deleteCheckpoints(): Promise<void> {},
+  };
+}
+
+describe('a campaign of thousands of zero-cost trials', () => {
+  let temporal: TemporalServer;
+  let workers: RunningWorkers;
+  let zeroCost: { worker: Worker; done: Promise<void>; connection: NativeConnection };
+  beforeAll(async () => {
+    temporal = await startTemporalServer({
+      logFile: join(dir, 'temporal.log'),
+      uiPort: null,
+      dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 1000 },
+    });
+    await withConnection(temporal.address, (c) => registerSearchAttributes(c, 'default'));
+    workers = await startWorkers({
+      temporalAddress: temporal.address,
+      mlflowTrackingUri: mlflowUri,
+      checkpointRoot: join(dir, 'checkpoints'),
+      control: true,
+      trainingQueues: [],
+    });
+    const connection = await NativeConnection.connect({ address: temporal.address });
+    const worker = await Worker.create({
+      connection,
+      taskQueue: 'zero-cost',
+      activities: zeroCostActivities(new MlflowClient({ trackingUri: mlflowUri })),
+      maxConcurrentActivityTaskExecutions: 32,
+    });
+    zeroCost = { worker, connection, done: worker.run() };
+  });
+  afterAll(async () => {
+    zeroCost?.worker.shutdown();
+    await zeroCost?.done.catch(() => undefined);
+    await zeroCost?.connection.close();
+    await workers?.shutdown();
+    await temporal?.stop();
+  });
+
+  it(`runs ${TRIALS} trials over many continue-as-new runs, losing and repeating nothing`, async () => {
+    const client = await connectTemporal(temporal.address);
+    const started = Date.now();
+    const spec = readFileSync(join(__dirname, '..', 'fixtures', 'specs', 'scale.yaml'), 'utf8').replace(/maxTrials: \d+/, `maxTrials: ${TRIALS}`);
+    const handle = await startCampaignFromText(client, { specText: spec, specName: 'scale.yaml' });
+    const result = await handle.result();
+    const seconds = (Date.now() - started) / 1000;
+    expect(result.status).toBe('COMPLETED');
+    expect(result.trials.completed + result.trials.pruned + result.trials.failed).toBe(TRIALS);
+    expect(result.trials.failed).toBe(0);
+
+    // The chain: many runs ended by continuing as new; each carried its state in the first event.
+    const runIds: string[] = [];
+    for await (const wf of client.workflow.list({ query: `WorkflowId = '${result.workflowId}'` })) runIds.push(wf.runId);
+    expect(runIds.length).toBeGreaterThanOrEqual(5);
+    let largestInput = 0;
+    for (const runId of runIds) {
+      // Only the first event (a run's whole history can pass gRPC's 4 MB message limit).
+      const page = await client.workflowService.getWorkflowExecutionHistory({
+        namespace: 'default',
+        execution: { workflowId: result.workflowId, runId },
+        maximumPageSize: 1,
+      });
+      const first = page.history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads ?? [];
+      largestInput = Math.max(largestInput, first.reduce((n, p) => n + (p.data?.length ?? 0), 0));
+    }
+
+    const runs = await campaignRuns(mlflowUri, result.mlflow.experimentId, result.workflowId);
+    const trials = runs.filter((r) => tagsOf(r)['tuneflow.stage'] === 'search');
+    const numbers = trials.map((r) => Number(tagsOf(r)['tuneflow.trial_number'])).sort((a, b) => a - b);
+    expect(numbers).toEqual(Array.from({ length: TRIALS }, (_, i) => i));
+    expect(new Set(trials.map((r) => JSON.stringify(r.data.params))).size).toBe(TRIALS);
+    for (const run of trials) expect(['COMPLETE', 'PRUNED']).toContain(tagsOf(run)['tuneflow.state']);
+    // Documented bound (docs/design-notes.md): the carried state must stay under Temporal's 512 KB warning.
+    expect(largestInput).toBeLessThan(512 * 1024);
+    console.log(`${TRIALS} zero-cost trials in ${seconds.toFixed(0)} s over ${runIds.length} runs; largest carried input ${(largestInput / 1024).toFixed(0)} KB`);
+    await client.connection.close();
+  }, 3_600_000);
+});

@@ -1,0 +1,44 @@
+import { describe, expect, test } from 'vitest';
+import { DEFAULT_HEALTH_WEIGHT, healthAwareValue, normalizeObjective, objectiveLabel, objectiveValue } from '../../spec/objective';
+import { objectiveValues } from '../../workflows/trials';
+import { parseSpec } from '../../spec';
+import { HEADER, problemLines } from './helpers';
+
+const parse = (text: string) => parseSpec(text, 'x.yaml');
+
+describe('health-aware objectives', () => {
+  test('`health: true` takes the default weight, a number is the weight, absent is a plain objective', () => {
+    expect(normalizeObjective({ metric: 'val_accuracy', direction: 'maximize', health: true })).toEqual({
+      metric: 'val_accuracy',
+      direction: 'maximize',
+      healthWeight: DEFAULT_HEALTH_WEIGHT,
+    });
+    expect(normalizeObjective({ metric: 'val_loss', direction: 'minimize', health: 0.5 }).healthWeight).toBe(0.5);
+    expect(normalizeObjective({ metric: 'val_loss', direction: 'minimize', health: false })).toEqual({ metric: 'val_loss', direction: 'minimize' });
+    expect(parse(`${HEADER}objective: {metric: val_accuracy, direction: maximize, health: true}\n`).objective).toEqual([
+      { metric: 'val_accuracy', direction: 'maximize', healthWeight: 0.3 },
+    ]);
+  });
+
+  test('the schema refuses a weight outside (0, 1) with the field named', () => {
+    expect(problemLines(`${HEADER}objective: {metric: val_accuracy, direction: maximize, health: 1.5}\n`)).toEqual([
+      expect.stringMatching(/^x\.yaml:4:\d+: objective\.health: .*1/),
+    ]);
+  });
+
+  test('better health ranks better in both directions', () => {
+    expect(healthAwareValue(0.9, 1, 0.3, 'maximize')).toBeCloseTo(0.93, 12);
+    expect(healthAwareValue(0.9, 0, 0.3, 'maximize')).toBeCloseTo(0.63, 12);
+    expect(healthAwareValue(0.5, 1, 0.3, 'minimize')).toBeCloseTo(0.35, 12);
+    expect(healthAwareValue(0.5, 0, 0.3, 'minimize')).toBeCloseTo(0.65, 12);
+  });
+
+  test('objective values read the blended metric, and name what was not recorded', () => {
+    const aware = { metric: 'val_accuracy', direction: 'maximize' as const, healthWeight: 0.3 };
+    expect(objectiveValue(aware, { val_accuracy: 0.8, health_score: 0.5 })).toBeCloseTo(0.71, 12);
+    expect(() => objectiveValue(aware, { val_accuracy: 0.8 })).toThrow(/objective metric "health_score" was not recorded \(recorded: val_accuracy\)/);
+    expect(objectiveLabel(aware)).toBe('health_aware_val_accuracy');
+    const spec = parse(`${HEADER}objective:\n  - {metric: val_accuracy, direction: maximize, health: 0.5}\n  - {metric: param_count, direction: minimize}\n`);
+    expect(objectiveValues(spec, { val_accuracy: 0.6, health_score: 1, param_count: 1000 })).toEqual([0.8, 1000]);
+  });
+});
