@@ -4,11 +4,15 @@
 import { parseArgs } from 'node:util';
 import { KNOWN_NAMES } from '../activities/spec';
 import { formatSpecError, SpecError, validateSpecCommand } from '../spec';
+import { objectiveLabel } from '../spec/objective';
 import { connectTemporal, ControlRejectedError, startCampaign } from './client';
 import { CONTROL_VERBS, controlCommand, ControlUsageError, type ControlVerb } from './control';
+import { LineageUsageError } from './lineage';
 import { checkpointRoot, DEFAULT_TRAINING_TASK_QUEUE, stateDir } from './config';
+import { redactUserInfo } from '../mlflow/client';
 import { formatProgress } from './progress';
 import { ensureLocalServices, readState, stopLocalServices } from './services/local';
+import { doctorCommand } from './doctor';
 import { trainCommand } from './train';
 import { startWorkers } from './worker';
 
@@ -19,6 +23,7 @@ Commands:
                           start a campaign and follow it to the end
   worker [--no-control] [--training-queue Q ...] [--slots N]
                           run a worker (control and/or training task queues)
+  doctor [--json]         backend, TensorFlow version, devices and the task queue to serve
   validate <spec.yaml>    check a spec and print its problems with line and column
   train <spec.yaml> [--set key=value ...] [--epochs N] [--checkpoint-dir DIR] [--json]
                           train one configuration (no Temporal, no search) and test it
@@ -27,6 +32,9 @@ Commands:
   pause|resume|stop|cancel <id>
                           steer a running campaign (stop: retrain what it has; cancel: no retrain)
   extend <id> [--trials N] [--time 2h]
+                          more budget; a finished campaign continues as a new one (warm start)
+  fork <id> --spec new.yaml | --set key.path=value ...
+                          a new campaign from a finished one, warm-started from its fitting trials
   set-concurrency <id> N
   enqueue <id> '{"param": value}' | --file configs.yaml
   list [--all]            campaigns by name, phase and best value
@@ -108,13 +116,13 @@ async function run(args: string[]): Promise<number> {
       const b = result.best;
       err(`campaign ${result.status}${result.reason ? `: ${result.reason}` : ''} in ${wallSeconds.toFixed(1)} s (training ${result.timing.trainSeconds.toFixed(1)} s)`);
       err(`  trials: ${result.trials.completed} complete, ${result.trials.pruned} pruned, ${result.trials.failed} failed`);
-      if (b) err(`  best: trial ${b.trialNumber} ${spec.objective[0]!.metric}=${b.value.toPrecision(4)} ${JSON.stringify(b.params)}`);
+      if (b) err(`  best: trial ${b.trialNumber} ${objectiveLabel(spec.objective[0]!)}=${b.value.toPrecision(4)} ${JSON.stringify(b.params)}`);
       for (const r of result.retrain) {
         const m = Object.entries(r.metrics).filter(([k]) => k.startsWith('test_')).map(([k, v]) => `${k}=${v.toPrecision(4)}`);
         err(`  retrained trial ${r.trialNumber}: ${m.join(' ')}`);
       }
     }
-    err(`  MLflow UI: ${ep.mlflowUri}/#/experiments/${result.mlflow.experimentId}/runs/${result.mlflow.parentRunId}`);
+    err(`  MLflow UI: ${redactUserInfo(ep.mlflowUri)}/#/experiments/${result.mlflow.experimentId}/runs/${result.mlflow.parentRunId}`);
     if (ep.temporalUi) err(`  Temporal UI: ${ep.temporalUi}/namespaces/default/workflows/${handle.workflowId}`);
     if (!process.env.TEMPORAL_ADDRESS || !process.env.MLFLOW_TRACKING_URI) err('  local services keep running; stop them with `tuneflow down`');
     return result.status === 'FAILED' ? 1 : 0;
@@ -155,7 +163,7 @@ async function control(verb: ControlVerb, args: string[]): Promise<number> {
   const ep = await endpoints(false);
   const client = await connectTemporal(ep.temporalAddress);
   try {
-    return await controlCommand(client, verb, args);
+    return await controlCommand(client, verb, args, { mlflowUri: ep.mlflowUri });
   } finally {
     await client.connection.close();
   }
@@ -168,6 +176,8 @@ async function main(argv: string[]): Promise<number> {
       return run(rest);
     case 'worker':
       return worker(rest);
+    case 'doctor':
+      return doctorCommand(rest);
     case 'train':
       return trainCommand(rest);
     case 'validate': {
@@ -198,7 +208,7 @@ main(process.argv.slice(2)).then(
   (e: unknown) => {
     if (e instanceof SpecError) err(formatSpecError(e));
     else if (e instanceof ControlRejectedError) err(`tuneflow: ${e.message}`);
-    else if (e instanceof UsageError || e instanceof ControlUsageError || (e instanceof Error && e.name === 'TypeError' && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))) err(`tuneflow: ${e.message}`);
+    else if (e instanceof UsageError || e instanceof ControlUsageError || e instanceof LineageUsageError || (e instanceof Error && e.name === 'LineageError') || (e instanceof Error && e.name === 'TypeError' && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))) err(`tuneflow: ${e.message}`);
     else err(`tuneflow: ${e instanceof Error ? (process.env.TUNEFLOW_DEBUG ? (e.stack ?? e.message) : e.message) : String(e)}`);
     process.exit(e instanceof SpecError || e instanceof UsageError || e instanceof ControlUsageError || e instanceof ControlRejectedError ? 2 : 1);
   },

@@ -10,7 +10,8 @@
 // `--set` keys (values are YAML: `--set batchSize=64` is a number, `--set model.batchNorm=true` a boolean):
 //   <param>            a hyperparameter: fixes a search-space parameter, or adds one the model or the
 //                      optimizer reads (so it is recorded like any other parameter)
-//   model.family       the model family; model.<key> a model option (fixes the space parameter of that name)
+//   model.family       the model family; model.<key> a model option, fixed as a search-space parameter so
+//                      it is recorded with the params
 //   dataset.name       the data set; dataset.<key> a data set option
 //   training.<key>, budget.<key>, retrain.<key>, resources.<key>, tracking.<key>, seed: that spec field
 //                      (as written in the YAML, e.g. budget.maxDuration=2h)
@@ -122,11 +123,8 @@ export function applySpecOverrides(text: string, fileName: string, overrides: re
       else doc.setIn(['model', 'family'], value);
     } else if (head === 'model' && leaf) {
       if (!known.includes(leaf)) throw new OverrideError(`--set ${key}: model "${family}" has no option "${leaf}" (known: ${known.join(', ')})`);
-      if (leaf in space) fixSpaceParam(leaf, value, key);
-      else {
-        asObject('model', 'family');
-        doc.setIn(['model', 'options', leaf], doc.createNode(value));
-      }
+      // A fixed search-space parameter (not a model option), so the value is logged with the trial's params.
+      fixSpaceParam(leaf, value, key);
     } else if (head === 'dataset' && leaf) {
       const options = Object.keys(DATASETS[datasetName]?.options ?? {});
       if (!options.includes(leaf)) throw new OverrideError(`--set ${key}: data set "${datasetName}" has no option "${leaf}" (known: ${options.join(', ')})`);

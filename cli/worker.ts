@@ -1,10 +1,12 @@
 // Worker wiring: one process polls the control queue (workflows + bookkeeping activities) and/or the
-// training queues (epoch segments). Training runs one segment at a time per process: one process per GPU.
+// training queues (epoch segments). Each training slot runs its segments in a child process of its own
+// (training/child/pool.ts), so a crash costs one attempt, not the worker. One worker process per GPU.
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { controlActivities, trainingActivities, type ActivityDeps } from '../activities';
 import { MlflowClient } from '../mlflow/client';
+import { TrainingProcessPool } from '../training';
 import { CONTROL_TASK_QUEUE, temporalConfig } from './config';
 
 export interface WorkerOptions {
@@ -36,6 +38,9 @@ export interface RunningWorkers {
   shutdown(): Promise<void>;
 }
 
+/** Below the control activities' 5-minute start-to-close timeout, so a wait ends in a retry, not a timeout. */
+const MLFLOW_OUTAGE_WAIT_MS = 2 * 60_000;
+
 /** The workflow bundle entry: TypeScript sources under vitest/tsx, compiled JS under dist/. */
 function workflowsPath(): string {
   const base = join(__dirname, '..', 'workflows', 'index');
@@ -46,9 +51,12 @@ export async function startWorkers(opts: WorkerOptions): Promise<RunningWorkers>
   installRuntime((process.env.TUNEFLOW_LOG_LEVEL as LogLevel | undefined) ?? opts.logLevel ?? 'WARN');
   const config = temporalConfig(opts.temporalAddress);
   const connection = await NativeConnection.connect(config.connection);
+  // An MLflow restart or outage holds activities (heartbeating) instead of burning their attempts.
+  const mlflow = new MlflowClient({ trackingUri: opts.mlflowTrackingUri, waitForServerMs: MLFLOW_OUTAGE_WAIT_MS });
   const deps: ActivityDeps = {
-    mlflow: new MlflowClient({ trackingUri: opts.mlflowTrackingUri }),
-    trackingUri: opts.mlflowTrackingUri,
+    mlflow,
+    // The client's URI has any user:password removed: it travels in workflow inputs and MLflow tags.
+    trackingUri: mlflow.trackingUri,
     checkpointRoot: opts.checkpointRoot,
     temporal: { connection: config.connection, namespace: config.namespace },
   };
@@ -64,7 +72,9 @@ export async function startWorkers(opts: WorkerOptions): Promise<RunningWorkers>
       }),
     );
   }
-  const training = trainingActivities(deps);
+  // Children start on the first segment; a control-only worker never starts one.
+  const trainingProcesses = new TrainingProcessPool();
+  const training = trainingActivities({ ...deps, trainingProcesses });
   for (const taskQueue of opts.trainingQueues) {
     workers.push(
       await Worker.create({
@@ -76,13 +86,15 @@ export async function startWorkers(opts: WorkerOptions): Promise<RunningWorkers>
       }),
     );
   }
-  const done = Promise.all(workers.map((w) => w.run())).then(
-    () => connection.close(),
-    async (err) => {
-      await connection.close().catch(() => undefined);
-      throw err;
-    },
-  );
+  const done = Promise.all(workers.map((w) => w.run()))
+    .finally(() => trainingProcesses.close())
+    .then(
+      () => connection.close(),
+      async (err) => {
+        await connection.close().catch(() => undefined);
+        throw err;
+      },
+    );
   return {
     done,
     async shutdown() {

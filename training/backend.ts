@@ -18,6 +18,8 @@ export interface BackendInfo {
   tfjsVersion: string;
   /** Version of the TensorFlow C library behind the native backend. */
   tensorflowVersion?: string;
+  /** Whether the native backend placed its kernels on a GPU (tfjs-node-gpu with a usable CUDA device). */
+  usingGpu: boolean;
 }
 
 const PURE_JS_PACKAGE = '@tensorflow/tfjs';
@@ -81,8 +83,9 @@ export async function loadTf(env: NodeJS.ProcessEnv = process.env): Promise<Tf> 
 export async function backendInfo(): Promise<BackendInfo> {
   const tf = await loadTf();
   const { packageName } = await loaded!;
-  const binding = (tf.backend() as { binding?: { TF_Version?: string } }).binding;
-  const info: BackendInfo = { backend: tf.getBackend(), package: packageName, tfjsVersion: tf.version_core };
+  const native = tf.backend() as { binding?: { TF_Version?: string }; isUsingGpuDevice?: boolean };
+  const binding = native.binding;
+  const info: BackendInfo = { backend: tf.getBackend(), package: packageName, tfjsVersion: tf.version_core, usingGpu: native.isUsingGpuDevice === true };
   if (binding?.TF_Version) info.tensorflowVersion = binding.TF_Version;
   return info;
 }

@@ -20,6 +20,8 @@ export interface CheckpointState {
   configHash: string;
   paramCount: number;
   backend: string;
+  /** The family that built the model (for `auto`, the one it picked). */
+  family?: string;
   /** Metrics of epochs 1..epoch, so a retried segment can report epochs it does not retrain. */
   history: EpochResult[];
 }

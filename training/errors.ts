@@ -22,14 +22,38 @@ export class TrainingOutOfMemoryError extends Error {
   }
 }
 
+/** The setting an InvalidConfigurationError is about, so a spec check can point at its line. */
+export interface SettingProblem {
+  key: string;
+  /** What is wrong, without the setting's name, e.g. `must be an integer >= 8, got 6`. */
+  problem: string;
+  /** The key itself is not a setting (rather than its value being wrong). */
+  unknownKey?: boolean;
+}
+
 /** A hyperparameter, model option, data set option or segment request that cannot work. */
 export class InvalidConfigurationError extends Error {
   override readonly name = 'InvalidConfigurationError';
+  constructor(
+    message: string,
+    readonly setting?: SettingProblem,
+  ) {
+    super(message);
+  }
 }
 
 /** A segment asked to resume from a checkpoint that is missing or belongs to another configuration: a caller bug. */
 export class CheckpointError extends Error {
   override readonly name = 'CheckpointError';
+}
+
+/**
+ * The child process running a training slot died mid-job (a crash in TensorFlow's C library, the kernel's
+ * out-of-memory killer, a SIGKILL). Retryable: a fresh process takes its place and the retry resumes from
+ * the last epoch checkpoint.
+ */
+export class TrainingProcessExitedError extends Error {
+  override readonly name = 'TrainingProcessExitedError';
 }
 
 const OOM_PATTERN = /\bOOM\b|resource exhausted|out of memory|array buffer allocation failed|invalid array length/i;

@@ -16,7 +16,7 @@ export const OPTIMIZERS = ['adam', 'adamw', 'sgd', 'rmsprop'] as const;
 export type OptimizerName = (typeof OPTIMIZERS)[number];
 
 /** Keys read here; any of them may be set in spec.training, spec.model.options or a trial's params. */
-export const TRAINING_HYPERPARAMETERS: Record<string, string> = {
+export const OPTIMIZER_HYPERPARAMETERS: Record<string, string> = {
   optimizer: `one of ${OPTIMIZERS.join(', ')}`,
   learningRate: 'optimizer step size',
   batchSize: 'examples per training step',
@@ -86,15 +86,26 @@ export function createOptimizer(tf: Tf, config: OptimizerConfig): Optimizer {
 }
 
 /**
+ * Sets the rate the next steps use (learning-rate schedules). tfjs optimizers read `learningRate` at
+ * every step, except sgd and momentum, which cache it as a tensor that only setLearningRate() renews.
+ */
+export function setLearningRate(optimizer: Optimizer, rate: number): void {
+  const target = optimizer as unknown as { learningRate: number; setLearningRate?: (rate: number) => void };
+  if (typeof target.setLearningRate === 'function') target.setLearningRate(rate);
+  else target.learningRate = rate;
+}
+
+/**
  * AdamW (Loshchilov & Hutter): Adam plus decoupled weight decay w <- w * (1 - lr * wd) before each step,
- * applied to every trained variable as PyTorch does. The state is Adam's, so checkpoints need nothing more.
+ * applied to every trained variable as PyTorch does, with the current (scheduled) lr. The state is
+ * Adam's, so checkpoints need nothing more.
  */
 function createAdamW(tf: Tf, learningRate: number, beta1: number, beta2: number, epsilon: number, weightDecay: number): Optimizer {
   type Gradients = Parameters<InstanceType<Tf['AdamOptimizer']>['applyGradients']>[0];
   class AdamW extends tf.AdamOptimizer {
     override applyGradients(variableGradients: Gradients): void {
       const names = Array.isArray(variableGradients) ? variableGradients.map((g) => g.name) : Object.keys(variableGradients);
-      const keep = 1 - learningRate * weightDecay;
+      const keep = 1 - this.learningRate * weightDecay;
       tf.tidy(() => {
         for (const name of names) {
           const variable = tf.engine().registeredVariables[name];

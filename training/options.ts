@@ -15,7 +15,8 @@ export class OptionReader {
   }
 
   private fail(key: string, expected: string): never {
-    throw new InvalidConfigurationError(`${this.describe(key)} must be ${expected}, got ${JSON.stringify(this.values[key])}`);
+    const problem = `must be ${expected}, got ${JSON.stringify(this.values[key])}`;
+    throw new InvalidConfigurationError(`${this.describe(key)} ${problem}`, { key, problem });
   }
 
   number(key: string, fallback: number, range: Range = {}): number {
@@ -63,7 +64,8 @@ export class OptionReader {
     const unknown = Object.keys(this.values).filter((key) => !allowed.has(key));
     if (unknown.length > 0) {
       const names = unknown.map((key) => this.describe(key)).join(', ');
-      throw new InvalidConfigurationError(`unknown setting ${names}${hint} (known: ${[...allowed].sort().join(', ')})`);
+      const known = `(known: ${[...allowed].sort().join(', ')})`;
+      throw new InvalidConfigurationError(`unknown setting ${names}${hint} ${known}`, { key: unknown[0]!, problem: `is not a setting${hint} ${known}`, unknownKey: true });
     }
   }
 }

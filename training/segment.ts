@@ -24,9 +24,13 @@ import {
 import { resolveTrialConfig, type TrialConfig } from './config';
 import { loadDataset, type Dataset, type Split } from './datasets';
 import { CheckpointError, InvalidConfigurationError, isOutOfMemory, TrainingDivergedError, TrainingOutOfMemoryError } from './errors';
-import { modelInput, registerCustomLayers } from './models';
-import { createOptimizer } from './optimizer';
+import { trainingLoss } from './loss';
+import { modelInput, registerCustomLayers, resolveFamily } from './models';
+import { healthMetrics } from './health';
+import { createOptimizer, setLearningRate } from './optimizer';
+import { HealthProbe, probeSize, type ExampleLoss } from './probe';
 import { mixSeed, permutation } from './rng';
+import { dependsOnTotalEpochs, learningRateAt } from './schedule';
 import type { EpochResult, EvaluateRequest, SegmentRequest, SegmentResult } from './types';
 import type { ExperimentSpec } from '../spec/types';
 
@@ -48,7 +52,7 @@ function canonicalJson(value: unknown): string {
 }
 
 /** Everything that determines a trial's weights; checkpoints of another configuration are refused. */
-function configHash(spec: ExperimentSpec, config: TrialConfig, seed: number): string {
+function configHash(spec: ExperimentSpec, config: TrialConfig, seed: number, totalEpochs: number): string {
   const identity = {
     dataset: spec.dataset,
     dataSeed: spec.seed,
@@ -57,6 +61,8 @@ function configHash(spec: ExperimentSpec, config: TrialConfig, seed: number): st
     hyper: config.hyper,
     optimizer: config.optimizer,
     seed,
+    // Schedule settings are in `hyper`; a cosine schedule's rates also depend on the job's length.
+    totalEpochs: dependsOnTotalEpochs(config.schedule) ? totalEpochs : undefined,
   };
   return createHash('sha256').update(canonicalJson(identity)).digest('hex');
 }
@@ -82,16 +88,38 @@ function splitTensors(tf: Tf, dataset: Dataset, split: Split): { x: Tensor4D | T
   return { x: tf.tensor4d(pixels, [split.count, height, width, channels], 'float32'), y: labels() };
 }
 
-/** Lets timers run during long epochs and stops training at the next batch once the signal aborts. */
+/**
+ * Lets timers run during long epochs, stops training at the next batch once the signal aborts, and
+ * keeps every batch's loss for the health metrics (as tensors: reading each one would sync per batch).
+ */
 function batchHook(tf: Tf, model: LayersModel, signal: AbortSignal | undefined) {
   class BatchHook extends tf.Callback {
     private lastYield = performance.now();
-    override async onBatchEnd(): Promise<void> {
+    private losses: (Tensor | number)[] = [];
+    override async onBatchEnd(_batch: number, logs?: Logs): Promise<void> {
+      const loss = logs?.loss as Tensor | number | undefined;
+      if (loss !== undefined) this.losses.push(typeof loss === 'number' ? loss : tf.clone(loss));
       if (signal?.aborted) model.stopTraining = true;
       if (performance.now() - this.lastYield >= YIELD_EVERY_MS) {
         await new Promise<void>((resolve) => setImmediate(resolve));
         this.lastYield = performance.now();
       }
+    }
+    dispose(): void {
+      tf.dispose(this.losses.filter((l): l is Tensor => typeof l !== 'number'));
+      this.losses = [];
+    }
+    /** The batch losses since the last call, read in one transfer. */
+    async takeLosses(): Promise<number[]> {
+      const taken = this.losses;
+      this.losses = [];
+      const tensors = taken.filter((l): l is Tensor => typeof l !== 'number');
+      const stacked = tensors.length > 0 ? tf.stack(tensors) : null;
+      tf.dispose(tensors);
+      const values = stacked ? Array.from(await stacked.data()) : [];
+      stacked?.dispose();
+      let next = 0;
+      return taken.map((l) => (typeof l === 'number' ? l : values[next++]!));
     }
   }
   return new BatchHook();
@@ -126,7 +154,15 @@ function divergence(tf: Tf, model: LayersModel, metrics: Record<string, number>)
 }
 
 function compile(tf: Tf, model: LayersModel, optimizer: Optimizer, config: TrialConfig): void {
-  model.compile({ optimizer, loss: config.family.loss?.(tf, config.hyper) ?? 'categoricalCrossentropy', metrics: ['accuracy'] });
+  model.compile({ optimizer, loss: trainingLoss(tf, config.family, config.hyper, config.labelSmoothing), metrics: ['accuracy'] });
+}
+
+/** The compiled loss per example, for the health probe's gradients. */
+function exampleLoss(tf: Tf, config: TrialConfig): ExampleLoss {
+  const loss = trainingLoss(tf, config.family, config.hyper, config.labelSmoothing);
+  if (typeof loss === 'function') return loss;
+  if (loss === 'categoricalCrossentropy') return (y, p) => tf.metrics.categoricalCrossentropy(y, p);
+  throw new InvalidConfigurationError(`model "${config.family.name}": the health probe does not know the loss "${loss}"`);
 }
 
 function checkRange(fromEpoch: number, toEpoch: number): void {
@@ -142,7 +178,8 @@ export async function trainSegment(req: SegmentRequest): Promise<SegmentResult> 
   const { spec, params, seed, fromEpoch, toEpoch, checkpointDir: dir } = req;
   checkRange(fromEpoch, toEpoch);
   const config = resolveTrialConfig(spec, params);
-  const hash = configHash(spec, config, seed);
+  const totalEpochs = req.totalEpochs ?? spec.training.epochs;
+  const hash = configHash(spec, config, seed, totalEpochs);
 
   await mkdir(dir, { recursive: true });
   await removeStaleTemps(dir);
@@ -181,13 +218,16 @@ export async function trainSegment(req: SegmentRequest): Promise<SegmentResult> 
       trainedEpochs: 0,
       backend: tf.getBackend(),
       paramCount: resumed!.paramCount,
+      family: resumed!.family,
     };
   }
 
   const dataset = await datasetFor(spec);
+  const family = resolveFamily(config.family, modelInput(dataset, seed)).name;
   const history = resumed?.history.filter((e) => e.epoch <= resumeEpoch) ?? [];
   let model: LayersModel | null = null;
   let optimizer: Optimizer | null = null;
+  let hook: ReturnType<typeof batchHook> | null = null;
   const tensors: Tensor[] = [];
   let trainSeconds = 0;
   try {
@@ -203,26 +243,41 @@ export async function trainSegment(req: SegmentRequest): Promise<SegmentResult> 
     tensors.push(train.x, train.y);
     const validation = dataset.validation.count > 0 ? splitTensors(tf, dataset, dataset.validation) : null;
     if (validation) tensors.push(validation.x, validation.y);
-    const hook = batchHook(tf, model, req.signal);
+    hook = batchHook(tf, model, req.signal);
+    const probeSource = validation ?? train;
+    const probeCount = Math.min(probeSize(dataset.train.count), probeSource.x.shape[0]);
+    const probeX = tf.slice(probeSource.x, 0, probeCount);
+    const probeY = tf.slice(probeSource.y, 0, probeCount);
+    tensors.push(probeX, probeY);
+    const probe = new HealthProbe(tf, model, probeX, probeY, exampleLoss(tf, config));
 
     for (let epoch = resumeEpoch + 1; epoch <= toEpoch; epoch++) {
       if (req.signal?.aborted) throw abortError(req.signal);
       const epochStart = performance.now();
+      const lr = learningRateAt(config.optimizer.learningRate, config.schedule, epoch, totalEpochs);
+      setLearningRate(optimizer, lr);
       const [x, y] = tf.tidy(() => {
         const order = tf.tensor1d(permutation(dataset.train.count, mixSeed(seed, epoch)), 'int32');
         return [tf.gather(train.x, order), tf.gather(train.y, order)];
       });
       let logs: Logs;
-      const fitStart = performance.now();
+      let fitSeconds: number;
+      let probed: Awaited<ReturnType<HealthProbe['measure']>>;
+      let healthSeconds: number;
       try {
+        const fitStart = performance.now();
         const fitted = await model.fit(x, y, { epochs: 1, batchSize: config.optimizer.batchSize, shuffle: false, verbose: 0, callbacks: [hook] });
         logs = Object.fromEntries(Object.entries(fitted.history).map(([key, values]) => [key, Number(values[0])]));
+        fitSeconds = (performance.now() - fitStart) / 1000;
+        if (req.signal?.aborted) throw abortError(req.signal);
+        // While the epoch's shuffled copy is alive, so the peak counts everything a training step holds.
+        const probeStart = performance.now();
+        probed = await probe.measure();
+        healthSeconds = (performance.now() - probeStart) / 1000;
       } finally {
         tf.dispose([x, y]);
       }
-      const fitSeconds = (performance.now() - fitStart) / 1000;
       trainSeconds += fitSeconds;
-      if (req.signal?.aborted) throw abortError(req.signal);
 
       const metrics: Record<string, number> = { loss: logs.loss!, accuracy: logs.acc ?? logs.accuracy! };
       if (validation) {
@@ -230,11 +285,20 @@ export async function trainSegment(req: SegmentRequest): Promise<SegmentResult> 
         metrics.val_loss = val.loss;
         metrics.val_accuracy = val.accuracy;
       }
+      const diverged = divergence(tf, model, metrics);
+      if (diverged) throw new TrainingDivergedError(epoch, metrics, diverged);
+      const healthStart = performance.now();
+      Object.assign(
+        metrics,
+        healthMetrics({ layers: probed.layers, batchLosses: await hook.takeLosses(), accuracy: metrics.val_accuracy ?? metrics.accuracy!, paramCount }),
+      );
       const seconds = (performance.now() - epochStart) / 1000;
       metrics.epoch_seconds = seconds;
       metrics.samples_per_second = dataset.train.count / fitSeconds;
-      const diverged = divergence(tf, model, metrics);
-      if (diverged) throw new TrainingDivergedError(epoch, metrics, diverged);
+      metrics.param_count = paramCount;
+      metrics.peak_memory_bytes = probed.peakBytes;
+      metrics.lr = lr;
+      metrics.health_seconds = healthSeconds + (performance.now() - healthStart) / 1000;
 
       const result: EpochResult = { epoch, endedAt: Date.now(), seconds, metrics };
       history.push(result);
@@ -245,6 +309,7 @@ export async function trainSegment(req: SegmentRequest): Promise<SegmentResult> 
         configHash: hash,
         paramCount,
         backend: tf.getBackend(),
+        family,
         history,
       });
       epochs.push(result);
@@ -264,11 +329,13 @@ export async function trainSegment(req: SegmentRequest): Promise<SegmentResult> 
       trainedEpochs: toEpoch - resumeEpoch,
       backend: tf.getBackend(),
       paramCount,
+      family,
     };
   } catch (error) {
     if (isOutOfMemory(error)) throw new TrainingOutOfMemoryError(error instanceof Error ? error.message : String(error), { cause: error });
     throw error;
   } finally {
+    hook?.dispose();
     tf.dispose(tensors);
     model?.dispose();
     optimizer?.dispose();

@@ -2,8 +2,26 @@
 import type { ExperimentSpec } from '../spec/types';
 import type { Params } from '../search/space-types';
 
-/** Metrics every epoch records; any of them can be an objective. */
-export const EPOCH_METRICS = ['loss', 'accuracy', 'val_loss', 'val_accuracy', 'epoch_seconds', 'samples_per_second'] as const;
+import { HEALTH_METRICS } from './health';
+
+/**
+ * Metrics every epoch records; any of them can be an objective. Epochs also record per-layer
+ * `dead_fraction/<layer>` and `grad_norm/<layer>` (docs/model-health.md).
+ */
+export const EPOCH_METRICS = [
+  'loss',
+  'accuracy',
+  'val_loss',
+  'val_accuracy',
+  'epoch_seconds',
+  'samples_per_second',
+  'param_count',
+  'peak_memory_bytes',
+  'health_seconds',
+  /** The learning rate the epoch trained at (training/schedule.ts). */
+  'lr',
+  ...HEALTH_METRICS,
+] as const;
 
 export interface EpochResult {
   /** 1-based: the epoch just finished. */
@@ -12,7 +30,7 @@ export interface EpochResult {
   endedAt: number;
   /** Wall-clock seconds of the epoch (training steps plus validation). */
   seconds: number;
-  /** loss, accuracy, val_loss, val_accuracy (when there is a validation split), epoch_seconds, samples_per_second. */
+  /** EPOCH_METRICS (val_* only with a validation split) and the per-layer health metrics. */
   metrics: Record<string, number>;
 }
 
@@ -25,6 +43,8 @@ export interface SegmentRequest {
   fromEpoch: number;
   /** Train until this many epochs are done. */
   toEpoch: number;
+  /** Epochs of the whole job, which a cosine learning-rate schedule spans (default spec.training.epochs; retrain: spec.retrain.epochs). */
+  totalEpochs?: number;
   /** One folder per trial (and per retrain seed); checkpoints are `epoch-<n>/` inside it. */
   checkpointDir: string;
   /**
@@ -49,6 +69,8 @@ export interface SegmentResult {
   trainedEpochs: number;
   backend: string;
   paramCount: number;
+  /** The family that built the model: for `auto`, the one it picked (absent for checkpoints written before it was recorded). */
+  family?: string;
 }
 
 export interface EvaluateRequest {

@@ -1,37 +1,18 @@
 // A worker process is killed with SIGKILL in the middle of a trial. A new worker picks the segment up
-// from the last checkpoint; the campaign finishes with no duplicate run and no duplicate metric point.
-import { spawn, type ChildProcess } from 'node:child_process';
+// from the last checkpoint; the campaign finishes with no duplicate run and no duplicate metric point,
+// and the killed worker's training process does not outlive it.
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { connectTemporal, startCampaign } from '../../cli/client';
 import { campaignRuns, metricHistory, tagsOf } from '../helpers/mlflow-queries';
+import { firstEpochLogged, isRunning, startWorkerProcess, trainingChildren, until } from '../helpers/processes';
 import { tempDir } from '../helpers/temp';
 
 const root = join(__dirname, '..', '..');
 const mlflow = inject('mlflowTrackingUri');
 const checkpoints = tempDir('kill');
-
-function startWorker(): { proc: ChildProcess; output: () => string } {
-  let output = '';
-  const proc = spawn(process.execPath, [join(root, 'dist', 'cli', 'main.js'), 'worker', '--training-queue', 'kill-test-training'], {
-    cwd: root,
-    env: { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), MLFLOW_TRACKING_URI: mlflow, TUNEFLOW_CHECKPOINT_DIR: checkpoints },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  proc.stdout!.on('data', (d) => (output += d));
-  proc.stderr!.on('data', (d) => (output += d));
-  return { proc, output: () => output };
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const startWorker = () => startWorkerProcess('kill-test-training', checkpoints);
 
 describe('a worker killed in the middle of a trial', () => {
   const workers: ChildProcess[] = [];
@@ -46,18 +27,12 @@ describe('a worker killed in the middle of a trial', () => {
     const handle = await startCampaign(client, { specPath: join(root, 'tests', 'fixtures', 'specs', 'kill.yaml') });
 
     // Wait until trial 0 has logged its first epoch, then kill the worker mid-segment.
-    const trial0 = await until(
-      'trial 0 to log an epoch',
-      async () => {
-        const runs = await campaignRuns(mlflow, await experimentId(), handle.workflowId);
-        const run = runs.find((r) => r.info.run_name === 'trial-0');
-        if (!run) return undefined;
-        const points = await metricHistory(mlflow, run.info.run_id, 'val_loss');
-        return points.length >= 1 ? run : undefined;
-      },
-      240_000,
-    );
+    const trial0 = await firstEpochLogged('tuneflow/kill-test', handle.workflowId);
+    // The segment runs in the worker's training process, which must not outlive its worker.
+    const children = trainingChildren(first.proc.pid!);
+    expect(children).toHaveLength(1);
     first.proc.kill('SIGKILL');
+    await until('the killed worker\'s training process to exit', async () => (children.some(isRunning) ? undefined : true), 10_000);
     const before = await metricHistory(mlflow, trial0.info.run_id, 'val_loss');
 
     const second = startWorker();
@@ -82,10 +57,3 @@ describe('a worker killed in the middle of a trial', () => {
     await client.connection.close();
   }, 600_000);
 });
-
-async function experimentId(): Promise<string> {
-  const res = await fetch(`${mlflow}/api/2.0/mlflow/experiments/get-by-name?experiment_name=${encodeURIComponent('tuneflow/kill-test')}`);
-  const body = (await res.json()) as { experiment?: { experiment_id: string } };
-  if (!body.experiment) throw new Error('no experiment yet');
-  return body.experiment.experiment_id;
-}

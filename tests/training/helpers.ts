@@ -1,9 +1,12 @@
 // Test helpers for the training engine: a complete spec around a model and data set, and temp folders.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
+import { afterAll, expect } from 'vitest';
 import type { ExperimentSpec } from '../../spec/types';
+import { loadTf, type SegmentRequest } from '../../training';
+import { encodeNpy } from '../../training/datasets/npy';
+import { mulberry32 } from '../../training/rng';
 
 const created: string[] = [];
 // Registered at import: every test file using these helpers removes its folders when it ends.
@@ -48,4 +51,58 @@ export function smallSpec(parts: SpecParts = {}): ExperimentSpec {
     resources: { taskQueue: 'training', fallbackTaskQueue: null, fallbackAfterSeconds: 60 },
     tracking: { experimentName: 'training-test', tags: {} },
   };
+}
+
+/** A segment of epochs 1-2 of smallSpec(parts), seed 7, in a fresh checkpoint folder. */
+export function segmentRequest(parts: SpecParts, overrides: Partial<SegmentRequest> = {}): SegmentRequest {
+  return { spec: smallSpec(parts), params: {}, seed: 7, fromEpoch: 0, toEpoch: 2, checkpointDir: tempDir('trial'), ...overrides };
+}
+
+/** Writes x/y NPY files for train and test; returns the custom data set spec. */
+export function npyDataset(name: string, make: (count: number, seed: number) => { x: Float32Array | Int32Array; y: Uint8Array; shape: number[] }, options: Record<string, unknown> = {}) {
+  const dir = tempDir(name);
+  for (const [split, count, seed] of [['train', 600, 1], ['test', 200, 2]] as const) {
+    const { x, y, shape } = make(count, seed);
+    writeFileSync(join(dir, `x_${split}.npy`), encodeNpy(x, [count, ...shape]));
+    writeFileSync(join(dir, `y_${split}.npy`), encodeNpy(y, [count]));
+  }
+  const path = (file: string) => join(dir, file);
+  return { name: 'custom', options: { format: 'npy', train: path('x_train.npy'), trainLabels: path('y_train.npy'), test: path('x_test.npy'), testLabels: path('y_test.npy'), ...options } };
+}
+
+/** Token sequences of length 12 over ids 3..19 (0 = padding at the front); class 1 iff token 7 occurs. */
+export function tokenSequences(count: number, seed: number) {
+  const random = mulberry32(seed);
+  const length = 12;
+  const x = new Int32Array(count * length);
+  const y = new Uint8Array(count);
+  for (let i = 0; i < count; i++) {
+    const used = 4 + Math.floor(random() * 8);
+    const positive = i % 2 === 0;
+    for (let t = 0; t < used; t++) {
+      let token = 3 + Math.floor(random() * 17);
+      if (token === 7) token = 8;
+      x[i * length + length - used + t] = token;
+    }
+    if (positive) x[i * length + length - used + Math.floor(random() * used)] = 7;
+    y[i] = positive ? 1 : 0;
+  }
+  return { x, y, shape: [length] };
+}
+
+/** The weights of a checkpoint's model, tensor by tensor. */
+export async function checkpointWeights(checkpoint: string): Promise<Float32Array[]> {
+  const tf = await loadTf();
+  const model = await tf.loadLayersModel(`file://${join(checkpoint, 'model.json')}`);
+  const weights = model.getWeights().map((w) => w.dataSync() as Float32Array);
+  model.dispose();
+  return weights;
+}
+
+/** The largest absolute difference between the weights of two models of the same architecture. */
+export function maxDifference(a: Float32Array[], b: Float32Array[]): number {
+  expect(a.map((w) => w.length)).toEqual(b.map((w) => w.length));
+  let max = 0;
+  a.forEach((weights, i) => weights.forEach((value, j) => (max = Math.max(max, Math.abs(value - b[i]![j]!)))));
+  return max;
 }

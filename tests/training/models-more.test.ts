@@ -1,29 +1,14 @@
 // The model families beyond mlp/cnn/lenet, trained for real on small generated data written as NPY files
 // and read through the `custom` data set: softmax, lstm, svm-linear, svm-rbf and auto.
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { evaluateCheckpoint, InvalidConfigurationError, loadTf, MODELS, modelFamily, resolveFamily, trainSegment, type SegmentRequest } from '../../training';
-import { encodeNpy } from '../../training/datasets/npy';
 import { mulberry32 } from '../../training/rng';
-import { smallSpec, tempDir, useTempCache, type SpecParts } from './helpers';
+import { npyDataset, smallSpec, tempDir, tokenSequences as tokens, useTempCache, type SpecParts } from './helpers';
 
 beforeAll(async () => {
   useTempCache();
   await loadTf();
 });
-
-/** Writes x/y NPY files for train and test; returns the custom data set spec. */
-function npyDataset(name: string, make: (count: number, seed: number) => { x: Float32Array | Int32Array; y: Uint8Array; shape: number[] }, options: Record<string, unknown> = {}) {
-  const dir = tempDir(name);
-  for (const [split, count, seed] of [['train', 600, 1], ['test', 200, 2]] as const) {
-    const { x, y, shape } = make(count, seed);
-    writeFileSync(join(dir, `x_${split}.npy`), encodeNpy(x, [count, ...shape]));
-    writeFileSync(join(dir, `y_${split}.npy`), encodeNpy(y, [count]));
-  }
-  const path = (file: string) => join(dir, file);
-  return { name: 'custom', options: { format: 'npy', train: path('x_train.npy'), trainLabels: path('y_train.npy'), test: path('x_test.npy'), testLabels: path('y_test.npy'), ...options } };
-}
 
 /** Points in [-1, 1]^2; XOR: the class is whether x and y have the same sign (no line separates it). */
 function xor(count: number, seed: number) {
@@ -51,26 +36,6 @@ function blobs(count: number, seed: number) {
     for (let d = 0; d < 4; d++) x[i * 4 + d] = centres[label]![d]! + (random() - 0.5);
   }
   return { x, y, shape: [4] };
-}
-
-/** Token sequences of length 12 over ids 3..19 (0 = padding at the front); class 1 iff token 7 occurs. */
-function tokens(count: number, seed: number) {
-  const random = mulberry32(seed);
-  const length = 12;
-  const x = new Int32Array(count * length);
-  const y = new Uint8Array(count);
-  for (let i = 0; i < count; i++) {
-    const used = 4 + Math.floor(random() * 8);
-    const positive = i % 2 === 0;
-    for (let t = 0; t < used; t++) {
-      let token = 3 + Math.floor(random() * 17);
-      if (token === 7) token = 8;
-      x[i * length + length - used + t] = token;
-    }
-    if (positive) x[i * length + length - used + Math.floor(random() * used)] = 7;
-    y[i] = positive ? 1 : 0;
-  }
-  return { x, y, shape: [length] };
 }
 
 function request(parts: SpecParts, params: Record<string, number | string | boolean> = {}, toEpoch = 4): SegmentRequest {

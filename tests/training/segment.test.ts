@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import {
   CheckpointError,
+  EPOCH_METRICS,
   evaluateCheckpoint,
   exportModel,
   InvalidConfigurationError,
@@ -17,7 +18,7 @@ import {
   type SegmentRequest,
   type Tf,
 } from '../../training';
-import { smallSpec, tempDir, useTempCache, type SpecParts } from './helpers';
+import { checkpointWeights, maxDifference, segmentRequest, smallSpec, tempDir, useTempCache, type SpecParts } from './helpers';
 
 const DATA = { name: 'synthetic-shapes', options: { trainSize: 600, testSize: 150 } };
 const TINY_CNN = { family: 'cnn', modelOptions: { filters: 4, denseUnits: 16 }, dataset: DATA };
@@ -28,23 +29,7 @@ beforeAll(async () => {
   tf = await loadTf();
 });
 
-function request(parts: SpecParts, overrides: Partial<SegmentRequest> = {}): SegmentRequest {
-  return { spec: smallSpec(parts), params: {}, seed: 7, fromEpoch: 0, toEpoch: 2, checkpointDir: tempDir('trial'), ...overrides };
-}
-
-async function checkpointWeights(checkpoint: string): Promise<Float32Array[]> {
-  const model = await tf.loadLayersModel(`file://${join(checkpoint, 'model.json')}`);
-  const weights = model.getWeights().map((w) => w.dataSync() as Float32Array);
-  model.dispose();
-  return weights;
-}
-
-function maxDifference(a: Float32Array[], b: Float32Array[]): number {
-  expect(a.map((w) => w.length)).toEqual(b.map((w) => w.length));
-  let max = 0;
-  a.forEach((weights, i) => weights.forEach((value, j) => (max = Math.max(max, Math.abs(value - b[i]![j]!)))));
-  return max;
-}
+const request = segmentRequest;
 
 describe('trainSegment', () => {
   test.each([
@@ -72,7 +57,11 @@ describe('trainSegment', () => {
     const result = await trainSegment(request(TINY_CNN, { toEpoch: 2, onEpoch: (e) => void seen.push(e) }));
     expect(seen).toEqual(result.epochs);
     const metrics = result.epochs[1]!.metrics;
-    expect(Object.keys(metrics).sort()).toEqual(['accuracy', 'epoch_seconds', 'loss', 'samples_per_second', 'val_accuracy', 'val_loss']);
+    // EPOCH_METRICS plus per-layer health: TINY_CNN is conv, pool, conv, pool, flatten, dense, dense (relu except the last).
+    const perLayer = Object.keys(metrics).filter((k) => k.includes('/'));
+    expect(Object.keys(metrics).filter((k) => !k.includes('/')).sort()).toEqual([...EPOCH_METRICS].sort());
+    expect(perLayer.filter((k) => k.startsWith('grad_norm/'))).toHaveLength(4);
+    expect(perLayer.filter((k) => k.startsWith('dead_fraction/'))).toHaveLength(3);
     expect(result.epochs[1]!.endedAt).toBeGreaterThanOrEqual(before);
     expect(result.backend).toBe('tensorflow');
     expect(result.paramCount).toBeGreaterThan(1000);

@@ -4,8 +4,7 @@
 // CIFAR-100 has two (coarse, fine) and ships train.bin + test.bin. Both come as one .tar.gz whose md5
 // the authors publish (https://www.cs.toronto.edu/~kriz/cifar.html).
 import { datasetCacheDir } from '../cache';
-import { OptionReader } from '../options';
-import { SUBSET_OPTIONS, takeFirst } from './idx-dataset';
+import { parseSubsetOptions, SUBSET_OPTIONS, takeFirst } from './idx-dataset';
 import { DatasetChecksumError, loadPublishedFiles, type PublishedFile } from './published';
 import { readTar } from './tar';
 import type { DatasetModule, RawDataset, Split } from './types';
@@ -122,16 +121,17 @@ export function cifarModule(source: CifarSource, description: string): DatasetMo
     ...SUBSET_OPTIONS,
     ...(hasCoarse ? { labels: 'fine (100 classes, default) or coarse (20 superclasses)' } : {}),
   };
+  const parse = (values: Record<string, unknown>) => {
+    const { reader, trainSize, testSize } = parseSubsetOptions(values, source.name, Object.keys(options));
+    return { trainSize, testSize, labels: hasCoarse ? reader.choice('labels', 'fine', ['fine', 'coarse'] as const) : 'fine' };
+  };
   return {
     name: source.name,
     description,
     options,
+    validateOptions: parse,
     async load(values) {
-      const reader = new OptionReader(values, (key) => `dataset.options.${key}`);
-      reader.rejectUnknown(Object.keys(options), ` for data set ${source.name}`);
-      const trainSize = reader.int('trainSize', Number.MAX_SAFE_INTEGER, { min: 1 });
-      const testSize = reader.int('testSize', Number.MAX_SAFE_INTEGER, { min: 1 });
-      const labels = hasCoarse ? reader.choice('labels', 'fine', ['fine', 'coarse'] as const) : 'fine';
+      const { trainSize, testSize, labels } = parse(values);
       const raw = await loadCifar(source, labels);
       return { ...raw, train: takeFirst(raw.train, trainSize, PIXELS), test: takeFirst(raw.test, testSize, PIXELS) } as RawDataset;
     },

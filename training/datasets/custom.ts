@@ -43,7 +43,8 @@ class CustomOptions extends OptionReader {
   string(key: string): string {
     const value = this.settings[key];
     if (typeof value !== 'string' || value === '') {
-      throw new InvalidConfigurationError(`dataset.options.${key} must be ${key === 'delimiter' ? 'a string' : 'a file path'} for data set custom, got ${JSON.stringify(value)}`);
+      const problem = `must be ${key === 'delimiter' ? 'a string' : 'a file path'} for data set custom, got ${JSON.stringify(value)}`;
+      throw new InvalidConfigurationError(`dataset.options.${key} ${problem}`, { key, problem });
     }
     return value;
   }
@@ -56,7 +57,8 @@ class CustomOptions extends OptionReader {
     const value = this.settings[key];
     const list = typeof value === 'string' ? value.split(/[,x ]+/).filter(Boolean).map(Number) : value;
     if (!Array.isArray(list) || list.length === 0 || list.some((n) => !Number.isInteger(n) || (n as number) < 1)) {
-      throw new InvalidConfigurationError(`dataset.options.${key} must be a list of positive integers like [28, 28, 1], got ${JSON.stringify(value)}`);
+      const problem = `must be a list of positive integers like [28, 28, 1], got ${JSON.stringify(value)}`;
+      throw new InvalidConfigurationError(`dataset.options.${key} ${problem}`, { key, problem });
     }
     return list as number[];
   }
@@ -183,14 +185,39 @@ function imageShape(exampleShape: number[], shapeOption: number[] | null, where:
   return shape as [number, number, number];
 }
 
-export async function loadCustom(values: Record<string, unknown>): Promise<RawDataset> {
+/** Checks every option without reading a file: what spec loading runs, and the first step of loading. */
+export function parseCustomOptions(values: Record<string, unknown>) {
   const reader = new CustomOptions(values);
   reader.rejectUnknown(Object.keys(OPTION_DOCS), ' for data set custom');
-  if (!reader.has('format')) throw new InvalidConfigurationError(`dataset.options.format is required for data set custom: one of ${FORMATS.join(', ')}`);
+  if (!reader.has('format')) {
+    const problem = `is required for data set custom: one of ${FORMATS.join(', ')}`;
+    throw new InvalidConfigurationError(`dataset.options.format ${problem}`, { key: 'format', problem });
+  }
   const format = reader.choice('format', 'npy', FORMATS);
-  const kind = reader.choice('kind', 'image', ['image', 'sequence'] as const);
-  const scale = reader.number('scale', 1);
-  const shapeOption = reader.has('shape') ? reader.intList('shape') : null;
+  for (const split of ['train', 'test']) {
+    const path = reader.string(split);
+    if (format === 'idx' || (format === 'npy' && !path.endsWith('.npz'))) reader.string(`${split}Labels`);
+  }
+  if (format === 'csv') {
+    reader.bool('header', true);
+    if (reader.has('delimiter')) reader.string('delimiter');
+    const column = reader.raw('labelColumn');
+    if (column !== undefined && typeof column !== 'string' && !(Number.isInteger(column) && (column as number) >= 0)) {
+      const problem = `must be a column name or a 0-based column index, got ${JSON.stringify(column)}`;
+      throw new InvalidConfigurationError(`dataset.options.labelColumn ${problem}`, { key: 'labelColumn', problem });
+    }
+  }
+  return {
+    reader,
+    format,
+    kind: reader.choice('kind', 'image', ['image', 'sequence'] as const),
+    scale: reader.number('scale', 1),
+    shapeOption: reader.has('shape') ? reader.intList('shape') : null,
+  };
+}
+
+export async function loadCustom(values: Record<string, unknown>): Promise<RawDataset> {
+  const { reader, format, kind, scale, shapeOption } = parseCustomOptions(values);
   const [train, test] = [await READERS[format](reader, 'train'), await READERS[format](reader, 'test')];
   const trainLabels = checkLabels(train, reader.string('train'));
   const testLabels = checkLabels(test, reader.string('test'));
@@ -235,5 +262,6 @@ export const custom: DatasetModule = {
   name: 'custom',
   description: 'your own local data: IDX, CSV or NPY/NPZ files given by path',
   options: OPTION_DOCS,
+  validateOptions: parseCustomOptions,
   load: loadCustom,
 };

@@ -153,5 +153,6 @@ export const gtsrb: DatasetModule = {
   name: 'gtsrb',
   description: 'German Traffic Sign Recognition Benchmark: 43 classes, photos cropped and resized to imageSize (default 32) RGB',
   options: OPTION_DOCS,
+  validateOptions: parseGtsrbOptions,
   load: (values) => loadGtsrb(GTSRB_SOURCE, parseGtsrbOptions(values)),
 };

@@ -78,6 +78,13 @@ export const SUBSET_OPTIONS: Record<string, string> = {
   testSize: 'use only the first N test images (default: all)',
 };
 
+/** Reads trainSize and testSize after refusing any option not in `known`. */
+export function parseSubsetOptions(values: Record<string, unknown>, dataset: string, known: readonly string[] = Object.keys(SUBSET_OPTIONS)): { reader: OptionReader; trainSize: number; testSize: number } {
+  const reader = new OptionReader(values, (key) => `dataset.options.${key}`);
+  reader.rejectUnknown(known, ` for data set ${dataset}`);
+  return { reader, trainSize: reader.int('trainSize', Number.MAX_SAFE_INTEGER, { min: 1 }), testSize: reader.int('testSize', Number.MAX_SAFE_INTEGER, { min: 1 }) };
+}
+
 export function takeFirst(split: Split, count: number, imageSize: number): Split {
   if (count >= split.count) return split;
   return { x: split.x.subarray(0, count * imageSize), y: split.y.subarray(0, count), count };
@@ -89,11 +96,9 @@ export function idxDatasetModule(source: IdxImageSource, description: string): D
     name: source.name,
     description,
     options: SUBSET_OPTIONS,
+    validateOptions: (options) => parseSubsetOptions(options, source.name),
     async load(options: Record<string, unknown>): Promise<RawDataset> {
-      const reader = new OptionReader(options, (key) => `dataset.options.${key}`);
-      reader.rejectUnknown(Object.keys(SUBSET_OPTIONS), ` for data set ${source.name}`);
-      const trainSize = reader.int('trainSize', Number.MAX_SAFE_INTEGER, { min: 1 });
-      const testSize = reader.int('testSize', Number.MAX_SAFE_INTEGER, { min: 1 });
+      const { trainSize, testSize } = parseSubsetOptions(options, source.name);
       const raw = await loadIdxImageSource(source);
       const imageSize = raw.inputShape.reduce((a, b) => a * b, 1);
       return { ...raw, train: takeFirst(raw.train, trainSize, imageSize), test: takeFirst(raw.test, testSize, imageSize) };

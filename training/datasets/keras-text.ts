@@ -157,15 +157,19 @@ function kerasTextModule(source: KerasTextSource, description: string): DatasetM
     ...SEQUENCE_OPTIONS,
     ...(source.layout === 'single' ? { testSplit: 'fraction of the texts held out as the test split (default 0.2)' } : {}),
   };
+  const parse = (values: Record<string, unknown>) => {
+    const reader = new OptionReader(values, (key) => `dataset.options.${key}`);
+    reader.rejectUnknown(Object.keys(options), ` for data set ${source.name}`);
+    const parsed = parseSequenceOptions(reader);
+    return { parsed, testSplit: source.layout === 'single' ? reader.number('testSplit', 0.2, { minExclusive: 0, max: 0.9 }) : 0 };
+  };
   return {
     name: source.name,
     description,
     options,
+    validateOptions: parse,
     load(values) {
-      const reader = new OptionReader(values, (key) => `dataset.options.${key}`);
-      reader.rejectUnknown(Object.keys(options), ` for data set ${source.name}`);
-      const parsed = parseSequenceOptions(reader);
-      const testSplit = source.layout === 'single' ? reader.number('testSplit', 0.2, { minExclusive: 0, max: 0.9 }) : 0;
+      const { parsed, testSplit } = parse(values);
       return loadKerasText(source, parsed, testSplit);
     },
   };

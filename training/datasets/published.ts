@@ -1,7 +1,8 @@
 // Files a data set publishes (archives, arrays): find them in `<cache>/datasets/<folder>/`, else download
 // them from the mirrors, and verify the checksum the publisher lists (sha256, or md5 where that is all
 // the publisher gives, e.g. CIFAR and GTSRB). Without network the error names every file, its checksum
-// and URL, and the folder to place it in.
+// and URL, and the folder to place it in. `$TUNEFLOW_DATASET_MIRROR` replaces the publishers' servers
+// with one of your own (e.g. inside a closed network): files are then fetched from <mirror>/<data set>/<file>.
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -31,6 +32,12 @@ export class DatasetChecksumError extends Error {
 }
 
 const DOWNLOAD_TIMEOUT_MS = 600_000;
+
+/** The base URLs to try: the publishers' mirrors, or `$TUNEFLOW_DATASET_MIRROR/<data set>/` when set. */
+export function mirrorsOf(source: PublishedSource, env: NodeJS.ProcessEnv = process.env): string[] {
+  const own = env.TUNEFLOW_DATASET_MIRROR?.trim();
+  return own ? [`${own.replace(/\/+$/, '')}/${source.name}/`] : source.mirrors;
+}
 
 export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
@@ -68,13 +75,14 @@ function describeFailure(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const code = (error.cause as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'ECONNREFUSED' || code === 'ENETUNREACH') return `network unreachable: ${code}`;
-  return error.message;
+  // fetch's own message is only "fetch failed"; the reason is in its cause.
+  return error.cause instanceof Error ? `${error.message}: ${error.cause.message}` : error.message;
 }
 
 /** Downloads one file from the first mirror that serves bytes with the right checksum; writes it atomically. */
 async function fetchIntoCache(source: PublishedSource, dir: string, file: PublishedFile): Promise<void> {
   const failures: string[] = [];
-  for (const mirror of source.mirrors) {
+  for (const mirror of mirrorsOf(source)) {
     const url = mirror + file.name;
     try {
       const bytes = await download(url);

@@ -208,5 +208,6 @@ export const syntheticShapes: DatasetModule = {
   name: 'synthetic-shapes',
   description: 'generated outlined shapes (ring, square, triangle, diamond, plus, cross) with noise; no download needed',
   options: OPTION_DOCS,
+  validateOptions: parseSyntheticShapesOptions,
   load: (options) => loadSyntheticShapes(parseSyntheticShapesOptions(options)),
 };

@@ -49,5 +49,7 @@ export interface DatasetModule {
   description: string;
   /** Recognized `dataset.options` keys and what they do; any other key is an error. */
   options: Record<string, string>;
+  /** Checks option names and values without reading any data (spec loading calls it); throws InvalidConfigurationError. */
+  validateOptions(options: Record<string, unknown>): void;
   load(options: Record<string, unknown>): Promise<RawDataset>;
 }

@@ -24,10 +24,30 @@ export function chooseFamily(input: ModelInput): ModelFamily {
   return input.inputShape[0] === 1 ? mlp : cnn;
 }
 
+/**
+ * Without the data the chosen family is unknown: a value is refused only when every candidate that
+ * reads the key refuses it (e.g. `layers: 0` suits mlp though not lstm).
+ */
+function validateOptions(hyper: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(hyper)) {
+    const errors: unknown[] = [];
+    const readers = CANDIDATES.filter((family) => key in family.hyperparameters);
+    for (const family of readers) {
+      try {
+        family.validateOptions({ [key]: value });
+      } catch (error) {
+        errors.push(error);
+      }
+    }
+    if (readers.length > 0 && errors.length === readers.length) throw errors[0];
+  }
+}
+
 export const auto: ModelFamily = {
   name: 'auto',
   description: 'cnn for images, lstm for token sequences, mlp for feature vectors',
   hyperparameters: hyperparameterUnion(),
+  validateOptions,
   resolve: chooseFamily,
   build(tf, input, hyper) {
     const family = chooseFamily(input);

@@ -14,6 +14,21 @@ import type { ModelFamily } from './types';
 
 const POOLING = ['max', 'avg', 'none'] as const;
 
+function options(hyper: Record<string, unknown>) {
+  const read = hyperReader(hyper);
+  return {
+    convBlocks: read.int('convBlocks', 2, { min: 1, max: 8 }),
+    convsPerBlock: read.int('convsPerBlock', 1, { min: 1, max: 8 }),
+    filters: read.int('filters', 16, { min: 1, max: 4096 }),
+    kernelSize: read.int('kernelSize', 3, { min: 1, max: 15 }),
+    batchNorm: read.bool('batchNorm', false),
+    pooling: read.choice('pooling', 'max', POOLING),
+    activation: read.choice('activation', 'relu', ACTIVATIONS),
+    denseUnits: read.int('denseUnits', 64, { min: 0, max: 65536 }),
+    dropout: read.number('dropout', 0, { min: 0, max: 0.9 }),
+  };
+}
+
 export const cnn: ModelFamily = {
   name: 'cnn',
   description: 'convolutional network: conv blocks with optional batch norm and pooling, then a dense head',
@@ -28,18 +43,10 @@ export const cnn: ModelFamily = {
     denseUnits: 'dense layer width before the classifier, 0 for none (default 64)',
     dropout: 'dropout rate in the head, 0..0.9 (default 0)',
   },
+  validateOptions: options,
   build(tf, input, hyper) {
     const { inputShape, numClasses, seed } = imageInput('cnn', input);
-    const read = hyperReader(hyper);
-    const convBlocks = read.int('convBlocks', 2, { min: 1, max: 8 });
-    const convsPerBlock = read.int('convsPerBlock', 1, { min: 1, max: 8 });
-    const filters = read.int('filters', 16, { min: 1, max: 4096 });
-    const kernelSize = read.int('kernelSize', 3, { min: 1, max: 15 });
-    const batchNorm = read.bool('batchNorm', false);
-    const pooling = read.choice('pooling', 'max', POOLING);
-    const activation = read.choice('activation', 'relu', ACTIVATIONS);
-    const denseUnits = read.int('denseUnits', 64, { min: 0, max: 65536 });
-    const dropout = read.number('dropout', 0, { min: 0, max: 0.9 });
+    const { convBlocks, convsPerBlock, filters, kernelSize, batchNorm, pooling, activation, denseUnits, dropout } = options(hyper);
     if (pooling !== 'none' && Math.min(inputShape[0], inputShape[1]) < 2 ** convBlocks) {
       throw new InvalidConfigurationError(
         `model option or parameter "convBlocks": ${convBlocks} pooled blocks need images of at least ${2 ** convBlocks} pixels, these are ${inputShape[0]}x${inputShape[1]}`,

@@ -6,6 +6,11 @@ import { InvalidConfigurationError } from '../errors';
 import { ACTIVATIONS, hyperReader, imageInput, seededKernels } from './common';
 import type { ModelFamily } from './types';
 
+function options(hyper: Record<string, unknown>) {
+  const read = hyperReader(hyper);
+  return { activation: read.choice('activation', 'relu', ACTIVATIONS), dropout: read.number('dropout', 0, { min: 0, max: 0.9 }) };
+}
+
 export const lenet: ModelFamily = {
   name: 'lenet',
   description: 'LeNet-5: two 5x5 conv + average-pool stages, dense 120 and 84',
@@ -13,11 +18,10 @@ export const lenet: ModelFamily = {
     activation: `activation: ${ACTIVATIONS.join(', ')} (default relu; tanh as in 1998)`,
     dropout: 'dropout rate before each dense layer, 0..0.9 (default 0)',
   },
+  validateOptions: options,
   build(tf, input, hyper) {
     const { inputShape, numClasses, seed } = imageInput('lenet', input);
-    const read = hyperReader(hyper);
-    const activation = read.choice('activation', 'relu', ACTIVATIONS);
-    const dropout = read.number('dropout', 0, { min: 0, max: 0.9 });
+    const { activation, dropout } = options(hyper);
     // same-padded conv and pool halve to h/2; the valid 5x5 conv needs h/2 >= 5, the second pool >= 2.
     if (Math.min(inputShape[0], inputShape[1]) < 12) {
       throw new InvalidConfigurationError(`model "lenet" needs images of at least 12x12 pixels, these are ${inputShape[0]}x${inputShape[1]}`);

@@ -10,6 +10,18 @@ import { mixSeed } from '../rng';
 import { hyperReader, seededKernels, sequenceInput } from './common';
 import type { ModelFamily } from './types';
 
+function options(hyper: Record<string, unknown>) {
+  const read = hyperReader(hyper);
+  return {
+    embeddingSize: read.int('embeddingSize', 64, { min: 1, max: 4096 }),
+    units: read.int('units', 64, { min: 1, max: 4096 }),
+    layers: read.int('layers', 1, { min: 1, max: 8 }),
+    bidirectional: read.bool('bidirectional', false),
+    dropout: read.number('dropout', 0, { min: 0, max: 0.9 }),
+    recurrentDropout: read.number('recurrentDropout', 0, { min: 0, max: 0.9 }),
+  };
+}
+
 export const lstm: ModelFamily = {
   name: 'lstm',
   description: 'embedding and stacked (bidirectional) LSTM layers for token sequences',
@@ -21,15 +33,10 @@ export const lstm: ModelFamily = {
     dropout: 'dropout on LSTM inputs and before the classifier, 0..0.9 (default 0)',
     recurrentDropout: 'dropout on the recurrent state, 0..0.9 (default 0; slow)',
   },
+  validateOptions: options,
   build(tf, input, hyper) {
     const { inputShape, vocabularySize, numClasses, seed } = sequenceInput('lstm', input);
-    const read = hyperReader(hyper);
-    const embeddingSize = read.int('embeddingSize', 64, { min: 1, max: 4096 });
-    const units = read.int('units', 64, { min: 1, max: 4096 });
-    const layers = read.int('layers', 1, { min: 1, max: 8 });
-    const bidirectional = read.bool('bidirectional', false);
-    const dropout = read.number('dropout', 0, { min: 0, max: 0.9 });
-    const recurrentDropout = read.number('recurrentDropout', 0, { min: 0, max: 0.9 });
+    const { embeddingSize, units, layers, bidirectional, dropout, recurrentDropout } = options(hyper);
     const kernel = seededKernels(tf, seed);
 
     const model = tf.sequential();

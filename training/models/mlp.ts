@@ -7,6 +7,17 @@
 import { ACTIVATIONS, hyperReader, imageInput, seededKernels } from './common';
 import type { ModelFamily } from './types';
 
+function options(hyper: Record<string, unknown>) {
+  const read = hyperReader(hyper);
+  return {
+    units: read.int('units', 128, { min: 1, max: 65536 }),
+    layers: read.int('layers', 2, { min: 0, max: 64 }),
+    activation: read.choice('activation', 'relu', ACTIVATIONS),
+    dropout: read.number('dropout', 0, { min: 0, max: 0.9 }),
+    batchNorm: read.bool('batchNorm', false),
+  };
+}
+
 export const mlp: ModelFamily = {
   name: 'mlp',
   description: 'multilayer perceptron on flattened pixels',
@@ -17,14 +28,10 @@ export const mlp: ModelFamily = {
     dropout: 'dropout rate after each hidden layer, 0..0.9 (default 0)',
     batchNorm: 'batch normalization in each hidden layer (default false)',
   },
+  validateOptions: options,
   build(tf, input, hyper) {
     const { inputShape, numClasses, seed } = imageInput('mlp', input);
-    const read = hyperReader(hyper);
-    const units = read.int('units', 128, { min: 1, max: 65536 });
-    const layers = read.int('layers', 2, { min: 0, max: 64 });
-    const activation = read.choice('activation', 'relu', ACTIVATIONS);
-    const dropout = read.number('dropout', 0, { min: 0, max: 0.9 });
-    const batchNorm = read.bool('batchNorm', false);
+    const { units, layers, activation, dropout, batchNorm } = options(hyper);
     const kernel = seededKernels(tf, seed);
 
     const model = tf.sequential();

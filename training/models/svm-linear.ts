@@ -5,7 +5,6 @@
 //   l1 (0), l2 (0.0001)    elastic-net penalty on the weights (l2 plays the role of 1/C)
 import type { LayersModel, Sequential } from '@tensorflow/tfjs';
 import type { Tf } from '../backend';
-import type { OptionReader } from '../options';
 import { hyperReader, imageInput } from './common';
 import type { ModelFamily, ModelLoss } from './types';
 
@@ -20,7 +19,7 @@ export const SVM_HEAD_HYPERPARAMETERS: Record<string, string> = {
 
 /** One-vs-rest (squared) hinge loss: targets are one-hot, scores unbounded; one value per example. */
 export function svmLoss(tf: Tf, hyper: Record<string, unknown>): ModelLoss {
-  const kind = hyperReader(hyper).choice('loss', 'squared_hinge', SVM_LOSSES);
+  const kind = svmHeadOptions(hyper).loss;
   return (yTrue, yPred) => {
     const signs = tf.sub(tf.mul(yTrue, 2), 1);
     const margins = tf.relu(tf.sub(1, tf.mul(signs, yPred)));
@@ -28,11 +27,15 @@ export function svmLoss(tf: Tf, hyper: Record<string, unknown>): ModelLoss {
   };
 }
 
+/** The SVM head's settings: the loss, and the elastic-net penalty. */
+export function svmHeadOptions(hyper: Record<string, unknown>) {
+  const read = hyperReader(hyper);
+  return { loss: read.choice('loss', 'squared_hinge', SVM_LOSSES), l1: read.number('l1', 0, { min: 0 }), l2: read.number('l2', 0.0001, { min: 0 }) };
+}
+
 /** Adds the linear score layer (one output per class, no activation) with its elastic-net penalty. */
-export function addSvmHead(tf: Tf, model: Sequential, read: OptionReader, numClasses: number, seed: number): LayersModel {
-  read.choice('loss', 'squared_hinge', SVM_LOSSES); // validated here too, so a bad value fails when the model is built
-  const l1 = read.number('l1', 0, { min: 0 });
-  const l2 = read.number('l2', 0.0001, { min: 0 });
+export function addSvmHead(tf: Tf, model: Sequential, hyper: Record<string, unknown>, numClasses: number, seed: number): LayersModel {
+  const { l1, l2 } = svmHeadOptions(hyper); // the loss is validated here too, so a bad value fails when the model is built
   model.add(
     tf.layers.dense({
       units: numClasses,
@@ -47,11 +50,12 @@ export const svmLinear: ModelFamily = {
   name: 'svm-linear',
   description: 'linear one-vs-rest SVM (hinge or squared hinge loss) with an elastic-net penalty',
   hyperparameters: SVM_HEAD_HYPERPARAMETERS,
+  validateOptions: svmHeadOptions,
   build(tf, input, hyper) {
     const { inputShape, numClasses, seed } = imageInput('svm-linear', input);
     const model = tf.sequential();
     model.add(tf.layers.flatten({ inputShape }));
-    return addSvmHead(tf, model, hyperReader(hyper), numClasses, seed);
+    return addSvmHead(tf, model, hyper, numClasses, seed);
   },
   loss: svmLoss,
 };

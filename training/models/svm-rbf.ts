@@ -10,7 +10,7 @@ import type { LayersModel, Tensor } from '@tensorflow/tfjs';
 import type { Tf } from '../backend';
 import { mixSeed } from '../rng';
 import { hyperReader, imageInput } from './common';
-import { addSvmHead, SVM_HEAD_HYPERPARAMETERS, svmLoss } from './svm-linear';
+import { addSvmHead, SVM_HEAD_HYPERPARAMETERS, svmHeadOptions, svmLoss } from './svm-linear';
 import type { ModelFamily } from './types';
 
 export const RANDOM_FOURIER_FEATURES = 'TuneflowRandomFourierFeatures';
@@ -71,6 +71,13 @@ export function randomFourierLayer(tf: Tf): LayerConstructor {
   return RandomFourierFeatures;
 }
 
+/** The projection's settings; gamma is undefined when not given (its default depends on the input size). */
+function options(hyper: Record<string, unknown>) {
+  const read = hyperReader(hyper);
+  svmHeadOptions(hyper);
+  return { features: read.int('features', 512, { min: 1, max: 65536 }), gamma: read.has('gamma') ? read.number('gamma', 0, { minExclusive: 0 }) : undefined };
+}
+
 export const svmRbf: ModelFamily = {
   name: 'svm-rbf',
   description: 'RBF-kernel SVM through random Fourier features (fixed seeded projection + linear SVM head)',
@@ -79,17 +86,15 @@ export const svmRbf: ModelFamily = {
     gamma: 'RBF kernel width gamma (default 1 / input size)',
     ...SVM_HEAD_HYPERPARAMETERS,
   },
+  validateOptions: options,
   build(tf, input, hyper): LayersModel {
     const { inputShape, numClasses, seed } = imageInput('svm-rbf', input);
-    const read = hyperReader(hyper);
-    const inputSize = inputShape.reduce((a, b) => a * b, 1);
-    const features = read.int('features', 512, { min: 1, max: 65536 });
-    const gamma = read.number('gamma', 1 / inputSize, { minExclusive: 0 });
+    const { features, gamma = 1 / inputShape.reduce((a, b) => a * b, 1) } = options(hyper);
     const RandomFourierFeatures = randomFourierLayer(tf);
     const model = tf.sequential();
     model.add(tf.layers.flatten({ inputShape }));
     model.add(new RandomFourierFeatures({ features, gamma, seed: mixSeed(seed, 7) }));
-    return addSvmHead(tf, model, read, numClasses, mixSeed(seed, 8));
+    return addSvmHead(tf, model, hyper, numClasses, mixSeed(seed, 8));
   },
   loss: svmLoss,
 };

@@ -34,6 +34,11 @@ export interface ModelFamily {
   /** Recognized keys and what they do (defaults included). */
   hyperparameters: Record<string, string>;
   /**
+   * Checks the values of the keys it documents (others are ignored) without building anything: spec
+   * loading calls it on model options and fixed parameters. Throws InvalidConfigurationError.
+   */
+  validateOptions(hyper: Record<string, unknown>): void;
+  /**
    * An uncompiled model with one output per class: softmax probabilities trained with categorical
    * cross-entropy, unless the family declares its own `loss` (then raw scores, e.g. SVM margins).
    */

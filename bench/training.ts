@@ -1,0 +1,304 @@
+// Training throughput: tuneflow (tfjs-node, through trainSegment, the code path trials use) against
+// Keras (TensorFlow 2.21 in its own venv: CPU build, CUDA build on a GPU worker) on LeNet, a small CNN and an LSTM, with the same
+// architecture, data, batch size and optimizer; plus the time to a target validation accuracy on the
+// quickstart data and the engine overhead of a trial.
+//
+//   npm run bench:training                 full run (a few minutes on 2 cores)
+//   npm run bench:training -- --quick      small data, 2 rounds
+//   ... --ours-only                         skip Keras (no Python venv needed)
+//   ... --json out.json                     also write the raw figures
+//
+// Rounds alternate ours and Keras per model so machine noise hits both. Epoch 1 of every run is a
+// warm-up (graph building, kernel caches) and is not timed; samples/s is the median of the rest.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseExperiment } from '../activities/spec';
+import { backendInfo, loadDataset, trainSegment, type SegmentResult } from '../training';
+import { encodeNpy } from '../training/datasets/npy';
+import { generateShapes, parseSyntheticShapesOptions } from '../training/datasets/synthetic-shapes';
+import { mulberry32 } from '../training/rng';
+import type { Params } from '../search/space-types';
+import type { ExperimentSpec } from '../spec/types';
+import { ensureVenv, runPython } from './python-env';
+import { fmt, machine, median, table } from './table';
+
+const KERAS_TF_VERSION = '2.21.0';
+const SCRIPT = join(__dirname, '..', '..', 'bench', 'keras_training.py');
+const BATCH_SIZE = 64;
+const LEARNING_RATE = 1e-3;
+const VALIDATION_SPLIT = 0.1;
+const THROUGHPUT_TARGET = 0.9;
+const OVERHEAD_TARGET = 0.95;
+const ACCURACY_TARGET = 0.9;
+
+interface Case {
+  key: 'lenet' | 'cnn' | 'lstm';
+  label: string;
+  options: Record<string, unknown>;
+  /** Writes x.npy / y.npy (and test files) for `samples` examples into `dir`; returns the class count. */
+  data: (dir: string, samples: number) => { classes: number; vocabularySize?: number };
+  samples: { quick: number; full: number };
+}
+
+function writeSplit(dir: string, name: string, x: Uint8Array | Int32Array, shape: number[], y: Uint8Array): void {
+  writeFileSync(join(dir, `${name}.npy`), encodeNpy(x, shape));
+  writeFileSync(join(dir, `${name}-labels.npy`), encodeNpy(y, [y.length]));
+}
+
+/** Train files for `n` examples and a 16-example test split, as the custom data set reads them. */
+function writeData(dir: string, n: number, example: (i: number) => ArrayLike<number>, exampleShape: number[], label: (i: number) => number, ints = false): void {
+  const size = exampleShape.reduce((a, b) => a * b, 1);
+  for (const [name, count] of [['train', n], ['test', 16]] as const) {
+    const x = ints ? new Int32Array(count * size) : new Uint8Array(count * size);
+    const y = new Uint8Array(count);
+    for (let i = 0; i < count; i++) {
+      x.set(example(i), i * size);
+      y[i] = label(i);
+    }
+    writeSplit(dir, name, x, [count, ...exampleShape], y);
+  }
+}
+
+const SEQUENCE_LENGTH = 80;
+const VOCABULARY = 2000;
+
+const CASES: Case[] = [
+  {
+    key: 'lenet',
+    label: 'LeNet-5, 28x28x1 shapes',
+    options: {},
+    samples: { quick: 2000, full: 8000 },
+    data(dir, n) {
+      const shapes = generateShapes(parseSyntheticShapesOptions({ trainSize: n, testSize: 16, imageSize: 28 }), n, 0);
+      writeData(dir, n, (i) => shapes.images.subarray(i * 784, (i + 1) * 784), [28, 28], (i) => shapes.labels[i]!);
+      return { classes: 6 };
+    },
+  },
+  {
+    key: 'cnn',
+    label: 'CNN 2x[conv3x3+pool] 16/32 + dense 64, 32x32x3',
+    options: { convBlocks: 2, filters: 16, kernelSize: 3, denseUnits: 64 },
+    samples: { quick: 1500, full: 6000 },
+    data(dir, n) {
+      const random = mulberry32(1);
+      writeData(dir, n, () => Uint8Array.from({ length: 32 * 32 * 3 }, () => Math.floor(random() * 256)), [32, 32, 3], (i) => i % 10);
+      return { classes: 10 };
+    },
+  },
+  {
+    key: 'lstm',
+    label: `LSTM 64 units, embedding 64, ${SEQUENCE_LENGTH} tokens`,
+    options: { embeddingSize: 64, units: 64 },
+    samples: { quick: 1000, full: 2000 },
+    data(dir, n) {
+      const random = mulberry32(2);
+      writeData(dir, n, () => Int32Array.from({ length: SEQUENCE_LENGTH }, () => 1 + Math.floor(random() * (VOCABULARY - 1))), [SEQUENCE_LENGTH], (i) => i % 2, true);
+      return { classes: 2, vocabularySize: VOCABULARY };
+    },
+  },
+];
+
+interface Args {
+  quick: boolean;
+  oursOnly: boolean;
+  json: string | null;
+}
+
+function parseArgs(argv: string[]): Args {
+  const known = new Set(['--quick', '--ours-only', '--json']);
+  const unknown = argv.filter((a, i) => a.startsWith('--') && !known.has(a) && argv[i - 1] !== '--json');
+  if (unknown.length > 0) throw new Error(`unknown option ${unknown[0]} (known: ${[...known].join(', ')})`);
+  const jsonAt = argv.indexOf('--json');
+  return { quick: argv.includes('--quick'), oursOnly: argv.includes('--ours-only'), json: jsonAt >= 0 ? (argv[jsonAt + 1] ?? null) : null };
+}
+
+function specFor(c: Case, dir: string, epochs: number): ExperimentSpec {
+  const options: Record<string, unknown> = {
+    format: 'npy',
+    train: join(dir, 'train.npy'),
+    trainLabels: join(dir, 'train-labels.npy'),
+    test: join(dir, 'test.npy'),
+    testLabels: join(dir, 'test-labels.npy'),
+    ...(c.key === 'lstm' ? { kind: 'sequence' } : {}),
+  };
+  return {
+    name: `bench-${c.key}`,
+    description: '',
+    seed: 1,
+    dataset: { name: 'custom', options },
+    model: { family: c.key, options: c.options },
+    search: { space: {}, sampler: { type: 'random', options: {} }, scheduler: { type: 'none', options: {} }, enqueue: [] },
+    objective: [{ metric: 'val_accuracy', direction: 'maximize' }],
+    budget: { maxTrials: 1, maxConcurrentTrials: 1, maxFailedTrials: 1, maxDurationSeconds: null },
+    training: { epochs, segmentEpochs: epochs, batchSize: BATCH_SIZE, learningRate: LEARNING_RATE, optimizer: 'adam', validationSplit: VALIDATION_SPLIT },
+    retrain: { topK: 1, epochs, seeds: 1 },
+    resources: { taskQueue: 'training', fallbackTaskQueue: null, fallbackAfterSeconds: 60 },
+    tracking: { experimentName: 'bench', tags: {} },
+  };
+}
+
+/** One trial's segment from scratch in a fresh checkpoint folder. */
+async function trainOnce(spec: ExperimentSpec, params: Params, epochs: number, onEpoch?: Parameters<typeof trainSegment>[0]['onEpoch']): Promise<SegmentResult> {
+  const checkpointDir = mkdtempSync(join(tmpdir(), 'tuneflow-bench-training-'));
+  try {
+    return await trainSegment({ spec, params, seed: 1, fromEpoch: 0, toEpoch: epochs, checkpointDir, ...(onEpoch ? { onEpoch } : {}) });
+  } finally {
+    rmSync(checkpointDir, { recursive: true, force: true });
+  }
+}
+
+interface Throughput {
+  ours: number[];
+  keras: number[];
+  oursParams: number;
+  kerasParams: number | null;
+  samples: number;
+  fitShare: number[];
+  healthShare: number[];
+}
+
+/** Samples/s of the timed epochs (all but the first). */
+const timed = (rates: number[]) => rates.slice(1);
+
+async function throughput(c: Case, args: Args, python: string | null, root: string, rounds: number, epochs: number): Promise<Throughput> {
+  const dir = join(root, c.key);
+  mkdirSync(dir, { recursive: true });
+  const requested = args.quick ? c.samples.quick : c.samples.full;
+  const { classes, vocabularySize } = c.data(dir, requested);
+  const spec = specFor(c, dir, epochs);
+  // The engine trains on what remains after the validation split: Keras gets exactly as many samples.
+  const samples = (await loadDataset(spec.dataset, { seed: spec.seed, validationSplit: VALIDATION_SPLIT })).train.count;
+  const out: Throughput = { ours: [], keras: [], oursParams: 0, kerasParams: null, samples, fitShare: [], healthShare: [] };
+  for (let round = 0; round < rounds; round++) {
+    const result = await trainOnce(spec, {}, epochs);
+    out.ours.push(...timed(result.epochs.map((e) => e.metrics.samples_per_second!)));
+    out.oursParams = result.paramCount;
+    out.fitShare.push(result.trainSeconds / result.wallSeconds);
+    out.healthShare.push(result.epochs.reduce((s, e) => s + e.metrics.health_seconds!, 0) / result.wallSeconds);
+    if (python) {
+      const keras = await runPython<{ samplesPerSecond: number[]; params: number }>(python, SCRIPT, {
+        model: c.key,
+        options: c.options,
+        x: join(dir, 'train.npy'),
+        y: join(dir, 'train-labels.npy'),
+        samples,
+        classes,
+        vocabularySize,
+        batchSize: BATCH_SIZE,
+        learningRate: LEARNING_RATE,
+        epochs,
+        seed: round,
+      });
+      out.keras.push(...timed(keras.samplesPerSecond));
+      out.kerasParams = keras.params;
+    }
+    process.stderr.write(`  ${c.key} round ${round + 1}/${rounds}: ours ${fmt(median(out.ours))}/s${python ? `, keras ${fmt(median(out.keras))}/s` : ''}\n`);
+  }
+  return out;
+}
+
+interface TimeToTarget {
+  seconds: number | null;
+  epoch: number | null;
+  bestAccuracy: number;
+  fitShare: number;
+  healthShare: number;
+  wallSeconds: number;
+}
+
+/** The quickstart spec with its model options, trained until val_accuracy reaches the target. */
+async function timeToTarget(maxEpochs: number): Promise<TimeToTarget> {
+  const path = join(__dirname, '..', '..', 'experiments', 'quickstart.yaml');
+  const spec = parseExperiment(await readFile(path, 'utf8'), path);
+  spec.training.epochs = maxEpochs;
+  const started = performance.now();
+  let reached: { seconds: number; epoch: number } | null = null;
+  let best = 0;
+  const result = await trainOnce(spec, {}, maxEpochs, (e) => {
+    best = Math.max(best, e.metrics.val_accuracy ?? 0);
+    if (!reached && (e.metrics.val_accuracy ?? 0) >= ACCURACY_TARGET) reached = { seconds: (performance.now() - started) / 1000, epoch: e.epoch };
+  });
+  const found = reached as { seconds: number; epoch: number } | null;
+  return {
+    seconds: found?.seconds ?? null,
+    epoch: found?.epoch ?? null,
+    bestAccuracy: best,
+    fitShare: result.trainSeconds / result.wallSeconds,
+    healthShare: result.epochs.reduce((s, e) => s + e.metrics.health_seconds!, 0) / result.wallSeconds,
+    wallSeconds: result.wallSeconds,
+  };
+}
+
+const pct = (v: number) => `${(100 * v).toFixed(1)} %`;
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const rounds = args.quick ? 2 : 3;
+  const epochs = args.quick ? 3 : 4;
+  const info = await backendInfo();
+  // On a GPU worker Keras gets the GPU build too (CUDA 12 / cuDNN 9 from PyPI's nvidia-*-cu12 wheels).
+  const kerasPackage = info.usingGpu ? `tensorflow[and-cuda]==${KERAS_TF_VERSION}` : `tensorflow-cpu==${KERAS_TF_VERSION}`;
+  const python = args.oursOnly ? null : ensureVenv(`keras-${info.usingGpu ? 'gpu' : 'tf'}-${KERAS_TF_VERSION}`, [kerasPackage]);
+  console.log(`# bench:training${args.quick ? ' (quick)' : ''}: ours (${info.package}, TensorFlow ${info.tensorflowVersion ?? 'none'}) vs Keras (${kerasPackage})`);
+  console.log(`machine: ${machine()}`);
+  console.log(`batch ${BATCH_SIZE}, Adam ${LEARNING_RATE}, ${rounds} alternating rounds x ${epochs - 1} timed epochs (+1 warm-up) per side\n`);
+
+  const root = mkdtempSync(join(tmpdir(), 'tuneflow-bench-data-'));
+  const results: Record<string, Throughput> = {};
+  try {
+    for (const c of CASES) results[c.key] = await throughput(c, args, python, root, rounds, epochs);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+  const rows = CASES.map((c) => {
+    const r = results[c.key]!;
+    const ours = median(r.ours);
+    const keras = r.keras.length > 0 ? median(r.keras) : NaN;
+    const ratio = ours / keras;
+    const bestRatio = Math.max(...r.ours) / Math.max(...r.keras);
+    return [
+      c.label,
+      r.samples,
+      r.oursParams === r.kerasParams || r.kerasParams === null ? r.oursParams : `${r.oursParams} vs ${r.kerasParams}`,
+      fmt(ours),
+      Number.isNaN(keras) ? '-' : fmt(keras),
+      Number.isNaN(ratio) ? '-' : `${ratio.toFixed(2)}x`,
+      Number.isFinite(bestRatio) ? `${bestRatio.toFixed(2)}x` : '-',
+      Number.isNaN(ratio) ? '-' : ratio >= THROUGHPUT_TARGET ? 'meets' : 'below',
+    ];
+  });
+  console.log(
+    table(['model', 'train samples', 'params', 'ours samples/s', 'Keras samples/s', 'ours/Keras', 'best/best epoch', `target ${THROUGHPUT_TARGET}x (medians)`], rows),
+  );
+  console.log('(medians over the timed epochs; best/best: fastest epoch of each side, less sensitive to a loaded machine)');
+
+  // The first trial on a worker loads (here: generates) the data set; later ones reuse it.
+  const cold = await timeToTarget(args.quick ? 6 : 12);
+  const target = await timeToTarget(args.quick ? 6 : 12);
+  const fitShares = [...Object.values(results).flatMap((r) => r.fitShare), target.fitShare];
+  const healthShares = [...Object.values(results).flatMap((r) => r.healthShare), target.healthShare];
+  const reachedIn = (t: TimeToTarget) =>
+    t.seconds === null ? `not reached (best ${t.bestAccuracy.toFixed(3)})` : `${t.seconds.toFixed(1)} s (epoch ${t.epoch})`;
+  console.log('');
+  console.log(
+    table(
+      ['measure', 'value', 'target'],
+      [
+        [`time to val_accuracy >= ${ACCURACY_TARGET}, quickstart data and model, default params`, reachedIn(target), '-'],
+        ['same, first trial of the worker (data set loaded in the trial)', reachedIn(cold), '-'],
+        ['time inside training steps (fit) / trainSegment wall time, quickstart trial', pct(target.fitShare), `>= ${pct(OVERHEAD_TARGET)}`],
+        ['same, first trial of the worker', pct(cold.fitShare), '-'],
+        ['same, median over all bench runs', pct(median(fitShares)), `>= ${pct(OVERHEAD_TARGET)}`],
+        ['health probe share of wall time, median over all runs', pct(median(healthShares)), '-'],
+      ],
+    ),
+  );
+  if (args.json) writeFileSync(args.json, JSON.stringify({ machine: machine(), backend: info, results, timeToTarget: target, coldTrial: cold }, null, 1));
+}
+
+main().catch((error: unknown) => {
+  console.error(`bench:training: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

@@ -1,0 +1,114 @@
+// `tuneflow doctor`: what this machine trains with (backend, TensorFlow version, devices) and which
+// training task queue a worker started here should serve.
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { parseArgs } from 'node:util';
+import { backendInfo, type BackendInfo } from '../training';
+import { DEFAULT_TRAINING_TASK_QUEUE } from './config';
+
+/** The queue GPU workers serve; specs send trials there with `resources.taskQueue: tuneflow-gpu`. */
+export const GPU_TRAINING_TASK_QUEUE = 'tuneflow-gpu';
+
+export interface Device {
+  type: 'CPU' | 'GPU';
+  name: string;
+  /** CPU: logical cores; GPU: memory in MiB as nvidia-smi reports it. */
+  detail: string;
+  /** Whether TensorFlow places training kernels on it. */
+  usedByTensorflow: boolean;
+}
+
+export interface DoctorReport {
+  backend: string;
+  /** true: the TensorFlow C library (tfjs-node or tfjs-node-gpu); false: pure JavaScript. */
+  native: boolean;
+  package: string;
+  packageVersion: string | null;
+  tfjsVersion: string;
+  tensorflowVersion: string | null;
+  devices: Device[];
+  taskQueue: string;
+  /** Problems worth fixing, e.g. a GPU the backend does not use. */
+  warnings: string[];
+}
+
+/** GPUs the NVIDIA driver sees (empty without nvidia-smi or a GPU). */
+function nvidiaGpus(): Promise<{ name: string; memory: string }[]> {
+  return new Promise((resolve) => {
+    execFile('nvidia-smi', ['--query-gpu=name,memory.total', '--format=csv,noheader'], { timeout: 10_000 }, (error, stdout) => {
+      if (error) return resolve([]);
+      resolve(
+        stdout
+          .trim()
+          .split('\n')
+          .filter((line) => line.trim() !== '')
+          .map((line) => {
+            const [name = 'GPU', memory = ''] = line.split(',').map((s) => s.trim());
+            return { name, memory };
+          }),
+      );
+    });
+  });
+}
+
+function packageVersion(name: string): string | null {
+  try {
+    return (JSON.parse(readFileSync(require.resolve(`${name}/package.json`), 'utf8')) as { version: string }).version;
+  } catch {
+    return null;
+  }
+}
+
+export function doctorReport(info: BackendInfo, gpus: { name: string; memory: string }[]): DoctorReport {
+  const cpu = cpus();
+  const native = info.backend === 'tensorflow';
+  const devices: Device[] = [
+    {
+      type: 'CPU',
+      name: cpu[0]?.model.trim() ?? 'cpu',
+      detail: `${cpu.length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB`,
+      usedByTensorflow: !info.usingGpu,
+    },
+    ...gpus.map((g): Device => ({ type: 'GPU', name: g.name, detail: g.memory, usedByTensorflow: info.usingGpu })),
+  ];
+  const warnings: string[] = [];
+  if (!native) warnings.push(`pure JavaScript backend (${info.package}): about 200x slower; run \`npm run setup\` for the native one`);
+  if (gpus.length > 0 && !info.usingGpu) {
+    warnings.push(`${gpus.length} GPU(s) found but TensorFlow runs on the CPU: set TUNEFLOW_BACKEND=gpu with @tensorflow/tfjs-node-gpu (docs/benchmarks.md)`);
+  }
+  if (info.usingGpu && gpus.length === 0) warnings.push('TensorFlow uses a GPU that nvidia-smi does not list');
+  return {
+    backend: info.backend,
+    native,
+    package: info.package,
+    packageVersion: packageVersion(info.package),
+    tfjsVersion: info.tfjsVersion,
+    tensorflowVersion: info.tensorflowVersion ?? null,
+    devices,
+    taskQueue: info.usingGpu ? GPU_TRAINING_TASK_QUEUE : DEFAULT_TRAINING_TASK_QUEUE,
+    warnings,
+  };
+}
+
+export function formatDoctor(r: DoctorReport): string {
+  const lines = [
+    `backend:      ${r.backend} (${r.native ? 'native TensorFlow C library' : 'pure JavaScript'})`,
+    `package:      ${r.package}${r.packageVersion ? ` ${r.packageVersion}` : ''} (tfjs ${r.tfjsVersion})`,
+    `TensorFlow:   ${r.tensorflowVersion ?? 'none (pure JavaScript)'}`,
+    'devices:',
+    ...r.devices.map((d) => `  ${d.type}  ${d.name} (${d.detail})${d.usedByTensorflow ? '  <- training runs here' : ''}`),
+    `task queue:   ${r.taskQueue}  (tuneflow worker --training-queue ${r.taskQueue})`,
+    ...r.warnings.map((w) => `warning:      ${w}`),
+  ];
+  return lines.join('\n');
+}
+
+/** `tuneflow doctor [--json]`; exits 0 when a native backend loaded, 1 otherwise. */
+export async function doctorCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { json: { type: 'boolean' } } });
+  const [info, gpus] = await Promise.all([backendInfo(), nvidiaGpus()]);
+  const report = doctorReport(info, gpus);
+  process.stdout.write(`${values.json ? JSON.stringify(report) : formatDoctor(report)}\n`);
+  return report.native ? 0 : 1;
+}

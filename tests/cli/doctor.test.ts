@@ -1,0 +1,58 @@
+// `tuneflow doctor` as a user runs it: the built CLI in a child process (async spawn).
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { doctorReport, GPU_TRAINING_TASK_QUEUE, type DoctorReport } from '../../cli/doctor';
+import { DEFAULT_TRAINING_TASK_QUEUE } from '../../cli/config';
+import { backendInfo } from '../../training';
+import { runNode } from '../helpers/run-node';
+
+const root = join(__dirname, '..', '..');
+const tuneflow = (args: string[], env: NodeJS.ProcessEnv = {}) => runNode([join(root, 'dist', 'cli', 'main.js'), ...args], { cwd: root, env });
+
+describe('tuneflow doctor', () => {
+  test('--json reports the native backend, its TensorFlow version, the CPU and the training queue', async () => {
+    const { code, stdout, stderr } = await tuneflow(['doctor', '--json']);
+    expect(code, stderr).toBe(0);
+    const report = JSON.parse(stdout) as DoctorReport;
+    const info = await backendInfo(); // the same library, loaded in this process
+    expect(report).toMatchObject({ backend: 'tensorflow', native: true, package: '@tensorflow/tfjs-node', tensorflowVersion: info.tensorflowVersion });
+    expect(report.tensorflowVersion).toMatch(/^2\.\d+\.\d+/);
+    expect(report.packageVersion).toBe(info.tfjsVersion);
+    expect(report.devices[0]).toMatchObject({ type: 'CPU', usedByTensorflow: true });
+    expect(report.taskQueue).toBe(info.usingGpu ? GPU_TRAINING_TASK_QUEUE : DEFAULT_TRAINING_TASK_QUEUE);
+  });
+
+  test('the text form names backend, version, devices and queue', async () => {
+    const { code, stdout } = await tuneflow(['doctor']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^backend: +tensorflow \(native TensorFlow C library\)$/m);
+    expect(stdout).toMatch(/^TensorFlow: +2\.\d+\.\d+$/m);
+    expect(stdout).toMatch(/^ +CPU .*\d+ cores.*training runs here$/m);
+    expect(stdout).toMatch(new RegExp(`^task queue: +(?:${DEFAULT_TRAINING_TASK_QUEUE}|${GPU_TRAINING_TASK_QUEUE}) `, 'm'));
+  });
+
+  test('a missing GPU package is one clear error, and the pure-JS fallback is reported as such', async () => {
+    const missing = await tuneflow(['doctor'], { TUNEFLOW_BACKEND: 'gpu', TUNEFLOW_ALLOW_PURE_JS: '' });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/^tuneflow: cannot load @tensorflow\/tfjs-node-gpu .*npm run setup/m);
+    expect(missing.stderr).not.toMatch(/\n\s+at /); // no stack trace
+
+    const pureJs = await tuneflow(['doctor', '--json'], { TUNEFLOW_BACKEND: 'gpu', TUNEFLOW_ALLOW_PURE_JS: '1' });
+    expect(pureJs.code).toBe(1);
+    const report = JSON.parse(pureJs.stdout) as DoctorReport;
+    expect(report).toMatchObject({ backend: 'cpu', native: false, package: '@tensorflow/tfjs', tensorflowVersion: null });
+    expect(report.warnings.join('\n')).toMatch(/pure JavaScript backend/);
+  });
+
+  test('a worker whose TensorFlow uses a GPU serves the GPU queue; an unused GPU is a warning', () => {
+    const info = { backend: 'tensorflow', package: '@tensorflow/tfjs-node-gpu', tfjsVersion: '4.22.0', tensorflowVersion: '2.21.0' };
+    const gpus = [{ name: 'NVIDIA H100 80GB HBM3', memory: '81559 MiB' }];
+    const onGpu = doctorReport({ ...info, usingGpu: true }, gpus);
+    expect(onGpu.taskQueue).toBe(GPU_TRAINING_TASK_QUEUE);
+    expect(onGpu.devices.map((d) => [d.type, d.usedByTensorflow])).toEqual([['CPU', false], ['GPU', true]]);
+    expect(onGpu.warnings).toEqual([]);
+    const unused = doctorReport({ ...info, package: '@tensorflow/tfjs-node', usingGpu: false }, gpus);
+    expect(unused.taskQueue).toBe(DEFAULT_TRAINING_TASK_QUEUE);
+    expect(unused.warnings).toEqual([expect.stringMatching(/1 GPU\(s\) found but TensorFlow runs on the CPU/)]);
+  });
+});

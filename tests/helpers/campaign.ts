@@ -1,0 +1,42 @@
+// Runs one campaign end to end for an e2e test: in-process workers (control + training) against the
+// real servers the global setup started, the campaign to its end, then every MLflow run it logged.
+import { afterAll, beforeAll, inject } from 'vitest';
+import { connectTemporal, startCampaign, type CampaignResult } from '../../cli/client';
+import { startWorkers, type RunningWorkers } from '../../cli/worker';
+import { campaignRuns, type RestRun } from './mlflow-queries';
+
+export interface FinishedCampaign {
+  result: CampaignResult;
+  runs: RestRun[];
+  /** Still running: shut them down in afterAll. */
+  workers: RunningWorkers;
+}
+
+export async function runCampaignToEnd(specPath: string, checkpointRoot: string): Promise<FinishedCampaign> {
+  const mlflow = inject('mlflowTrackingUri');
+  const workers = await startWorkers({ temporalAddress: inject('temporalAddress'), mlflowTrackingUri: mlflow, checkpointRoot, control: true, trainingQueues: ['tuneflow-training'] });
+  try {
+    const client = await connectTemporal(inject('temporalAddress'));
+    try {
+      const result = await (await startCampaign(client, { specPath })).result();
+      return { result, runs: await campaignRuns(mlflow, result.mlflow.experimentId, result.workflowId), workers };
+    } finally {
+      await client.connection.close();
+    }
+  } catch (error) {
+    await workers.shutdown(); // the caller never sees them to shut down
+    throw error;
+  }
+}
+
+/** Runs the campaign once before the file's tests and shuts its workers down after them. */
+export function campaignFixture(specPath: string, checkpointRoot: string): () => FinishedCampaign {
+  let campaign: FinishedCampaign | undefined;
+  beforeAll(async () => {
+    campaign = await runCampaignToEnd(specPath, checkpointRoot);
+  }, 600_000);
+  afterAll(async () => {
+    await campaign?.workers.shutdown();
+  });
+  return () => campaign!;
+}

@@ -1,0 +1,39 @@
+// The training loss of a trial: the family's own loss (SVM hinge losses), else categorical
+// cross-entropy, with label smoothing when `labelSmoothing` > 0 (Szegedy et al., 2016; Keras'
+// `label_smoothing`): targets y become y * (1 - s) + s / classes, so the reported loss, val_loss and
+// test_loss are the smoothed cross-entropy.
+import type { Tensor } from '@tensorflow/tfjs';
+import type { Tf } from './backend';
+import { InvalidConfigurationError } from './errors';
+import type { ModelFamily, ModelLoss } from './models';
+import { OptionReader } from './options';
+
+export const LOSS_HYPERPARAMETERS: Record<string, string> = {
+  labelSmoothing: 'cross-entropy label smoothing, 0 <= s < 1 (default 0)',
+};
+
+/** `labelSmoothing` from the merged settings; families with their own loss refuse a non-zero value. */
+export function resolveLabelSmoothing(merged: Record<string, unknown>, family: ModelFamily): number {
+  const smoothing = new OptionReader(merged, (key) => `training setting or parameter "${key}"`).number('labelSmoothing', 0, { min: 0, max: 0.999999 });
+  if (smoothing > 0 && family.loss) {
+    const problem = `applies to cross-entropy, but model "${family.name}" trains with its own loss (got ${smoothing})`;
+    throw new InvalidConfigurationError(`training setting or parameter "labelSmoothing" ${problem}`, { key: 'labelSmoothing', problem });
+  }
+  return smoothing;
+}
+
+/** Categorical cross-entropy per example against smoothed one-hot targets. */
+export function smoothedCrossEntropy(tf: Tf, smoothing: number): (yTrue: Tensor, yPred: Tensor) => Tensor {
+  return (yTrue, yPred) =>
+    tf.tidy(() => {
+      const classes = yTrue.shape[yTrue.shape.length - 1]!;
+      return tf.metrics.categoricalCrossentropy(tf.add(tf.mul(yTrue, 1 - smoothing), smoothing / classes), yPred);
+    });
+}
+
+/** What the model compiles with: a tfjs loss name or a per-example loss function. */
+export function trainingLoss(tf: Tf, family: ModelFamily, hyper: Record<string, unknown>, labelSmoothing: number): ModelLoss {
+  const own = family.loss?.(tf, hyper);
+  if (own !== undefined) return own;
+  return labelSmoothing > 0 ? smoothedCrossEntropy(tf, labelSmoothing) : 'categoricalCrossentropy';
+}
