@@ -1,20 +1,25 @@
-// Training activities: run epoch segments and evaluations through the training engine, heartbeat
-// while they run, and log every finished epoch to the trial's MLflow run as it happens.
+// Training activities: run epoch segments and evaluations through the training engine, each in one of
+// the worker's training processes (a crash there fails one attempt, not the worker), heartbeat while
+// that process shows progress, and log every finished epoch to the trial's MLflow run as it happens.
 import { Context, log } from '@temporalio/activity';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MlflowClient } from '../mlflow/client';
 import { logEpochMetrics, logMetricsOnce } from '../mlflow/runs';
-import { evaluateCheckpoint, exportModel, trainSegment as trainEngineSegment } from '../training';
+import { exportModel, type TrainingProcessPool } from '../training';
+import { beatWhile } from './heartbeat';
 import type { EvaluateInput, RunRef, SegmentInput, SegmentOutput } from './types';
 
 export interface TrainingDeps {
   mlflow: MlflowClient;
   /** Root of the checkpoint store all training workers share. */
   checkpointRoot: string;
+  /** The child processes segments and evaluations run in (see training/child/pool.ts). */
+  trainingProcesses: TrainingProcessPool;
 }
 
-const HEARTBEAT_EVERY_MS = 5_000;
+/** Run tag naming the family `auto` picked for the trial's data (cnn, lstm or mlp). */
+export const RESOLVED_FAMILY_TAG = 'model.resolved_family';
 
 /** `trial-<n>` or `retrain-<n>-seed<k>`, as the MLflow run is named. */
 export function jobName(ref: RunRef): string {
@@ -26,29 +31,20 @@ export function checkpointDir(root: string, ref: RunRef): string {
   return join(root, ref.campaignId.replace(/[^A-Za-z0-9._-]/g, '_'), jobName(ref));
 }
 
-/** Heartbeat on a timer too: data loading and the first epoch can outlast the heartbeat timeout. */
-async function withHeartbeat<T>(work: () => Promise<T>): Promise<T> {
-  const ctx = Context.current();
-  const timer = setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
-  try {
-    ctx.heartbeat();
-    return await work();
-  } finally {
-    clearInterval(timer);
-  }
-}
-
 export function trainingActivities(deps: TrainingDeps) {
   return {
     async trainSegment(input: SegmentInput): Promise<SegmentOutput> {
       const ctx = Context.current();
-      return withHeartbeat(async () => {
-        const result = await trainEngineSegment({
+      // Heartbeats follow the training process: a hung one stops them, and the heartbeat timeout retries the segment.
+      const result = await deps.trainingProcesses.trainSegment(
+        {
           spec: input.spec,
           params: input.params,
           seed: input.seed,
           fromEpoch: input.fromEpoch,
           toEpoch: input.toEpoch,
+          // What a cosine learning-rate schedule spans: the whole job, not this segment.
+          totalEpochs: input.stage === 'retrain' ? input.spec.retrain.epochs : input.spec.training.epochs,
           checkpointDir: checkpointDir(deps.checkpointRoot, input),
           signal: ctx.cancellationSignal,
           onEpoch: async (e) => {
@@ -56,19 +52,24 @@ export function trainingActivities(deps: TrainingDeps) {
             // A retried segment reports epochs already logged again; the helper skips steps the run already has.
             await logEpochMetrics(deps.mlflow, input.runId, [e]);
           },
-        });
-        // Epochs before `resumedFrom` came from checkpoints of an earlier attempt (a killed worker, say).
-        const resumedFrom = input.toEpoch - result.trainedEpochs;
-        if (resumedFrom > input.fromEpoch) {
-          log.info(`resumed ${jobName(input)} of ${input.campaignId} from epoch ${resumedFrom} checkpoint`, { attempt: ctx.info.attempt });
-        }
-        return {
-          epochs: result.epochs.map((e) => ({ epoch: e.epoch, metrics: e.metrics })),
-          checkpoint: result.checkpoint,
-          trainSeconds: result.trainSeconds,
-          backend: result.backend,
-        };
-      });
+        },
+        { onAlive: () => ctx.heartbeat() },
+      );
+      // `auto` picks the family from the data: record the pick (setting a tag again is harmless on a retry).
+      if (result.family && result.family !== input.spec.model.family) {
+        await deps.mlflow.setTag(input.runId, RESOLVED_FAMILY_TAG, result.family);
+      }
+      // Epochs before `resumedFrom` came from checkpoints of an earlier attempt (a killed worker or training process).
+      const resumedFrom = input.toEpoch - result.trainedEpochs;
+      if (resumedFrom > input.fromEpoch) {
+        log.info(`resumed ${jobName(input)} of ${input.campaignId} from epoch ${resumedFrom} checkpoint`, { attempt: ctx.info.attempt });
+      }
+      return {
+        epochs: result.epochs.map((e) => ({ epoch: e.epoch, metrics: e.metrics })),
+        checkpoint: result.checkpoint,
+        trainSeconds: result.trainSeconds,
+        backend: result.backend,
+      };
     },
 
     async deleteCheckpoints(ref: RunRef): Promise<void> {
@@ -76,8 +77,13 @@ export function trainingActivities(deps: TrainingDeps) {
     },
 
     async evaluateRun(input: EvaluateInput): Promise<Record<string, number>> {
-      return withHeartbeat(async () => {
-        const metrics = await evaluateCheckpoint({ spec: input.spec, params: input.params, checkpoint: input.checkpoint, split: 'test' });
+      const ctx = Context.current();
+      const metrics = await deps.trainingProcesses.evaluateCheckpoint(
+        { spec: input.spec, params: input.params, checkpoint: input.checkpoint, split: 'test' },
+        { onAlive: () => ctx.heartbeat(), signal: ctx.cancellationSignal },
+      );
+      // Logging and the model export happen here in the worker: heartbeat on a timer meanwhile.
+      return beatWhile(async () => {
         await logMetricsOnce(deps.mlflow, input.runId, metrics);
         if (input.exportModel) {
           const dir = join(checkpointDir(deps.checkpointRoot, input), 'model');
