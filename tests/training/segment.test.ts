@@ -15,10 +15,9 @@ import {
   TrainingDivergedError,
   TrainingOutOfMemoryError,
   type EpochResult,
-  type SegmentRequest,
   type Tf,
 } from '../../training';
-import { checkpointWeights, maxDifference, segmentRequest, smallSpec, tempDir, useTempCache, type SpecParts } from './helpers';
+import { checkpointWeights, maxDifference, segmentRequest, smallSpec, tempDir, useTempCache } from './helpers';
 
 const DATA = { name: 'synthetic-shapes', options: { trainSize: 600, testSize: 150 } };
 const TINY_CNN = { family: 'cnn', modelOptions: { filters: 4, denseUnits: 16 }, dataset: DATA };

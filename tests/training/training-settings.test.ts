@@ -18,11 +18,10 @@ import {
   resolveTrialConfig,
   setLearningRate,
   trainSegment,
-  type SegmentRequest,
   type Tf,
 } from '../../training';
 import { resolveLabelSmoothing, smoothedCrossEntropy, trainingLoss } from '../../training/loss';
-import { checkpointWeights, maxDifference, segmentRequest, npyDataset, smallSpec, tempDir, useTempCache, type SpecParts } from './helpers';
+import { checkpointWeights, maxDifference, segmentRequest, npyDataset, smallSpec, tempDir, useTempCache } from './helpers';
 
 const DATA = { name: 'synthetic-shapes', options: { trainSize: 600, testSize: 150 } };
 const MLP = { family: 'mlp', modelOptions: { units: 32, layers: 1 }, dataset: DATA };
