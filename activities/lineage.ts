@@ -9,7 +9,7 @@ import { tagFilter } from '../mlflow/runs';
 import { explainParams, parseSpace, type Param, type Space } from '../search/space';
 import type { Params, Scalar } from '../search/space-types';
 import type { ExperimentSpec } from '../spec/types';
-import { objectiveValues } from '../workflows/trials';
+import { constraintValues, objectiveValues } from '../workflows/trials';
 import type { TrialState, TrialSummary, WarmStart, WarmStartInput } from './types';
 
 export const LINEAGE_TAGS = {
@@ -129,6 +129,7 @@ export function warmStartTrials(spec: ExperimentSpec, stored: readonly StoredTri
   for (const trial of stored) {
     const params = decodeParams(space, trial.params);
     let values: number[] | undefined;
+    let constraints: number[] | undefined;
     if (params !== null && trial.state === 'COMPLETE') {
       try {
         values = objectiveValues(spec, trial.metrics);
@@ -136,9 +137,14 @@ export function warmStartTrials(spec: ExperimentSpec, stored: readonly StoredTri
         values = undefined;
       }
       if (!values?.every(Number.isFinite)) continue;
+      try {
+        constraints = constraintValues(spec, trial.metrics);
+      } catch {
+        constraints = undefined; // the old campaign did not record a constraint metric: feasibility unknown
+      }
     }
     if (params === null) continue;
-    fitting.push({ number: 0, params, state: trial.state, ...(values ? { values } : {}), intermediate: {} });
+    fitting.push({ number: 0, params, state: trial.state, ...(values ? { values } : {}), ...(constraints ? { constraints } : {}), intermediate: {} });
   }
   // Beyond the cap the most recent trials are kept: they are where the old search had got to.
   const kept = fitting.slice(-MAX_WARM_START_TRIALS).map((t, number) => ({ ...t, number }));

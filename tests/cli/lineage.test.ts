@@ -58,6 +58,16 @@ describe('old trials read back for a warm start', () => {
     expect(skipped).toBe(2);
   });
 
+  it('carries the constraint values of the new spec, when the old runs recorded those metrics', () => {
+    const constrained = parseExperiment(tiny.replace('  sampler: random', '  sampler: random\n  constraints:\n    - {metric: loss, max: 0.3}'), 'c.yaml');
+    const { trials } = warmStartTrials(constrained, [
+      { params: { learningRate: '0.01', units: '8' }, state: 'COMPLETE', metrics: { val_loss: 0.4, loss: 0.5 } },
+      { params: { learningRate: '0.02', units: '8' }, state: 'COMPLETE', metrics: { val_loss: 0.3 } },
+    ]);
+    expect(trials[0]!.constraints?.[0]).toBeCloseTo(0.2, 12);
+    expect(trials[1]!.constraints).toBeUndefined();
+  });
+
   it(`keeps at most ${MAX_WARM_START_TRIALS} trials, the most recent`, () => {
     const many = Array.from({ length: MAX_WARM_START_TRIALS + 5 }, (_, i) => ({
       params: { learningRate: String(0.001 + i * 1e-6), units: '8' },
