@@ -13,8 +13,7 @@ export function choleskyInto(a: Float64Array, n: number, out: Float64Array, jitt
     const rowI = i * n;
     for (let j = 0; j <= i; j++) {
       const rowJ = j * n;
-      let sum = a[rowI + j]! + (i === j ? jitter : 0);
-      for (let k = 0; k < j; k++) sum -= out[rowI + k]! * out[rowJ + k]!;
+      const sum = a[rowI + j]! + (i === j ? jitter : 0) - dotAt(out, rowI, out, rowJ, j);
       if (i === j) {
         if (!(sum > 0)) return false;
         out[rowI + i] = Math.sqrt(sum);
@@ -46,9 +45,7 @@ export function cholesky(a: Float64Array, n: number, out: Float64Array = new Flo
 export function solveLower(l: Float64Array, n: number, b: ArrayLike<number>, out: Float64Array = new Float64Array(n)): Float64Array {
   for (let i = 0; i < n; i++) {
     const row = i * n;
-    let sum = b[i]!;
-    for (let k = 0; k < i; k++) sum -= l[row + k]! * out[k]!;
-    out[i] = sum / l[row + i]!;
+    out[i] = (b[i]! - dotAt(l, row, out, 0, i)) / l[row + i]!;
   }
   return out;
 }
@@ -69,20 +66,22 @@ export function choleskySolve(l: Float64Array, n: number, b: ArrayLike<number>, 
   return solveLowerTransposed(l, n, out, out);
 }
 
-/** (L·Lᵀ)⁻¹ as a full symmetric n×n matrix, from the Cholesky factor L. */
-export function choleskyInverse(l: Float64Array, n: number, out: Float64Array = new Float64Array(n * n)): Float64Array {
+/**
+ * (L·Lᵀ)⁻¹ as a full symmetric n×n matrix, from the Cholesky factor L. `scratch` (n×n, overwritten) saves
+ * an allocation per call where this runs in a loop (the GP's hyperparameter fit).
+ */
+export function choleskyInverse(l: Float64Array, n: number, out: Float64Array = new Float64Array(n * n), scratch?: Float64Array): Float64Array {
   // T = (L⁻¹)ᵀ, upper triangular, built row by row so every inner loop reads memory in order:
   // T[j][i] = (L⁻¹)[i][j] = -(1/L_ii) Σ_{k=j}^{i-1} L[i][k]·T[j][k] for j < i, and 1/L_ii on the diagonal.
-  const t = new Float64Array(n * n);
+  // Only entries on or above the diagonal are read, and each is written before it is read.
+  const t = scratch ?? new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
     const rowL = i * n;
     const inverseDiagonal = 1 / l[rowL + i]!;
     t[i * n + i] = inverseDiagonal;
     for (let j = 0; j < i; j++) {
       const rowT = j * n;
-      let sum = 0;
-      for (let k = j; k < i; k++) sum -= l[rowL + k]! * t[rowT + k]!;
-      t[rowT + i] = sum * inverseDiagonal;
+      t[rowT + i] = -dotAt(l, rowL + j, t, rowT + j, i - j) * inverseDiagonal;
     }
   }
   // A⁻¹ = (L⁻¹)ᵀ·L⁻¹ = T·Tᵀ: entry (i, j) = Σ_{k ≥ max(i, j)} T[i][k]·T[j][k].
@@ -90,8 +89,7 @@ export function choleskyInverse(l: Float64Array, n: number, out: Float64Array = 
     const rowI = i * n;
     for (let j = 0; j <= i; j++) {
       const rowJ = j * n;
-      let sum = 0;
-      for (let k = i; k < n; k++) sum += t[rowI + k]! * t[rowJ + k]!;
+      const sum = dotAt(t, rowI + i, t, rowJ + i, n - i);
       out[rowI + j] = sum;
       out[rowJ + i] = sum;
     }
@@ -115,6 +113,27 @@ export function matVec(a: Float64Array, rows: number, cols: number, x: ArrayLike
     out[i] = sum;
   }
   return out;
+}
+
+/**
+ * Σ_{k < length} a[aOffset + k]·b[bOffset + k], with four partial sums: a single running sum makes every
+ * addition wait for the previous one, and these dot products are the inner loops of the Cholesky
+ * factorization, the inverse and the GP posterior's gradient.
+ */
+export function dotAt(a: ArrayLike<number>, aOffset: number, b: ArrayLike<number>, bOffset: number, length: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let k = 0;
+  for (; k + 3 < length; k += 4) {
+    s0 += a[aOffset + k]! * b[bOffset + k]!;
+    s1 += a[aOffset + k + 1]! * b[bOffset + k + 1]!;
+    s2 += a[aOffset + k + 2]! * b[bOffset + k + 2]!;
+    s3 += a[aOffset + k + 3]! * b[bOffset + k + 3]!;
+  }
+  for (; k < length; k++) s0 += a[aOffset + k]! * b[bOffset + k]!;
+  return s0 + s1 + (s2 + s3);
 }
 
 /** Σ a_i b_i over the first `length` entries. */

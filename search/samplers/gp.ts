@@ -3,8 +3,9 @@
 // After `nStartupTrials` COMPLETE trials drawn at random, each proposal:
 // 1. encodes the modelled parameters of every COMPLETE trial: numeric ones to [0, 1] through the space's
 //    encoding (log scale for log parameters; grid values at their cell centres), categorical ones as a
-//    choice index with a Hamming distance in the kernel; the objective (direction-signed so larger is
-//    better) is standardized;
+//    choice index with a Hamming distance in the kernel; the objective is standardized, warped by a
+//    concave power transform fitted to it (gp/warping.ts: a heavy tail of bad values no longer squashes
+//    the good region; Optuna does not warp) and direction-signed so larger is better;
 // 2. fits a Matérn 5/2 ARD GP by maximizing the log marginal likelihood plus Optuna's priors
 //    (gp/model.ts), from two fixed starting points since a pure sampler has no previous fit;
 // 3. adds RUNNING trials to the GP with the best observed value as a "constant liar" (Optuna 5's choice
@@ -27,6 +28,7 @@ import type { Params, Scalar } from '../space-types';
 import type { TrialView } from '../types';
 import { LogExpectedImprovement, maximizeAcquisition, type SearchDimension } from './gp/acquisition';
 import { fitKernelParams, GaussianProcess, type TrainingData } from './gp/model';
+import { warpedTargets } from './gp/warping';
 import { samplerRng, type SampleContext, type Sampler, type SamplerFactory } from './types';
 
 interface GpOptions {
@@ -48,9 +50,6 @@ export const createGpSampler: SamplerFactory = (options) => {
   return { name: 'gp', sample: (ctx) => sampleGp(ctx, config) } satisfies Sampler;
 };
 
-/** Values below this spread are treated as constant when standardizing (Optuna's EPS). */
-const STD_FLOOR = 1e-10;
-
 function sampleGp(ctx: SampleContext, options: GpOptions): Params {
   if (ctx.directions.length > 1) {
     throw new AlgorithmConfigError('type', `sampler "gp" optimizes one objective (got ${ctx.directions.length} directions): use "nsga2" or "tpe" for several`);
@@ -68,7 +67,7 @@ function sampleGp(ctx: SampleContext, options: GpOptions): Params {
   const dims = modelled.map((param) => searchDimension(param, ctx.fixed[param.name]));
   const d = dims.length;
   const sign = ctx.directions[0] === 'maximize' ? 1 : -1;
-  const y = standardize(complete.map((t) => sign * t.values![0]!));
+  const y = warpedTargets(complete.map((t) => -sign * t.values![0]!));
   const x = encodeTrials(complete, modelled);
   const isCategorical = Uint8Array.from(modelled, (p) => (p.type === 'categorical' ? 1 : 0));
   const data: TrainingData = { x, y, n: complete.length, d, isCategorical };
@@ -174,17 +173,6 @@ function searchDimension(param: Param, given: Scalar | undefined): SearchDimensi
   // fromUnit maps any u to the grid value of its cell; the grid index of that value is k.
   const index = (u: number) => Math.min(Math.max(Math.round(((fromUnit(numeric, u) as number) - numeric.low) / numeric.step!), 0), size - 1);
   return { kind: 'discrete', size, fixed, coordinate: (k) => toUnit(numeric, gridValue(numeric, k)), index };
-}
-
-/** (v - mean) / std, with non-finite values clipped to the finite range first (as Optuna does). */
-function standardize(values: readonly number[]): Float64Array {
-  const finite = values.filter(Number.isFinite);
-  const low = finite.length > 0 ? Math.min(...finite) : 0;
-  const high = finite.length > 0 ? Math.max(...finite) : 0;
-  const clipped = values.map((v) => (Number.isNaN(v) ? low : Math.min(Math.max(v, low), high)));
-  const mean = clipped.reduce((a, b) => a + b, 0) / clipped.length;
-  const std = Math.sqrt(clipped.reduce((a, b) => a + (b - mean) ** 2, 0) / clipped.length);
-  return Float64Array.from(clipped, (v) => (v - mean) / Math.max(std, STD_FLOOR));
 }
 
 function concat(a: Float64Array, b: Float64Array): Float64Array {

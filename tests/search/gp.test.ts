@@ -6,6 +6,7 @@ import { normalCdf, normalPdf } from '../../search/math/stats';
 import { createRng } from '../../search/rng';
 import { LogExpectedImprovement, logStandardEi, maximizeAcquisition, type SearchDimension } from '../../search/samplers/gp/acquisition';
 import { fitKernelParams, GaussianProcess, matern52, matern52Derivative, negativeLogPosterior, type KernelParams, type TrainingData } from '../../search/samplers/gp/model';
+import { fitYeoJohnson, warpedTargets, yeoJohnson, yeoJohnsonLogLikelihood } from '../../search/samplers/gp/warping';
 import type { SearchSpace } from '../../search/space-types';
 import { createStudy } from '../../search/study';
 
@@ -191,6 +192,49 @@ describe('hyperparameter fit (maximum a posteriori)', () => {
       // Noise-free data: the noise is fitted far below the signal.
       expect(fitted.noise).toBeLessThan(0.01 * fitted.scale);
     }
+  });
+});
+
+describe('output warping', () => {
+  const rng = createRng(11);
+  const normals = Array.from({ length: 200 }, () => rng.normal());
+
+  it('Yeo-Johnson: λ = 1 is the identity, λ = 0 is log(1 + x) on the positive side, and it is increasing', () => {
+    for (const x of [-3, -0.5, 0, 0.7, 4]) expect(yeoJohnson(x, 1)).toBeCloseTo(x, 14);
+    expect(yeoJohnson(2, 0)).toBeCloseTo(Math.log(3), 14);
+    expect(yeoJohnson(-2, 0)).toBeCloseTo(-(9 - 1) / 2, 14); // power 2 - λ on the negative side
+    for (const lambda of [0, 0.3, 1]) for (let x = -5; x < 5; x += 0.5) expect(yeoJohnson(x + 0.5, lambda)).toBeGreaterThan(yeoJohnson(x, lambda));
+  });
+
+  it('fits λ = 1 (no warping) to Gaussian data and a log-like λ to a heavy tail of large losses', () => {
+    expect(fitYeoJohnson(normals)).toBeGreaterThan(0.9);
+    const heavy = normals.map((v) => Math.exp(2 * v)); // lognormal: log is the right transform
+    const standardized = (() => {
+      const m = heavy.reduce((a, b) => a + b, 0) / heavy.length;
+      const s = Math.sqrt(heavy.reduce((a, b) => a + (b - m) ** 2, 0) / heavy.length);
+      return heavy.map((v) => (v - m) / s);
+    })();
+    const lambda = fitYeoJohnson(standardized);
+    expect(lambda).toBeLessThan(0.3);
+    // It is the maximum of the profile likelihood over [0, 1] (checked on a fine grid).
+    for (let g = 0; g <= 100; g++) expect(yeoJohnsonLogLikelihood(standardized, lambda)).toBeGreaterThanOrEqual(yeoJohnsonLogLikelihood(standardized, g / 100) - 1e-6);
+    // The tail no longer squashes the good half: the targets from the best loss to the median spread over
+    // more than twice the range plain standardization gives them.
+    const y = warpedTargets(heavy);
+    const order = heavy.map((_, i) => i).sort((a, b) => heavy[a]! - heavy[b]!);
+    const [best, middle] = [order[0]!, order[100]!];
+    expect(y[best]! - y[middle]!).toBeGreaterThan(2 * (standardized[middle]! - standardized[best]!));
+  });
+
+  it('targets keep the order of the losses (reversed: larger is better), are standardized, and make NaN the worst', () => {
+    const losses = [3, 1e6, 0.5, 20, 7, 1e3];
+    const y = warpedTargets(losses);
+    for (let i = 0; i < losses.length; i++) for (let j = 0; j < losses.length; j++) if (losses[i]! < losses[j]!) expect(y[i]).toBeGreaterThan(y[j]!);
+    expect(y.reduce((a, b) => a + b, 0)).toBeCloseTo(0, 12);
+    expect(y.reduce((a, b) => a + b * b, 0) / y.length).toBeCloseTo(1, 12);
+    const withNaN = warpedTargets([1, NaN, 2, 3]);
+    expect(withNaN[1]).toBe(Math.min(...withNaN));
+    for (const v of warpedTargets([2, 2, 2])) expect(v).toBeCloseTo(0, 15); // constant losses: a flat target, no NaN
   });
 });
 
