@@ -22,7 +22,7 @@ export type TrainingActivities = Pick<CampaignActivities, TrainingActivityName>;
 type TrainingActivityName = 'trainSegment' | 'evaluateRun' | 'deleteCheckpoints';
 
 export function controlActivities(deps: ActivityDeps): ControlActivities {
-  // The sampler computes synchronously, so it cannot heartbeat: the workflow gives it no heartbeat timeout.
+  // suggestTrials heartbeats by itself while its worker thread computes (suggest.ts); the rest beat while they wait.
   const loadWarmStart = (input: WarmStartInput) => loadLineageWarmStart(deps.mlflow, input);
   return { suggestTrials, ...heartbeating({ loadSpec, loadWarmStart, ...trackingActivities(deps), ...temporalActivities(deps) }) };
 }

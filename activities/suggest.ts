@@ -1,13 +1,25 @@
 // Asks the sampler for the next configurations. Samplers are pure functions of (space, trials, seed,
 // trial number), so any worker gives the same answer and a retried activity proposes the same trials.
-import { ApplicationFailure } from '@temporalio/activity';
-import { createSampler, paramsKey, parseSpace, SpaceExhaustedError, suggest, type TrialView } from '../search';
+// The computation runs in a worker thread (suggest-thread.ts): a GP or a TPE over thousands of trials
+// takes seconds of synchronous CPU, and the activity's own thread must stay free to heartbeat meanwhile,
+// so a killed worker is noticed after the heartbeat timeout instead of the start-to-close timeout.
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { createSampler, paramsKey, parseSpace, suggest, type TrialView } from '../search';
 import type { Params } from '../search/space-types';
+import { deserializeError, type SerializedError } from '../training/child/protocol';
 import { isPacked, unpackTrials } from '../workflows/carry';
 import { toSummary } from '../workflows/trials';
+import { beatWhile } from './heartbeat';
 import type { SuggestInput } from './types';
 
-export async function suggestTrials(input: SuggestInput): Promise<Params[]> {
+/** What the thread posts back: the suggestions, or the error it threw (flattened for the trip). */
+export type SuggestThreadReply = { ok: true; params: Params[] } | { ok: false; error: SerializedError };
+
+/** The suggestions for `input`, computed in the calling thread (throws the search code's own errors). */
+export function computeSuggestions(input: SuggestInput): Params[] {
   const { spec } = input;
   const space = parseSpace(spec.search.space);
   const sampler = createSampler(spec.search.sampler);
@@ -21,16 +33,54 @@ export async function suggestTrials(input: SuggestInput): Promise<Params[]> {
   const out: Params[] = [];
   for (const [i, trialNumber] of input.numbers.entries()) {
     const fixed = input.fixed[i];
-    let params: Params;
-    try {
-      params = suggest({ sampler, space, trials, seed: spec.seed, trialNumber, directions, taken, ...(fixed ? { fixed } : {}) });
-    } catch (err) {
-      if (err instanceof SpaceExhaustedError) throw ApplicationFailure.nonRetryable(err.message, 'SpaceExhaustedError');
-      throw err;
-    }
+    const params = suggest({ sampler, space, trials, seed: spec.seed, trialNumber, directions, taken, ...(fixed ? { fixed } : {}) });
     out.push(params);
     trials.push({ number: trialNumber, params, state: 'RUNNING' });
     taken.add(paramsKey(params));
   }
   return out;
+}
+
+/** The thread's entry: next to this file in dist/, else (TypeScript sources under vitest) its build. */
+export function suggestThreadEntry(): string {
+  const file = 'suggest-thread.js';
+  for (const candidate of [join(__dirname, file), join(__dirname, '..', 'dist', 'activities', file)]) {
+    if (existsSync(candidate)) return candidate;
+  }
+  throw new Error(`cannot find the suggestion thread's entry dist/activities/${file}: run \`npm run build\` first`);
+}
+
+/** `computeSuggestions` in a worker thread, which is terminated as soon as the call settles or `signal` aborts. */
+export function computeInThread(input: SuggestInput, signal?: AbortSignal): Promise<Params[]> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    // No inherited node flags: a test runner's loader flags are not valid (or wanted) in a worker thread.
+    const thread = new Worker(suggestThreadEntry(), { workerData: input, execArgv: [] });
+    let settled = false;
+    const settle = (finish: () => void) => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
+      // Normally the thread has ended by itself; after an abort this stops the computation mid-way.
+      void thread.terminate();
+      finish();
+    };
+    const onAbort = () => settle(() => reject(signal!.reason));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    thread.once('message', (reply: SuggestThreadReply) => settle(() => (reply.ok ? resolve(reply.params) : reject(deserializeError(reply.error)))));
+    thread.once('error', (error) => settle(() => reject(error))); // e.g. ERR_WORKER_OUT_OF_MEMORY: retryable
+    thread.once('exit', (code) => settle(() => reject(new Error(`the suggestion thread exited with code ${code} before it answered`))));
+  });
+}
+
+export async function suggestTrials(input: SuggestInput): Promise<Params[]> {
+  const ctx = Context.current();
+  try {
+    // The heartbeats also carry a cancellation (or a timed-out attempt) to this worker, which aborts the thread.
+    return await beatWhile(() => computeInThread(input, ctx.cancellationSignal));
+  } catch (err) {
+    // Rebuilt from the thread's message, so matched by name: retrying cannot un-exhaust a finite space.
+    if (err instanceof Error && err.name === 'SpaceExhaustedError') throw ApplicationFailure.nonRetryable(err.message, 'SpaceExhaustedError');
+    throw err;
+  }
 }

@@ -83,8 +83,15 @@ const control = proxyActivities<Omit<CampaignActivities, 'suggestTrials'>>({
   heartbeatTimeout: '30 seconds',
   retry: controlRetry,
 });
-/** The sampler runs synchronously and cannot heartbeat: a killed worker's attempt waits out the start-to-close timeout. */
-const sampling = proxyActivities<Pick<CampaignActivities, 'suggestTrials'>>({ startToCloseTimeout: '5 minutes', retry: controlRetry });
+/**
+ * The sampler computes in a worker thread while the activity heartbeats (activities/suggest.ts): a killed
+ * worker's attempt is retried after 30 s, and a slow suggestion (a GP over thousands of trials) has an hour.
+ */
+const sampling = proxyActivities<Pick<CampaignActivities, 'suggestTrials'>>({
+  startToCloseTimeout: '1 hour',
+  heartbeatTimeout: '30 seconds',
+  retry: controlRetry,
+});
 
 function trainingActivities(taskQueue: string, scheduleToStartSeconds?: number) {
   return proxyActivities<Pick<CampaignActivities, 'trainSegment' | 'evaluateRun' | 'deleteCheckpoints'>>({

@@ -1,7 +1,9 @@
 // The campaign's suggest activity (activities/suggest.ts) as a unit: spec constraints and enqueued values
 // reach the sampler through the packed trial records the workflow sends, exactly as in a campaign.
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { describe, expect, it } from 'vitest';
 import { suggestTrials } from '../../activities/suggest';
+import type { Params } from '../../search/space-types';
 import { parseSpec } from '../../spec';
 import type { ExperimentSpec } from '../../spec/types';
 import { packTrials, unpackTrials } from '../../workflows/carry';
@@ -43,8 +45,9 @@ function history(s: ExperimentSpec): TrialRecord[] {
   });
 }
 
+// The activity heartbeats, so it runs in an activity context (Temporal's test environment provides one).
 const ask = (s: ExperimentSpec, fixed: ({ units: number } | null)[] = [null, null, null, null, null, null]) =>
-  suggestTrials({ spec: s, trials: packTrials(history(s)), numbers: fixed.map((_, i) => 30 + i), fixed });
+  new MockActivityEnvironment().run(suggestTrials, { spec: s, trials: packTrials(history(s)), numbers: fixed.map((_, i) => 30 + i), fixed }) as Promise<Params[]>;
 
 describe('suggest activity', () => {
   it('packed trial records keep their constraint values across continue-as-new', () => {
