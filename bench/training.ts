@@ -1,7 +1,8 @@
 // Training throughput: tuneflow (tfjs-node, through trainSegment, the code path trials use) against
 // Keras (TensorFlow 2.21 in its own venv: CPU build, CUDA build on a GPU worker) on LeNet, a small CNN and an LSTM, with the same
 // architecture, data, batch size and optimizer; plus the time to a target validation accuracy on the
-// quickstart data and the engine overhead of a trial.
+// quickstart data and the engine overhead of a trial. Plain TF.js baselines (bench/training-raw.ts) on
+// the same model split the gap into our engine's share and TF.js's own.
 //
 //   npm run bench:training                 full run (a few minutes on 2 cores)
 //   npm run bench:training -- --quick      small data, 2 rounds
@@ -22,6 +23,7 @@ import { mulberry32 } from '../training/rng';
 import type { Params } from '../search/space-types';
 import type { ExperimentSpec } from '../spec/types';
 import { ensureVenv, runPython } from './python-env';
+import { rawThroughput } from './training-raw';
 import { fmt, machine, median, table } from './table';
 
 const KERAS_TF_VERSION = '2.21.0';
@@ -151,6 +153,9 @@ async function trainOnce(spec: ExperimentSpec, params: Params, epochs: number, o
 
 interface Throughput {
   ours: number[];
+  /** Plain TF.js on the same model and data: model.fit alone, and a hand-written minimize() loop. */
+  rawFit: number[];
+  rawStep: number[];
   keras: number[];
   oursParams: number;
   kerasParams: number | null;
@@ -170,13 +175,15 @@ async function throughput(c: Case, args: Args, python: string | null, root: stri
   const spec = specFor(c, dir, epochs);
   // The engine trains on what remains after the validation split: Keras gets exactly as many samples.
   const samples = (await loadDataset(spec.dataset, { seed: spec.seed, validationSplit: VALIDATION_SPLIT })).train.count;
-  const out: Throughput = { ours: [], keras: [], oursParams: 0, kerasParams: null, samples, fitShare: [], healthShare: [] };
+  const out: Throughput = { ours: [], rawFit: [], rawStep: [], keras: [], oursParams: 0, kerasParams: null, samples, fitShare: [], healthShare: [] };
   for (let round = 0; round < rounds; round++) {
     const result = await trainOnce(spec, {}, epochs);
     out.ours.push(...timed(result.epochs.map((e) => e.metrics.samples_per_second!)));
     out.oursParams = result.paramCount;
     out.fitShare.push(result.trainSeconds / result.wallSeconds);
     out.healthShare.push(result.epochs.reduce((s, e) => s + e.metrics.health_seconds!, 0) / result.wallSeconds);
+    out.rawFit.push(...timed(await rawThroughput(spec, epochs, 'fit')));
+    out.rawStep.push(...timed(await rawThroughput(spec, epochs, 'step')));
     if (python) {
       const keras = await runPython<{ samplesPerSecond: number[]; params: number }>(python, SCRIPT, {
         model: c.key,
@@ -194,7 +201,7 @@ async function throughput(c: Case, args: Args, python: string | null, root: stri
       out.keras.push(...timed(keras.samplesPerSecond));
       out.kerasParams = keras.params;
     }
-    process.stderr.write(`  ${c.key} round ${round + 1}/${rounds}: ours ${fmt(median(out.ours))}/s${python ? `, keras ${fmt(median(out.keras))}/s` : ''}\n`);
+    process.stderr.write(`  ${c.key} round ${round + 1}/${rounds}: ours ${fmt(median(out.ours))}/s, raw fit ${fmt(median(out.rawFit))}/s, raw step ${fmt(median(out.rawStep))}/s${python ? `, keras ${fmt(median(out.keras))}/s` : ''}\n`);
   }
   return out;
 }
@@ -257,12 +264,16 @@ async function main(): Promise<void> {
     const ours = median(r.ours);
     const keras = r.keras.length > 0 ? median(r.keras) : NaN;
     const ratio = ours / keras;
-    const bestRatio = Math.max(...r.ours) / Math.max(...r.keras);
+    const bestRatio = r.keras.length > 0 ? Math.max(...r.ours) / Math.max(...r.keras) : NaN;
     return [
       c.label,
       r.samples,
       r.oursParams === r.kerasParams || r.kerasParams === null ? r.oursParams : `${r.oursParams} vs ${r.kerasParams}`,
       fmt(ours),
+      fmt(median(r.rawFit)),
+      fmt(median(r.rawStep)),
+      `${(ours / median(r.rawFit)).toFixed(2)}x`,
+      Number.isNaN(keras) ? '-' : `${(median(r.rawFit) / keras).toFixed(2)}x`,
       Number.isNaN(keras) ? '-' : fmt(keras),
       Number.isNaN(ratio) ? '-' : `${ratio.toFixed(2)}x`,
       Number.isFinite(bestRatio) ? `${bestRatio.toFixed(2)}x` : '-',
@@ -270,9 +281,10 @@ async function main(): Promise<void> {
     ];
   });
   console.log(
-    table(['model', 'train samples', 'params', 'ours samples/s', 'Keras samples/s', 'ours/Keras', 'best/best epoch', `target ${THROUGHPUT_TARGET}x (medians)`], rows),
+    table(['model', 'train samples', 'params', 'ours samples/s', 'raw fit', 'raw step', 'ours/raw fit', 'raw fit/Keras', 'Keras samples/s', 'ours/Keras', 'best/best epoch', `target ${THROUGHPUT_TARGET}x (medians)`], rows),
   );
   console.log('(medians over the timed epochs; best/best: fastest epoch of each side, less sensitive to a loaded machine)');
+  console.log('(raw fit: plain TF.js model.fit, no trainSegment; raw step: plain optimizer.minimize loop, no fit, no metrics)');
 
   // The first trial on a worker loads (here: generates) the data set; later ones reuse it.
   const cold = await timeToTarget(args.quick ? 6 : 12);

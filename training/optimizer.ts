@@ -8,7 +8,7 @@
 //   beta1, beta2, epsilon   adam and adamw (0.9, 0.999, 1e-7)
 //   weightDecay    adamw: decoupled weight decay per step, scaled by learningRate (default 0.01)
 //   rho            rmsprop: decay of the squared-gradient average (default 0.9)
-import type { Optimizer } from '@tensorflow/tfjs';
+import type { Optimizer, Scalar, Tensor, Variable } from '@tensorflow/tfjs';
 import type { Tf } from './backend';
 import { OptionReader } from './options';
 
@@ -75,7 +75,7 @@ export function resolveOptimizerConfig(merged: Record<string, unknown>): Optimiz
 export function createOptimizer(tf: Tf, config: OptimizerConfig): Optimizer {
   switch (config.optimizer) {
     case 'adam':
-      return tf.train.adam(config.learningRate, config.beta1, config.beta2, config.epsilon);
+      return new (leanAdam(tf))(config.learningRate, config.beta1, config.beta2, config.epsilon);
     case 'adamw':
       return createAdamW(tf, config.learningRate, config.beta1, config.beta2, config.epsilon, config.weightDecay);
     case 'sgd':
@@ -95,14 +95,66 @@ export function setLearningRate(optimizer: Optimizer, rate: number): void {
   else target.learningRate = rate;
 }
 
+type Gradients = Parameters<Optimizer['applyGradients']>[0];
+
+/** The private state of tfjs's AdamOptimizer that the lean update reads and writes (same fields, so same checkpoints). */
+interface AdamState {
+  accBeta1: Variable;
+  accBeta2: Variable;
+  accumulatedFirstMoment: ({ originalName: string; variable: Variable } | undefined)[];
+  accumulatedSecondMoment: ({ originalName: string; variable: Variable } | undefined)[];
+}
+
+/**
+ * tfjs's Adam with the same state and math, in fewer native calls: tfjs turns every number in its
+ * update (beta1, 1 - beta1, epsilon, -lr, ...) into a new scalar tensor for every variable at every
+ * step, 20 calls into TensorFlow per variable. Here the scalars are made once per step and the bias
+ * corrections folded into two of them: 13 ops per variable. On small models the optimizer is about half
+ * of all ops of a training step, and each op costs tens of microseconds of dispatch.
+ */
+function leanAdam(tf: Tf) {
+  return class LeanAdam extends tf.AdamOptimizer {
+    override applyGradients(variableGradients: Gradients): void {
+      const state = this as unknown as AdamState;
+      const names = Array.isArray(variableGradients) ? variableGradients.map((g) => g.name) : Object.keys(variableGradients);
+      tf.tidy(() => {
+        const beta1 = tf.scalar(this.beta1);
+        const beta2 = tf.scalar(this.beta2);
+        const rest1 = tf.scalar(1 - this.beta1);
+        const rest2 = tf.scalar(1 - this.beta2);
+        const epsilon = tf.scalar(this.epsilon);
+        // w += (-lr / (1 - beta1^t)) * m / (sqrt(v * 1 / (1 - beta2^t)) + epsilon), as tfjs computes it.
+        const step = tf.div(-this.learningRate, tf.sub(1, state.accBeta1)) as Scalar;
+        const correction2 = tf.div(1, tf.sub(1, state.accBeta2)) as Scalar;
+        names.forEach((name, i) => {
+          const value = tf.engine().registeredVariables[name]!;
+          state.accumulatedFirstMoment[i] ??= { originalName: `${name}/m`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
+          state.accumulatedSecondMoment[i] ??= { originalName: `${name}/v`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
+          const gradient: Tensor | undefined = Array.isArray(variableGradients) ? variableGradients[i]!.tensor : variableGradients[name];
+          if (gradient == null) return;
+          const m = state.accumulatedFirstMoment[i]!.variable;
+          const v = state.accumulatedSecondMoment[i]!.variable;
+          const newM = tf.add(tf.mul(m, beta1), tf.mul(gradient, rest1));
+          const newV = tf.add(tf.mul(v, beta2), tf.mul(tf.square(gradient), rest2));
+          m.assign(newM);
+          v.assign(newV);
+          value.assign(tf.add(value, tf.div(tf.mul(newM, step), tf.add(tf.sqrt(tf.mul(newV, correction2)), epsilon))));
+        });
+        state.accBeta1.assign(tf.mul(state.accBeta1, beta1));
+        state.accBeta2.assign(tf.mul(state.accBeta2, beta2));
+      });
+      this.incrementIterations();
+    }
+  };
+}
+
 /**
  * AdamW (Loshchilov & Hutter): Adam plus decoupled weight decay w <- w * (1 - lr * wd) before each step,
  * applied to every trained variable as PyTorch does, with the current (scheduled) lr. The state is
  * Adam's, so checkpoints need nothing more.
  */
 function createAdamW(tf: Tf, learningRate: number, beta1: number, beta2: number, epsilon: number, weightDecay: number): Optimizer {
-  type Gradients = Parameters<InstanceType<Tf['AdamOptimizer']>['applyGradients']>[0];
-  class AdamW extends tf.AdamOptimizer {
+  class AdamW extends leanAdam(tf) {
     override applyGradients(variableGradients: Gradients): void {
       const names = Array.isArray(variableGradients) ? variableGradients.map((g) => g.name) : Object.keys(variableGradients);
       const keep = 1 - this.learningRate * weightDecay;

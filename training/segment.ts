@@ -75,7 +75,7 @@ function datasetFor(spec: ExperimentSpec): Promise<Dataset> {
  * Images scaled to [0, 1] as a float tensor [n, h, w, c] (token sequences: int32 [n, length]); one-hot
  * float labels [n, classes].
  */
-function splitTensors(tf: Tf, dataset: Dataset, split: Split): { x: Tensor4D | Tensor2D; y: Tensor2D } {
+export function splitTensors(tf: Tf, dataset: Dataset, split: Split): { x: Tensor4D | Tensor2D; y: Tensor2D } {
   const labels = () => tf.tidy(() => tf.oneHot(tf.tensor1d(Int32Array.from(split.y), 'int32'), dataset.numClasses).toFloat() as Tensor2D);
   if (dataset.kind === 'sequence') return { x: tf.tensor2d(Int32Array.from(split.x), [split.count, dataset.inputShape[0]], 'int32'), y: labels() };
   const [height, width, channels] = dataset.inputShape;

@@ -54,6 +54,9 @@ export const lstm: ModelFamily = {
         returnSequences: i < layers - 1,
         dropout,
         recurrentDropout,
+        // Keras's default gate activation. TF.js defaults to hardSigmoid: a different model from the
+        // Keras one, and several more ops per gate and time step (scale, shift and clip forward; masks and a select backward).
+        recurrentActivation: 'sigmoid',
         kernelInitializer: kernel(),
         recurrentInitializer: tf.initializers.orthogonal({ gain: 1, seed: mixSeed(seed, 2000 + i) }),
       });
