@@ -6,43 +6,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import type { StartRunInput } from '../activities/types';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-
-interface RestRun {
-  info: { run_id: string; run_name: string; status: string };
-  data: { tags?: { key: string; value: string }[]; metrics?: { key: string; value: number; step: number }[] };
-}
-
-async function mlflowCall<T>(base: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${base}${path}`, body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  if (!res.ok) throw new Error(`MLflow ${path}: HTTP ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-}
-
-const tagsOf = (run: RestRun): Record<string, string> => Object.fromEntries((run.data.tags ?? []).map((t) => [t.key, t.value]));
-
-async function campaignRuns(base: string, experimentId: string, campaignId: string): Promise<RestRun[]> {
-  const runs: RestRun[] = [];
-  let pageToken: string | undefined;
-  do {
-    const page = await mlflowCall<{ runs?: RestRun[]; next_page_token?: string }>(base, '/api/2.0/mlflow/runs/search', {
-      experiment_ids: [experimentId],
-      filter: `tags."tuneflow.campaign_id" = '${campaignId}'`,
-      max_results: 500,
-      ...(pageToken ? { page_token: pageToken } : {}),
-    });
-    runs.push(...(page.runs ?? []));
-    pageToken = page.next_page_token;
-  } while (pageToken);
-  return runs;
-}
-
-async function metricHistory(base: string, runId: string, key: string): Promise<{ step: number; timestamp: number }[]> {
-  const out = await mlflowCall<{ metrics?: { step: number; timestamp: number }[] }>(
-    base,
-    `/api/2.0/mlflow/metrics/get-history?run_id=${runId}&metric_key=${encodeURIComponent(key)}&max_results=25000`,
-  );
-  return (out.metrics ?? []).map((m) => ({ step: Number(m.step), timestamp: Number(m.timestamp) }));
-}
+import { campaignRuns, metricHistory, tagsOf, type RestRun } from './mlflow-queries';
 
 const TERMINAL_TRIAL_STATES = new Set(['COMPLETE', 'PRUNED']);
 
