@@ -20,7 +20,18 @@
 // acquisition is maximized. One objective only: several directions are an AlgorithmConfigError.
 //
 // Options: nStartupTrials (10), deterministicObjective (false: fix the noise at its floor instead of
-// fitting it), nCandidates (2048), nLocalSearch (10).
+// fitting it), nCandidates (2048), nLocalSearch (10), maxModelTrials (250).
+//
+// Scaling: the fit factors the n × n kernel matrix at every likelihood evaluation and each acquisition
+// candidate costs O(n²), so a proposal grows like n³ (measured on hartmann6 with random trials, 2-core
+// machine: 0.2 s at 100 COMPLETE trials, 1.1 s at 300, 3.3 s at 500, 26 s at 1,000, 350 s at 2,000).
+// Above `maxModelTrials` the GP is fitted on a subset of that size (selectModelTrials): the best quarter
+// by objective, which holds the incumbent of EI and the region worth refining, plus a uniform draw of
+// the rest from this proposal's seeded stream, so the subset is a pure function of (space, trials, seed,
+// trial number) and successive proposals see different parts of the history. At the default a proposal
+// takes under 1 s however long the campaign runs (0.6-0.9 s from 300 to 2,000 trials); a cap of 200
+// saves about 40%, 400 costs about 3×. Up to the cap every COMPLETE trial is used, exactly as before
+// the option.
 import { AlgorithmConfigError } from '../errors';
 import { OptionReader } from '../options';
 import { buildParams, choiceIndex, fromUnit, gridValue, paramsKey, toUnit, valueProblem, type NumericParam, type Param } from '../space';
@@ -29,6 +40,7 @@ import type { TrialView } from '../types';
 import { LogExpectedImprovement, maximizeAcquisition, type SearchDimension } from './gp/acquisition';
 import { fitKernelParams, GaussianProcess, type TrainingData } from './gp/model';
 import { warpedTargets } from './gp/warping';
+import type { Rng } from '../rng';
 import { samplerRng, type SampleContext, type Sampler, type SamplerFactory } from './types';
 
 interface GpOptions {
@@ -36,6 +48,7 @@ interface GpOptions {
   deterministicObjective: boolean;
   nCandidates: number;
   nLocalSearch: number;
+  maxModelTrials: number;
 }
 
 export const createGpSampler: SamplerFactory = (options) => {
@@ -45,6 +58,7 @@ export const createGpSampler: SamplerFactory = (options) => {
     deterministicObjective: reader.boolean('deterministicObjective', false),
     nCandidates: reader.integer('nCandidates', 2048, { min: 1, max: 1_000_000 }),
     nLocalSearch: reader.integer('nLocalSearch', 10, { min: 1, max: 1000 }),
+    maxModelTrials: reader.integer('maxModelTrials', 250, { min: 1, max: 100_000 }),
   };
   reader.done();
   return { name: 'gp', sample: (ctx) => sampleGp(ctx, config) } satisfies Sampler;
@@ -58,16 +72,20 @@ function sampleGp(ctx: SampleContext, options: GpOptions): Params {
   const random = (param: Param): Scalar => fromUnit(param, rng.uniform());
   const modelled = ctx.space.params.filter(isModelled);
   const others = ctx.trials.filter((t) => t.number !== ctx.trialNumber);
-  const complete = others.filter((t) => t.state === 'COMPLETE' && t.values !== undefined && t.values.length > 0 && hasAll(t, modelled));
+  const finished = others.filter((t) => t.state === 'COMPLETE' && t.values !== undefined && t.values.length > 0 && hasAll(t, modelled));
   // A retry (attempt > 0) means the model's choice was already tried: a random draw breaks the tie.
-  if (modelled.length === 0 || complete.length < Math.max(options.nStartupTrials, 1) || ctx.attempt > 0) {
+  if (modelled.length === 0 || finished.length < Math.max(options.nStartupTrials, 1) || ctx.attempt > 0) {
     return buildParams(ctx.space, ctx.fixed, random);
   }
 
   const dims = modelled.map((param) => searchDimension(param, ctx.fixed[param.name]));
   const d = dims.length;
   const sign = ctx.directions[0] === 'maximize' ? 1 : -1;
-  const y = warpedTargets(complete.map((t) => -sign * t.values![0]!));
+  const allLosses = finished.map((t) => -sign * t.values![0]!);
+  const rows = selectModelTrials(allLosses, options.maxModelTrials, rng);
+  const complete = rows.map((i) => finished[i]!);
+  // Warped and standardized over the rows the GP sees, so its priors meet the scale they assume.
+  const y = warpedTargets(rows.map((i) => allLosses[i]!));
   const x = encodeTrials(complete, modelled);
   const isCategorical = Uint8Array.from(modelled, (p) => (p.type === 'categorical' ? 1 : 0));
   const data: TrainingData = { x, y, n: complete.length, d, isCategorical };
@@ -125,6 +143,24 @@ function sampleGp(ctx: SampleContext, options: GpOptions): Params {
     if (!tried.has(paramsKey(proposal))) return proposal;
   }
   return first; // all tried: the study asks again (attempt 1), which draws at random
+}
+
+/**
+ * The rows (ascending) of the finished trials the GP is fitted on, given their losses (smaller is
+ * better; NaN counts as the worst): every row when there are at most `max`, with no draw from `rng`;
+ * otherwise the ceil(max / 4) best (ties to the earlier row) and max - ceil(max / 4) rows drawn uniformly
+ * without replacement from the rest. The best row is always kept: EI's incumbent and the local search's
+ * anchor come from it.
+ */
+export function selectModelTrials(losses: readonly number[], max: number, rng: Rng): number[] {
+  const n = losses.length;
+  const all = Array.from({ length: n }, (_, i) => i);
+  if (n <= max) return all;
+  const loss = (i: number) => (Number.isNaN(losses[i]!) ? Infinity : losses[i]!);
+  const ranked = all.sort((a, b) => loss(a) - loss(b) || a - b);
+  const nBest = Math.ceil(max / 4);
+  const spread = rng.shuffle(ranked.slice(nBest).sort((a, b) => a - b)).slice(0, max - nBest);
+  return [...ranked.slice(0, nBest), ...spread].sort((a, b) => a - b);
 }
 
 /** An unconditional parameter with more than one possible value. */

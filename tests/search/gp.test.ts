@@ -4,9 +4,11 @@
 import { describe, expect, it } from 'vitest';
 import { normalCdf, normalPdf } from '../../search/math/stats';
 import { createRng } from '../../search/rng';
+import { createGpSampler, selectModelTrials } from '../../search/samplers/gp';
 import { LogExpectedImprovement, logStandardEi, maximizeAcquisition, type SearchDimension } from '../../search/samplers/gp/acquisition';
 import { fitKernelParams, GaussianProcess, matern52, matern52Derivative, negativeLogPosterior, type KernelParams, type TrainingData } from '../../search/samplers/gp/model';
 import { fitYeoJohnson, warpedTargets, yeoJohnson, yeoJohnsonLogLikelihood } from '../../search/samplers/gp/warping';
+import { parseSpace, valueProblem } from '../../search/space';
 import type { SearchSpace } from '../../search/space-types';
 import { createStudy } from '../../search/study';
 
@@ -299,5 +301,51 @@ describe('mixed spaces', () => {
     // At the optimum the categorical is right (0 instead of 1) and the rest is near: the median run gets there.
     expect(gp[1]).toBeLessThan(0.5);
     expect(gp[1]).toBeLessThan(random[1]!);
+  });
+});
+
+describe('subset of trials above maxModelTrials', () => {
+  it('keeps every row, drawing nothing, up to the cap', () => {
+    const rng = createRng(5);
+    const before = rng.state();
+    expect(selectModelTrials([3, 1, 2], 3, rng)).toEqual([0, 1, 2]);
+    expect(rng.state()).toEqual(before);
+  });
+
+  it('above it: the cap\'s size, ascending, the best quarter always in, the same rows for the same stream', () => {
+    const rng = createRng(11);
+    const losses = Array.from({ length: 500 }, () => rng.normal());
+    losses[499] = -100; // the best trial is the last one
+    losses[7] = NaN; // counts as the worst
+    const order = [...losses.keys()].sort((a, b) => (Number.isNaN(losses[a]!) ? 1 : Number.isNaN(losses[b]!) ? -1 : losses[a]! - losses[b]!));
+    for (const seed of [0, 1, 2]) {
+      const rows = selectModelTrials(losses, 40, createRng(seed));
+      expect(rows).toHaveLength(40);
+      expect(new Set(rows).size).toBe(40);
+      expect(rows).toEqual([...rows].sort((a, b) => a - b));
+      expect(rows).toContain(499);
+      for (const best of order.slice(0, 10)) expect(rows).toContain(best);
+      expect(selectModelTrials(losses, 40, createRng(seed))).toEqual(rows);
+    }
+    // The rest is a fresh draw per stream, so successive proposals see different parts of the history.
+    expect(selectModelTrials(losses, 40, createRng(0))).not.toEqual(selectModelTrials(losses, 40, createRng(1)));
+  });
+
+  it('the sampler above the cap proposes the same point inside the space on every call, and the cap changes nothing below it', () => {
+    const raw: SearchSpace = { a: { type: 'float', low: -2, high: 3 }, b: { type: 'int', low: 1, high: 9 }, c: { type: 'categorical', choices: ['x', 'y', 'z'] } };
+    const space = parseSpace(raw);
+    const study = createStudy({ space: raw, sampler: { type: 'random', seed: 4 }, scheduler: { type: 'none' } });
+    for (let i = 0; i < 61; i++) {
+      const { number, params } = study.ask();
+      if (i < 60) study.tell(number, ((params.a as number) - 1) ** 2 + (params.b as number) / 10 + (params.c === 'y' ? 0 : 1)); // the last one stays RUNNING
+    }
+    const ctx = { space, trials: study.trials, seed: 9, trialNumber: 61, attempt: 0, directions: ['minimize' as const], fixed: {} };
+    const capped = createGpSampler({ maxModelTrials: 24, nCandidates: 256 });
+    const proposal = capped.sample(ctx);
+    expect(capped.sample({ ...ctx, trials: study.trials.map((t) => ({ ...t })) })).toEqual(proposal);
+    for (const param of space.params) expect(valueProblem(param, proposal[param.name]!)).toBeNull();
+    // 60 finished trials: a cap of 60 fits on all of them, exactly as with no cap at all.
+    const uncapped = createGpSampler({ maxModelTrials: 100_000, nCandidates: 256 }).sample(ctx);
+    expect(createGpSampler({ maxModelTrials: 60, nCandidates: 256 }).sample(ctx)).toEqual(uncapped);
   });
 });
