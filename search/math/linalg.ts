@@ -136,9 +136,3 @@ export function dotAt(a: ArrayLike<number>, aOffset: number, b: ArrayLike<number
   return s0 + s1 + (s2 + s3);
 }
 
-/** Σ a_i b_i over the first `length` entries. */
-export function dot(a: ArrayLike<number>, b: ArrayLike<number>, length = a.length): number {
-  let sum = 0;
-  for (let i = 0; i < length; i++) sum += a[i]! * b[i]!;
-  return sum;
-}
