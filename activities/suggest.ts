@@ -50,26 +50,48 @@ export function suggestThreadEntry(): string {
   throw new Error(`cannot find the suggestion thread's entry dist/activities/${file}: run \`npm run build\` first`);
 }
 
-/** `computeSuggestions` in a worker thread, which is terminated as soon as the call settles or `signal` aborts. */
+/**
+ * One finished thread kept between calls: starting a thread and loading the search code costs ~0.1 s,
+ * which a campaign of many short trials would otherwise pay at every suggestion. Unreferenced while it
+ * waits, so it never keeps the process alive.
+ */
+let idleThread: Worker | null = null;
+
+function takeThread(): Worker {
+  const thread = idleThread ?? new Worker(suggestThreadEntry(), { execArgv: [] }); // no test-runner loader flags
+  idleThread = null;
+  thread.ref();
+  return thread;
+}
+
+function releaseThread(thread: Worker): void {
+  if (idleThread) return void thread.terminate(); // another call's thread already waits
+  thread.unref();
+  idleThread = thread;
+}
+
+/** `computeSuggestions` in a worker thread; an abort terminates the thread mid-computation. */
 export function computeInThread(input: SuggestInput, signal?: AbortSignal): Promise<Params[]> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
-    // No inherited node flags: a test runner's loader flags are not valid (or wanted) in a worker thread.
-    const thread = new Worker(suggestThreadEntry(), { workerData: input, execArgv: [] });
+    const thread = takeThread();
     let settled = false;
-    const settle = (finish: () => void) => {
+    const settle = (reusable: boolean, finish: () => void) => {
       if (settled) return;
       settled = true;
       signal?.removeEventListener('abort', onAbort);
-      // Normally the thread has ended by itself; after an abort this stops the computation mid-way.
-      void thread.terminate();
+      thread.off('message', onMessage).off('error', onError).off('exit', onExit);
+      if (reusable) releaseThread(thread);
+      else void thread.terminate();
       finish();
     };
-    const onAbort = () => settle(() => reject(signal!.reason));
+    const onAbort = () => settle(false, () => reject(signal!.reason));
+    const onMessage = (reply: SuggestThreadReply) => settle(true, () => (reply.ok ? resolve(reply.params) : reject(deserializeError(reply.error))));
+    const onError = (error: Error) => settle(false, () => reject(error)); // e.g. ERR_WORKER_OUT_OF_MEMORY: retryable
+    const onExit = (code: number) => settle(false, () => reject(new Error(`the suggestion thread exited with code ${code} before it answered`)));
     signal?.addEventListener('abort', onAbort, { once: true });
-    thread.once('message', (reply: SuggestThreadReply) => settle(() => (reply.ok ? resolve(reply.params) : reject(deserializeError(reply.error)))));
-    thread.once('error', (error) => settle(() => reject(error))); // e.g. ERR_WORKER_OUT_OF_MEMORY: retryable
-    thread.once('exit', (code) => settle(() => reject(new Error(`the suggestion thread exited with code ${code} before it answered`))));
+    thread.on('message', onMessage).on('error', onError).on('exit', onExit);
+    thread.postMessage(input);
   });
 }
 
