@@ -4,31 +4,9 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { stringify } from 'yaml';
-import { schedulers, samplers } from '../search';
-import { parseSpec, SpecError, type KnownNames } from '../spec';
-import type { ExperimentSpec } from '../spec/types';
-import { checkDatasetOptions, checkModelOptions, DATASETS, EPOCH_METRICS, MODELS, TRAINING_HYPERPARAMETERS } from '../training';
+import { parseExperiment } from '../catalog';
+import { SpecError } from '../spec';
 import type { LoadedSpec, LoadSpecInput } from './types';
-
-/** What the registries hold, so a typo in a spec fails when it loads, with its line, not mid-campaign. */
-export const KNOWN_NAMES: KnownNames = {
-  datasets: Object.keys(DATASETS),
-  models: Object.keys(MODELS),
-  samplers: Object.keys(samplers),
-  schedulers: Object.keys(schedulers),
-  hyperparameters: (family) => {
-    const model = MODELS[family];
-    return model ? [...Object.keys(model.hyperparameters), ...Object.keys(TRAINING_HYPERPARAMETERS)] : undefined;
-  },
-  metrics: EPOCH_METRICS,
-  datasetOptions: checkDatasetOptions,
-  modelOptions: checkModelOptions,
-};
-
-/** Parse a spec against the registries: what the CLI, the client and the activity all use. */
-export function parseExperiment(text: string, fileName: string): ExperimentSpec {
-  return parseSpec(text, fileName, { knownNames: KNOWN_NAMES });
-}
 
 export async function loadSpec(input: LoadSpecInput): Promise<LoadedSpec> {
   try {

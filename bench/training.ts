@@ -15,7 +15,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseExperiment } from '../activities/spec';
+import { parseExperiment } from '../catalog';
 import { backendInfo, loadDataset, trainSegment, type SegmentResult } from '../training';
 import { encodeNpy } from '../training/datasets/npy';
 import { generateShapes, parseSyntheticShapesOptions } from '../training/datasets/synthetic-shapes';

@@ -3,7 +3,7 @@
 import { Client, Connection, WorkflowIdReusePolicy, WorkflowUpdateFailedError } from '@temporalio/client';
 import { readFile } from 'node:fs/promises';
 import type { CampaignResult, LeaderboardRow, Lineage } from '../activities/types';
-import { parseExperiment } from '../activities/spec';
+import { parseExperiment } from '../catalog';
 import type { ExperimentSpec } from '../spec/types';
 import {
   cancelUpdate,

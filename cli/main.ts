@@ -2,7 +2,7 @@
 // The `tuneflow` command. Each verb is a thin layer over the client API, the worker wiring and the
 // local services; errors the user can fix print as one clear message, never a stack trace.
 import { parseArgs } from 'node:util';
-import { KNOWN_NAMES } from '../activities/spec';
+import { KNOWN_NAMES } from '../catalog';
 import { formatSpecError, SpecError, validateSpecCommand } from '../spec';
 import { objectiveLabel } from '../spec/objective';
 import { connectTemporal, ControlRejectedError, startCampaign } from './client';

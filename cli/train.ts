@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml, parseDocument } from 'yaml';
-import { parseExperiment } from '../activities/spec';
+import { parseExperiment } from '../catalog';
 import { buildParams, fromUnit, parseSpace, type Params, type Scalar } from '../search';
 import { SpecError } from '../spec';
 import type { ExperimentSpec } from '../spec/types';

@@ -5,7 +5,7 @@
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { KNOWN_NAMES } from '../../activities/spec';
+import { KNOWN_NAMES } from '../../catalog';
 import { loadSpecFile, MAX_SPEC_BYTES, parseSpec, SpecError } from '../../spec';
 import { runNode } from '../helpers/run-node';
 import { tempDir } from '../helpers/temp';

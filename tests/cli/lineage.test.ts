@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeParams, MAX_WARM_START_TRIALS, warmStartTrials } from '../../activities/lineage';
-import { parseExperiment } from '../../activities/spec';
+import { parseExperiment } from '../../catalog';
 import { applySets, extensionSpec, LineageUsageError } from '../../cli/lineage';
 import { parseSpace } from '../../search/space';
 

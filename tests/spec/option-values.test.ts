@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, test } from 'vitest';
-import { parseExperiment } from '../../activities/spec';
+import { parseExperiment } from '../../catalog';
 import { SpecError } from '../../spec';
 import { tempDir } from '../helpers/temp';
 
