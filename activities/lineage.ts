@@ -9,8 +9,9 @@ import { tagFilter } from '../mlflow/runs';
 import { explainParams, parseSpace, type Param, type Space } from '../search/space';
 import type { Params, Scalar } from '../search/space-types';
 import type { ExperimentSpec } from '../spec/types';
-import { constraintValues, objectiveValues } from '../workflows/trials';
-import type { TrialState, TrialSummary, WarmStart, WarmStartInput } from './types';
+import type { TrialView } from '../search/types';
+import { constraintValues, objectiveValues, type TrialState } from '../trials';
+import type { WarmStart, WarmStartInput } from './types';
 
 export const LINEAGE_TAGS = {
   /** On an extension's parent run: the campaign it continues. */
@@ -123,9 +124,9 @@ function decodeValue(param: Param, text: string): Scalar | undefined {
  * 0..k-1, the new campaign's own trials continue from k. A COMPLETE trial without the new objective's
  * metrics is left out, like one whose params do not fit.
  */
-export function warmStartTrials(spec: ExperimentSpec, stored: readonly StoredTrial[]): { trials: TrialSummary[]; skipped: number } {
+export function warmStartTrials(spec: ExperimentSpec, stored: readonly StoredTrial[]): { trials: TrialView[]; skipped: number } {
   const space = parseSpace(spec.search.space);
-  const fitting: TrialSummary[] = [];
+  const fitting: TrialView[] = [];
   for (const trial of stored) {
     const params = decodeParams(space, trial.params);
     let values: number[] | undefined;

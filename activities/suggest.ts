@@ -10,8 +10,7 @@ import { Worker } from 'node:worker_threads';
 import { createSampler, paramsKey, parseSpace, suggest, type TrialView } from '../search';
 import type { Params } from '../search/space-types';
 import { deserializeError, type SerializedError } from '../training/child/protocol';
-import { isPacked, unpackTrials } from '../workflows/carry';
-import { toSummary } from '../workflows/trials';
+import { isPacked, toView, unpackTrials } from '../trials';
 import { beatWhile } from './heartbeat';
 import type { SuggestInput } from './types';
 
@@ -25,7 +24,7 @@ export function computeSuggestions(input: SuggestInput): Params[] {
   const sampler = createSampler(spec.search.sampler);
   const directions = spec.objective.map((o) => o.direction);
   // Suggestions made in this call count as running trials for the next one, so they never collide.
-  const views = (list: SuggestInput['trials']): TrialView[] => (isPacked(list) ? unpackTrials(list).map(toSummary) : [...list]);
+  const views = (list: SuggestInput['trials']): TrialView[] => (isPacked(list) ? unpackTrials(list).map(toView) : [...list]);
   // An extension's or fork's old trials come first as trials 0..k-1; the campaign's own are numbered from k.
   const warm = input.warmStart ? views(input.warmStart) : [];
   const trials: TrialView[] = [...warm, ...views(input.trials).map((t) => (warm.length ? { ...t, number: t.number + warm.length } : t))];

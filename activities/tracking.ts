@@ -7,7 +7,8 @@ import { compareValues } from '../search/ranking';
 import { objectiveLabel, objectiveValue } from '../spec/objective';
 import type { ExperimentSpec } from '../spec/types';
 import { jobName } from './training';
-import type { FinalizeInput, FinishRunInput, LeaderboardRow, StartRunInput, Tracking } from './types';
+import type { LeaderboardRow } from '../trials';
+import type { FinalizeInput, FinishRunInput, StartRunInput, Tracking } from './types';
 
 export interface TrackingDeps {
   mlflow: MlflowClient;

@@ -1,7 +1,7 @@
 // Training activities: run epoch segments and evaluations through the training engine, each in one of
 // the worker's training processes (a crash there fails one attempt, not the worker), heartbeat while
 // that process shows progress, and log every finished epoch to the trial's MLflow run as it happens.
-import { Context, log } from '@temporalio/activity';
+import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MlflowClient } from '../mlflow/client';
@@ -18,8 +18,14 @@ export interface TrainingDeps {
   trainingProcesses: TrainingProcessPool;
 }
 
-/** Run tag naming the family `auto` picked for the trial's data (cnn, lstm or mlp). */
-export const RESOLVED_FAMILY_TAG = 'model.resolved_family';
+export const RUN_TAGS = {
+  /** The family `auto` picked for the trial's data (cnn, lstm or mlp). */
+  resolvedFamily: 'model.resolved_family',
+  /** The task queue, TensorFlow.js backend and device (cpu or gpu) of the job's last segment. */
+  taskQueue: 'tuneflow.task_queue',
+  backend: 'tuneflow.backend',
+  device: 'tuneflow.device',
+} as const;
 
 /** `trial-<n>` or `retrain-<n>-seed<k>`, as the MLflow run is named. */
 export function jobName(ref: RunRef): string {
@@ -31,67 +37,84 @@ export function checkpointDir(root: string, ref: RunRef): string {
   return join(root, ref.campaignId.replace(/[^A-Za-z0-9._-]/g, '_'), jobName(ref));
 }
 
+// TEMPORARY: replaced by training/errors.ts's own list when that lands.
+const NON_RETRYABLE = ['TrainingDivergedError', 'TrainingOutOfMemoryError', 'SpecError', 'InvalidConfigurationError', 'CheckpointError', 'DatasetUnavailableError', 'DatasetChecksumError'];
+
+/**
+ * The training errors that retrying cannot fix leave as non-retryable failures, named by their class, so
+ * the workflow's retry policy needs no list of names to keep in sync.
+ */
+async function failingFast<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof Error && NON_RETRYABLE.includes(err.name)) throw ApplicationFailure.create({ type: err.name, message: err.message, nonRetryable: true });
+    throw err;
+  }
+}
+
 export function trainingActivities(deps: TrainingDeps) {
   return {
-    async trainSegment(input: SegmentInput): Promise<SegmentOutput> {
-      const ctx = Context.current();
-      // Heartbeats follow the training process: a hung one stops them, and the heartbeat timeout retries the segment.
-      const result = await deps.trainingProcesses.trainSegment(
-        {
-          spec: input.spec,
-          params: input.params,
-          seed: input.seed,
-          fromEpoch: input.fromEpoch,
-          toEpoch: input.toEpoch,
-          // What a cosine learning-rate schedule spans: the whole job, not this segment.
-          totalEpochs: input.stage === 'retrain' ? input.spec.retrain.epochs : input.spec.training.epochs,
-          checkpointDir: checkpointDir(deps.checkpointRoot, input),
-          signal: ctx.cancellationSignal,
-          onEpoch: async (e) => {
-            ctx.heartbeat({ epoch: e.epoch });
-            // A retried segment reports epochs already logged again; the helper skips steps the run already has.
-            await logEpochMetrics(deps.mlflow, input.runId, [e]);
-          },
-        },
-        { onAlive: () => ctx.heartbeat() },
-      );
-      // `auto` picks the family from the data: record the pick (setting a tag again is harmless on a retry).
-      if (result.family && result.family !== input.spec.model.family) {
-        await deps.mlflow.setTag(input.runId, RESOLVED_FAMILY_TAG, result.family);
-      }
-      // Epochs before `resumedFrom` came from checkpoints of an earlier attempt (a killed worker or training process).
-      const resumedFrom = input.toEpoch - result.trainedEpochs;
-      if (resumedFrom > input.fromEpoch) {
-        log.info(`resumed ${jobName(input)} of ${input.campaignId} from epoch ${resumedFrom} checkpoint`, { attempt: ctx.info.attempt });
-      }
-      return {
-        epochs: result.epochs.map((e) => ({ epoch: e.epoch, metrics: e.metrics })),
-        checkpoint: result.checkpoint,
-        trainSeconds: result.trainSeconds,
-        backend: result.backend,
-      };
-    },
-
-    async deleteCheckpoints(ref: RunRef): Promise<void> {
-      await rm(checkpointDir(deps.checkpointRoot, ref), { recursive: true, force: true });
-    },
-
-    async evaluateRun(input: EvaluateInput): Promise<Record<string, number>> {
-      const ctx = Context.current();
-      const metrics = await deps.trainingProcesses.evaluateCheckpoint(
-        { spec: input.spec, params: input.params, checkpoint: input.checkpoint, split: 'test' },
-        { onAlive: () => ctx.heartbeat(), signal: ctx.cancellationSignal },
-      );
-      // Logging and the model export happen here in the worker: heartbeat on a timer meanwhile.
-      return beatWhile(async () => {
-        await logMetricsOnce(deps.mlflow, input.runId, metrics);
-        if (input.exportModel) {
-          const dir = join(checkpointDir(deps.checkpointRoot, input), 'model');
-          const files = await exportModel(input.checkpoint, dir);
-          for (const file of files) await deps.mlflow.logArtifact(input.runId, `model/${file.name}`, file.content);
-        }
-        return metrics;
-      });
-    },
+    trainSegment: (input: SegmentInput) => failingFast(() => trainSegment(deps, input)),
+    deleteCheckpoints: (ref: RunRef) => failingFast(() => rm(checkpointDir(deps.checkpointRoot, ref), { recursive: true, force: true })),
+    evaluateRun: (input: EvaluateInput) => failingFast(() => evaluateRun(deps, input)),
   };
+}
+
+async function trainSegment(deps: TrainingDeps, input: SegmentInput): Promise<SegmentOutput> {
+  const ctx = Context.current();
+  // Heartbeats follow the training process: a hung one stops them, and the heartbeat timeout retries the segment.
+  const result = await deps.trainingProcesses.trainSegment(
+    {
+      spec: input.spec,
+      params: input.params,
+      seed: input.seed,
+      fromEpoch: input.fromEpoch,
+      toEpoch: input.toEpoch,
+      // What a cosine learning-rate schedule spans: the whole job, not this segment.
+      totalEpochs: input.stage === 'retrain' ? input.spec.retrain.epochs : input.spec.training.epochs,
+      checkpointDir: checkpointDir(deps.checkpointRoot, input),
+      signal: ctx.cancellationSignal,
+      onEpoch: async (e) => {
+        ctx.heartbeat({ epoch: e.epoch });
+        // A retried segment reports epochs already logged again; the helper skips steps the run already has.
+        await logEpochMetrics(deps.mlflow, input.runId, [e]);
+      },
+    },
+    { onAlive: () => ctx.heartbeat() },
+  );
+  // Where the job trained, so a run shows which queue, backend and device served it (setting a tag again is harmless).
+  const tags: Record<string, string> = { [RUN_TAGS.taskQueue]: ctx.info.taskQueue, [RUN_TAGS.backend]: result.backend, [RUN_TAGS.device]: result.device };
+  // `auto` picks the family from the data: record the pick.
+  if (result.family && result.family !== input.spec.model.family) tags[RUN_TAGS.resolvedFamily] = result.family;
+  await deps.mlflow.logBatch({ runId: input.runId, tags });
+  // Epochs before `resumedFrom` came from checkpoints of an earlier attempt (a killed worker or training process).
+  const resumedFrom = input.toEpoch - result.trainedEpochs;
+  if (resumedFrom > input.fromEpoch) {
+    log.info(`resumed ${jobName(input)} of ${input.campaignId} from epoch ${resumedFrom} checkpoint`, { attempt: ctx.info.attempt });
+  }
+  return {
+    epochs: result.epochs.map((e) => ({ epoch: e.epoch, metrics: e.metrics })),
+    checkpoint: result.checkpoint,
+    trainSeconds: result.trainSeconds,
+    backend: result.backend,
+  };
+}
+
+async function evaluateRun(deps: TrainingDeps, input: EvaluateInput): Promise<Record<string, number>> {
+  const ctx = Context.current();
+  const metrics = await deps.trainingProcesses.evaluateCheckpoint(
+    { spec: input.spec, params: input.params, checkpoint: input.checkpoint, split: 'test' },
+    { onAlive: () => ctx.heartbeat(), signal: ctx.cancellationSignal },
+  );
+  // Logging and the model export happen here in the worker: heartbeat on a timer meanwhile.
+  return beatWhile(async () => {
+    await logMetricsOnce(deps.mlflow, input.runId, metrics);
+    if (input.exportModel) {
+      const dir = join(checkpointDir(deps.checkpointRoot, input), 'model');
+      const files = await exportModel(input.checkpoint, dir);
+      for (const file of files) await deps.mlflow.logArtifact(input.runId, `model/${file.name}`, file.content);
+    }
+    return metrics;
+  });
 }

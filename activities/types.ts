@@ -2,10 +2,10 @@
 // (through proxyActivities); the implementations live beside this file. Payloads stay small: big
 // things (checkpoints, data sets, models) travel as paths or URIs.
 import type { Params } from '../search/space-types';
+import type { TrialView } from '../search/types';
 import type { ExperimentSpec } from '../spec/types';
-import type { PackedTrials } from '../workflows/carry';
+import type { LeaderboardRow, PackedTrials, TrialState } from '../trials';
 
-export type TrialState = 'RUNNING' | 'COMPLETE' | 'PRUNED' | 'FAIL';
 export type Stage = 'search' | 'retrain';
 
 export interface LoadSpecInput {
@@ -31,31 +31,16 @@ export interface Tracking {
   parentRunId: string;
 }
 
-/** One trial as the sampler sees it: compact, so the history stays small. */
-export interface TrialSummary {
-  number: number;
-  params: Params;
-  state: TrialState;
-  /** Objective values of a COMPLETE trial, one per objective. */
-  values?: number[];
-  /** First objective per finished epoch: epoch (1-based) → value. */
-  intermediate: Record<number, number>;
-  /** Stopped at a rung by a promotion-type scheduler. */
-  paused?: boolean;
-  /** `search.constraints` values of a COMPLETE trial (<= 0 when satisfied), as samplers read them. */
-  constraints?: number[];
-}
-
 export interface SuggestInput {
   spec: ExperimentSpec;
-  /** Every trial so far, packed (workflows/carry.ts) so the payload stays small in long campaigns. */
-  trials: PackedTrials | TrialSummary[];
+  /** Every trial so far, packed (trials/pack.ts) so the payload stays small in long campaigns. */
+  trials: PackedTrials | TrialView[];
   /** Numbers of the trials to suggest for, in order. */
   numbers: number[];
   /** Per number: an enqueued (possibly partial) configuration the proposal must keep, or null. */
   fixed: (Params | null)[];
   /** An extension's or fork's old trials (numbered 0..k-1, before `trials`, whose numbers then start at k). */
-  warmStart?: PackedTrials | TrialSummary[];
+  warmStart?: PackedTrials | TrialView[];
 }
 
 export interface RunRef {
@@ -113,14 +98,6 @@ export interface EvaluateInput extends RunRef {
   exportModel: boolean;
 }
 
-export interface LeaderboardRow {
-  trialNumber: number;
-  state: TrialState;
-  values: number[] | null;
-  epochs: number;
-  params: Params;
-}
-
 export interface RetrainResult {
   trialNumber: number;
   seedIndex: number;
@@ -170,7 +147,7 @@ export interface WarmStartInput {
 
 export interface WarmStart {
   /** The old finished trials that fit the new space, numbered 0..k-1; the new trials continue from k. */
-  trials: TrialSummary[];
+  trials: TrialView[];
   /** Old trials left out: params outside the new space, or no value for the new objective. */
   skipped: number;
   /** The campaigns the trials come from, oldest first. */
@@ -190,22 +167,8 @@ export interface CampaignActivities {
   setRunTags(input: { runId: string; tags: Record<string, string> }): Promise<void>;
   /** Delete a finished job's checkpoints (training queue: workers share the checkpoint store). */
   deleteCheckpoints(input: RunRef): Promise<void>;
-  /** Whether the namespace has tuneflow's search attributes (TuneflowName, TuneflowState, TuneflowBestValue). */
-  searchAttributesReady(): Promise<boolean>;
+  /** Whether the namespace has these search attributes (the campaign's: TuneflowName, TuneflowState, TuneflowBestValue). */
+  searchAttributesReady(input: { names: string[] }): Promise<boolean>;
   /** An extension's or fork's warm start, read from the old campaign's MLflow runs (see lineage.ts). */
   loadWarmStart(input: WarmStartInput): Promise<WarmStart>;
 }
-
-/** Error types the training activity raises that retrying cannot fix. */
-export const NON_RETRYABLE_TRAINING_ERRORS = [
-  'TrainingDivergedError',
-  'TrainingOutOfMemoryError',
-  'SpecError',
-  'InvalidConfigurationError',
-  'CheckpointError',
-  'DatasetUnavailableError',
-  'DatasetChecksumError',
-];
-
-/** Search attributes a campaign keeps up to date (when the namespace has them), for `tuneflow list`. */
-export const SEARCH_ATTRIBUTE_TYPES = { TuneflowName: 'KEYWORD', TuneflowState: 'KEYWORD', TuneflowBestValue: 'DOUBLE' } as const;

@@ -4,10 +4,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { registerSearchAttributes } from '../activities/temporal';
 import { startMlflowServer, type MlflowServer } from '../cli/services/mlflow-server';
 import { freePort, isAlive } from '../cli/services/process';
-import { startTemporalServer, withConnection, type TemporalServer } from '../cli/services/temporal-server';
+import { startTemporalServer, registerCampaignSearchAttributes, type TemporalServer } from '../cli/services/temporal-server';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -63,7 +62,7 @@ export class ChaosServices {
 
   async startAll(): Promise<void> {
     await this.startTemporal();
-    await withConnection(this.temporalAddress, (c) => registerSearchAttributes(c, 'default'));
+    await registerCampaignSearchAttributes(this.temporalAddress);
     await this.startMlflow();
   }
 

@@ -2,7 +2,8 @@
 // script. It talks to Temporal only; the workers do the rest.
 import { Client, Connection, WorkflowIdReusePolicy, WorkflowUpdateFailedError } from '@temporalio/client';
 import { readFile } from 'node:fs/promises';
-import type { CampaignResult, LeaderboardRow, Lineage } from '../activities/types';
+import type { CampaignResult, Lineage } from '../activities/types';
+import type { LeaderboardRow } from '../trials';
 import { parseExperiment } from '../catalog';
 import type { ExperimentSpec } from '../spec/types';
 import {

@@ -20,6 +20,7 @@
 // continues with exactly the proposals the original would have made (the campaign carries this state
 // across continue-as-new).
 import { StudyError } from './errors';
+import { rankFeasible } from './ranking';
 import { isFeasible, paretoFront } from './pareto';
 import { createSampler, type Sampler } from './samplers';
 import { createScheduler, type Scheduler, type SchedulerContext, type SchedulerDecision } from './schedulers';
@@ -250,13 +251,7 @@ function buildStudy(options: StudyOptions, saved?: StudyJSON): Study {
     },
 
     get bestTrial() {
-      const sign = directions[0] === 'maximize' ? -1 : 1;
-      let best: TrialView | undefined;
-      for (const trial of trials) {
-        if (trial.state !== 'COMPLETE' || trial.values === undefined || !isFeasible(trial.constraints)) continue;
-        if (best === undefined || sign * trial.values[0]! < sign * best.values![0]!) best = trial;
-      }
-      return best;
+      return rankFeasible(trials, directions[0]!)[0];
     },
 
     get paretoFront() {

@@ -80,12 +80,18 @@ export async function loadTf(env: NodeJS.ProcessEnv = process.env): Promise<Tf> 
   return (await loaded).tf;
 }
 
+type NativeBackend = { binding?: { TF_Version?: string }; isUsingGpuDevice?: boolean };
+
+/** Whether the native backend placed its kernels on a GPU. */
+export function deviceOf(tf: Tf): 'cpu' | 'gpu' {
+  return (tf.backend() as NativeBackend).isUsingGpuDevice === true ? 'gpu' : 'cpu';
+}
+
 export async function backendInfo(): Promise<BackendInfo> {
   const tf = await loadTf();
   const { packageName } = await loaded!;
-  const native = tf.backend() as { binding?: { TF_Version?: string }; isUsingGpuDevice?: boolean };
-  const binding = native.binding;
-  const info: BackendInfo = { backend: tf.getBackend(), package: packageName, tfjsVersion: tf.version_core, usingGpu: native.isUsingGpuDevice === true };
+  const binding = (tf.backend() as NativeBackend).binding;
+  const info: BackendInfo = { backend: tf.getBackend(), package: packageName, tfjsVersion: tf.version_core, usingGpu: deviceOf(tf) === 'gpu' };
   if (binding?.TF_Version) info.tensorflowVersion = binding.TF_Version;
   return info;
 }

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LayersModel, Logs, Optimizer, Tensor, Tensor2D, Tensor4D } from '@tensorflow/tfjs';
-import { loadTf, type Tf } from './backend';
+import { deviceOf, loadTf, type Tf } from './backend';
 import {
   checkpointPath,
   listCheckpoints,
@@ -217,6 +217,7 @@ export async function trainSegment(req: SegmentRequest): Promise<SegmentResult> 
       wallSeconds: (performance.now() - wallStart) / 1000,
       trainedEpochs: 0,
       backend: tf.getBackend(),
+      device: deviceOf(tf),
       paramCount: resumed!.paramCount,
       family: resumed!.family,
     };
@@ -328,6 +329,7 @@ export async function trainSegment(req: SegmentRequest): Promise<SegmentResult> 
       wallSeconds: (performance.now() - wallStart) / 1000,
       trainedEpochs: toEpoch - resumeEpoch,
       backend: tf.getBackend(),
+      device: deviceOf(tf),
       paramCount,
       family,
     };

@@ -68,6 +68,8 @@ export interface SegmentResult {
   /** Epochs trained in this call (fewer than toEpoch - fromEpoch when a retry found checkpoints). */
   trainedEpochs: number;
   backend: string;
+  /** Where the native backend ran the kernels: `gpu` with tfjs-node-gpu on a usable CUDA device, else `cpu`. */
+  device: 'cpu' | 'gpu';
   paramCount: number;
   /** The family that built the model: for `auto`, the one it picked (absent for checkpoints written before it was recorded). */
   family?: string;

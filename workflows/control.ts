@@ -3,9 +3,9 @@
 // `tuneflow list` find campaigns by name, state and best value.
 import { defineSearchAttributeKey } from '@temporalio/common';
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import { SEARCH_ATTRIBUTE_TYPES, type LeaderboardRow } from '../activities/types';
 import { explainParams, type Space } from '../search/space';
 import type { Params } from '../search/space-types';
+import type { LeaderboardRow } from '../trials';
 
 export type CampaignPhase = 'loading' | 'searching' | 'paused' | 'retraining' | 'finalizing' | 'done';
 
@@ -54,10 +54,11 @@ export const extendUpdate = defineUpdate<CampaignProgress, [ExtendRequest]>('ext
 export const setConcurrencyUpdate = defineUpdate<CampaignProgress, [number]>('setConcurrency');
 export const enqueueUpdate = defineUpdate<CampaignProgress, [Params[]]>('enqueue');
 
+/** Search attributes a campaign keeps up to date (when the namespace has them), for `tuneflow list`. */
 export const SEARCH_ATTRIBUTES = {
-  name: defineSearchAttributeKey('TuneflowName', SEARCH_ATTRIBUTE_TYPES.TuneflowName),
-  state: defineSearchAttributeKey('TuneflowState', SEARCH_ATTRIBUTE_TYPES.TuneflowState),
-  best: defineSearchAttributeKey('TuneflowBestValue', SEARCH_ATTRIBUTE_TYPES.TuneflowBestValue),
+  name: defineSearchAttributeKey('TuneflowName', 'KEYWORD'),
+  state: defineSearchAttributeKey('TuneflowState', 'KEYWORD'),
+  best: defineSearchAttributeKey('TuneflowBestValue', 'DOUBLE'),
 } as const;
 
 /** Why a control request cannot be taken now, or null. Validators throw this text; nothing is recorded. */

@@ -3,10 +3,9 @@
 // running after the campaign (the user reads the UIs); a second run reuses them; `tuneflow down` stops them.
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { registerSearchAttributes } from '../../activities/temporal';
 import { isMlflowUp, startMlflowServer } from './mlflow-server';
 import { isAlive, stopProcess } from './process';
-import { isTemporalUp, startTemporalServer, withConnection } from './temporal-server';
+import { isTemporalUp, startTemporalServer, registerCampaignSearchAttributes } from './temporal-server';
 
 export interface LocalServices {
   temporal?: { address: string; uiUrl: string | null; pid: number };
@@ -50,7 +49,7 @@ export async function ensureLocalServices(
     log(`Temporal dev server up at ${server.address} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }
   // A database from an older release may lack them: registering is idempotent and cheap.
-  if (want.temporal && temporal) await withConnection(temporal.address, (c) => registerSearchAttributes(c, 'default'));
+  if (want.temporal && temporal) await registerCampaignSearchAttributes(temporal.address);
   let mlflow = known.mlflow;
   if (want.mlflow && (!mlflow || !isAlive(mlflow.pid) || !(await isMlflowUp(mlflow.url)))) {
     log('starting the MLflow server (runs in .tuneflow/mlflow/) ...');

@@ -5,6 +5,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { freePort, spawnService, stopProcess, waitUntil } from './process';
 import { findTool } from './tools';
+import { registerSearchAttributes } from '../../activities/temporal';
+import { SEARCH_ATTRIBUTES } from '../../workflows/control';
 
 export interface TemporalServerOptions {
   /** SQLite file holding the server's state; omit for an in-memory server. */
@@ -72,4 +74,9 @@ export async function startTemporalServer(opts: TemporalServerOptions): Promise<
     throw err;
   }
   return { address, uiUrl: uiPort === null ? null : `http://${host}:${uiPort}`, pid: proc.pid, stop };
+}
+
+/** Register the campaign's search attributes (workflows/control.ts) that the namespace lacks; returns their names. */
+export function registerCampaignSearchAttributes(address: string, namespace = 'default'): Promise<string[]> {
+  return withConnection(address, (c) => registerSearchAttributes(c, namespace, Object.values(SEARCH_ATTRIBUTES)));
 }

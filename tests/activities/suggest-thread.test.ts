@@ -12,8 +12,7 @@ import { suggestThreadEntry, suggestTrials } from '../../activities/suggest';
 import type { SuggestInput } from '../../activities/types';
 import { parseSpec } from '../../spec';
 import type { ExperimentSpec } from '../../spec/types';
-import { packTrials } from '../../workflows/carry';
-import { newTrial } from '../../workflows/trials';
+import { packTrials, newTrial } from '../../trials';
 import { runNode } from '../helpers/run-node';
 import { tempDir } from '../helpers/temp';
 

@@ -2,9 +2,8 @@
 // is lost or repeated across the boundaries, and MLflow holds exactly one run per trial.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { registerSearchAttributes } from '../../activities/temporal';
 import { connectTemporal, startCampaign } from '../../cli/client';
-import { startTemporalServer, withConnection, type TemporalServer } from '../../cli/services/temporal-server';
+import { startTemporalServer, registerCampaignSearchAttributes, type TemporalServer } from '../../cli/services/temporal-server';
 import { startWorkers, type RunningWorkers } from '../../cli/worker';
 import { campaignRuns, metricHistory, tagsOf } from '../helpers/mlflow-queries';
 import { tempDir } from '../helpers/temp';
@@ -22,7 +21,7 @@ describe('continue-as-new', () => {
       uiPort: null,
       dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 150 },
     });
-    await withConnection(temporal.address, (c) => registerSearchAttributes(c, 'default'));
+    await registerCampaignSearchAttributes(temporal.address);
     workers = await startWorkers({
       temporalAddress: temporal.address,
       mlflowTrackingUri: mlflow,

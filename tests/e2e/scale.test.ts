@@ -9,9 +9,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { EvaluateInput, SegmentInput, SegmentOutput } from '../../activities/types';
-import { registerSearchAttributes } from '../../activities/temporal';
 import { connectTemporal, startCampaignFromText } from '../../cli/client';
-import { startTemporalServer, withConnection, type TemporalServer } from '../../cli/services/temporal-server';
+import { startTemporalServer, registerCampaignSearchAttributes, type TemporalServer } from '../../cli/services/temporal-server';
 import { startWorkers, type RunningWorkers } from '../../cli/worker';
 import { MlflowClient } from '../../mlflow/client';
 import { logEpochMetrics, logMetricsOnce } from '../../mlflow/runs';
@@ -61,7 +60,7 @@ describe('a campaign of thousands of zero-cost trials', () => {
       uiPort: null,
       dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 1000 },
     });
-    await withConnection(temporal.address, (c) => registerSearchAttributes(c, 'default'));
+    await registerCampaignSearchAttributes(temporal.address);
     workers = await startWorkers({
       temporalAddress: temporal.address,
       mlflowTrackingUri: mlflowUri,

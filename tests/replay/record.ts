@@ -7,13 +7,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { registerSearchAttributes } from '../../activities/temporal';
 import type { Client } from '@temporalio/client';
 import { connectTemporal, startCampaign, type CampaignHandle } from '../../cli/client';
 import { forkCampaign } from '../../cli/lineage';
 import { MlflowClient } from '../../mlflow/client';
 import { startMlflowServer } from '../../cli/services/mlflow-server';
-import { startTemporalServer, withConnection } from '../../cli/services/temporal-server';
+import { startTemporalServer, registerCampaignSearchAttributes } from '../../cli/services/temporal-server';
 import { findTool } from '../../cli/services/tools';
 import { startWorkers } from '../../cli/worker';
 
@@ -71,7 +70,7 @@ it('records one history per workflow path', async () => {
     startTemporalServer({ logFile: join(dir, 'temporal.log'), uiPort: null, dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 150 } }),
     startMlflowServer({ dir: join(dir, 'mlflow'), logFile: join(dir, 'mlflow.log') }),
   ]);
-  await withConnection(temporal.address, (c) => registerSearchAttributes(c, 'default'));
+  await registerCampaignSearchAttributes(temporal.address);
   const workers = await startWorkers({
     temporalAddress: temporal.address,
     mlflowTrackingUri: mlflow.url,

@@ -6,8 +6,7 @@ import { suggestTrials } from '../../activities/suggest';
 import type { Params } from '../../search/space-types';
 import { parseSpec } from '../../spec';
 import type { ExperimentSpec } from '../../spec/types';
-import { packTrials, unpackTrials } from '../../workflows/carry';
-import { constraintValues, newTrial, type TrialRecord } from '../../workflows/trials';
+import { packTrials, unpackTrials, constraintValues, newTrial, type TrialRecord } from '../../trials';
 
 const spec = (constraints: boolean): ExperimentSpec =>
   parseSpec(

@@ -5,8 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node' with { 'resolution-mode': 'import' };
 import { startMlflowServer } from '../../cli/services/mlflow-server';
-import { registerSearchAttributes } from '../../activities/temporal';
-import { startTemporalServer, withConnection } from '../../cli/services/temporal-server';
+import { startTemporalServer, registerCampaignSearchAttributes } from '../../cli/services/temporal-server';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -22,7 +21,7 @@ export default async function setup(project: TestProject) {
     startTemporalServer({ logFile: join(dir, 'temporal.log'), uiPort: null }),
     startMlflowServer({ dir: join(dir, 'mlflow'), logFile: join(dir, 'mlflow.log') }),
   ]);
-  await withConnection(temporal.address, (c) => registerSearchAttributes(c, 'default'));
+  await registerCampaignSearchAttributes(temporal.address);
   project.provide('temporalAddress', temporal.address);
   project.provide('mlflowTrackingUri', mlflow.url);
   project.provide('servicesDir', dir);

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { DEFAULT_HEALTH_WEIGHT, healthAwareValue, normalizeObjective, objectiveLabel, objectiveValue } from '../../spec/objective';
-import { objectiveValues } from '../../workflows/trials';
+import { objectiveValues } from '../../trials';
 import { parseSpec } from '../../spec';
 import { HEADER, problemLines } from './helpers';
 

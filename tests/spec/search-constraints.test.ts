@@ -2,7 +2,7 @@
 // their line. The campaign side (the values reaching the sampler) is in tests/search/suggest-activity.test.ts.
 import { describe, expect, test } from 'vitest';
 import { parseSpec } from '../../spec';
-import { constraintValues } from '../../workflows/trials';
+import { constraintValues } from '../../trials';
 import { HEADER, problemLines } from './helpers';
 
 const SPACE = '  space: {lr: {type: float, low: 1.0e-4, high: 0.1, log: true}, units: {type: int, low: 8, high: 64}}\n';

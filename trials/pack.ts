@@ -1,12 +1,12 @@
-// The compact form of the trial records a campaign carries across continue-as-new. Temporal warns
-// when a run's input passes 512 KB and refuses it at 2 MB, so the records travel column by column:
+// The compact form of the trial records a campaign carries across continue-as-new and sends to the
+// suggestTrials activity. Temporal warns when a run's input passes 512 KB and refuses it at 2 MB, so
+// the records travel column by column:
 // numbers as one base64 block of float64s (10.7 characters each, exact, against ~20 as JSON text),
 // states as one character each, repeated strings (choices, pruning reasons) through a dictionary, and
 // run ids only for trials still running (finished ones never need theirs again). The bound is in
 // docs/design-notes.md. Pure code: it runs inside the workflow.
-import type { TrialState } from '../activities/types';
 import type { Params, Scalar } from '../search/space-types';
-import type { TrialRecord } from './trials';
+import type { TrialRecord, TrialState } from './record';
 
 export interface PackedTrials {
   format: 'tuneflow.trials.v1';

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeFloat64, encodeFloat64, packTrials, unpackTrials } from '../../workflows/carry';
-import { newTrial, type TrialRecord } from '../../workflows/trials';
+import { decodeFloat64, encodeFloat64, packTrials, unpackTrials, newTrial, type TrialRecord } from '../../trials';
 
 function sampleTrials(): TrialRecord[] {
   const complete = { ...newTrial(0, { learningRate: 0.0012345678901234567, units: 17, activation: 'relu', batchNorm: true }), state: 'COMPLETE' as const };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compareValues } from '../../search/ranking';
-import { countStates, leaderboard, newTrial, rankCompleted, toSummary, type TrialRecord } from '../../workflows/trials';
+import { countStates, leaderboard, newTrial, rankCompleted, toView, type TrialRecord } from '../../trials';
 
 function trial(number: number, state: TrialRecord['state'], value: number | null, history: Record<number, number[]> = {}): TrialRecord {
   return { ...newTrial(number, { lr: number / 10 }), state, values: value === null ? null : [value], history, epochsDone: Object.keys(history).length };
@@ -23,7 +23,7 @@ describe('trial bookkeeping', () => {
 
   it('summarizes trials for the sampler with the first objective per epoch', () => {
     const t = trial(5, 'COMPLETE', 0.1, { 1: [0.5, 3], 2: [0.1, 4] });
-    expect(toSummary(t)).toEqual({ number: 5, params: { lr: 0.5 }, state: 'COMPLETE', values: [0.1], intermediate: { 1: 0.5, 2: 0.1 } });
+    expect(toView(t)).toEqual({ number: 5, params: { lr: 0.5 }, state: 'COMPLETE', values: [0.1], intermediate: { 1: 0.5, 2: 0.1 } });
     expect(countStates([t, trial(6, 'FAIL', null), { ...trial(7, 'RUNNING', null), paused: true }])).toEqual({ RUNNING: 0, COMPLETE: 1, PRUNED: 0, FAIL: 1, PAUSED: 1 });
   });
 });

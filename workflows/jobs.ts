@@ -1,0 +1,161 @@
+// Runs one job at a time for the campaign: a search trial (segment by segment, with the scheduler's
+// decision at every rung), the promotion of a trial paused at a rung, or one retrain of a top trial.
+// The main loop starts as many as the controls allow; each job records its own outcome in the state.
+import { ActivityFailure, ApplicationFailure, CancellationScope, condition, isCancellation, log } from '@temporalio/workflow';
+import type { RetrainResult, RunRef, SegmentInput, SegmentOutput } from '../activities/types';
+import type { ExperimentSpec } from '../spec/types';
+import { constraintValues, objectiveValues, type TrialRecord } from '../trials';
+import { control, type QueueChoice, type TrainingQueues } from './proxies';
+import type { CampaignState } from './state';
+
+/** What went wrong, as the user reads it: the activity's own error, not Temporal's wrapper. */
+export function failureReason(err: unknown): string {
+  if (isCancellation(err)) return 'cancelled';
+  let e: unknown = err;
+  while (e instanceof ActivityFailure && e.cause) e = e.cause;
+  if (e instanceof ApplicationFailure && e.type) return `${e.type}: ${e.message}`;
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Seed for a trial's weight init and data order: a pure function of the campaign seed and the job. */
+function jobSeed(spec: ExperimentSpec, trialNumber: number, seedIndex: number): number {
+  return (spec.seed * 1_000_003 + trialNumber * 7_919 + seedIndex * 104_729) % 2_147_483_647;
+}
+
+/** Bookkeeping that must happen even when the job was cancelled. */
+const finish = (...args: Parameters<typeof control.finishRun>) => CancellationScope.nonCancellable(() => control.finishRun(...args));
+
+export class JobRunner {
+  constructor(
+    private readonly state: CampaignState,
+    private readonly queues: TrainingQueues,
+  ) {}
+
+  private ref(trialNumber: number, stage: RunRef['stage'], seedIndex: number): RunRef {
+    const { workflowId, offset } = this.state;
+    return { campaignId: workflowId, tracking: this.state.ready().tracking, stage, trialNumber: trialNumber + offset, seedIndex };
+  }
+
+  private segment(t: TrialRecord, stage: RunRef['stage'], seedIndex: number, runId: string, fromEpoch: number, toEpoch: number): SegmentInput {
+    const { spec } = this.state.ready();
+    const seed = jobSeed(spec, t.number + this.state.offset, stage === 'search' ? 0 : seedIndex + 1);
+    return { ...this.ref(t.number, stage, seedIndex), runId, spec, params: t.params, seed, fromEpoch, toEpoch };
+  }
+
+  private async train(req: SegmentInput): Promise<{ out: SegmentOutput; queue: QueueChoice }> {
+    const trained = await this.queues.trainSegment(req);
+    this.state.trainSeconds += trained.out.trainSeconds;
+    return trained;
+  }
+
+  /**
+   * Search checkpoints are not needed once a trial ends (retrain trains from scratch): removed on the queue
+   * where it trained. Clean-up never changes how the trial ended.
+   */
+  private async dropCheckpoints(t: TrialRecord, queue: QueueChoice | null): Promise<void> {
+    try {
+      await CancellationScope.nonCancellable(() => this.queues.on(queue).deleteCheckpoints(this.ref(t.number, 'search', 0)));
+    } catch (err) {
+      log.warn(`could not delete the checkpoints of trial ${t.number + this.state.offset}: ${failureReason(err)}`);
+    }
+  }
+
+  /** Train a search trial to its end, to a rung where the scheduler prunes or pauses it, or to a continue-as-new. */
+  async runTrial(t: TrialRecord): Promise<void> {
+    const { state } = this;
+    const { spec, controls, scheduler } = state.ready();
+    const context = () => state.schedulerContext();
+    let queue: QueueChoice | null = null;
+    state.running += 1;
+    try {
+      t.runId ??= await control.startRun({ ...this.ref(t.number, 'search', 0), params: t.params });
+      let last: Record<string, number> | null = null;
+      while (t.epochsDone < spec.training.epochs) {
+        await condition(() => !controls.paused || state.draining);
+        if (state.draining) return; // parked at a segment boundary: the next run resumes it from its checkpoint
+        // Segments end at the scheduler's rungs, so every decision sees a finished epoch.
+        const milestone = scheduler.nextMilestone?.(context(), t.number, t.epochsDone) ?? Infinity;
+        const toEpoch = Math.min(t.epochsDone + spec.training.segmentEpochs, milestone, spec.training.epochs);
+        const trained = await this.train(this.segment(t, 'search', 0, t.runId, t.epochsDone, toEpoch));
+        queue = trained.queue;
+        for (const e of trained.out.epochs) t.history[e.epoch] = objectiveValues(spec, e.metrics);
+        t.epochsDone = toEpoch;
+        last = trained.out.epochs.at(-1)?.metrics ?? last;
+        if (toEpoch >= spec.training.epochs) break;
+        const decision = scheduler.decide(context(), t.number, toEpoch);
+        if (decision === 'prune') {
+          t.state = 'PRUNED';
+          t.reason = `pruned by ${scheduler.name} after epoch ${toEpoch}`;
+          await finish({ runId: t.runId, state: 'PRUNED', reason: t.reason, summary: { rung: toEpoch } });
+          await this.dropCheckpoints(t, queue);
+          return;
+        }
+        if (decision === 'pause') {
+          // Holds no worker: `promotions` resumes it from this checkpoint, or it ends PRUNED with the search.
+          t.paused = true;
+          await control.setRunTags({ runId: t.runId, tags: { 'tuneflow.state': 'PAUSED', 'tuneflow.rung': String(toEpoch) } });
+          return;
+        }
+      }
+      t.values = last ? objectiveValues(spec, last) : (t.history[spec.training.epochs] ?? null);
+      if (!t.values) throw new Error(`trial ${t.number} finished without metrics`);
+      const constraints = last ? constraintValues(spec, last) : undefined;
+      if (constraints) t.constraints = constraints;
+      t.state = 'COMPLETE';
+      await finish({ runId: t.runId, state: 'COMPLETE', summary: { objective: t.values[0]! } });
+      await this.dropCheckpoints(t, queue);
+      state.publishBestIfChanged();
+    } catch (err) {
+      t.state = 'FAIL';
+      t.reason = failureReason(err);
+      if (!isCancellation(err)) state.failed += 1;
+      if (t.runId) await finish({ runId: t.runId, state: 'FAIL', reason: t.reason, killed: isCancellation(err) });
+      await this.dropCheckpoints(t, queue);
+    } finally {
+      state.running -= 1;
+    }
+  }
+
+  /** A paused trial resumes where it stopped, on any worker. */
+  async promote(t: TrialRecord): Promise<void> {
+    t.paused = false;
+    await control.setRunTags({ runId: t.runId!, tags: { 'tuneflow.state': 'RUNNING' } });
+    await this.runTrial(t);
+  }
+
+  /** A trial still waiting at a rung when the search ends stops there, PRUNED. */
+  async endPaused(t: TrialRecord): Promise<void> {
+    t.paused = false;
+    t.state = 'PRUNED';
+    t.reason = `stopped at rung ${t.epochsDone} when the search ended`;
+    await finish({ runId: t.runId!, state: 'PRUNED', reason: t.reason, summary: { rung: t.epochsDone } });
+    await this.dropCheckpoints(t, null);
+  }
+
+  /** Train a top trial's configuration again with full epochs and one more seed, then evaluate it on the test split. */
+  async retrain(t: TrialRecord, seedIndex: number): Promise<RetrainResult> {
+    const { spec } = this.state.ready();
+    const ref = this.ref(t.number, 'retrain', seedIndex);
+    const result = { trialNumber: ref.trialNumber, seedIndex, runId: '', params: t.params, metrics: {} as Record<string, number> };
+    let checkpoint = '';
+    let queue: QueueChoice | null = null;
+    try {
+      result.runId = await control.startRun({ ...ref, params: t.params });
+      for (let from = 0; from < spec.retrain.epochs; from += spec.training.segmentEpochs) {
+        const toEpoch = Math.min(from + spec.training.segmentEpochs, spec.retrain.epochs);
+        const trained = await this.train(this.segment(t, 'retrain', seedIndex, result.runId, from, toEpoch));
+        queue = trained.queue;
+        checkpoint = trained.out.checkpoint;
+        result.metrics = { ...result.metrics, ...(trained.out.epochs.at(-1)?.metrics ?? {}) };
+      }
+      const evaluation = await this.queues.on(queue).evaluateRun({ ...ref, runId: result.runId, spec, params: t.params, checkpoint, exportModel: true });
+      result.metrics = { ...result.metrics, ...evaluation };
+      await finish({ runId: result.runId, state: 'COMPLETE' });
+      return result;
+    } catch (err) {
+      const error = failureReason(err);
+      if (result.runId) await finish({ runId: result.runId, state: 'FAIL', reason: error, killed: isCancellation(err) });
+      return { ...result, error };
+    }
+  }
+}

@@ -1,0 +1,161 @@
+// What a campaign holds while it runs, and what it hands to its next run on continue-as-new. The
+// handlers, the trial runner and the main loop all read and change this one object; nothing else in
+// the workflow keeps state.
+import { CancellationScope, upsertSearchAttributes } from '@temporalio/workflow';
+import type { Lineage, LoadSpecInput, RetrainResult, Tracking } from '../activities/types';
+import type { Scheduler, SchedulerContext } from '../search/schedulers';
+import type { Space } from '../search/space';
+import type { ExperimentSpec } from '../spec/types';
+import { countStates, isPacked, packTrials, rankCompleted, toView, unpackTrials, type PackedTrials, type TrialRecord } from '../trials';
+import { SEARCH_ATTRIBUTES, type CampaignPhase, type CampaignProgress, type Controls } from './control';
+
+/** What a campaign hands to its next run on continue-as-new. */
+export interface CarriedState {
+  spec: ExperimentSpec;
+  tracking: Tracking;
+  /** Packed (trials/pack.ts); runs recorded before the packing carried the records as they are. */
+  trials: PackedTrials | TrialRecord[];
+  controls: Controls;
+  trainSeconds: number;
+  startedAt: number;
+  searchAttributes: boolean;
+  /** An extension's or fork's old trials, packed; absent for a campaign of its own. */
+  warm?: PackedTrials;
+}
+
+export interface CampaignInput extends LoadSpecInput {
+  carried?: CarriedState;
+  /** Continue a finished campaign (`tuneflow extend` / `fork`): its trials warm-start the sampler. */
+  lineage?: Lineage;
+}
+
+/** Filled in once the spec is loaded and the MLflow run exists; fixed for the rest of the run. */
+export interface Setup {
+  spec: ExperimentSpec;
+  controls: Controls;
+  tracking: Tracking;
+  searchAttributes: boolean;
+  scheduler: Scheduler;
+}
+
+export class CampaignState {
+  phase: CampaignPhase = 'loading';
+  spec: ExperimentSpec | null;
+  controls: Controls | null;
+  space: Space | null = null;
+  setup: Setup | null = null;
+  readonly trials: TrialRecord[];
+  trainSeconds: number;
+  readonly startedAt: number;
+  /**
+   * An extension's or fork's old trials: the sampler sees them as trials 0..offset-1, and this campaign's
+   * trials are shown (MLflow, results, queries) numbered from offset. Without a lineage offset is 0.
+   */
+  warm: PackedTrials | null;
+  /** Trials that failed (not cancelled): more than `budget.maxFailedTrials` ends the campaign FAILED. */
+  failed: number;
+  /** Jobs (trials or retrains) running now. */
+  running = 0;
+  /** Continue-as-new is due: running trials park at their next segment boundary. */
+  draining = false;
+  readonly retrainResults: RetrainResult[] = [];
+  /** Every trial and retrain job runs inside this scope, so `cancel` stops them all at once. */
+  readonly work = new CancellationScope();
+  /** The best value last published as a search attribute. */
+  private shownBest: number | null = null;
+
+  constructor(
+    readonly workflowId: string,
+    carried: CarriedState | undefined,
+    now: number,
+  ) {
+    this.spec = carried?.spec ?? null;
+    this.controls = carried?.controls ?? null;
+    this.trials = !carried ? [] : isPacked(carried.trials) ? unpackTrials(carried.trials) : carried.trials;
+    this.trainSeconds = carried?.trainSeconds ?? 0;
+    this.startedAt = carried?.startedAt ?? now;
+    this.warm = carried?.warm ?? null;
+    this.failed = this.trials.filter((t) => t.state === 'FAIL').length;
+  }
+
+  get offset(): number {
+    return this.warm?.count ?? 0;
+  }
+
+  /** A row numbered as the user sees it (after an extension's old trials). */
+  shown<T extends { trialNumber: number }>(row: T): T {
+    return { ...row, trialNumber: row.trialNumber + this.offset };
+  }
+
+  /** The best trial by the one ranking (feasible COMPLETE trials only), or undefined. */
+  best(): TrialRecord | undefined {
+    const direction = this.spec?.objective[0]?.direction ?? 'minimize';
+    return rankCompleted(this.trials, direction)[0];
+  }
+
+  /** The trials as the scheduler reads them, for a decision now. */
+  schedulerContext(): SchedulerContext {
+    const { spec } = this.ready();
+    return { trials: this.trials.map(toView), direction: spec.objective[0]!.direction, maxEpochs: spec.training.epochs };
+  }
+
+  carried(): CarriedState {
+    const { spec, controls, tracking, searchAttributes } = this.ready();
+    const { trials, trainSeconds, startedAt, warm } = this;
+    return { spec, tracking, trials: packTrials(trials), controls, trainSeconds, startedAt, searchAttributes, ...(warm ? { warm } : {}) };
+  }
+
+  ready(): Setup {
+    if (!this.setup) throw new Error('the campaign is not set up yet');
+    return this.setup;
+  }
+
+  progress(): CampaignProgress {
+    const { spec, controls, trials } = this;
+    const counts = countStates(trials);
+    const best = this.best();
+    const elapsedSeconds = (Date.now() - this.startedAt) / 1000;
+    const planned = spec && controls ? controls.maxTrials * spec.training.epochs + spec.retrain.topK * spec.retrain.seeds * spec.retrain.epochs : 0;
+    const done = trials.reduce((n, t) => n + (t.state === 'RUNNING' ? t.epochsDone : (spec?.training.epochs ?? 0)), 0);
+    return {
+      phase: this.phase === 'searching' && controls?.paused ? 'paused' : this.phase,
+      name: spec?.name ?? null,
+      trials: { running: counts.RUNNING, paused: counts.PAUSED, completed: counts.COMPLETE, pruned: counts.PRUNED, failed: counts.FAIL, total: trials.length },
+      budget: controls
+        ? { maxTrials: controls.maxTrials, maxConcurrentTrials: controls.maxConcurrentTrials, maxDurationSeconds: controls.maxDurationSeconds }
+        : null,
+      best: best ? this.shown({ trialNumber: best.number, value: best.values![0]!, params: best.params }) : null,
+      metric: spec?.objective[0]?.metric ?? null,
+      elapsedSeconds,
+      trainSeconds: this.trainSeconds,
+      remainingSeconds: planned > 0 && done > 0 ? Math.max(0, (elapsedSeconds * (planned - done)) / done) : null,
+      requests: controls
+        ? (['pause', 'stop', 'cancel'] as const).filter((r) => ({ pause: controls.paused, stop: controls.stopRequested, cancel: controls.cancelRequested })[r])
+        : [],
+    };
+  }
+
+  /** Enter a phase and show it (with name and best value) as search attributes. */
+  enter(next: CampaignPhase): void {
+    this.phase = next;
+    this.publish();
+  }
+
+  /** Show a new best value as a search attribute, if it changed. */
+  publishBestIfChanged(): void {
+    if ((this.best()?.values?.[0] ?? null) !== this.shownBest) this.publish();
+  }
+
+  /** Name, phase and best value as search attributes, when the namespace has them registered. */
+  private publish(): void {
+    const { spec, searchAttributes } = this.ready();
+    if (!searchAttributes) return;
+    const best = this.best()?.values?.[0] ?? null;
+    upsertSearchAttributes([
+      { key: SEARCH_ATTRIBUTES.name, value: spec.name },
+      { key: SEARCH_ATTRIBUTES.state, value: this.progress().phase },
+      ...(best !== null && Number.isFinite(best) ? [{ key: SEARCH_ATTRIBUTES.best, value: best }] : []),
+    ]);
+    this.shownBest = best;
+  }
+}
