@@ -2,7 +2,32 @@
 // recommends for workflow code (no Node built-ins, no non-deterministic globals, no activity
 // implementations) so a determinism bug is caught before it reaches a replay.
 import js from '@eslint/js';
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
+import importX from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
+
+// The layers (README "How it works"): what each top-level folder may import of ours. Checked on the
+// resolved path of every import (eslint-plugin-import-x), so `'../training'`, `'../training/x'` and
+// `'../../training'` all count, and a file of the same name inside a folder does not. Folders not
+// listed here (cli, bench, tests) may import anything.
+const LAYERS = {
+  schemas: [],
+  search: [],
+  spec: ['schemas', 'search'],
+  trials: ['search', 'spec'],
+  mlflow: [],
+  training: ['schemas', 'search', 'spec'],
+  catalog: ['search', 'spec', 'training'],
+  // Workflows also import activity *types*: the rule below lets `import type` through and nothing else.
+  workflows: ['search', 'spec', 'trials', 'activities'],
+  activities: ['catalog', 'mlflow', 'schemas', 'search', 'spec', 'training', 'trials'],
+};
+const layerZones = Object.entries(LAYERS).map(([folder, allowed]) => ({
+  target: `./${folder}`,
+  from: './',
+  except: [`./${folder}`, ...allowed.map((a) => `./${a}`), './node_modules'],
+  message: `${folder}/ may import only ${allowed.length ? allowed.map((a) => `${a}/`).join(', ') : 'its own files'} (layers: eslint.config.mjs).`,
+}));
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', '.tuneflow/**', 'coverage/**'] },
@@ -13,6 +38,22 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-floating-promises': 'off',
+    },
+  },
+  {
+    files: ['**/*.ts'],
+    plugins: { 'import-x': importX },
+    settings: { 'import-x/resolver-next': [createTypeScriptImportResolver({ project: './tsconfig.json' })] },
+    rules: { 'import-x/no-restricted-paths': ['error', { zones: layerZones }] },
+  },
+  {
+    // Workflow code runs in Temporal's sandbox and must not carry activity code into it: types only.
+    files: ['workflows/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/activities', '**/activities/**'], allowTypeImports: true, message: 'Workflows import activity types only (import type), through proxyActivities.' }] },
+      ],
     },
   },
   {
@@ -30,8 +71,7 @@ export default tseslint.config(
         {
           patterns: [
             { group: ['node:*', 'fs', 'path', 'os', 'crypto', 'child_process', 'http', 'https', 'net'], message: 'Workflow and search code must not do I/O: move it to an activity.' },
-            { group: ['**/activities/*.js', '**/activities/*', '!**/activities/types*'], message: 'Workflows import activity types only, through proxyActivities.' },
-            { group: ['@tensorflow/*', '**/training/*', '**/mlflow/*'], message: 'No TensorFlow or MLflow in workflow or search code.' },
+            { group: ['@tensorflow/*', '@temporalio/activity', '@temporalio/worker', '@temporalio/client'], message: 'No TensorFlow or activity, worker or client code in workflow or search code.' },
           ],
         },
       ],
