@@ -5,9 +5,11 @@
 //   study.report(number, 1, 0.8); if (study.shouldPrune(number)) study.tell(number, { state: 'PRUNED' });
 //   study.tell(number, 0.42);
 //
-// Promotion-type schedulers (asha, hyperband/bohb with mode: promotion) use `decide` instead of
-// `shouldPrune`: 'pause' parks the trial; before asking for a new trial, `promote(freeSlots)` names the
-// paused trials to resume (they report their next steps as usual). See schedulers/types.ts.
+// Promotion-type schedulers (asha, hyperband/bohb with mode: promotion) have two drivers. The loop above
+// cannot pause a trial, so `shouldPrune` judges by the same scheduler in stopping mode (asha then is
+// Optuna's SuccessiveHalvingPruner). For promotion proper, use `decide` instead: 'pause' parks the trial;
+// before asking for a new trial, `promote(freeSlots)` names the paused trials to resume (they report
+// their next steps as usual). See schedulers/types.ts. Drive a study one way or the other, not both.
 //
 // Constraints (Optuna's `constraints_func`): `tell(number, value, { constraints: [c1, c2] })`, each c <= 0
 // when satisfied. `bestTrial` and `paretoFront` only consider feasible trials; samplers that know
@@ -76,7 +78,12 @@ export interface Study {
   tell(number: number, result: TellResult, options?: TellOptions): void;
   /** Records a RUNNING trial's intermediate (first objective) value at `step`. */
   report(number: number, step: number, value: number): void;
-  /** The scheduler's verdict at the trial's last reported step; false before any report. */
+  /**
+   * Whether to stop the trial now (the Optuna loop: report, then shouldPrune), judged at its last reported
+   * step; false before any report. A promotion-type scheduler answers with its stopping rule on the same
+   * rungs, as this loop cannot pause and resume trials; `decide`/`promote` run it in promotion mode.
+   * Throws for a trial `decide` paused.
+   */
   shouldPrune(number: number): boolean;
   /**
    * The scheduler's decision at the trial's last reported step ('continue' before any report). 'pause'
@@ -153,10 +160,19 @@ function buildStudy(options: StudyOptions, saved?: StudyJSON): Study {
   };
 
   const schedulerContext = (): SchedulerContext => ({ trials, direction: directions[0]!, ...(maxSteps !== undefined ? { maxEpochs: maxSteps } : {}) });
-  const decideAtLastStep = (trial: TrialView): SchedulerDecision => {
+  const decideAtLastStep = (trial: TrialView, by: Scheduler): SchedulerDecision => {
     const steps = Object.keys(trial.intermediate ?? {}).map(Number);
     if (steps.length === 0) return 'continue';
-    return scheduler.decide(schedulerContext(), trial.number, Math.max(...steps));
+    return by.decide(schedulerContext(), trial.number, Math.max(...steps));
+  };
+  // shouldPrune can only continue or prune, so a scheduler that pauses answers it in stopping mode.
+  let stopping: Scheduler | undefined = scheduler.promotions === undefined ? scheduler : undefined;
+  const stoppingScheduler = (): Scheduler => {
+    stopping ??= scheduler.stoppingVariant?.();
+    if (stopping === undefined) {
+      throw new StudyError(`shouldPrune: scheduler "${scheduler.name}" can only pause and promote trials; drive it with decide() and promote()`);
+    }
+    return stopping;
   };
 
   const study: Study = {
@@ -220,12 +236,16 @@ function buildStudy(options: StudyOptions, saved?: StudyJSON): Study {
     },
 
     shouldPrune(number) {
-      return decideAtLastStep(running(number, 'check pruning for')) === 'prune';
+      const trial = running(number, 'check pruning for');
+      if (trial.paused === true) {
+        throw new StudyError(`shouldPrune(${number}): the trial is paused at a rung by decide(); a study driven by decide() and promote() does not use shouldPrune`);
+      }
+      return decideAtLastStep(trial, stoppingScheduler()) === 'prune';
     },
 
     decide(number) {
       const trial = running(number, 'decide for');
-      const decision = decideAtLastStep(trial);
+      const decision = decideAtLastStep(trial, scheduler);
       if (decision === 'pause') trial.paused = true;
       return decision;
     },

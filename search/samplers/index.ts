@@ -1,4 +1,6 @@
 // The sampler registry: one entry per algorithm, by the name a spec uses (`search.sampler`).
+// A sampler lives in `search/samplers/<name>/` (`index.ts` exports its factory; helpers sit beside it)
+// and is added here; tests/search/sampler-contract.test.ts then runs it through the common checks.
 import { AlgorithmConfigError } from '../errors';
 import type { AlgorithmConfig } from '../types';
 import { createBohbSampler } from './bohb';

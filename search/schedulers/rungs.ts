@@ -145,6 +145,7 @@ export function createRungScheduler(name: string, settings: RungSettings): Sched
       const layout = layoutOf(maxResource);
       return promotable(ctx.trials, ctx.direction, layout, (n) => bracketOfNumber(layout, n), eta).slice(0, freeSlots);
     };
+    scheduler.stoppingVariant = () => createRungScheduler(name, { ...settings, mode: 'stopping' });
   }
   return scheduler;
 }

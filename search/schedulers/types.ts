@@ -58,6 +58,11 @@ export interface Scheduler {
    * rung first, then best value). Only trials with `paused: true` are named.
    */
   promotions?(ctx: SchedulerContext, freeSlots: number): number[];
+  /**
+   * Promotion-type schedulers that also have a stopping mode: the same rungs and brackets judged by the
+   * stopping rule, for a driver that can only continue or prune (the study's `shouldPrune`).
+   */
+  stoppingVariant?(): Scheduler;
   /** Bracketed schedulers (Hyperband): the bracket of a trial, a pure function of its number (undefined until the maximum resource is known). */
   bracketOf?(ctx: SchedulerContext, trialNumber: number): number | undefined;
 }

@@ -1,5 +1,7 @@
 // Every registered sampler runs through the same contract: a new sampler gets these checks by being
 // added to the registry.
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AlgorithmConfigError, SpaceExhaustedError } from '../../search/errors';
 import { createSampler, samplers } from '../../search/samplers';
@@ -155,5 +157,14 @@ for (const type of Object.keys(samplers)) {
 describe('sampler registry', () => {
   it('names the known samplers for an unknown type', () => {
     expect(() => createSampler({ type: 'tpe2' })).toThrow(/unknown sampler "tpe2" \(known samplers: random/);
+  });
+
+  it('has one folder per sampler, named as registered, and no loose sampler files', () => {
+    const dir = join(__dirname, '../../search/samplers');
+    const entries = readdirSync(dir, { withFileTypes: true });
+    const folders = entries.filter((e) => e.isDirectory()).map((e) => e.name);
+    expect(folders.sort()).toEqual(Object.keys(samplers).sort());
+    expect(entries.filter((e) => e.isFile()).map((e) => e.name).sort()).toEqual(['index.ts', 'types.ts']);
+    for (const name of folders) expect(readdirSync(join(dir, name))).toContain('index.ts');
   });
 });

@@ -250,7 +250,7 @@ describe('promotion through the study', () => {
       const { number, params } = study.ask();
       study.report(number, 1, value(params, 1));
       expect(study.decide(number)).toBe('pause');
-      expect(study.shouldPrune(number)).toBe(false);
+      expect(() => study.shouldPrune(number)).toThrow(/paused at a rung by decide\(\); a study driven by decide\(\) and promote\(\) does not use shouldPrune/);
     }
     expect(() => study.report(0, 2, 1)).toThrow(/paused at a rung; resume it with promote\(\) first/);
     const [first, ...rest] = study.promote(3);
@@ -266,6 +266,59 @@ describe('promotion through the study', () => {
     expect(study.decide(first!)).toBe('pause'); // rung 3: paused again; alone there, so not promotable
     expect(study.promote(3)).toEqual([]);
     expect(() => study.promote(-1)).toThrow(/freeSlots must be a non-negative integer/);
+  });
+});
+
+describe('shouldPrune with a promotion scheduler (the Optuna loop)', () => {
+  const space = { x: { type: 'float' as const, low: 0, high: 1 } };
+  // A bad trial is obvious from step 1: its value is x plus a term that shrinks with training.
+  const value = (params: Record<string, unknown>, step: number) => Number(params.x) + 1 / step;
+  const optunaLoop = (scheduler: { type: string; options?: Record<string, unknown> }, maxSteps?: number) => {
+    const study = createStudy({ space, sampler: { type: 'random', seed: 5 }, scheduler, ...(maxSteps !== undefined ? { maxSteps } : {}) });
+    for (let i = 0; i < 30; i++) {
+      const { number, params } = study.ask();
+      let pruned = false;
+      for (let step = 1; step <= 9 && !pruned; step++) {
+        study.report(number, step, value(params, step));
+        pruned = study.shouldPrune(number);
+      }
+      study.tell(number, pruned ? { state: 'PRUNED' } : value(params, 9));
+    }
+    return study;
+  };
+  const states = (study: ReturnType<typeof optunaLoop>) => study.trials.map((t) => t.state);
+
+  for (const [scheduler, maxSteps] of [[{ type: 'asha' }, undefined], [{ type: 'hyperband', options: { mode: 'promotion' } }, 9]] as const) {
+    it(`${scheduler.type} (promotion): prunes the bad trials, exactly as its stopping mode does, and keeps the best`, () => {
+      const study = optunaLoop(scheduler, maxSteps);
+      const pruned = study.trials.filter((t) => t.state === 'PRUNED');
+      expect(pruned.length).toBeGreaterThan(10);
+      expect(study.trials.some((t) => t.paused === true)).toBe(false);
+      const stopping = optunaLoop({ type: scheduler.type, options: { ...('options' in scheduler ? scheduler.options : {}), mode: 'stopping' } }, maxSteps);
+      expect(states(study)).toEqual(states(stopping));
+      const bestX = Math.min(...study.trials.map((t) => Number(t.params.x)));
+      expect(Number(study.bestTrial!.params.x)).toBe(bestX);
+      // A saved study answers as before: the stopping rule comes from the config, not from stored state.
+      const hopeless = (s: ReturnType<typeof optunaLoop>) => {
+        const { number } = s.ask();
+        for (let step = 1; step <= 9; step++) {
+          s.report(number, step, 5); // far worse than every trial
+          if (s.shouldPrune(number)) return step;
+        }
+        return undefined;
+      };
+      const prunedAt = hopeless(createStudy.fromJSON(study.toJSON()));
+      expect(prunedAt).toBe(hopeless(stopping));
+      if (scheduler.type === 'asha') expect(prunedAt).toBe(1);
+    });
+  }
+
+  it('names decide() and promote() when a promotion scheduler has no stopping mode', () => {
+    const study = createStudy({ space, scheduler: { type: 'asha' } });
+    delete study.scheduler.stoppingVariant; // as a scheduler that can only pause would be
+    const { number } = study.ask();
+    study.report(number, 1, 0.5);
+    expect(() => study.shouldPrune(number)).toThrow(/scheduler "asha" can only pause and promote trials; drive it with decide\(\) and promote\(\)/);
   });
 });
 

@@ -6,11 +6,11 @@
 // coordinate goes through the usual [0, 1] encoding, so ints, steps, logs and categoricals are handled
 // as in random search. Beyond the table's 64 dimensions, and on a retry after a duplicate (attempt > 0),
 // coordinates are uniformly random.
-import { createRng } from '../rng';
-import { OptionReader } from '../options';
-import { buildParams, fromUnit } from '../space';
-import { JOE_KUO_DIRECTIONS } from './sobol-directions';
-import { samplerRng, type Sampler, type SamplerFactory } from './types';
+import { createRng } from '../../rng';
+import { OptionReader } from '../../options';
+import { buildParams, fromUnit } from '../../space';
+import { JOE_KUO_DIRECTIONS } from './directions';
+import { samplerRng, type Sampler, type SamplerFactory } from '../types';
 
 const BITS = 32;
 const TWO_POW_32 = 2 ** 32;

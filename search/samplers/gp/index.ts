@@ -32,16 +32,16 @@
 // takes under 1 s however long the campaign runs (0.6-0.9 s from 300 to 2,000 trials); a cap of 200
 // saves about 40%, 400 costs about 3×. Up to the cap every COMPLETE trial is used, exactly as before
 // the option.
-import { AlgorithmConfigError } from '../errors';
-import { OptionReader } from '../options';
-import { buildParams, choiceIndex, fromUnit, gridValue, paramsKey, toUnit, valueProblem, type NumericParam, type Param } from '../space';
-import type { Params, Scalar } from '../space-types';
-import type { TrialView } from '../types';
-import { LogExpectedImprovement, maximizeAcquisition, type SearchDimension } from './gp/acquisition';
-import { fitKernelParams, GaussianProcess, type TrainingData } from './gp/model';
-import { warpedTargets } from './gp/warping';
-import type { Rng } from '../rng';
-import { samplerRng, type SampleContext, type Sampler, type SamplerFactory } from './types';
+import { AlgorithmConfigError } from '../../errors';
+import { OptionReader } from '../../options';
+import { buildParams, choiceIndex, fromUnit, gridValue, paramsKey, toUnit, valueProblem, type NumericParam, type Param } from '../../space';
+import type { Params, Scalar } from '../../space-types';
+import type { TrialView } from '../../types';
+import { LogExpectedImprovement, maximizeAcquisition, type SearchDimension } from './acquisition';
+import { fitKernelParams, GaussianProcess, type TrainingData } from './model';
+import { warpedTargets } from './warping';
+import type { Rng } from '../../rng';
+import { samplerRng, type SampleContext, type Sampler, type SamplerFactory } from '../types';
 
 interface GpOptions {
   nStartupTrials: number;

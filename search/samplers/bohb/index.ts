@@ -12,11 +12,11 @@
 //   every proposal before a budget has enough points, are uniformly random.
 // Conditional parameters (with `when`) are not modelled (the KDE needs a fixed dimension): they are drawn
 // uniformly when active, as the random sampler would.
-import { OptionReader } from '../options';
-import { buildParams, fromUnit, toUnit, type CategoricalParam, type Param } from '../space';
-import type { Rng } from '../rng';
-import type { TrialView } from '../types';
-import { samplerRng, type Sampler, type SamplerFactory } from './types';
+import { OptionReader } from '../../options';
+import { buildParams, fromUnit, toUnit, type CategoricalParam, type Param } from '../../space';
+import type { Rng } from '../../rng';
+import type { TrialView } from '../../types';
+import { samplerRng, type Sampler, type SamplerFactory } from '../types';
 
 const FLOOR = 1e-32;
 

@@ -24,14 +24,14 @@
 //
 // Options: sigma0 (1/6, in unit-cube scale: a sixth of each range), popsize (4 + ⌊3 ln n⌋),
 // restartStrategy ('ipop' | 'none'), incPopsize (2), nStartupTrials (0).
-import { OptionReader } from '../options';
-import { totalViolation } from '../pareto';
-import { createRng } from '../rng';
-import { buildParams, fromUnit, toUnit, type NumericParam, type Param } from '../space';
-import type { Params } from '../space-types';
-import type { Direction, TrialView } from '../types';
-import { initialState, samplePoint, stopReason, tellGeneration, type CmaState } from './cmaes/state';
-import { samplerRng, type SampleContext, type Sampler, type SamplerFactory } from './types';
+import { OptionReader } from '../../options';
+import { totalViolation } from '../../pareto';
+import { createRng } from '../../rng';
+import { buildParams, fromUnit, toUnit, type NumericParam, type Param } from '../../space';
+import type { Params } from '../../space-types';
+import type { Direction, TrialView } from '../../types';
+import { initialState, samplePoint, stopReason, tellGeneration, type CmaState } from './state';
+import { samplerRng, type SampleContext, type Sampler, type SamplerFactory } from '../types';
 
 interface CmaOptions {
   sigma0: number;

@@ -18,15 +18,15 @@
 // rule; 'scott': one Scott-rule bandwidth 0.2·n^(-1/(d+4)) per kernel, as Optuna <= 3's multivariate TPE).
 // Neither beat the defaults clearly on the benchmark problems (bench:samplers), so the defaults stay Optuna's.
 // Parameters in the enqueued `fixed` values are not modelled (they are given).
-import { OptionReader } from '../options';
-import { buildParams, choiceIndex, fromUnit, toUnit, type NumericParam, type Param } from '../space';
-import type { Scalar } from '../space-types';
-import type { Rng } from '../rng';
-import type { TrialView } from '../types';
-import { ParzenEstimator, type Dimension, type ParzenOptions } from './tpe/parzen';
-import { belowCount, defaultWeights, isSettled, splitTrials, type Split } from './tpe/split';
-import { SOBOL_MAX_DIMENSIONS, sobolPoint } from './sobol';
-import { samplerRng, type SampleContext, type Sampler, type SamplerFactory } from './types';
+import { OptionReader } from '../../options';
+import { buildParams, choiceIndex, fromUnit, toUnit, type NumericParam, type Param } from '../../space';
+import type { Scalar } from '../../space-types';
+import type { Rng } from '../../rng';
+import type { TrialView } from '../../types';
+import { ParzenEstimator, type Dimension, type ParzenOptions } from './parzen';
+import { belowCount, defaultWeights, isSettled, splitTrials, type Split } from './split';
+import { SOBOL_MAX_DIMENSIONS, sobolPoint } from '../sobol';
+import { samplerRng, type SampleContext, type Sampler, type SamplerFactory } from '../types';
 
 interface TpeOptions extends ParzenOptions {
   multivariate: boolean;

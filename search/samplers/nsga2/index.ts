@@ -14,13 +14,13 @@
 // parent with probability swappingProb) or 'sbx' (simulated binary crossover on numeric parameters in
 // the unit encoding, distribution index sbxEta, uniform for categorical ones), crossoverProb 0.9,
 // swappingProb 0.5, mutationProb (default 1 / number of searched parameters), sbxEta 20.
-import { OptionReader } from '../options';
-import { crowdingDistance, nonDominatedSort, totalViolation } from '../pareto';
-import type { Rng } from '../rng';
-import { buildParams, fromUnit, toUnit, valueProblem, type Param } from '../space';
-import type { Params, Scalar } from '../space-types';
-import type { Direction, TrialView } from '../types';
-import { samplerRng, type SampleContext, type Sampler, type SamplerFactory } from './types';
+import { OptionReader } from '../../options';
+import { crowdingDistance, nonDominatedSort, totalViolation } from '../../pareto';
+import type { Rng } from '../../rng';
+import { buildParams, fromUnit, toUnit, valueProblem, type Param } from '../../space';
+import type { Params, Scalar } from '../../space-types';
+import type { Direction, TrialView } from '../../types';
+import { samplerRng, type SampleContext, type Sampler, type SamplerFactory } from '../types';
 
 interface Nsga2Options {
   populationSize: number;

@@ -11,12 +11,12 @@
 // The order is a keyed permutation of the combination indices (a Feistel network with cycle walking), so
 // a grid of any size is shuffled without being materialized; trial n walks the permutation from the start
 // and takes the first configuration not visited yet (attempt k: the (k+1)-th).
-import { AlgorithmConfigError, SpaceExhaustedError } from '../errors';
-import { OptionReader } from '../options';
-import { buildParams, gridValue, paramsKey, valueProblem, type Param, type Space } from '../space';
-import type { Params, Scalar } from '../space-types';
-import { createRng } from '../rng';
-import { type Sampler, type SamplerFactory } from './types';
+import { AlgorithmConfigError, SpaceExhaustedError } from '../../errors';
+import { OptionReader } from '../../options';
+import { buildParams, gridValue, paramsKey, valueProblem, type Param, type Space } from '../../space';
+import type { Params, Scalar } from '../../space-types';
+import { createRng } from '../../rng';
+import { type Sampler, type SamplerFactory } from '../types';
 
 const DEFAULT_FLOAT_POINTS = 10;
 const ORDER_STREAM = 0x96d;
