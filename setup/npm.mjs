@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import process from 'node:process';
-import { run } from './util.mjs';
+import { SetupError, run } from './util.mjs';
 
 /** Why an install is needed, or null when node_modules matches package-lock.json. */
 export function npmInstallReason(repoRoot) {
@@ -22,12 +22,39 @@ function npmCommand(env) {
   return npmCli && npmCli.endsWith('.js') ? [process.execPath, npmCli] : ['npm'];
 }
 
+/**
+ * Where node_modules links to when it is a symbolic link (a worktree sharing another checkout's
+ * install), else null. npm ci follows such a link: it would empty the shared folder for everyone.
+ */
+export function linkedNodeModules(repoRoot) {
+  const dir = path.join(repoRoot, 'node_modules');
+  try {
+    if (!fs.lstatSync(dir).isSymbolicLink()) return null;
+  } catch {
+    return null;
+  }
+  return path.resolve(repoRoot, fs.readlinkSync(dir));
+}
+
+/** A linked node_modules is left alone; it must hold an install made in the checkout that owns it. */
+function linkedDetail(linked) {
+  if (!fs.existsSync(path.join(linked, '.package-lock.json'))) {
+    throw new SetupError(`node_modules links to ${linked}, which holds no npm install: run \`npm ci\` in the checkout that owns `
+      + 'it (npm here would follow the link), or replace the link with a folder of its own');
+  }
+  return `left alone: node_modules links to ${linked} (npm ci here would empty it for every checkout sharing it)`;
+}
+
 export async function check(ctx) {
+  const linked = linkedNodeModules(ctx.repoRoot);
+  if (linked) return { ok: true, detail: linkedDetail(linked) };
   const reason = npmInstallReason(ctx.repoRoot);
   return { ok: !reason, detail: reason ?? 'node_modules matches package-lock.json' };
 }
 
 export async function ensure(ctx) {
+  const linked = linkedNodeModules(ctx.repoRoot);
+  if (linked) return { detail: linkedDetail(linked) };
   const reason = npmInstallReason(ctx.repoRoot);
   if (!reason) return { detail: 'reused node_modules (package-lock.json unchanged)' };
   const hasLock = fs.existsSync(path.join(ctx.repoRoot, 'package-lock.json'));

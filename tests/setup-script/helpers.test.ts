@@ -70,6 +70,26 @@ describe('npmInstallReason', () => {
   });
 });
 
+describe('npm step with a linked node_modules', () => {
+  it('never runs npm through the link (it would empty the shared folder), and says so', async () => {
+    const { ensure, linkedNodeModules } = await loadNpm();
+    const shared = path.join(tmp, 'main', 'node_modules');
+    const worktree = path.join(tmp, 'worktree');
+    fs.mkdirSync(shared, { recursive: true });
+    fs.mkdirSync(worktree);
+    fs.symlinkSync(shared, path.join(worktree, 'node_modules'));
+    fs.writeFileSync(path.join(worktree, 'package-lock.json'), '{}'); // newer than any install: "changed"
+    // PATH is empty, so an attempt to run npm would fail with "npm not found".
+    const ctx = { repoRoot: worktree, cache: path.join(tmp, 'cache'), env: { PATH: '' }, progress: () => undefined };
+    expect(linkedNodeModules(worktree)).toBe(shared);
+    expect(linkedNodeModules(path.join(tmp, 'main'))).toBeNull();
+    await expect(ensure(ctx)).rejects.toThrow(/links to .*holds no npm install: run `npm ci` in the checkout that owns it/);
+    fs.writeFileSync(path.join(shared, '.package-lock.json'), '{}');
+    expect((await ensure(ctx)).detail).toMatch(/^left alone: node_modules links to /);
+    expect(fs.lstatSync(path.join(worktree, 'node_modules')).isSymbolicLink()).toBe(true);
+  });
+});
+
 describe('buildDirAtomically', () => {
   it('leaves nothing behind when the build fails, and removes leftovers of dead runs', async () => {
     const { buildDirAtomically } = await loadUtil();
