@@ -70,6 +70,8 @@ export interface RunRef {
 
 export interface StartRunInput extends RunRef {
   params: Params;
+  /** For the fixed settings logged with the params (training/config.ts `trialConfiguration`). */
+  spec: ExperimentSpec;
 }
 
 export interface EpochRecord {

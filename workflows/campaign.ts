@@ -299,7 +299,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
   async function runTrial(t: TrialRecord): Promise<void> {
     running += 1;
     try {
-      t.runId ??= await control.startRun({ ...ref(t.number, 'search', 0), params: t.params });
+      t.runId ??= await control.startRun({ ...ref(t.number, 'search', 0), params: t.params, spec: s });
       let last: Record<string, number> | null = null;
       while (t.epochsDone < s.training.epochs) {
         await condition(() => !c.paused || draining);
@@ -452,7 +452,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
     let checkpoint = '';
     let metrics: Record<string, number> = {};
     try {
-      runId = await control.startRun({ ...r, params: t.params });
+      runId = await control.startRun({ ...r, params: t.params, spec: s });
       for (let from = 0; from < s.retrain.epochs; from += s.training.segmentEpochs) {
         const out = await train({
           ...r,
