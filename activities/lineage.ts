@@ -5,11 +5,12 @@
 // lineage tags written here show next to the runs they describe.
 import { ApplicationFailure } from '@temporalio/activity';
 import type { MlflowClient, Run } from '../mlflow/client';
-import { tagFilter } from '../mlflow/runs';
+import { paramText, tagFilter } from '../mlflow/runs';
 import { explainParams, parseSpace, type Param, type Space } from '../search/space';
 import type { Params, Scalar } from '../search/space-types';
 import type { ExperimentSpec } from '../spec/types';
 import type { TrialView } from '../search/types';
+import { trialConfiguration } from '../training/config';
 import { constraintValues, objectiveValues, type TrialState } from '../trials';
 import type { WarmStart, WarmStartInput } from './types';
 
@@ -94,11 +95,16 @@ async function storedTrials(mlflow: MlflowClient, run: Run, depth: number): Prom
   return { trials: [...earlier.trials, ...own], ancestors: [...earlier.ancestors, campaignId] };
 }
 
-/** MLflow params are strings: read each back as the new space's parameter reads it, or null when it has no such value. */
-export function decodeParams(space: Space, stored: Record<string, string>): Params | null {
+/**
+ * MLflow params are strings: read each back as the new space's parameter reads it, or null when it has no
+ * such value. A trial's params also hold its fixed settings (training/config.ts `trialConfiguration`): one
+ * outside the new space fits when it equals the new spec's fixed setting (`fixed`), and is left out.
+ */
+export function decodeParams(space: Space, stored: Record<string, string>, fixed: Record<string, unknown> = {}): Params | null {
   const params: Params = {};
   for (const [name, text] of Object.entries(stored)) {
     const param = space.byName.get(name);
+    if (param === undefined && name in fixed && paramText(fixed[name]) === text) continue;
     const value = param === undefined ? undefined : decodeValue(param, text);
     if (value === undefined) return null;
     params[name] = value;
@@ -126,9 +132,10 @@ function decodeValue(param: Param, text: string): Scalar | undefined {
  */
 export function warmStartTrials(spec: ExperimentSpec, stored: readonly StoredTrial[]): { trials: TrialView[]; skipped: number } {
   const space = parseSpace(spec.search.space);
+  const fixed = trialConfiguration(spec, {});
   const fitting: TrialView[] = [];
   for (const trial of stored) {
-    const params = decodeParams(space, trial.params);
+    const params = decodeParams(space, trial.params, fixed);
     let values: number[] | undefined;
     let constraints: number[] | undefined;
     if (params !== null && trial.state === 'COMPLETE') {

@@ -2,10 +2,11 @@
 // one is created, and metrics already on a run are not logged again, so a retry changes nothing.
 import { stringify } from 'yaml';
 import type { MlflowClient } from '../mlflow/client';
-import { ensureExperiment, ensureModelVersion, ensureRun, finishRun as finishMlflowRun, logMetricsOnce } from '../mlflow/runs';
+import { ensureExperiment, ensureModelVersion, ensureRun, finishRun as finishMlflowRun, logMetricsOnce, paramTexts } from '../mlflow/runs';
 import { compareValues } from '../search/ranking';
 import { objectiveLabel, objectiveValue } from '../spec/objective';
 import type { ExperimentSpec } from '../spec/types';
+import { trialConfiguration } from '../training/config';
 import { jobName } from './training';
 import type { LeaderboardRow } from '../trials';
 import type { FinalizeInput, FinishRunInput, StartRunInput, Tracking } from './types';
@@ -26,7 +27,7 @@ const TAG = {
 } as const;
 
 /** Fixed settings every trial shares, logged as params so runs are comparable in the MLflow UI. */
-function fixedParams(spec: ExperimentSpec): Record<string, string> {
+export function fixedParams(spec: ExperimentSpec): Record<string, string> {
   return {
     'dataset': spec.dataset.name,
     'model.family': spec.model.family,
@@ -107,7 +108,8 @@ export function trackingActivities(deps: TrackingDeps) {
         runName: jobName(input),
         parentRunId: input.tracking.parentRunId,
         tags: { [TAG.state]: 'RUNNING', ...(retrain ? { [TAG.source]: String(input.trialNumber) } : {}) },
-        params: Object.fromEntries(Object.entries(input.params).map(([k, v]) => [k, String(v)])),
+        // Every setting the run trains with, not only the searched ones: fixed model options and training settings too.
+        params: paramTexts(trialConfiguration(input.spec, input.params)),
       });
       return runId;
     },
@@ -128,7 +130,8 @@ export function trackingActivities(deps: TrackingDeps) {
       const runId = tracking.parentRunId;
       const objective = spec.objective[0]!;
       if (result.best) {
-        const best = { trial: result.best.trialNumber, [objectiveLabel(objective)]: result.best.value, params: result.best.params };
+        // `params`: the full configuration the trial trained with (`tuneflow train --params` reads it back).
+        const best = { trial: result.best.trialNumber, [objectiveLabel(objective)]: result.best.value, params: trialConfiguration(spec, result.best.params) };
         await mlflow.logArtifact(runId, 'best_hyperparameters.yaml', stringify(best));
       }
       await mlflow.logArtifact(runId, 'leaderboard.csv', leaderboardCsv(input.leaderboard, spec));

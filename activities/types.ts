@@ -55,6 +55,8 @@ export interface RunRef {
 
 export interface StartRunInput extends RunRef {
   params: Params;
+  /** For the fixed settings logged with the params (training/config.ts `trialConfiguration`). */
+  spec: ExperimentSpec;
 }
 
 export interface EpochRecord {

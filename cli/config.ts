@@ -57,3 +57,16 @@ export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
 export function checkpointRoot(env: NodeJS.ProcessEnv = process.env): string {
   return resolve(env.TUNEFLOW_CHECKPOINT_DIR ?? `${stateDir(env)}/checkpoints`);
 }
+
+/**
+ * `--verbose` or TUNEFLOW_VERBOSE=1: the console shows all TensorFlow and Temporal SDK logging. Otherwise
+ * TensorFlow logs errors only (TF_CPP_MIN_LOG_LEVEL=2 unless the environment sets it) and the worker drops
+ * the SDK's known noise (cli/worker.ts). Both are set in the environment, which the training child
+ * processes inherit. Returns whether the console is verbose.
+ */
+export function setConsoleVerbosity(verbose: boolean | undefined, env: NodeJS.ProcessEnv = process.env): boolean {
+  const on = verbose === true || env.TUNEFLOW_VERBOSE === '1';
+  if (on) env.TUNEFLOW_VERBOSE = '1';
+  env.TF_CPP_MIN_LOG_LEVEL ??= on ? '0' : '2';
+  return on;
+}

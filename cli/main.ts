@@ -5,28 +5,30 @@ import { parseArgs } from 'node:util';
 import { KNOWN_NAMES } from '../catalog';
 import { formatSpecError, SpecError, validateSpecCommand } from '../spec';
 import { objectiveLabel } from '../spec/objective';
-import { connectTemporal, ControlRejectedError, startCampaign } from './client';
+import { connectTemporal, ControlRejectedError, startCampaignFromText } from './client';
 import { CONTROL_VERBS, controlCommand, ControlUsageError, type ControlVerb } from './control';
 import { LineageUsageError } from './lineage';
-import { checkpointRoot, DEFAULT_TRAINING_TASK_QUEUE, stateDir } from './config';
+import { checkpointRoot, DEFAULT_TRAINING_TASK_QUEUE, setConsoleVerbosity, stateDir } from './config';
 import { redactUserInfo } from '../mlflow/client';
 import { formatProgress } from './progress';
 import { ensureLocalServices, readState, stopLocalServices } from './services/local';
 import { doctorCommand } from './doctor';
-import { trainCommand } from './train';
+import { applySpecOverrides, OverrideError, parseOverride, readSpecFile, trainCommand } from './train';
 import { startWorkers } from './worker';
 
 const USAGE = `Usage: tuneflow <command> [options]
 
 Commands:
-  run <spec.yaml> [--json] [--no-worker] [--workflow-id ID]
-                          start a campaign and follow it to the end
-  worker [--no-control] [--training-queue Q ...] [--slots N]
+  run <spec.yaml> [--set key=value ...] [--json] [--no-worker] [--workflow-id ID] [--verbose]
+                          start a campaign and follow it to the end (--set: as for train)
+  worker [--no-control] [--training-queue Q ...] [--slots N] [--verbose]
                           run a worker (control and/or training task queues)
   doctor [--json]         backend, TensorFlow version, devices and the task queue to serve
   validate <spec.yaml>    check a spec and print its problems with line and column
-  train <spec.yaml> [--set key=value ...] [--epochs N] [--checkpoint-dir DIR] [--json]
-                          train one configuration (no Temporal, no search) and test it
+  train <spec.yaml> [--set key=value ...] [--params FILE] [--epochs N] [--checkpoint-dir DIR] [--json] [--verbose]
+  train --from <id> [spec.yaml] [...]
+                          train one configuration (no Temporal, no search) and test it: a campaign's best
+                          (--from, or --params best_hyperparameters.yaml); an MLflow run when MLFLOW_TRACKING_URI is set
   status|watch|leaderboard <id> [--json]
                           a campaign's progress (once, live until it ends) or its leaderboard
   pause|resume|stop|cancel <id>
@@ -39,6 +41,8 @@ Commands:
   enqueue <id> '{"param": value}' | --file configs.yaml
   list [--all]            campaigns by name, phase and best value
   down                    stop the local Temporal and MLflow servers started by \`run\`
+
+--verbose (or TUNEFLOW_VERBOSE=1) shows TensorFlow's and the Temporal SDK's own logging.
 
 Services: TEMPORAL_ADDRESS and MLFLOW_TRACKING_URI point at existing servers; without them
 \`run\` starts local ones under .tuneflow/ and leaves them running for their UIs.`;
@@ -76,14 +80,27 @@ async function run(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { json: { type: 'boolean' }, 'no-worker': { type: 'boolean' }, 'workflow-id': { type: 'string' } },
+    options: {
+      json: { type: 'boolean' },
+      'no-worker': { type: 'boolean' },
+      'workflow-id': { type: 'string' },
+      set: { type: 'string', multiple: true },
+      verbose: { type: 'boolean' },
+    },
   });
   const specPath = positionals[0];
   if (!specPath) throw new UsageError('run: give a spec file, e.g. `tuneflow run experiments/quickstart.yaml`');
+  setConsoleVerbosity(values.verbose);
   const started = Date.now();
+  // The spec and its --set overrides (the rules of `tuneflow train --set`) are checked before any service starts.
+  const specText = applySpecOverrides(await readSpecFile(specPath), specPath, (values.set ?? []).map(parseOverride)).text;
   const ep = await endpoints(true);
   const client = await connectTemporal(ep.temporalAddress);
-  const handle = await startCampaign(client, { specPath, ...(values['workflow-id'] ? { workflowId: values['workflow-id'] } : {}) });
+  const handle = await startCampaignFromText(client, {
+    specText,
+    specName: values.set?.length ? `${specPath} with --set` : specPath,
+    ...(values['workflow-id'] ? { workflowId: values['workflow-id'] } : {}),
+  });
   const { spec } = handle;
   const workers = values['no-worker']
     ? null
@@ -140,8 +157,10 @@ async function worker(args: string[]): Promise<number> {
       'no-control': { type: 'boolean' },
       'training-queue': { type: 'string', multiple: true },
       slots: { type: 'string' },
+      verbose: { type: 'boolean' },
     },
   });
+  setConsoleVerbosity(values.verbose);
   const ep = await endpoints(false);
   const trainingQueues = values['training-queue'] ?? [DEFAULT_TRAINING_TASK_QUEUE];
   const workers = await startWorkers({
@@ -208,8 +227,8 @@ main(process.argv.slice(2)).then(
   (e: unknown) => {
     if (e instanceof SpecError) err(formatSpecError(e));
     else if (e instanceof ControlRejectedError) err(`tuneflow: ${e.message}`);
-    else if (e instanceof UsageError || e instanceof ControlUsageError || e instanceof LineageUsageError || (e instanceof Error && e.name === 'LineageError') || (e instanceof Error && e.name === 'TypeError' && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))) err(`tuneflow: ${e.message}`);
+    else if (e instanceof UsageError || e instanceof OverrideError || e instanceof ControlUsageError || e instanceof LineageUsageError || (e instanceof Error && e.name === 'LineageError') || (e instanceof Error && e.name === 'TypeError' && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))) err(`tuneflow: ${e.message}`);
     else err(`tuneflow: ${e instanceof Error ? (process.env.TUNEFLOW_DEBUG ? (e.stack ?? e.message) : e.message) : String(e)}`);
-    process.exit(e instanceof SpecError || e instanceof UsageError || e instanceof ControlUsageError || e instanceof ControlRejectedError ? 2 : 1);
+    process.exit(e instanceof SpecError || e instanceof UsageError || e instanceof OverrideError || e instanceof ControlUsageError || e instanceof ControlRejectedError ? 2 : 1);
   },
 );

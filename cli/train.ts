@@ -1,11 +1,15 @@
-// `tuneflow train <spec> [--set key=value ...] [--epochs N] [--checkpoint-dir DIR] [--json]`: trains ONE
-// configuration of a spec, without Temporal, MLflow or search, then evaluates it on the test split.
+// `tuneflow train <spec> [--set key=value ...] [--params FILE] [--epochs N] [--checkpoint-dir DIR] [--json] [--verbose]`
+// and `tuneflow train --from <campaign-id> [spec] [...]`: trains ONE configuration of a spec, without Temporal or
+// search, then evaluates it on the test split. With MLFLOW_TRACKING_URI set it is logged as an MLflow run (the
+// spec's experiment, tag tuneflow.stage=train): its full configuration as params, metrics per epoch, test metrics.
 //
-// The configuration: the spec's fixed settings, `--set` overrides, and for every other search-space
+// The configuration: the spec's fixed settings, `--set` overrides, then the settings of `--params FILE` (a
+// campaign's best_hyperparameters.yaml, or a plain `key: value` map) or of `--from ID` (that finished campaign's
+// best configuration and, without a spec argument, its spec; read from MLflow), and for every other search-space
 // parameter the spec's first enqueued configuration if it has one, else the centre of the space (as
 // Optuna's first trial of a space would sit): geometric mean for log parameters, arithmetic mean
 // (on the grid) otherwise, the first choice of a categorical. The chosen values and where each came
-// from are printed.
+// from are printed. `--set` wins over `--params` / `--from`.
 //
 // `--set` keys (values are YAML: `--set batchSize=64` is a number, `--set model.batchNorm=true` a boolean):
 //   <param>            a hyperparameter: fixes a search-space parameter, or adds one the model or the
@@ -16,14 +20,20 @@
 //   training.<key>, budget.<key>, retrain.<key>, resources.<key>, tracking.<key>, seed: that spec field
 //                      (as written in the YAML, e.g. budget.maxDuration=2h)
 // `applySpecOverrides` is exported so `tuneflow run --set` can apply the same rules to a whole campaign.
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parse as parseYaml, parseDocument } from 'yaml';
+import { LineCounter, parse as parseYaml, parseDocument } from 'yaml';
+import { finishedCampaign } from '../activities/lineage';
+import { fixedParams } from '../activities/tracking';
 import { parseExperiment } from '../catalog';
+import { MlflowClient } from '../mlflow/client';
+import { ensureExperiment, ensureRun, finishRun, logEpochMetrics, logMetricsOnce, paramTexts } from '../mlflow/runs';
 import { buildParams, fromUnit, parseSpace, type Params, type Scalar } from '../search';
 import { SpecError } from '../spec';
+import { formatPath, SourceLocator } from '../spec/yaml-locate';
 import type { ExperimentSpec } from '../spec/types';
 import {
   backendInfo,
@@ -41,8 +51,11 @@ import {
   TrainingDivergedError,
   TrainingOutOfMemoryError,
   trainSegment,
+  trialConfiguration,
   type EpochResult,
 } from '../training';
+import { setConsoleVerbosity, stateDir } from './config';
+import { readState } from './services/local';
 
 /** A `--set` that cannot apply: names the key and what would work. */
 export class OverrideError extends Error {
@@ -93,7 +106,7 @@ export function applySpecOverrides(text: string, fileName: string, overrides: re
   const family = familyOverride ? String(familyOverride.value) : original.model.family;
   const datasetName = datasetOverride ? String(datasetOverride.value) : original.dataset.name;
   const space = original.search.space;
-  const known = [...Object.keys(MODELS[family]?.hyperparameters ?? {}), ...Object.keys(TRAINING_HYPERPARAMETERS)];
+  const known = knownSettings(family);
 
   /** `model: mlp` (or `dataset: mnist`) becomes `{family: mlp, options: {}}` before an option is set. */
   const asObject = (section: 'model' | 'dataset', nameKey: 'family' | 'name') => {
@@ -149,23 +162,71 @@ export function applySpecOverrides(text: string, fileName: string, overrides: re
   return { text: rewritten, spec: parseExperiment(rewritten, `${basename(fileName)} with --set`) };
 }
 
-/** Where a parameter's value came from, for the printout. */
-export type ParamSource = 'fixed' | 'enqueued' | 'center' | 'first choice';
+/** A spec file's text; a file that cannot be read is a SpecError naming it. */
+export async function readSpecFile(specPath: string): Promise<string> {
+  return readFile(resolve(specPath), 'utf8').catch((error: NodeJS.ErrnoException) => {
+    throw new SpecError([{ file: specPath, line: 0, column: 0, path: '', message: `cannot read spec (${error.code ?? error.message})` }]);
+  });
+}
 
-/** The configuration `train` uses: the first enqueued configuration, else the centre of the space. */
-export function defaultParams(spec: ExperimentSpec): { params: Params; sources: Record<string, ParamSource> } {
+/** Where a parameter's value came from, for the printout. */
+export type ParamSource = 'fixed' | 'enqueued' | 'center' | 'first choice' | '--params' | '--from';
+
+/**
+ * The configuration `train` uses: `given` settings (default: the first enqueued configuration; search
+ * parameters its values leave inactive are dropped, settings outside the space are kept), else the
+ * centre of the space.
+ */
+export function defaultParams(
+  spec: ExperimentSpec,
+  given: Params = spec.search.enqueue[0] ?? {},
+  givenSource: ParamSource = 'enqueued',
+): { params: Params; sources: Record<string, ParamSource> } {
   const space = parseSpace(spec.search.space);
-  const enqueued = spec.search.enqueue[0] ?? {};
   const sources: Record<string, ParamSource> = {};
-  const params = buildParams(space, enqueued, (param) => {
+  const params = buildParams(space, given, (param) => {
     sources[param.name] = param.type === 'categorical' ? 'first choice' : 'center';
     return param.type === 'categorical' ? param.choices[0]! : fromUnit(param, 0.5);
   });
+  for (const [name, value] of Object.entries(given)) if (!space.byName.has(name)) params[name] = value;
   for (const name of Object.keys(params)) {
-    const param = space.byName.get(name);
-    sources[name] ??= param?.type === 'fixed' ? 'fixed' : 'enqueued';
+    sources[name] ??= name in given || space.byName.get(name)?.type !== 'fixed' ? givenSource : 'fixed';
   }
   return { params, sources };
+}
+
+/** Every setting a configuration may hold for `family`: its hyperparameters and the training ones. */
+function knownSettings(family: string): string[] {
+  return [...Object.keys(MODELS[family]?.hyperparameters ?? {}), ...Object.keys(TRAINING_HYPERPARAMETERS)];
+}
+
+/**
+ * A configuration file (`--params`): a campaign's best_hyperparameters.yaml (its `params` map) or a plain
+ * map of settings. Problems name the file, line, column and field.
+ */
+export function parseParamsFile(text: string, file: string, family: string): Params {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter });
+  const fail = (path: (string | number)[], message: string, target: 'key' | 'value' = 'value'): never => {
+    const at = new SourceLocator(doc, lineCounter).position(path, target);
+    throw new SpecError([{ file, line: at.line, column: at.column, path: formatPath(path), message }]);
+  };
+  const syntax = doc.errors[0];
+  if (syntax) {
+    const at = lineCounter.linePos(syntax.pos[0]);
+    throw new SpecError([{ file, line: at.line, column: at.col, path: '', message: `not valid YAML (${syntax.message.split('\n')[0]})` }]);
+  }
+  const data: unknown = doc.toJS();
+  const isMap = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+  const root = isMap(data) && 'params' in data ? ['params'] : [];
+  const settings = root.length > 0 ? (data as Record<string, unknown>).params : data;
+  if (!isMap(settings)) return fail(root, 'expected a map of settings such as `learningRate: 0.01` (or a best_hyperparameters.yaml with `params:`)');
+  const known = knownSettings(family);
+  for (const [key, value] of Object.entries(settings)) {
+    if (!known.includes(key)) fail([...root, key], `model "${family}" and the training settings have no setting "${key}" (known: ${known.join(', ')})`, 'key');
+    if (!isScalar(value)) fail([...root, key], `must be a number, string or boolean, got ${JSON.stringify(value)}`);
+  }
+  return settings as Params;
 }
 
 interface TrainReport {
@@ -183,6 +244,8 @@ interface TrainReport {
   trainSeconds: number;
   wallSeconds: number;
   checkpoint: string | null;
+  /** The MLflow run, when MLFLOW_TRACKING_URI is set. */
+  mlflow: { experimentId: string; runId: string } | null;
 }
 
 const USER_ERRORS = [OverrideError, InvalidConfigurationError, DatasetUnavailableError, DatasetChecksumError, CheckpointError];
@@ -193,38 +256,96 @@ function format(value: number): string {
   return Math.abs(value) >= 1000 ? value.toFixed(0) : value.toPrecision(4);
 }
 
+/**
+ * The MLflow run of a `train`: in the spec's experiment, tagged tuneflow.stage=train, with the fixed
+ * settings a campaign's parent run logs and the full configuration a trial run logs as params.
+ */
+async function startTrainRun(mlflow: MlflowClient, spec: ExperimentSpec, specText: string, params: Params, from: string | undefined) {
+  const experimentId = await ensureExperiment(mlflow, spec.tracking.experimentName);
+  const { runId } = await ensureRun(mlflow, {
+    experimentId,
+    key: { 'tuneflow.stage': 'train', 'tuneflow.train_id': randomUUID() },
+    runName: `train-${spec.name}`,
+    tags: { ...spec.tracking.tags, 'tuneflow.spec_name': spec.name, ...(from !== undefined ? { 'tuneflow.source_campaign': from } : {}) },
+    params: { ...fixedParams(spec), ...paramTexts(trialConfiguration(spec, params)) },
+  });
+  await mlflow.logArtifact(runId, 'experiment.yaml', specText);
+  return { mlflow, experimentId, runId };
+}
+
+/** A finished campaign's spec and best configuration, read from MLflow (as `tuneflow fork` reads it). */
+async function campaignBest(mlflow: MlflowClient, campaignId: string): Promise<{ specText: string; best: string }> {
+  const { run, specText } = await finishedCampaign(mlflow, campaignId);
+  const best = await mlflow.downloadArtifact(run.info.runId, 'best_hyperparameters.yaml').catch(() => {
+    throw new OverrideError(`--from ${campaignId}: the campaign has no best_hyperparameters.yaml (no trial completed?)`);
+  });
+  return { specText, best: best.toString('utf8') };
+}
+
+/** MLflow from the environment, else the local server `tuneflow run` started; null when there is none. */
+function mlflowFromEnvironment(local: boolean): MlflowClient | null {
+  const uri = process.env.MLFLOW_TRACKING_URI ?? (local ? readState(stateDir()).mlflow?.url : undefined);
+  return uri ? new MlflowClient({ trackingUri: uri }) : null;
+}
+
 export async function trainCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
     options: {
       set: { type: 'string', multiple: true },
+      params: { type: 'string' },
+      from: { type: 'string' },
       epochs: { type: 'string' },
       json: { type: 'boolean' },
+      verbose: { type: 'boolean' },
       'checkpoint-dir': { type: 'string' },
     },
   });
+  setConsoleVerbosity(values.verbose);
   const json = values.json === true;
   const out = (line: string) => (json ? process.stderr : process.stdout).write(`${line}\n`);
   try {
-    const specPath = positionals[0];
-    if (!specPath || positionals.length > 1) throw new OverrideError('train: give one spec file, e.g. `tuneflow train experiments/quickstart.yaml --set learningRate=0.01`');
-    const text = await readFile(resolve(specPath), 'utf8').catch((error: NodeJS.ErrnoException) => {
-      throw new SpecError([{ file: specPath, line: 0, column: 0, path: '', message: `cannot read spec (${error.code ?? error.message})` }]);
-    });
+    const from = values.from;
+    if (from !== undefined && values.params !== undefined) throw new OverrideError('train: give --params FILE or --from CAMPAIGN, not both');
+    if (positionals.length > 1 || (positionals.length === 0 && from === undefined)) {
+      throw new OverrideError('train: give one spec file, e.g. `tuneflow train experiments/quickstart.yaml --set learningRate=0.01`, or --from CAMPAIGN');
+    }
+    let specPath = positionals[0];
+    let text = specPath === undefined ? undefined : await readSpecFile(specPath);
+    let given: { text: string; file: string; source: ParamSource } | null = null;
+    if (from !== undefined) {
+      const mlflow = mlflowFromEnvironment(true);
+      if (!mlflow) throw new OverrideError(`--from ${from}: no MLflow to read the campaign from: set MLFLOW_TRACKING_URI (or start the local services with \`tuneflow run\`)`);
+      const campaign = await campaignBest(mlflow, from);
+      text ??= campaign.specText;
+      specPath ??= `${from}/experiment.yaml`;
+      given = { text: campaign.best, file: `${from}/best_hyperparameters.yaml`, source: '--from' };
+    } else if (values.params !== undefined) {
+      const file = values.params;
+      const paramsText = await readFile(resolve(file), 'utf8').catch((error: NodeJS.ErrnoException) => {
+        throw new OverrideError(`--params ${file}: cannot read the file (${error.code ?? error.message})`);
+      });
+      given = { text: paramsText, file, source: '--params' };
+    }
     const overrides = (values.set ?? []).map(parseOverride);
     if (values.epochs !== undefined) {
       const epochs = Number(values.epochs);
       if (!Number.isInteger(epochs) || epochs < 1) throw new OverrideError(`--epochs must be a positive integer, got ${JSON.stringify(values.epochs)}`);
       overrides.push({ key: 'training.epochs', value: epochs });
     }
-    const { spec } = applySpecOverrides(text, specPath, overrides);
-    const { params, sources } = defaultParams(spec);
+    const applied = applySpecOverrides(text!, specPath!, overrides);
+    const { spec } = applied;
+    // A --set key names the setting after its section: model.units and training.batchSize set units and batchSize.
+    const setNames = new Set(overrides.map(({ key }) => (key.startsWith('model.') || key.startsWith('training.') ? key.slice(key.indexOf('.') + 1) : key)));
+    const givenParams = given ? parseParamsFile(given.text, given.file, spec.model.family) : undefined;
+    const { params, sources } = givenParams
+      ? defaultParams(spec, Object.fromEntries(Object.entries(givenParams).filter(([k]) => !setNames.has(k))), given!.source)
+      : defaultParams(spec);
     const paramSources: Record<string, ParamSource | 'set'> = { ...sources };
-    for (const { key } of overrides) {
-      const name = key.startsWith('model.') || key.startsWith('training.') ? key.slice(key.indexOf('.') + 1) : key;
-      if (name in params) paramSources[name] = 'set';
-    }
+    for (const name of setNames) if (name in params) paramSources[name] = 'set';
+    const tracking = process.env.MLFLOW_TRACKING_URI ? await startTrainRun(mlflowFromEnvironment(false)!, spec, applied.text, params, from) : null;
+    if (tracking) out(`mlflow: run ${tracking.runId} in experiment "${spec.tracking.experimentName}"`);
 
     const dataset = await loadDataset(spec.dataset, { seed: spec.seed, validationSplit: spec.training.validationSplit });
     const family = resolveFamily(MODELS[spec.model.family]!, modelInput(dataset, spec.seed));
@@ -250,12 +371,17 @@ export async function trainCommand(args: string[]): Promise<number> {
         toEpoch: spec.training.epochs,
         checkpointDir,
         signal: abort.signal,
-        onEpoch: (e: EpochResult) => {
+        onEpoch: async (e: EpochResult) => {
           if (json) out(`epoch ${e.epoch}/${spec.training.epochs}: ${Object.entries(e.metrics).map(([k, v]) => `${k}=${format(v)}`).join(' ')}`);
           else out(columns.map((c) => (c === 'epoch' ? String(e.epoch).padStart(5) : format(e.metrics[c] ?? NaN).padStart(12))).join(' '));
+          if (tracking) await logEpochMetrics(tracking.mlflow, tracking.runId, [{ epoch: e.epoch, endedAt: Date.now(), metrics: e.metrics }]);
         },
       });
       const test = await evaluateCheckpoint({ spec, params, checkpoint: result.checkpoint, split: 'test' });
+      if (tracking) {
+        await logMetricsOnce(tracking.mlflow, tracking.runId, test);
+        await finishRun(tracking.mlflow, tracking.runId, 'FINISHED');
+      }
       const info = await backendInfo();
       // Samples over training seconds of all epochs: each epoch trains on the same number of samples.
       const inverseRates = result.epochs.reduce((sum, e) => sum + 1 / (e.metrics.samples_per_second ?? Infinity), 0);
@@ -273,6 +399,7 @@ export async function trainCommand(args: string[]): Promise<number> {
         trainSeconds: result.trainSeconds,
         wallSeconds: (performance.now() - wallStart) / 1000,
         checkpoint: keep ? result.checkpoint : null,
+        mlflow: tracking ? { experimentId: tracking.experimentId, runId: tracking.runId } : null,
       };
       if (json) process.stdout.write(`${JSON.stringify(report)}\n`);
       else {
@@ -281,6 +408,9 @@ export async function trainCommand(args: string[]): Promise<number> {
         if (keep) out(`model:  ${result.checkpoint}`);
       }
       return 0;
+    } catch (error) {
+      if (tracking) await finishRun(tracking.mlflow, tracking.runId, abort.signal.aborted ? 'KILLED' : 'FAILED').catch(() => undefined);
+      throw error;
     } finally {
       process.off('SIGINT', onSignal);
       if (!keep) await rm(checkpointDir, { recursive: true, force: true });

@@ -1,9 +1,10 @@
 // Worker wiring: one process polls the control queue (workflows + bookkeeping activities) and/or the
 // training queues (epoch segments). Each training slot runs its segments in a child process of its own
 // (training/child/pool.ts), so a crash costs one attempt, not the worker. One worker process per GPU.
-import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type LogEntry, type LogLevel } from '@temporalio/worker';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { inspect } from 'node:util';
 import { controlActivities, trainingActivities, type ActivityDeps } from '../activities';
 import { MlflowClient } from '../mlflow/client';
 import { TrainingProcessPool } from '../training';
@@ -19,14 +20,31 @@ export interface WorkerOptions {
   trainingQueues: string[];
   /** Concurrent training segments per training queue (1 per GPU). */
   trainingSlots?: number;
-  /** SDK and activity log level; `TUNEFLOW_LOG_LEVEL` overrides. Default WARN (a worker process uses INFO). */
+  /** SDK and activity log level; `TUNEFLOW_LOG_LEVEL` overrides. Default WARN (a worker process uses INFO), DEBUG when verbose. */
   logLevel?: LogLevel;
+  /** Log everything, SDK noise included (default: TUNEFLOW_VERBOSE=1, see cli/config.ts `setConsoleVerbosity`). */
+  verbose?: boolean;
+}
+
+/** SDK messages that tell a user nothing they can act on: dropped unless verbose. */
+const SDK_NOISE: readonly RegExp[] = [
+  // A training-only worker has no workflows by design.
+  /^No workflows registered, not polling for workflow tasks/,
+];
+
+export function isSdkNoise(entry: Pick<LogEntry, 'message'>): boolean {
+  return SDK_NOISE.some((pattern) => pattern.test(entry.message));
+}
+
+function writeLogEntry({ level, timestampNanos, message, meta }: LogEntry): void {
+  const time = new Date(Number(timestampNanos / 1_000_000n)).toISOString();
+  process.stderr.write(`${time} [${level}] ${message}${meta === undefined ? '' : ` ${inspect(meta, { breakLength: Infinity })}`}\n`);
 }
 
 /** The SDK's runtime is per process and installed once; later calls keep the first logger. */
-function installRuntime(level: LogLevel): void {
+function installRuntime(level: LogLevel, verbose: boolean): void {
   try {
-    Runtime.install({ logger: new DefaultLogger(level) });
+    Runtime.install({ logger: new DefaultLogger(level, (entry) => (verbose || !isSdkNoise(entry) ? writeLogEntry(entry) : undefined)) });
   } catch {
     /* already installed in this process */
   }
@@ -48,7 +66,8 @@ function workflowsPath(): string {
 }
 
 export async function startWorkers(opts: WorkerOptions): Promise<RunningWorkers> {
-  installRuntime((process.env.TUNEFLOW_LOG_LEVEL as LogLevel | undefined) ?? opts.logLevel ?? 'WARN');
+  const verbose = opts.verbose ?? process.env.TUNEFLOW_VERBOSE === '1';
+  installRuntime((process.env.TUNEFLOW_LOG_LEVEL as LogLevel | undefined) ?? (verbose ? 'DEBUG' : (opts.logLevel ?? 'WARN')), verbose);
   const config = temporalConfig(opts.temporalAddress);
   const connection = await NativeConnection.connect(config.connection);
   // An MLflow restart or outage holds activities (heartbeating) instead of burning their attempts.

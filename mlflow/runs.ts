@@ -55,6 +55,16 @@ export function tagFilter(tags: Record<string, string>): string {
     .join(' AND ');
 }
 
+/** A param's text as MLflow keeps it: a string as it is, a number or boolean as JavaScript prints it, anything else as JSON. */
+export function paramText(value: unknown): string {
+  return typeof value === 'string' ? value : typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
+}
+
+/** `paramText` of every value: params ready for `ensureRun` or `logBatch`. */
+export function paramTexts(params: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(Object.entries(params).map(([k, v]) => [k, paramText(v)]));
+}
+
 export interface EnsureRunOptions {
   experimentId: string;
   /** Tags that identify the run, e.g. campaign id, stage and trial number. Set at creation. */

@@ -28,6 +28,18 @@ export function resolveTrainingSettings(family: ModelFamily, merged: Record<stri
   return { optimizer: resolveOptimizerConfig(merged), schedule: resolveSchedule(merged), labelSmoothing: resolveLabelSmoothing(merged, family) };
 }
 
+/**
+ * The full configuration a trial trains with, flat: the spec's training settings that are hyperparameters
+ * (optimizer, learningRate, batchSize), then its fixed `model.options`, then the trial's params (a later
+ * source wins). MLflow logs it as the trial run's params and `best_hyperparameters.yaml` holds it, so a
+ * recorded configuration says everything the trial trained with, and `tuneflow train --params` can
+ * train it again.
+ */
+export function trialConfiguration(spec: ExperimentSpec, params: Params): Record<string, unknown> {
+  const training = Object.entries(spec.training).filter(([key]) => key in TRAINING_HYPERPARAMETERS);
+  return { ...Object.fromEntries(training), ...spec.model.options, ...params };
+}
+
 export function resolveTrialConfig(spec: ExperimentSpec, params: Params): TrialConfig {
   const family = modelFamily(spec.model.family);
   const hyper: Record<string, unknown> = { ...spec.model.options, ...params };
@@ -35,5 +47,6 @@ export function resolveTrialConfig(spec: ExperimentSpec, params: Params): TrialC
     [...Object.keys(family.hyperparameters), ...Object.keys(TRAINING_HYPERPARAMETERS)],
     ` in model.options or the search space: model "${family.name}" and the training settings do not use it`,
   );
-  return { family, hyper, ...resolveTrainingSettings(family, { ...spec.training, ...spec.model.options, ...params }) };
+  // spec.training first: its other fields (epochs, validationSplit) are not trial settings but may be read.
+  return { family, hyper, ...resolveTrainingSettings(family, { ...spec.training, ...trialConfiguration(spec, params) }) };
 }

@@ -3,7 +3,7 @@
 export { backendInfo, loadTf, type BackendInfo, type Tf } from './backend';
 export { cacheDir, datasetCacheDir } from './cache';
 export { checkpointPath, listCheckpoints, readCheckpointState, type CheckpointState } from './checkpoint';
-export { resolveTrainingSettings, resolveTrialConfig, TRAINING_HYPERPARAMETERS, type TrialConfig } from './config';
+export { resolveTrainingSettings, resolveTrialConfig, trialConfiguration, TRAINING_HYPERPARAMETERS, type TrialConfig } from './config';
 export { DATASETS, clearDatasetCache, datasetModule, loadDataset, type Dataset, type DatasetModule, type LoadDatasetOptions, type Split } from './datasets';
 export { DatasetChecksumError, DatasetUnavailableError } from './datasets/idx-dataset';
 export { decodeIdx, encodeIdx, readIdxFile, writeIdxFile, type IdxArray, type IdxType } from './datasets/idx';

@@ -68,7 +68,7 @@ export class JobRunner {
     let queue: QueueChoice | null = null;
     state.running += 1;
     try {
-      t.runId ??= await control.startRun({ ...this.ref(t.number, 'search', 0), params: t.params });
+      t.runId ??= await control.startRun({ ...this.ref(t.number, 'search', 0), params: t.params, spec });
       let last: Record<string, number> | null = null;
       while (t.epochsDone < spec.training.epochs) {
         await condition(() => !controls.paused || state.draining);
@@ -140,7 +140,7 @@ export class JobRunner {
     let checkpoint = '';
     let queue: QueueChoice | null = null;
     try {
-      result.runId = await control.startRun({ ...ref, params: t.params });
+      result.runId = await control.startRun({ ...ref, params: t.params, spec });
       for (let from = 0; from < spec.retrain.epochs; from += spec.training.segmentEpochs) {
         const toEpoch = Math.min(from + spec.training.segmentEpochs, spec.retrain.epochs);
         const trained = await this.train(this.segment(t, 'retrain', seedIndex, result.runId, from, toEpoch));

@@ -58,6 +58,17 @@ describe('old trials read back for a warm start', () => {
     expect(skipped).toBe(2);
   });
 
+  it('a trial recorded with its fixed settings fits when the new spec trains with the same ones', () => {
+    // tiny.yaml trains with batchSize 32 and the default optimizer (adam); the fork below fixes relu -> tanh.
+    const recorded = { learningRate: '0.01', units: '8', batchSize: '32', optimizer: 'adam', activation: 'relu' };
+    const withRelu = parseExperiment(tiny.replace('model: mlp', 'model: {family: mlp, options: {activation: relu}}'), 'a.yaml');
+    const withTanh = parseExperiment(tiny.replace('model: mlp', 'model: {family: mlp, options: {activation: tanh}}'), 'b.yaml');
+    const stored = [{ params: recorded, state: 'COMPLETE' as const, metrics: { val_loss: 0.4 } }];
+    expect(warmStartTrials(withRelu, stored).trials.map((t) => t.params)).toEqual([{ learningRate: 0.01, units: 8 }]);
+    expect(warmStartTrials(withTanh, stored)).toMatchObject({ trials: [], skipped: 1 }); // trained with another activation
+    expect(warmStartTrials(spec, stored)).toMatchObject({ trials: [], skipped: 1 }); // activation not fixed in the new spec
+  });
+
   it('carries the constraint values of the new spec, when the old runs recorded those metrics', () => {
     const constrained = parseExperiment(tiny.replace('  sampler: random', '  sampler: random\n  constraints:\n    - {metric: loss, max: 0.3}'), 'c.yaml');
     const { trials } = warmStartTrials(constrained, [

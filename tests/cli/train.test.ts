@@ -131,6 +131,29 @@ describe('tuneflow train --json', () => {
     expect(report.epochs.map((e) => e.lr)).toEqual([0.01, 0.005]);
   });
 
+  it('--params trains the settings of a file (a plain map or best_hyperparameters.yaml), --set winning', async () => {
+    const best = writeSpec('best', 'trial: 3\nval_loss: 0.5\nparams:\n  learningRate: 0.02\n  filters: 4\n  denseUnits: 8\n  batchSize: 64\n');
+    const report = await trainJson([imageSpec, '--params', best, '--set', 'filters=6', '--epochs', '1']);
+    expect(report.params).toMatchObject({ learningRate: 0.02, filters: 6, denseUnits: 8, batchSize: 64 });
+    expect((report as Report & { paramSources: Record<string, string> }).paramSources).toMatchObject({ learningRate: '--params', filters: 'set' });
+  });
+
+  it('a bad --params file names the file, line, column and field', async () => {
+    const cases: [string, RegExp][] = [
+      ['learningRate: 0.01\nnosuch: 3\n', /^bad-params-0\.yaml:2:1: nosuch: model "cnn" and the training settings have no setting "nosuch" \(known: /],
+      ['params:\n  learningRate: [0.01]\n', /^bad-params-1\.yaml:2:17: params\.learningRate: must be a number, string or boolean, got \[0\.01\]$/],
+      ['- 1\n', /^bad-params-2\.yaml:1:1: expected a map of settings/],
+    ];
+    for (const [i, [body, message]] of cases.entries()) {
+      writeSpec(`bad-params-${i}`, body);
+      const run = await tuneflow(['train', imageSpec, '--params', `bad-params-${i}.yaml`, '--json']);
+      expect(run.code).toBe(2);
+      expect(run.stdout).toBe('');
+      expect(run.stderr.trim()).toMatch(message);
+      expect(run.stderr).not.toMatch(/\n\s+at /);
+    }
+  });
+
   it('a bad --set key or value is one clear line and a non-zero exit, no stack trace', async () => {
     const cases: [string[], RegExp][] = [
       [['--set', 'nosuch=1'], /^tuneflow train: --set nosuch: unknown key\. Use a hyperparameter of model "cnn"/],

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { TrainingProcessExitedError } from '../errors';
 import type { EpochResult, EvaluateRequest, SegmentRequest, SegmentResult } from '../types';
 import { deserializeError, serializeError, type FromChild, type Job, type ToChild } from './protocol';
+import { TfLogFilter } from './tf-log-filter';
 
 export interface JobHooks {
   /** Called whenever the child shows it is working (every ~2 s and per epoch): heartbeat here. */
@@ -60,8 +61,10 @@ class Slot {
     // only the heap size carries over (NODE_OPTIONS does anyway); a test runner's loader flags must not.
     const execArgv = process.execArgv.filter((flag) => flag.startsWith('--max-old-space-size'));
     this.proc = fork(entry, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'pipe', 'ipc'], execArgv });
+    // TensorFlow's lines below TF_CPP_MIN_LOG_LEVEL that it prints before its logging is up stay out of the console.
+    const filter = new TfLogFilter();
     this.proc.stderr!.on('data', (chunk: Buffer) => {
-      process.stderr.write(chunk);
+      process.stderr.write(filter.push(chunk));
       this.stderrTail = (this.stderrTail + chunk.toString()).slice(-4_000);
     });
     this.hold(false);
@@ -69,7 +72,7 @@ class Slot {
     this.proc.on('error', () => undefined); // a send racing the child's death: its exit reports it
     // Not the 'close' event: it never comes once the worker has disconnected the IPC channel itself.
     const exit = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => this.proc.once('exit', (...how) => resolve(how)));
-    const output = new Promise((resolve) => this.proc.stderr!.once('close', resolve));
+    const output = new Promise((resolve) => this.proc.stderr!.once('close', resolve)).then(() => process.stderr.write(filter.flush()));
     this.closed = Promise.all([exit, output]).then(([[code, signal]]) => {
       this.exited = true;
       this.onExit(code, signal);
