@@ -3,7 +3,8 @@
 // can travel in Temporal payloads and be stored in workflow history.
 import type { Params, SearchSpace } from '../search/space-types';
 
-export type Direction = 'minimize' | 'maximize';
+export type { Direction } from '../search/types';
+import type { Direction } from '../search/types';
 
 export interface Objective {
   /** Metric name as recorded per epoch, e.g. `val_loss`, `val_accuracy`. */

@@ -12,9 +12,15 @@ export interface FinishedCampaign {
   workers: RunningWorkers;
 }
 
-export async function runCampaignToEnd(specPath: string, checkpointRoot: string): Promise<FinishedCampaign> {
+export interface CampaignOptions {
+  /** The queues the in-process training worker polls (default: the default training queue). */
+  trainingQueues?: string[];
+}
+
+export async function runCampaignToEnd(specPath: string, checkpointRoot: string, options: CampaignOptions = {}): Promise<FinishedCampaign> {
   const mlflow = inject('mlflowTrackingUri');
-  const workers = await startWorkers({ temporalAddress: inject('temporalAddress'), mlflowTrackingUri: mlflow, checkpointRoot, control: true, trainingQueues: ['tuneflow-training'] });
+  const trainingQueues = options.trainingQueues ?? ['tuneflow-training'];
+  const workers = await startWorkers({ temporalAddress: inject('temporalAddress'), mlflowTrackingUri: mlflow, checkpointRoot, control: true, trainingQueues });
   try {
     const client = await connectTemporal(inject('temporalAddress'));
     try {
@@ -30,10 +36,10 @@ export async function runCampaignToEnd(specPath: string, checkpointRoot: string)
 }
 
 /** Runs the campaign once before the file's tests and shuts its workers down after them. */
-export function campaignFixture(specPath: string, checkpointRoot: string): () => FinishedCampaign {
+export function campaignFixture(specPath: string, checkpointRoot: string, options: CampaignOptions = {}): () => FinishedCampaign {
   let campaign: FinishedCampaign | undefined;
   beforeAll(async () => {
-    campaign = await runCampaignToEnd(specPath, checkpointRoot);
+    campaign = await runCampaignToEnd(specPath, checkpointRoot, options);
   }, 600_000);
   afterAll(async () => {
     await campaign?.workers.shutdown();
