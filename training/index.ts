@@ -5,7 +5,7 @@ export { cacheDir, datasetCacheDir } from './cache';
 export { checkpointPath, listCheckpoints, readCheckpointState, type CheckpointState } from './checkpoint';
 export { resolveTrainingSettings, resolveTrialConfig, TRAINING_HYPERPARAMETERS, type TrialConfig } from './config';
 export { DATASETS, clearDatasetCache, datasetModule, loadDataset, type Dataset, type DatasetModule, type LoadDatasetOptions, type Split } from './datasets';
-export { decodeIdx, encodeIdx, readIdxFile, writeIdxFile, type IdxArray, type IdxType } from './datasets/idx';
+export { decodeIdx, encodeIdx, readIdxFile, writeIdxFile, type IdxArray, type IdxType } from './formats/idx';
 export { TrainingProcessPool, type JobHooks } from './child/pool';
 export {
   CheckpointError,

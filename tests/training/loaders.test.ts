@@ -12,7 +12,7 @@ import { carveValidation, type Dataset, type RawDataset } from '../../training/d
 import { CIFAR10_SOURCE, CIFAR100_SOURCE, loadCifar } from '../../training/datasets/cifar';
 import { GTSRB_CLASS_NAMES, GTSRB_SOURCE, loadGtsrb, parseGtsrbOptions } from '../../training/datasets/gtsrb';
 import { IMDB_SOURCE, loadKerasText, parseSequenceOptions, REUTERS_SOURCE, type KerasTextSource } from '../../training/datasets/keras-text';
-import { encodeNpy } from '../../training/datasets/npy';
+import { encodeNpy } from '../../training/formats/npy';
 import { OptionReader } from '../../training/options';
 import { tempDir, useTempCache } from './helpers';
 import { cifarPixel, cifarRecords, gtsrbArchives, gtsrbColour, int64Npy, md5, npz, objectArrayNpy, tarGz, wordRanks } from './published-formats';

@@ -6,7 +6,7 @@
 import { datasetCacheDir } from '../cache';
 import { parseSubsetOptions, SUBSET_OPTIONS, takeFirst } from './idx-dataset';
 import { DatasetChecksumError, loadPublishedFiles, type PublishedFile } from './published';
-import { readTar } from './tar';
+import { readTar } from '../formats/tar';
 import type { DatasetModule, RawDataset, Split } from './types';
 
 const SIDE = 32;

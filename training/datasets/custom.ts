@@ -10,8 +10,8 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { InvalidConfigurationError } from '../errors';
 import { OptionReader } from '../options';
-import { decodeIdx } from './idx';
-import { decodeNpy, decodeNpz, type NpyArray } from './npy';
+import { decodeIdx } from '../formats/idx';
+import { decodeNpy, decodeNpz, type NpyArray } from '../formats/npy';
 import { DatasetChecksumError } from './published';
 import type { DatasetModule, RawDataset, Split } from './types';
 

@@ -10,10 +10,10 @@
 // imageSize x imageSize RGB.
 import { datasetCacheDir } from '../cache';
 import { OptionReader } from '../options';
-import { cropRgb, decodePpm, resizeBilinear } from './image';
+import { cropRgb, decodePpm, resizeBilinear } from '../formats/image';
 import { DatasetChecksumError, loadPublishedFiles, type PublishedFile } from './published';
 import type { DatasetModule, RawDataset, Split } from './types';
-import { readZip, type ZipArchive } from './zip';
+import { readZip, type ZipArchive } from '../formats/zip';
 
 export const GTSRB_CLASS_NAMES = [
   'Speed limit (20km/h)', 'Speed limit (30km/h)', 'Speed limit (50km/h)', 'Speed limit (60km/h)', 'Speed limit (70km/h)',

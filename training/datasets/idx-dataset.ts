@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { datasetCacheDir } from '../cache';
 import { OptionReader } from '../options';
-import { decodeIdx } from './idx';
+import { decodeIdx } from '../formats/idx';
 import { DatasetChecksumError, fetchMissingFiles, readVerifiedFiles } from './published';
 import type { DatasetModule, RawDataset, Split } from './types';
 

@@ -12,7 +12,7 @@
 import { datasetCacheDir } from '../cache';
 import { OptionReader } from '../options';
 import { permutation } from '../rng';
-import { decodeNpz, type NpyArray } from './npy';
+import { decodeNpz, type NpyArray } from '../formats/npy';
 import { DatasetChecksumError, loadPublishedFiles, type PublishedFile } from './published';
 import type { DatasetModule, RawDataset, Split } from './types';
 

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { datasetCacheDir } from '../cache';
 import { OptionReader } from '../options';
 import { gaussian, mixSeed, mulberry32 } from '../rng';
-import { encodeIdx } from './idx';
+import { encodeIdx } from '../formats/idx';
 import { readIdxImageFiles, sha256, type IdxImageFiles, type IdxImageSource } from './idx-dataset';
 import type { DatasetModule, RawDataset } from './types';
 
