@@ -5,7 +5,7 @@ import type { ExperimentSpec } from '../spec/types';
 import type { Params } from '../search/space-types';
 import { LOSS_HYPERPARAMETERS, resolveLabelSmoothing } from './loss';
 import { modelFamily, type ModelFamily } from './models';
-import { OptionReader } from './options';
+import { settingsReader } from './errors';
 import { OPTIMIZER_HYPERPARAMETERS, resolveOptimizerConfig, type OptimizerConfig } from './optimizer';
 import { resolveSchedule, SCHEDULE_HYPERPARAMETERS, type LrSchedule } from './schedule';
 
@@ -31,7 +31,7 @@ export function resolveTrainingSettings(family: ModelFamily, merged: Record<stri
 export function resolveTrialConfig(spec: ExperimentSpec, params: Params): TrialConfig {
   const family = modelFamily(spec.model.family);
   const hyper: Record<string, unknown> = { ...spec.model.options, ...params };
-  new OptionReader(hyper, (key) => `"${key}"`).rejectUnknown(
+  settingsReader(hyper, (key) => `"${key}"`).rejectUnknown(
     [...Object.keys(family.hyperparameters), ...Object.keys(TRAINING_HYPERPARAMETERS)],
     ` in model.options or the search space: model "${family.name}" and the training settings do not use it`,
   );

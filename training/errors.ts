@@ -1,6 +1,7 @@
 // Named training failures, and the one list of those that retrying cannot fix: retrying a diverged or
 // out-of-memory trial, a bad configuration or a missing data set gives the same result. Temporal matches
 // non-retryable failures by type, the class's name, so the names are derived from the classes here.
+import { OptionReader, type OptionErrors } from '../search/options';
 import { SpecError } from '../spec/errors';
 
 /** A failure that a retry would only repeat. Each subclass must be listed in NON_RETRYABLE_ERRORS. */
@@ -45,6 +46,33 @@ export class InvalidConfigurationError extends NonRetryableError {
   ) {
     super(message);
   }
+}
+
+/** The wording of a training setting's problem: `<describe(key)> must be <expected>, got <value>`. */
+export function settingErrors(describe: (key: string) => string): OptionErrors {
+  return (fault) => {
+    switch (fault.kind) {
+      case 'not-a-mapping':
+        return new InvalidConfigurationError(`${describe('')} must be a mapping of setting name to value, got ${JSON.stringify(fault.value)}`);
+      case 'unknown': {
+        const known = `(known: ${[...fault.known].sort().join(', ')})`;
+        return new InvalidConfigurationError(`unknown setting ${fault.keys.map(describe).join(', ')}${fault.hint} ${known}`, {
+          key: fault.keys[0]!,
+          problem: `is not a setting${fault.hint} ${known}`,
+          unknownKey: true,
+        });
+      }
+      case 'value': {
+        const problem = `must be ${fault.expected}, got ${JSON.stringify(fault.value)}`;
+        return new InvalidConfigurationError(`${describe(fault.key)} ${problem}`, { key: fault.key, problem });
+      }
+    }
+  };
+}
+
+/** Reads training settings (model options, parameters, data set options); problems are InvalidConfigurationErrors. */
+export function settingsReader(values: Record<string, unknown>, describe: (key: string) => string): OptionReader {
+  return new OptionReader(describe(''), values, settingErrors(describe));
 }
 
 /** A segment asked to resume from a checkpoint that is missing or belongs to another configuration: a caller bug. */

@@ -6,7 +6,7 @@ import type { Tensor } from '@tensorflow/tfjs';
 import type { Tf } from './backend';
 import { InvalidConfigurationError } from './errors';
 import type { ModelFamily, ModelLoss } from './models';
-import { OptionReader } from './options';
+import { settingsReader } from './errors';
 
 export const LOSS_HYPERPARAMETERS: Record<string, string> = {
   labelSmoothing: 'cross-entropy label smoothing, 0 <= s < 1 (default 0)',
@@ -14,7 +14,7 @@ export const LOSS_HYPERPARAMETERS: Record<string, string> = {
 
 /** `labelSmoothing` from the merged settings; families with their own loss refuse a non-zero value. */
 export function resolveLabelSmoothing(merged: Record<string, unknown>, family: ModelFamily): number {
-  const smoothing = new OptionReader(merged, (key) => `training setting or parameter "${key}"`).number('labelSmoothing', 0, { min: 0, max: 0.999999 });
+  const smoothing = settingsReader(merged, (key) => `training setting or parameter "${key}"`).number('labelSmoothing', 0, { min: 0, max: 0.999999 });
   if (smoothing > 0 && family.loss) {
     const problem = `applies to cross-entropy, but model "${family.name}" trains with its own loss (got ${smoothing})`;
     throw new InvalidConfigurationError(`training setting or parameter "labelSmoothing" ${problem}`, { key: 'labelSmoothing', problem });

@@ -10,7 +10,7 @@
 //   rho            rmsprop: decay of the squared-gradient average (default 0.9)
 import type { Optimizer, Scalar, Tensor, Variable } from '@tensorflow/tfjs';
 import type { Tf } from './backend';
-import { OptionReader } from './options';
+import { settingsReader } from './errors';
 
 export const OPTIMIZERS = ['adam', 'adamw', 'sgd', 'rmsprop'] as const;
 export type OptimizerName = (typeof OPTIMIZERS)[number];
@@ -37,10 +37,10 @@ export type OptimizerConfig =
   | { optimizer: 'rmsprop'; learningRate: number; batchSize: number; rho: number; momentum: number; epsilon: number };
 
 export function resolveOptimizerConfig(merged: Record<string, unknown>): OptimizerConfig {
-  const read = new OptionReader(merged, (key) => `training setting or parameter "${key}"`);
-  const optimizer = read.choice<OptimizerName>('optimizer', 'adam', OPTIMIZERS);
+  const read = settingsReader(merged, (key) => `training setting or parameter "${key}"`);
+  const optimizer = read.choice<OptimizerName>('optimizer', OPTIMIZERS, 'adam');
   const learningRate = read.number('learningRate', 0.001, { minExclusive: 0 });
-  const batchSize = read.int('batchSize', 32, { min: 1 });
+  const batchSize = read.integer('batchSize', 32, { min: 1 });
   switch (optimizer) {
     case 'adam':
     case 'adamw': {
@@ -55,7 +55,7 @@ export function resolveOptimizerConfig(merged: Record<string, unknown>): Optimiz
       return { optimizer, ...adam, weightDecay: read.number('weightDecay', 0.01, { min: 0 }) };
     }
     case 'sgd':
-      return { optimizer, learningRate, batchSize, momentum: read.number('momentum', 0, { min: 0, max: 0.999999 }), nesterov: read.bool('nesterov', false) };
+      return { optimizer, learningRate, batchSize, momentum: read.number('momentum', 0, { min: 0, max: 0.999999 }), nesterov: read.boolean('nesterov', false) };
     case 'rmsprop':
       return {
         optimizer,

@@ -17,14 +17,14 @@ const POOLING = ['max', 'avg', 'none'] as const;
 function options(hyper: Record<string, unknown>) {
   const read = hyperReader(hyper);
   return {
-    convBlocks: read.int('convBlocks', 2, { min: 1, max: 8 }),
-    convsPerBlock: read.int('convsPerBlock', 1, { min: 1, max: 8 }),
-    filters: read.int('filters', 16, { min: 1, max: 4096 }),
-    kernelSize: read.int('kernelSize', 3, { min: 1, max: 15 }),
-    batchNorm: read.bool('batchNorm', false),
-    pooling: read.choice('pooling', 'max', POOLING),
-    activation: read.choice('activation', 'relu', ACTIVATIONS),
-    denseUnits: read.int('denseUnits', 64, { min: 0, max: 65536 }),
+    convBlocks: read.integer('convBlocks', 2, { min: 1, max: 8 }),
+    convsPerBlock: read.integer('convsPerBlock', 1, { min: 1, max: 8 }),
+    filters: read.integer('filters', 16, { min: 1, max: 4096 }),
+    kernelSize: read.integer('kernelSize', 3, { min: 1, max: 15 }),
+    batchNorm: read.boolean('batchNorm', false),
+    pooling: read.choice('pooling', POOLING, 'max'),
+    activation: read.choice('activation', ACTIVATIONS, 'relu'),
+    denseUnits: read.integer('denseUnits', 64, { min: 0, max: 65536 }),
     dropout: read.number('dropout', 0, { min: 0, max: 0.9 }),
   };
 }

@@ -1,7 +1,7 @@
 // Pieces shared by the model families: seeded initializers, the option vocabulary and input checks.
 import type { Tf } from '../backend';
-import { InvalidConfigurationError } from '../errors';
-import { OptionReader } from '../options';
+import type { OptionReader } from '../../search/options';
+import { InvalidConfigurationError, settingsReader } from '../errors';
 import { mixSeed } from '../rng';
 import type { ImageInput, ModelInput, SequenceInput } from './types';
 
@@ -9,7 +9,7 @@ export const ACTIVATIONS = ['relu', 'elu', 'selu', 'tanh', 'sigmoid', 'swish', '
 export type Activation = (typeof ACTIVATIONS)[number];
 
 export function hyperReader(hyper: Record<string, unknown>): OptionReader {
-  return new OptionReader(hyper, (key) => `model option or parameter "${key}"`);
+  return settingsReader(hyper, (key) => `model option or parameter "${key}"`);
 }
 
 /** Glorot-uniform initializers with a distinct, reproducible seed for every layer. */

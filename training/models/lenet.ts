@@ -8,7 +8,7 @@ import type { ModelFamily } from './types';
 
 function options(hyper: Record<string, unknown>) {
   const read = hyperReader(hyper);
-  return { activation: read.choice('activation', 'relu', ACTIVATIONS), dropout: read.number('dropout', 0, { min: 0, max: 0.9 }) };
+  return { activation: read.choice('activation', ACTIVATIONS, 'relu'), dropout: read.number('dropout', 0, { min: 0, max: 0.9 }) };
 }
 
 export const lenet: ModelFamily = {

@@ -10,11 +10,11 @@ import type { ModelFamily } from './types';
 function options(hyper: Record<string, unknown>) {
   const read = hyperReader(hyper);
   return {
-    units: read.int('units', 128, { min: 1, max: 65536 }),
-    layers: read.int('layers', 2, { min: 0, max: 64 }),
-    activation: read.choice('activation', 'relu', ACTIVATIONS),
+    units: read.integer('units', 128, { min: 1, max: 65536 }),
+    layers: read.integer('layers', 2, { min: 0, max: 64 }),
+    activation: read.choice('activation', ACTIVATIONS, 'relu'),
     dropout: read.number('dropout', 0, { min: 0, max: 0.9 }),
-    batchNorm: read.bool('batchNorm', false),
+    batchNorm: read.boolean('batchNorm', false),
   };
 }
 
