@@ -71,6 +71,12 @@ describe('model options and the search space', () => {
     ]);
   });
 
+  test('leaky_relu is an activation, in model options and as a choice of the space', () => {
+    const space = '    activation: {type: categorical, choices: [relu, leaky_relu]}\n';
+    expect(parseExperiment(spec('dataset: mnist', 'model: {family: lenet, options: {activation: leaky_relu}}'), 'x.yaml').model.options.activation).toBe('leaky_relu');
+    expect(parseExperiment(spec('dataset: mnist', 'model: cnn', space), 'x.yaml').search.space.activation).toMatchObject({ choices: ['relu', 'leaky_relu'] });
+  });
+
   test('fixed values, every choice and both range ends of the space', () => {
     const space = [
       '    dropout: {type: float, low: 0.1, high: 0.95}',
@@ -82,7 +88,7 @@ describe('model options and the search space', () => {
     ].join('\n');
     expect(problems(spec('dataset: mnist', 'model: cnn', space))).toEqual([
       'x.yaml:6:44: search.space.dropout.high: must be a number >= 0 and <= 0.9, got 0.95',
-      'x.yaml:7:60: search.space.activation.choices[2]: must be one of relu, elu, selu, tanh, sigmoid, swish, gelu, mish, relu6, softplus, linear, got "sparkle"',
+      'x.yaml:7:60: search.space.activation.choices[2]: must be one of relu, elu, selu, tanh, sigmoid, swish, gelu, mish, relu6, leaky_relu, softplus, linear, got "sparkle"',
       'x.yaml:8:17: search.space.kernelSize: must be an integer >= 1 and <= 15, got 21',
       'x.yaml:9:5: search.space.layers: is not a hyperparameter of the model (model family "cnn" reads: activation, batchNorm, batchSize, beta1, beta2, convBlocks, convsPerBlock, denseUnits, dropout, epsilon, filters, kernelSize, labelSmoothing, learningRate, lrGamma, lrMin, lrSchedule, lrStepSize, momentum, nesterov, optimizer, pooling, rho, warmupEpochs, weightDecay)',
     ]);

@@ -204,10 +204,32 @@ describe('schedules in training segments', () => {
     expect(again.family).toBe('mlp');
   });
 
-  test.each(['swish', 'gelu', 'mish', 'selu'])('activation %s trains (finite loss, gradients through it)', async (activation) => {
+  test.each(['swish', 'gelu', 'mish', 'selu', 'leaky_relu'])('activation %s trains (finite loss, gradients through it)', async (activation) => {
     const result = await trainSegment(request(MLP, { params: { activation }, toEpoch: 1 }));
     expect(Number.isFinite(result.epochs[0]!.metrics.loss)).toBe(true);
     expect(result.epochs[0]!.metrics.grad_norm_min).toBeGreaterThan(0);
+  });
+
+  test('leaky_relu has the Keras 3 slope 0.2', () => {
+    const model = modelFamily('mlp').build(tf, { kind: 'image', inputShape: [1, 2, 1], numClasses: 2, seed: 1 }, { units: 2, layers: 1, activation: 'leaky_relu' });
+    const leaky = model.layers.find((layer) => layer.getClassName() === 'LeakyReLU')!;
+    expect(leaky.getConfig().alpha).toBeCloseTo(0.2, 7);
+    const out = tf.tidy(() => (leaky.apply(tf.tensor2d([[-1, 3]])) as ReturnType<Tf['tensor2d']>).arraySync());
+    expect(out[0]![0]).toBeCloseTo(-0.2, 6);
+    expect(out[0]![1]).toBe(3);
+  });
+
+  test.each([
+    ['cnn', { filters: 4, denseUnits: 8, activation: 'leaky_relu' }],
+    ['lenet', { activation: 'leaky_relu' }],
+  ])('%s with leaky_relu (its layers linear, each followed by LeakyReLU) trains an epoch and resumes from the checkpoint', async (family, modelOptions) => {
+    const parts = { family, modelOptions, dataset: DATA };
+    const dir = tempDir('leaky');
+    const first = await trainSegment(request(parts, { toEpoch: 1, checkpointDir: dir }));
+    expect(Number.isFinite(first.epochs[0]!.metrics.loss)).toBe(true);
+    const second = await trainSegment(request(parts, { fromEpoch: 1, toEpoch: 2, checkpointDir: dir }));
+    expect(second.trainedEpochs).toBe(1);
+    expect(Number.isFinite(second.epochs.at(-1)!.metrics.loss)).toBe(true);
   });
 
   test('bad schedule settings fail the segment with InvalidConfigurationError', async () => {

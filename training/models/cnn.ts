@@ -9,7 +9,7 @@
 //   denseUnits (64)     width of the dense layer before the classifier (0 = none)
 //   dropout (0)         dropout rate before the classifier (and after the dense layer)
 import { InvalidConfigurationError } from '../errors';
-import { ACTIVATIONS, hyperReader, imageInput, seededKernels } from './common';
+import { ACTIVATIONS, activationLayer, addActivated, hyperReader, imageInput, seededKernels } from './common';
 import type { ModelFamily } from './types';
 
 const POOLING = ['max', 'avg', 'none'] as const;
@@ -62,7 +62,7 @@ export const cnn: ModelFamily = {
           tf.layers.conv2d({ filters: filters * 2 ** block, kernelSize, padding: 'same', useBias: !batchNorm, kernelInitializer: kernel() }),
         );
         if (batchNorm) model.add(tf.layers.batchNormalization());
-        model.add(tf.layers.activation({ activation }));
+        model.add(activationLayer(tf, activation));
       }
       if (pooling === 'max') model.add(tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }));
       if (pooling === 'avg') model.add(tf.layers.averagePooling2d({ poolSize: 2, strides: 2 }));
@@ -70,7 +70,7 @@ export const cnn: ModelFamily = {
     model.add(tf.layers.flatten());
     if (dropout > 0) model.add(tf.layers.dropout({ rate: dropout }));
     if (denseUnits > 0) {
-      model.add(tf.layers.dense({ units: denseUnits, activation, kernelInitializer: kernel() }));
+      addActivated(tf, model, (activation) => tf.layers.dense({ units: denseUnits, activation, kernelInitializer: kernel() }), activation);
       if (dropout > 0) model.add(tf.layers.dropout({ rate: dropout }));
     }
     model.add(tf.layers.dense({ units: numClasses, activation: 'softmax', kernelInitializer: kernel() }));

@@ -4,7 +4,7 @@
 //   activation (relu)  hidden activation
 //   dropout (0)        dropout rate after each hidden layer
 //   batchNorm (false)  batch normalization before each hidden activation
-import { ACTIVATIONS, hyperReader, imageInput, seededKernels } from './common';
+import { ACTIVATIONS, activationLayer, hyperReader, imageInput, seededKernels } from './common';
 import type { ModelFamily } from './types';
 
 function options(hyper: Record<string, unknown>) {
@@ -39,7 +39,7 @@ export const mlp: ModelFamily = {
     for (let i = 0; i < layers; i++) {
       model.add(tf.layers.dense({ units, kernelInitializer: kernel(), useBias: !batchNorm }));
       if (batchNorm) model.add(tf.layers.batchNormalization());
-      model.add(tf.layers.activation({ activation }));
+      model.add(activationLayer(tf, activation));
       if (dropout > 0) model.add(tf.layers.dropout({ rate: dropout }));
     }
     model.add(tf.layers.dense({ units: numClasses, activation: 'softmax', kernelInitializer: kernel() }));
