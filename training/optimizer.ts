@@ -11,6 +11,7 @@
 //   rho            rmsprop: decay of the squared-gradient average (default 0.9)
 import type { Optimizer, Scalar, Tensor, Variable } from '@tensorflow/tfjs';
 import type { Tf } from './backend';
+import type { OptionReader } from '../search/options';
 import { settingsReader } from './errors';
 
 export const OPTIMIZERS = ['adam', 'adamw', 'sgd', 'rmsprop'] as const;
@@ -43,7 +44,11 @@ export type OptimizerConfig = { learningRate: number; batchSize: number; weightD
 );
 
 export function resolveOptimizerConfig(merged: Record<string, unknown>): OptimizerConfig {
-  const read = settingsReader(merged, (key) => `training setting or parameter "${key}"`);
+  return readOptimizerConfig(settingsReader(merged, (key) => `training setting or parameter "${key}"`));
+}
+
+/** The optimizer settings through `read`, which records the keys this optimizer reads. */
+export function readOptimizerConfig(read: OptionReader): OptimizerConfig {
   const optimizer = read.choice<OptimizerName>('optimizer', OPTIMIZERS, 'adam');
   const learningRate = read.number('learningRate', 0.001, { minExclusive: 0 });
   const batchSize = read.integer('batchSize', 32, { min: 1 });

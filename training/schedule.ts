@@ -8,8 +8,8 @@
 //   lrMin          cosine: the rate it anneals to by the end of the trial (default 0)
 //   warmupEpochs   linear warm-up first: epoch e <= W trains at learningRate * e / W (default 0);
 //                  the schedule then runs over the remaining epochs
-import { InvalidConfigurationError } from './errors';
-import { settingsReader } from './errors';
+import type { OptionReader } from '../search/options';
+import { InvalidConfigurationError, settingsReader } from './errors';
 
 export const LR_SCHEDULES = ['constant', 'step', 'exponential', 'cosine'] as const;
 export type LrScheduleName = (typeof LR_SCHEDULES)[number];
@@ -35,7 +35,11 @@ export type LrSchedule = { warmupEpochs: number } & (
  * `learningRate` only when the merged settings hold one (spec loading checks values one at a time).
  */
 export function resolveSchedule(merged: Record<string, unknown>): LrSchedule {
-  const read = settingsReader(merged, (key) => `training setting or parameter "${key}"`);
+  return readSchedule(settingsReader(merged, (key) => `training setting or parameter "${key}"`), merged);
+}
+
+/** The schedule through `read` (over `merged`), which records the keys this schedule reads. */
+export function readSchedule(read: OptionReader, merged: Record<string, unknown>): LrSchedule {
   const schedule = read.choice<LrScheduleName>('lrSchedule', LR_SCHEDULES, 'constant');
   const warmupEpochs = read.integer('warmupEpochs', 0, { min: 0 });
   switch (schedule) {

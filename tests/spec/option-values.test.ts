@@ -77,6 +77,39 @@ describe('model options and the search space', () => {
     expect(parseExperiment(spec('dataset: mnist', 'model: cnn', space), 'x.yaml').search.space.activation).toMatchObject({ choices: ['relu', 'leaky_relu'] });
   });
 
+  test('a training key the optimizer or schedule of some trial ignores is refused at its key (accepted before)', () => {
+    const space = [
+      '    optimizer: {type: categorical, choices: [adam, sgd]}',
+      '    momentum: {type: float, low: 0.1, high: 0.9}',
+      '    rho: {type: float, low: 0.8, high: 0.99, when: {optimizer: sgd}}',
+      '    lrGamma: {type: float, low: 0.1, high: 0.9}',
+      '',
+    ].join('\n');
+    expect(problems(spec('dataset: mnist', 'model: {family: mlp, options: {beta1: 0.8}}', space))).toEqual([
+      'x.yaml:3:32: model.options.beta1: is ignored by optimizer "sgd" (only adam, adamw read it)',
+      'x.yaml:7:5: search.space.momentum: is ignored by optimizer "adam" (only sgd, rmsprop read it)',
+      'x.yaml:8:5: search.space.rho: is ignored by optimizer "sgd" (only rmsprop read it)',
+      'x.yaml:9:5: search.space.lrGamma: is ignored by lrSchedule "constant" (only step, exponential read it)',
+    ]);
+    // training.optimizer (default adam) counts when neither the space nor model.options names one.
+    expect(problems(spec('dataset: mnist', 'model: {family: cnn, options: {nesterov: true}}'))).toEqual([
+      'x.yaml:3:32: model.options.nesterov: is ignored by optimizer "adam" (only sgd read it)',
+    ]);
+  });
+
+  test('`when` limits a key to the trials that read it; weightDecay is read by every optimizer', () => {
+    const space = [
+      '    optimizer: {type: categorical, choices: [adam, sgd, rmsprop]}',
+      '    momentum: {type: float, low: 0.1, high: 0.9, when: {optimizer: [sgd, rmsprop]}}',
+      '    beta2: {type: float, low: 0.9, high: 0.999, when: {optimizer: adam}}',
+      '    lrSchedule: {type: categorical, choices: [step, cosine]}',
+      '    lrGamma: {type: float, low: 0.1, high: 0.9, when: {lrSchedule: step}}',
+      '    weightDecay: {type: float, low: 1.0e-6, high: 1.0e-2, log: true}',
+      '',
+    ].join('\n');
+    expect(Object.keys(parseExperiment(spec('dataset: mnist', 'model: cnn', space), 'x.yaml').search.space)).toHaveLength(6);
+  });
+
   test('fixed values, every choice and both range ends of the space', () => {
     const space = [
       '    dropout: {type: float, low: 0.1, high: 0.95}',

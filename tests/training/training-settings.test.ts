@@ -144,10 +144,10 @@ describe('label smoothing', () => {
 
 describe('schedules in training segments', () => {
   test('each epoch records the rate it trained at, and the rate changes what is learned', async () => {
-    const params = { optimizer: 'sgd', momentum: 0.9, learningRate: 0.04, lrSchedule: 'step', lrStepSize: 1, lrGamma: 0.5 };
-    const stepped = await trainSegment(request(MLP, { params, toEpoch: 3 }));
+    const base = { optimizer: 'sgd', momentum: 0.9, learningRate: 0.04 };
+    const stepped = await trainSegment(request(MLP, { params: { ...base, lrSchedule: 'step', lrStepSize: 1, lrGamma: 0.5 }, toEpoch: 3 }));
     expect(stepped.epochs.map((e) => e.metrics.lr)).toEqual([0.04, 0.02, 0.01]);
-    const constant = await trainSegment(request(MLP, { params: { ...params, lrSchedule: 'constant' }, toEpoch: 3 }));
+    const constant = await trainSegment(request(MLP, { params: base, toEpoch: 3 })); // lrGamma & co. would now be refused here
     expect(constant.epochs.map((e) => e.metrics.lr)).toEqual([0.04, 0.04, 0.04]);
     // Epoch 1 trains at the same rate in both; from epoch 2 on the weights part.
     expect(stepped.epochs[0]!.metrics.loss).toBeCloseTo(constant.epochs[0]!.metrics.loss!, 5);
@@ -230,6 +230,17 @@ describe('schedules in training segments', () => {
     const second = await trainSegment(request(parts, { fromEpoch: 1, toEpoch: 2, checkpointDir: dir }));
     expect(second.trainedEpochs).toBe(1);
     expect(Number.isFinite(second.epochs.at(-1)!.metrics.loss)).toBe(true);
+  });
+
+  test('a training key the optimizer or schedule of the trial ignores fails it, naming the key', () => {
+    const spec = smallSpec(MLP);
+    expect(() => resolveTrialConfig(spec, { momentum: 0.9 })).toThrow(/"momentum" is ignored by optimizer "adam" \(only sgd, rmsprop read it\)/);
+    expect(() => resolveTrialConfig(spec, { optimizer: 'sgd', beta1: 0.8 })).toThrow(InvalidConfigurationError);
+    expect(() => resolveTrialConfig(smallSpec({ ...MLP, modelOptions: { ...MLP.modelOptions, lrMin: 0.001 } }), { lrSchedule: 'step' })).toThrow(
+      /"lrMin" is ignored by lrSchedule "step" \(only cosine read it\)/,
+    );
+    // Read by the chosen optimizer and schedule: fine.
+    expect(resolveTrialConfig(spec, { optimizer: 'sgd', momentum: 0.9, weightDecay: 1e-4, lrSchedule: 'step', lrGamma: 0.5 }).optimizer).toMatchObject({ momentum: 0.9, weightDecay: 1e-4 });
   });
 
   test('bad schedule settings fail the segment with InvalidConfigurationError', async () => {
