@@ -105,7 +105,9 @@ function checkModelValues(spec: ExperimentSpec, input: SpecInput, known: KnownNa
   const readable = (key: string) => !allowed || allowed.includes(key); // unknown keys are reported above
   const issues: FieldIssue[] = [];
   const options = Object.fromEntries(Object.entries(spec.model.options).filter(([key]) => readable(key)));
-  const inOptions = check(spec.model.family, options);
+  // An ignored key is left to checkIgnored: model.options' own optimizer may be the space's to choose.
+  const found = check(spec.model.family, options);
+  const inOptions = found?.unknownKey ? null : found;
   if (inOptions) issues.push({ path: ['model', 'options', inOptions.key], message: inOptions.problem });
   for (const [name, param] of Object.entries(spec.search.space)) {
     if (!readable(name)) continue;

@@ -108,6 +108,9 @@ describe('model options and the search space', () => {
       '',
     ].join('\n');
     expect(Object.keys(parseExperiment(spec('dataset: mnist', 'model: cnn', space), 'x.yaml').search.space)).toHaveLength(6);
+    // model.options' optimizer is only the fallback: the space chooses sgd, which reads momentum.
+    const sgd = '    optimizer: {type: categorical, choices: [sgd]}\n';
+    expect(parseExperiment(spec('dataset: mnist', 'model: {family: cnn, options: {optimizer: adam, lrSchedule: step, momentum: 0.9}}', sgd), 'x.yaml').model.options.momentum).toBe(0.9);
   });
 
   test('fixed values, every choice and both range ends of the space', () => {
