@@ -6,7 +6,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MlflowClient } from '../mlflow/client';
 import { logEpochMetrics, logMetricsOnce } from '../mlflow/runs';
-import { exportModel, type TrainingProcessPool } from '../training';
+import { exportModel, NON_RETRYABLE_ERROR_NAMES, type TrainingProcessPool } from '../training';
 import { beatWhile } from './heartbeat';
 import type { EvaluateInput, RunRef, SegmentInput, SegmentOutput } from './types';
 
@@ -37,9 +37,6 @@ export function checkpointDir(root: string, ref: RunRef): string {
   return join(root, ref.campaignId.replace(/[^A-Za-z0-9._-]/g, '_'), jobName(ref));
 }
 
-// TEMPORARY: replaced by training/errors.ts's own list when that lands.
-const NON_RETRYABLE = ['TrainingDivergedError', 'TrainingOutOfMemoryError', 'SpecError', 'InvalidConfigurationError', 'CheckpointError', 'DatasetUnavailableError', 'DatasetChecksumError'];
-
 /**
  * The training errors that retrying cannot fix leave as non-retryable failures, named by their class, so
  * the workflow's retry policy needs no list of names to keep in sync.
@@ -48,7 +45,7 @@ async function failingFast<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (err) {
-    if (err instanceof Error && NON_RETRYABLE.includes(err.name)) throw ApplicationFailure.create({ type: err.name, message: err.message, nonRetryable: true });
+    if (err instanceof Error && NON_RETRYABLE_ERROR_NAMES.includes(err.name)) throw ApplicationFailure.create({ type: err.name, message: err.message, nonRetryable: true });
     throw err;
   }
 }

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseExperiment } from '../catalog';
 import { backendInfo, loadDataset, trainSegment, type SegmentResult } from '../training';
-import { encodeNpy } from '../training/datasets/npy';
+import { encodeNpy } from '../training/formats/npy';
 import { generateShapes, parseSyntheticShapesOptions } from '../training/datasets/synthetic-shapes';
 import { mulberry32 } from '../training/rng';
 import type { Params } from '../search/space-types';

@@ -66,7 +66,7 @@ function deriveState(inputs: readonly number[]): RngState {
 }
 
 /** murmur3's 32-bit finalizer: a bijection with full avalanche. */
-function mix32(h: number): number {
+export function mix32(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;

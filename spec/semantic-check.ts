@@ -105,7 +105,9 @@ function checkModelValues(spec: ExperimentSpec, input: SpecInput, known: KnownNa
   const readable = (key: string) => !allowed || allowed.includes(key); // unknown keys are reported above
   const issues: FieldIssue[] = [];
   const options = Object.fromEntries(Object.entries(spec.model.options).filter(([key]) => readable(key)));
-  const inOptions = check(spec.model.family, options);
+  // An ignored key is left to checkIgnored: model.options' own optimizer may be the space's to choose.
+  const found = check(spec.model.family, options);
+  const inOptions = found?.unknownKey ? null : found;
   if (inOptions) issues.push({ path: ['model', 'options', inOptions.key], message: inOptions.problem });
   for (const [name, param] of Object.entries(spec.search.space)) {
     if (!readable(name)) continue;
@@ -124,8 +126,48 @@ function checkModelValues(spec: ExperimentSpec, input: SpecInput, known: KnownNa
               ];
     const problem = values.map(([value, where]) => ({ where, problem: check(spec.model.family, { [name]: value }) })).find((v) => v.problem);
     if (problem) issues.push({ path: ['search', 'space', name, ...problem.where], message: problem.problem!.problem });
+    else issues.push(...checkIgnored(spec, name, values[0]![0], ['search', 'space', name], check));
+  }
+  for (const [key, value] of Object.entries(options)) {
+    if (inOptions?.key !== key && !(key in spec.search.space)) issues.push(...checkIgnored(spec, key, value, ['model', 'options', key], check));
   }
   return issues;
+}
+
+/**
+ * A setting that the optimizer or schedule of some trial where it is set would ignore (momentum with
+ * adam): checked under every optimizer and schedule those trials can have, as far as `when` tells.
+ */
+function checkIgnored(spec: ExperimentSpec, key: string, value: unknown, path: (string | number)[], check: NonNullable<KnownNames['modelOptions']>): FieldIssue[] {
+  for (const optimizer of possibleValues(spec, 'optimizer', key)) {
+    for (const lrSchedule of possibleValues(spec, 'lrSchedule', key)) {
+      const problem = check(spec.model.family, { optimizer, lrSchedule, [key]: value });
+      if (problem?.unknownKey && problem.key === key) return [{ path, target: 'key', message: problem.problem }];
+    }
+  }
+  return [];
+}
+
+/**
+ * The values `setting` (optimizer, lrSchedule) can have in a trial where `key` is set: the search
+ * space's, narrowed by the key's own `when`, else model.options', else training's; null is the default.
+ */
+function possibleValues(spec: ExperimentSpec, setting: 'optimizer' | 'lrSchedule', key: string): unknown[] {
+  const fallback = spec.model.options[setting] ?? (setting === 'optimizer' ? spec.training.optimizer : null);
+  const param = spec.search.space[setting];
+  let values: unknown[] = [fallback];
+  if (param !== undefined && key !== setting) {
+    const definition = typeof param === 'object' ? param : { type: 'fixed' as const, value: param };
+    const choices = definition.type === 'categorical' ? definition.choices : definition.type === 'fixed' ? [definition.value] : [];
+    values = definition.when ? [...choices, fallback] : choices; // a conditional parameter may be absent
+  }
+  const own = spec.search.space[key];
+  const condition = typeof own === 'object' ? own.when?.[setting] : undefined;
+  if (condition !== undefined) {
+    const allowed: unknown[] = Array.isArray(condition) ? condition : [condition];
+    values = values.filter((value) => allowed.includes(value));
+  }
+  return [...new Set(values)];
 }
 
 function checkHyperparameters(spec: ExperimentSpec, input: SpecInput, known: KnownNames): FieldIssue[] {

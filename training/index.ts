@@ -5,10 +5,21 @@ export { cacheDir, datasetCacheDir } from './cache';
 export { checkpointPath, listCheckpoints, readCheckpointState, type CheckpointState } from './checkpoint';
 export { resolveTrainingSettings, resolveTrialConfig, trialConfiguration, TRAINING_HYPERPARAMETERS, type TrialConfig } from './config';
 export { DATASETS, clearDatasetCache, datasetModule, loadDataset, type Dataset, type DatasetModule, type LoadDatasetOptions, type Split } from './datasets';
-export { DatasetChecksumError, DatasetUnavailableError } from './datasets/idx-dataset';
-export { decodeIdx, encodeIdx, readIdxFile, writeIdxFile, type IdxArray, type IdxType } from './datasets/idx';
+export { decodeIdx, encodeIdx, readIdxFile, writeIdxFile, type IdxArray, type IdxType } from './formats/idx';
 export { TrainingProcessPool, type JobHooks } from './child/pool';
-export { CheckpointError, InvalidConfigurationError, isOutOfMemory, TrainingDivergedError, TrainingOutOfMemoryError, TrainingProcessExitedError } from './errors';
+export {
+  CheckpointError,
+  DatasetChecksumError,
+  DatasetUnavailableError,
+  InvalidConfigurationError,
+  isOutOfMemory,
+  NON_RETRYABLE_ERROR_NAMES,
+  NON_RETRYABLE_ERRORS,
+  NonRetryableError,
+  TrainingDivergedError,
+  TrainingOutOfMemoryError,
+  TrainingProcessExitedError,
+} from './errors';
 export { MODELS, modelFamily, modelInput, registerCustomLayers, resolveFamily, type ModelFamily, type ModelInput } from './models';
 export { OPTIMIZERS, createOptimizer, resolveOptimizerConfig, setLearningRate, type OptimizerConfig } from './optimizer';
 export { LR_SCHEDULES, learningRateAt, resolveSchedule, type LrSchedule } from './schedule';

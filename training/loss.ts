@@ -4,9 +4,9 @@
 // test_loss are the smoothed cross-entropy.
 import type { Tensor } from '@tensorflow/tfjs';
 import type { Tf } from './backend';
-import { InvalidConfigurationError } from './errors';
+import type { OptionReader } from '../search/options';
+import { InvalidConfigurationError, settingsReader } from './errors';
 import type { ModelFamily, ModelLoss } from './models';
-import { OptionReader } from './options';
 
 export const LOSS_HYPERPARAMETERS: Record<string, string> = {
   labelSmoothing: 'cross-entropy label smoothing, 0 <= s < 1 (default 0)',
@@ -14,7 +14,11 @@ export const LOSS_HYPERPARAMETERS: Record<string, string> = {
 
 /** `labelSmoothing` from the merged settings; families with their own loss refuse a non-zero value. */
 export function resolveLabelSmoothing(merged: Record<string, unknown>, family: ModelFamily): number {
-  const smoothing = new OptionReader(merged, (key) => `training setting or parameter "${key}"`).number('labelSmoothing', 0, { min: 0, max: 0.999999 });
+  return readLabelSmoothing(settingsReader(merged, (key) => `training setting or parameter "${key}"`), family);
+}
+
+export function readLabelSmoothing(read: OptionReader, family: ModelFamily): number {
+  const smoothing = read.number('labelSmoothing', 0, { min: 0, max: 0.999999 });
   if (smoothing > 0 && family.loss) {
     const problem = `applies to cross-entropy, but model "${family.name}" trains with its own loss (got ${smoothing})`;
     throw new InvalidConfigurationError(`training setting or parameter "labelSmoothing" ${problem}`, { key: 'labelSmoothing', problem });

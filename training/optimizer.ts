@@ -6,11 +6,13 @@
 //   batchSize      examples per step
 //   momentum       sgd and rmsprop (default 0); nesterov (sgd, default false)
 //   beta1, beta2, epsilon   adam and adamw (0.9, 0.999, 1e-7)
-//   weightDecay    adamw: decoupled weight decay per step, scaled by learningRate (default 0.01)
+//   weightDecay    every optimizer: decoupled weight decay per step, scaled by the current learning rate
+//                  (default 0.01 for adamw, else 0); adamw is adam with that default
 //   rho            rmsprop: decay of the squared-gradient average (default 0.9)
 import type { Optimizer, Scalar, Tensor, Variable } from '@tensorflow/tfjs';
 import type { Tf } from './backend';
-import { OptionReader } from './options';
+import type { OptionReader } from '../search/options';
+import { settingsReader } from './errors';
 
 export const OPTIMIZERS = ['adam', 'adamw', 'sgd', 'rmsprop'] as const;
 export type OptimizerName = (typeof OPTIMIZERS)[number];
@@ -25,42 +27,50 @@ export const OPTIMIZER_HYPERPARAMETERS: Record<string, string> = {
   beta1: 'adam/adamw first-moment decay (default 0.9)',
   beta2: 'adam/adamw second-moment decay (default 0.999)',
   epsilon: 'adam/adamw/rmsprop numerical epsilon (default 1e-7)',
-  weightDecay: 'adamw decoupled weight decay (default 0.01)',
+  weightDecay: 'decoupled weight decay w -= lr * wd * w each step, any optimizer (default 0.01 adamw, else 0)',
   rho: 'rmsprop squared-gradient decay (default 0.9)',
 };
 
-/** The normalized training configuration: only the keys the chosen optimizer uses. */
-export type OptimizerConfig =
-  | { optimizer: 'adam'; learningRate: number; batchSize: number; beta1: number; beta2: number; epsilon: number }
-  | { optimizer: 'adamw'; learningRate: number; batchSize: number; beta1: number; beta2: number; epsilon: number; weightDecay: number }
-  | { optimizer: 'sgd'; learningRate: number; batchSize: number; momentum: number; nesterov: boolean }
-  | { optimizer: 'rmsprop'; learningRate: number; batchSize: number; rho: number; momentum: number; epsilon: number };
+/**
+ * The normalized training configuration: only the keys the chosen optimizer uses. `weightDecay` is
+ * absent when 0 (except for adamw), so configurations without decay hash as they always have and
+ * their checkpoints still resume.
+ */
+export type OptimizerConfig = { learningRate: number; batchSize: number; weightDecay?: number } & (
+  | { optimizer: 'adam'; beta1: number; beta2: number; epsilon: number }
+  | { optimizer: 'adamw'; beta1: number; beta2: number; epsilon: number; weightDecay: number }
+  | { optimizer: 'sgd'; momentum: number; nesterov: boolean }
+  | { optimizer: 'rmsprop'; rho: number; momentum: number; epsilon: number }
+);
 
 export function resolveOptimizerConfig(merged: Record<string, unknown>): OptimizerConfig {
-  const read = new OptionReader(merged, (key) => `training setting or parameter "${key}"`);
-  const optimizer = read.choice<OptimizerName>('optimizer', 'adam', OPTIMIZERS);
+  return readOptimizerConfig(settingsReader(merged, (key) => `training setting or parameter "${key}"`));
+}
+
+/** The optimizer settings through `read`, which records the keys this optimizer reads. */
+export function readOptimizerConfig(read: OptionReader): OptimizerConfig {
+  const optimizer = read.choice<OptimizerName>('optimizer', OPTIMIZERS, 'adam');
   const learningRate = read.number('learningRate', 0.001, { minExclusive: 0 });
-  const batchSize = read.int('batchSize', 32, { min: 1 });
+  const batchSize = read.integer('batchSize', 32, { min: 1 });
+  const weightDecay = read.number('weightDecay', optimizer === 'adamw' ? 0.01 : 0, { min: 0 });
+  const common = { learningRate, batchSize, ...(weightDecay > 0 ? { weightDecay } : {}) };
   switch (optimizer) {
     case 'adam':
     case 'adamw': {
       const adam = {
-        learningRate,
-        batchSize,
+        ...common,
         beta1: read.number('beta1', 0.9, { min: 0, max: 0.999999 }),
         beta2: read.number('beta2', 0.999, { min: 0, max: 0.999999 }),
         epsilon: read.number('epsilon', 1e-7, { minExclusive: 0 }),
       };
-      if (optimizer === 'adam') return { optimizer, ...adam };
-      return { optimizer, ...adam, weightDecay: read.number('weightDecay', 0.01, { min: 0 }) };
+      return optimizer === 'adam' ? { optimizer, ...adam } : { optimizer, ...adam, weightDecay };
     }
     case 'sgd':
-      return { optimizer, learningRate, batchSize, momentum: read.number('momentum', 0, { min: 0, max: 0.999999 }), nesterov: read.bool('nesterov', false) };
+      return { optimizer, ...common, momentum: read.number('momentum', 0, { min: 0, max: 0.999999 }), nesterov: read.boolean('nesterov', false) };
     case 'rmsprop':
       return {
         optimizer,
-        learningRate,
-        batchSize,
+        ...common,
         rho: read.number('rho', 0.9, { min: 0, max: 0.999999 }),
         momentum: read.number('momentum', 0, { min: 0, max: 0.999999 }),
         epsilon: read.number('epsilon', 1e-7, { minExclusive: 0 }),
@@ -73,11 +83,14 @@ export function resolveOptimizerConfig(merged: Record<string, unknown>): Optimiz
  * iteration count) through getWeights()/setWeights(), which checkpoints rely on.
  */
 export function createOptimizer(tf: Tf, config: OptimizerConfig): Optimizer {
+  return withWeightDecay(tf, baseOptimizer(tf, config), config.weightDecay ?? 0);
+}
+
+function baseOptimizer(tf: Tf, config: OptimizerConfig): Optimizer {
   switch (config.optimizer) {
     case 'adam':
-      return new (leanAdam(tf))(config.learningRate, config.beta1, config.beta2, config.epsilon);
     case 'adamw':
-      return createAdamW(tf, config.learningRate, config.beta1, config.beta2, config.epsilon, config.weightDecay);
+      return new (leanAdam(tf))(config.learningRate, config.beta1, config.beta2, config.epsilon);
     case 'sgd':
       return config.momentum > 0 ? tf.train.momentum(config.learningRate, config.momentum, config.nesterov) : tf.train.sgd(config.learningRate);
     case 'rmsprop':
@@ -149,23 +162,26 @@ function leanAdam(tf: Tf) {
 }
 
 /**
- * AdamW (Loshchilov & Hutter): Adam plus decoupled weight decay w <- w * (1 - lr * wd) before each step,
- * applied to every trained variable as PyTorch does, with the current (scheduled) lr. The state is
- * Adam's, so checkpoints need nothing more.
+ * Decoupled weight decay (Loshchilov & Hutter's AdamW, Keras 3's `weight_decay` of every optimizer):
+ * w <- w - lr * wd * w for every trained variable at each step, with the current (scheduled) lr, before
+ * the optimizer's own update, as Keras 3 and PyTorch apply it. The decay keeps no state, so the
+ * optimizer's class and checkpointed state stay those of the plain optimizer; with wd = 0 it is returned
+ * untouched. The instance's applyGradients is wrapped rather than subclassed because tfjs builds sgd,
+ * momentum and rmsprop through factories, and minimize() (what fit() calls) goes through it.
  */
-function createAdamW(tf: Tf, learningRate: number, beta1: number, beta2: number, epsilon: number, weightDecay: number): Optimizer {
-  class AdamW extends leanAdam(tf) {
-    override applyGradients(variableGradients: Gradients): void {
-      const names = Array.isArray(variableGradients) ? variableGradients.map((g) => g.name) : Object.keys(variableGradients);
-      const keep = 1 - this.learningRate * weightDecay;
-      tf.tidy(() => {
-        for (const name of names) {
-          const variable = tf.engine().registeredVariables[name];
-          if (variable) variable.assign(tf.mul(variable, keep));
-        }
-      });
-      super.applyGradients(variableGradients);
-    }
-  }
-  return new AdamW(learningRate, beta1, beta2, epsilon);
+function withWeightDecay(tf: Tf, optimizer: Optimizer, weightDecay: number): Optimizer {
+  if (weightDecay === 0) return optimizer;
+  const step = optimizer.applyGradients.bind(optimizer);
+  optimizer.applyGradients = (variableGradients: Gradients) => {
+    const names = Array.isArray(variableGradients) ? variableGradients.map((g) => g.name) : Object.keys(variableGradients);
+    const keep = 1 - (optimizer as unknown as { learningRate: number }).learningRate * weightDecay;
+    tf.tidy(() => {
+      for (const name of names) {
+        const variable = tf.engine().registeredVariables[name];
+        if (variable) variable.assign(tf.mul(variable, keep));
+      }
+    });
+    step(variableGradients);
+  };
+  return optimizer;
 }

@@ -8,8 +8,8 @@
 //   lrMin          cosine: the rate it anneals to by the end of the trial (default 0)
 //   warmupEpochs   linear warm-up first: epoch e <= W trains at learningRate * e / W (default 0);
 //                  the schedule then runs over the remaining epochs
-import { InvalidConfigurationError } from './errors';
-import { OptionReader } from './options';
+import type { OptionReader } from '../search/options';
+import { InvalidConfigurationError, settingsReader } from './errors';
 
 export const LR_SCHEDULES = ['constant', 'step', 'exponential', 'cosine'] as const;
 export type LrScheduleName = (typeof LR_SCHEDULES)[number];
@@ -35,14 +35,18 @@ export type LrSchedule = { warmupEpochs: number } & (
  * `learningRate` only when the merged settings hold one (spec loading checks values one at a time).
  */
 export function resolveSchedule(merged: Record<string, unknown>): LrSchedule {
-  const read = new OptionReader(merged, (key) => `training setting or parameter "${key}"`);
-  const schedule = read.choice<LrScheduleName>('lrSchedule', 'constant', LR_SCHEDULES);
-  const warmupEpochs = read.int('warmupEpochs', 0, { min: 0 });
+  return readSchedule(settingsReader(merged, (key) => `training setting or parameter "${key}"`), merged);
+}
+
+/** The schedule through `read` (over `merged`), which records the keys this schedule reads. */
+export function readSchedule(read: OptionReader, merged: Record<string, unknown>): LrSchedule {
+  const schedule = read.choice<LrScheduleName>('lrSchedule', LR_SCHEDULES, 'constant');
+  const warmupEpochs = read.integer('warmupEpochs', 0, { min: 0 });
   switch (schedule) {
     case 'constant':
       return { schedule, warmupEpochs };
     case 'step':
-      return { schedule, warmupEpochs, stepSize: read.int('lrStepSize', 10, { min: 1 }), gamma: read.number('lrGamma', 0.1, { minExclusive: 0, max: 1 }) };
+      return { schedule, warmupEpochs, stepSize: read.integer('lrStepSize', 10, { min: 1 }), gamma: read.number('lrGamma', 0.1, { minExclusive: 0, max: 1 }) };
     case 'exponential':
       return { schedule, warmupEpochs, gamma: read.number('lrGamma', 0.95, { minExclusive: 0, max: 1 }) };
     case 'cosine': {

@@ -3,7 +3,7 @@
 import { DATASETS } from './datasets';
 import { InvalidConfigurationError, type SettingProblem } from './errors';
 import { MODELS } from './models';
-import { resolveTrainingSettings } from './config';
+import { rejectUnreadTrainingKeys, resolveTrainingSettings } from './config';
 import { OPTIMIZERS } from './optimizer';
 import { LR_SCHEDULES } from './schedule';
 
@@ -26,8 +26,9 @@ export function checkDatasetOptions(dataset: string, options: Record<string, unk
 /**
  * The first problem with model settings: the family's own options, then the training settings
  * (optimizer, learning-rate schedule, label smoothing), under every optimizer and schedule when none is
- * named, since e.g. `momentum` is only read by sgd and rmsprop, `lrGamma` only by step and exponential.
- * Keys nobody reads are not reported here: the spec check names them.
+ * named (undefined), since e.g. `momentum` is only read by sgd and rmsprop, `lrGamma` only by step and
+ * exponential. When both are named (null: the default), a training key they ignore is a problem too.
+ * Keys nobody reads at all are not reported here: the spec check names them.
  */
 export function checkModelOptions(family: string, options: Record<string, unknown>): SettingProblem | null {
   const model = MODELS[family];
@@ -39,5 +40,6 @@ export function checkModelOptions(family: string, options: Record<string, unknow
     for (const optimizer of optimizers) {
       for (const lrSchedule of schedules) resolveTrainingSettings(model, { ...options, optimizer, lrSchedule });
     }
+    if (options.optimizer !== undefined && options.lrSchedule !== undefined) rejectUnreadTrainingKeys(model, options, Object.keys(options));
   });
 }

@@ -71,6 +71,48 @@ describe('model options and the search space', () => {
     ]);
   });
 
+  test('leaky_relu is an activation, in model options and as a choice of the space', () => {
+    const space = '    activation: {type: categorical, choices: [relu, leaky_relu]}\n';
+    expect(parseExperiment(spec('dataset: mnist', 'model: {family: lenet, options: {activation: leaky_relu}}'), 'x.yaml').model.options.activation).toBe('leaky_relu');
+    expect(parseExperiment(spec('dataset: mnist', 'model: cnn', space), 'x.yaml').search.space.activation).toMatchObject({ choices: ['relu', 'leaky_relu'] });
+  });
+
+  test('a training key the optimizer or schedule of some trial ignores is refused at its key (accepted before)', () => {
+    const space = [
+      '    optimizer: {type: categorical, choices: [adam, sgd]}',
+      '    momentum: {type: float, low: 0.1, high: 0.9}',
+      '    rho: {type: float, low: 0.8, high: 0.99, when: {optimizer: sgd}}',
+      '    lrGamma: {type: float, low: 0.1, high: 0.9}',
+      '',
+    ].join('\n');
+    expect(problems(spec('dataset: mnist', 'model: {family: mlp, options: {beta1: 0.8}}', space))).toEqual([
+      'x.yaml:3:32: model.options.beta1: is ignored by optimizer "sgd" (only adam, adamw read it)',
+      'x.yaml:7:5: search.space.momentum: is ignored by optimizer "adam" (only sgd, rmsprop read it)',
+      'x.yaml:8:5: search.space.rho: is ignored by optimizer "sgd" (only rmsprop read it)',
+      'x.yaml:9:5: search.space.lrGamma: is ignored by lrSchedule "constant" (only step, exponential read it)',
+    ]);
+    // training.optimizer (default adam) counts when neither the space nor model.options names one.
+    expect(problems(spec('dataset: mnist', 'model: {family: cnn, options: {nesterov: true}}'))).toEqual([
+      'x.yaml:3:32: model.options.nesterov: is ignored by optimizer "adam" (only sgd read it)',
+    ]);
+  });
+
+  test('`when` limits a key to the trials that read it; weightDecay is read by every optimizer', () => {
+    const space = [
+      '    optimizer: {type: categorical, choices: [adam, sgd, rmsprop]}',
+      '    momentum: {type: float, low: 0.1, high: 0.9, when: {optimizer: [sgd, rmsprop]}}',
+      '    beta2: {type: float, low: 0.9, high: 0.999, when: {optimizer: adam}}',
+      '    lrSchedule: {type: categorical, choices: [step, cosine]}',
+      '    lrGamma: {type: float, low: 0.1, high: 0.9, when: {lrSchedule: step}}',
+      '    weightDecay: {type: float, low: 1.0e-6, high: 1.0e-2, log: true}',
+      '',
+    ].join('\n');
+    expect(Object.keys(parseExperiment(spec('dataset: mnist', 'model: cnn', space), 'x.yaml').search.space)).toHaveLength(6);
+    // model.options' optimizer is only the fallback: the space chooses sgd, which reads momentum.
+    const sgd = '    optimizer: {type: categorical, choices: [sgd]}\n';
+    expect(parseExperiment(spec('dataset: mnist', 'model: {family: cnn, options: {optimizer: adam, lrSchedule: step, momentum: 0.9}}', sgd), 'x.yaml').model.options.momentum).toBe(0.9);
+  });
+
   test('fixed values, every choice and both range ends of the space', () => {
     const space = [
       '    dropout: {type: float, low: 0.1, high: 0.95}',
@@ -82,7 +124,7 @@ describe('model options and the search space', () => {
     ].join('\n');
     expect(problems(spec('dataset: mnist', 'model: cnn', space))).toEqual([
       'x.yaml:6:44: search.space.dropout.high: must be a number >= 0 and <= 0.9, got 0.95',
-      'x.yaml:7:60: search.space.activation.choices[2]: must be one of relu, elu, selu, tanh, sigmoid, swish, gelu, mish, relu6, softplus, linear, got "sparkle"',
+      'x.yaml:7:60: search.space.activation.choices[2]: must be one of relu, elu, selu, tanh, sigmoid, swish, gelu, mish, relu6, leaky_relu, softplus, linear, got "sparkle"',
       'x.yaml:8:17: search.space.kernelSize: must be an integer >= 1 and <= 15, got 21',
       'x.yaml:9:5: search.space.layers: is not a hyperparameter of the model (model family "cnn" reads: activation, batchNorm, batchSize, beta1, beta2, convBlocks, convsPerBlock, denseUnits, dropout, epsilon, filters, kernelSize, labelSmoothing, learningRate, lrGamma, lrMin, lrSchedule, lrStepSize, momentum, nesterov, optimizer, pooling, rho, warmupEpochs, weightDecay)',
     ]);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, expect } from 'vitest';
 import type { ExperimentSpec } from '../../spec/types';
 import { loadTf, type SegmentRequest } from '../../training';
-import { encodeNpy } from '../../training/datasets/npy';
+import { encodeNpy } from '../../training/formats/npy';
 import { mulberry32 } from '../../training/rng';
 
 const created: string[] = [];

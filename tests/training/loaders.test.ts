@@ -12,8 +12,8 @@ import { carveValidation, type Dataset, type RawDataset } from '../../training/d
 import { CIFAR10_SOURCE, CIFAR100_SOURCE, loadCifar } from '../../training/datasets/cifar';
 import { GTSRB_CLASS_NAMES, GTSRB_SOURCE, loadGtsrb, parseGtsrbOptions } from '../../training/datasets/gtsrb';
 import { IMDB_SOURCE, loadKerasText, parseSequenceOptions, REUTERS_SOURCE, type KerasTextSource } from '../../training/datasets/keras-text';
-import { encodeNpy } from '../../training/datasets/npy';
-import { OptionReader } from '../../training/options';
+import { encodeNpy } from '../../training/formats/npy';
+import { settingsReader } from '../../training/errors';
 import { tempDir, useTempCache } from './helpers';
 import { cifarPixel, cifarRecords, gtsrbArchives, gtsrbColour, int64Npy, md5, npz, objectArrayNpy, tarGz, wordRanks } from './published-formats';
 import { sha256 } from '../../training/datasets/published';
@@ -162,7 +162,7 @@ describe('GTSRB (PPM photos and ;-separated CSVs in three zips)', () => {
 
 describe('IMDB and Reuters (Keras .npz of pickled word-rank lists)', () => {
   const ours = (source: KerasTextSource, bytes: Uint8Array): KerasTextSource => ({ ...source, file: { name: source.file.name, sha256: sha256(bytes) } });
-  const options = (values: Record<string, unknown>) => parseSequenceOptions(new OptionReader(values, (key) => key));
+  const options = (values: Record<string, unknown>) => parseSequenceOptions(settingsReader(values, (key) => key));
 
   test('IMDB: ids follow Keras (1 start, 2 unknown, rank + 3), front padding and truncation', async () => {
     const trainTexts = [[1, 2, 3], [4, 9998, 20000, 5], ...wordRanks(8, 50)];

@@ -6,9 +6,9 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { encodePpm } from '../../training/datasets/image';
-import { encodeObjectArrayPickle } from '../../training/datasets/pickle';
-import { encodeZip } from '../../training/datasets/zip';
+import { encodePpm } from '../../training/formats/image';
+import { encodeObjectArrayPickle } from '../../training/formats/pickle';
+import { encodeZip } from '../../training/formats/zip';
 import { tempDir } from './helpers';
 
 export const md5 = (bytes: Uint8Array): string => createHash('md5').update(bytes).digest('hex');

@@ -144,10 +144,10 @@ describe('label smoothing', () => {
 
 describe('schedules in training segments', () => {
   test('each epoch records the rate it trained at, and the rate changes what is learned', async () => {
-    const params = { optimizer: 'sgd', momentum: 0.9, learningRate: 0.04, lrSchedule: 'step', lrStepSize: 1, lrGamma: 0.5 };
-    const stepped = await trainSegment(request(MLP, { params, toEpoch: 3 }));
+    const base = { optimizer: 'sgd', momentum: 0.9, learningRate: 0.04 };
+    const stepped = await trainSegment(request(MLP, { params: { ...base, lrSchedule: 'step', lrStepSize: 1, lrGamma: 0.5 }, toEpoch: 3 }));
     expect(stepped.epochs.map((e) => e.metrics.lr)).toEqual([0.04, 0.02, 0.01]);
-    const constant = await trainSegment(request(MLP, { params: { ...params, lrSchedule: 'constant' }, toEpoch: 3 }));
+    const constant = await trainSegment(request(MLP, { params: base, toEpoch: 3 })); // lrGamma & co. would now be refused here
     expect(constant.epochs.map((e) => e.metrics.lr)).toEqual([0.04, 0.04, 0.04]);
     // Epoch 1 trains at the same rate in both; from epoch 2 on the weights part.
     expect(stepped.epochs[0]!.metrics.loss).toBeCloseTo(constant.epochs[0]!.metrics.loss!, 5);
@@ -204,10 +204,43 @@ describe('schedules in training segments', () => {
     expect(again.family).toBe('mlp');
   });
 
-  test.each(['swish', 'gelu', 'mish', 'selu'])('activation %s trains (finite loss, gradients through it)', async (activation) => {
+  test.each(['swish', 'gelu', 'mish', 'selu', 'leaky_relu'])('activation %s trains (finite loss, gradients through it)', async (activation) => {
     const result = await trainSegment(request(MLP, { params: { activation }, toEpoch: 1 }));
     expect(Number.isFinite(result.epochs[0]!.metrics.loss)).toBe(true);
     expect(result.epochs[0]!.metrics.grad_norm_min).toBeGreaterThan(0);
+  });
+
+  test('leaky_relu has the Keras 3 slope 0.2', () => {
+    const model = modelFamily('mlp').build(tf, { kind: 'image', inputShape: [1, 2, 1], numClasses: 2, seed: 1 }, { units: 2, layers: 1, activation: 'leaky_relu' });
+    const leaky = model.layers.find((layer) => layer.getClassName() === 'LeakyReLU')!;
+    expect(leaky.getConfig().alpha).toBeCloseTo(0.2, 7);
+    const out = tf.tidy(() => (leaky.apply(tf.tensor2d([[-1, 3]])) as ReturnType<Tf['tensor2d']>).arraySync());
+    expect(out[0]![0]).toBeCloseTo(-0.2, 6);
+    expect(out[0]![1]).toBe(3);
+  });
+
+  test.each([
+    ['cnn', { filters: 4, denseUnits: 8, activation: 'leaky_relu' }],
+    ['lenet', { activation: 'leaky_relu' }],
+  ])('%s with leaky_relu (its layers linear, each followed by LeakyReLU) trains an epoch and resumes from the checkpoint', async (family, modelOptions) => {
+    const parts = { family, modelOptions, dataset: DATA };
+    const dir = tempDir('leaky');
+    const first = await trainSegment(request(parts, { toEpoch: 1, checkpointDir: dir }));
+    expect(Number.isFinite(first.epochs[0]!.metrics.loss)).toBe(true);
+    const second = await trainSegment(request(parts, { fromEpoch: 1, toEpoch: 2, checkpointDir: dir }));
+    expect(second.trainedEpochs).toBe(1);
+    expect(Number.isFinite(second.epochs.at(-1)!.metrics.loss)).toBe(true);
+  });
+
+  test('a training key the optimizer or schedule of the trial ignores fails it, naming the key', () => {
+    const spec = smallSpec(MLP);
+    expect(() => resolveTrialConfig(spec, { momentum: 0.9 })).toThrow(/"momentum" is ignored by optimizer "adam" \(only sgd, rmsprop read it\)/);
+    expect(() => resolveTrialConfig(spec, { optimizer: 'sgd', beta1: 0.8 })).toThrow(InvalidConfigurationError);
+    expect(() => resolveTrialConfig(smallSpec({ ...MLP, modelOptions: { ...MLP.modelOptions, lrMin: 0.001 } }), { lrSchedule: 'step' })).toThrow(
+      /"lrMin" is ignored by lrSchedule "step" \(only cosine read it\)/,
+    );
+    // Read by the chosen optimizer and schedule: fine.
+    expect(resolveTrialConfig(spec, { optimizer: 'sgd', momentum: 0.9, weightDecay: 1e-4, lrSchedule: 'step', lrGamma: 0.5 }).optimizer).toMatchObject({ momentum: 0.9, weightDecay: 1e-4 });
   });
 
   test('bad schedule settings fail the segment with InvalidConfigurationError', async () => {

@@ -1,8 +1,7 @@
 // Messages between a training slot's worker side (pool.ts) and its child process (main.ts), and errors
 // flattened for the trip: the worker rethrows them under their own name, which Temporal turns into the
 // failure type the workflow's non-retryable list matches (TrainingDivergedError, InvalidConfigurationError...).
-import { DatasetChecksumError, DatasetUnavailableError } from '../datasets/idx-dataset';
-import { CheckpointError, InvalidConfigurationError, TrainingDivergedError, TrainingOutOfMemoryError } from '../errors';
+import { NON_RETRYABLE_ERRORS } from '../errors';
 import type { EpochResult, EvaluateRequest, SegmentRequest, SegmentResult } from '../types';
 
 /** A segment request without its callbacks: those stay in the worker and are driven by messages. */
@@ -54,14 +53,7 @@ export function serializeError(error: unknown): SerializedError {
 type ErrorClass = abstract new (...args: never[]) => Error;
 
 /** Rebuilt as real instances, so `instanceof` works in the worker as it does in the child. */
-const KNOWN: Record<string, ErrorClass> = {
-  TrainingDivergedError,
-  TrainingOutOfMemoryError,
-  InvalidConfigurationError,
-  CheckpointError,
-  DatasetChecksumError,
-  DatasetUnavailableError,
-};
+const KNOWN: Record<string, ErrorClass> = Object.fromEntries(NON_RETRYABLE_ERRORS.map((cls) => [cls.name, cls]));
 const named = new Map<string, ErrorClass>();
 
 /** A class whose constructor has this name: Temporal takes a failure's type from it. */

@@ -6,7 +6,7 @@
 import { datasetCacheDir } from '../cache';
 import { parseSubsetOptions, SUBSET_OPTIONS, takeFirst } from './idx-dataset';
 import { DatasetChecksumError, loadPublishedFiles, type PublishedFile } from './published';
-import { readTar } from './tar';
+import { readTar } from '../formats/tar';
 import type { DatasetModule, RawDataset, Split } from './types';
 
 const SIDE = 32;
@@ -123,7 +123,7 @@ export function cifarModule(source: CifarSource, description: string): DatasetMo
   };
   const parse = (values: Record<string, unknown>) => {
     const { reader, trainSize, testSize } = parseSubsetOptions(values, source.name, Object.keys(options));
-    return { trainSize, testSize, labels: hasCoarse ? reader.choice('labels', 'fine', ['fine', 'coarse'] as const) : 'fine' };
+    return { trainSize, testSize, labels: hasCoarse ? reader.choice('labels', ['fine', 'coarse'] as const, 'fine') : 'fine' };
   };
   return {
     name: source.name,

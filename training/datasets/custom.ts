@@ -8,10 +8,10 @@
 // [0, 1] on use; any other type is used as float32 numbers, times `scale`.
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { InvalidConfigurationError } from '../errors';
-import { OptionReader } from '../options';
-import { decodeIdx } from './idx';
-import { decodeNpy, decodeNpz, type NpyArray } from './npy';
+import { OptionReader } from '../../search/options';
+import { InvalidConfigurationError, settingErrors } from '../errors';
+import { decodeIdx } from '../formats/idx';
+import { decodeNpy, decodeNpz, type NpyArray } from '../formats/npy';
 import { DatasetChecksumError } from './published';
 import type { DatasetModule, RawDataset, Split } from './types';
 
@@ -36,29 +36,29 @@ type Numeric = ArrayLike<number> & { length: number };
 
 /** Reads the settings OptionReader has no type for: paths and strings, the label column, the shape. */
 class CustomOptions extends OptionReader {
-  constructor(private readonly settings: Record<string, unknown>) {
-    super(settings, (key) => `dataset.options.${key}`);
+  constructor(settings: Record<string, unknown>) {
+    const describe = (key: string) => `dataset.options.${key}`;
+    super(describe(''), settings, settingErrors(describe));
   }
 
   string(key: string): string {
-    const value = this.settings[key];
-    if (typeof value !== 'string' || value === '') {
-      const problem = `must be ${key === 'delimiter' ? 'a string' : 'a file path'} for data set custom, got ${JSON.stringify(value)}`;
-      throw new InvalidConfigurationError(`dataset.options.${key} ${problem}`, { key, problem });
-    }
+    this.has(key);
+    const value = this.options[key];
+    if (typeof value !== 'string' || value === '') this.invalid(key, `${key === 'delimiter' ? 'a string' : 'a file path'} for data set custom`);
     return value;
   }
 
   raw(key: string): unknown {
-    return this.settings[key];
+    this.has(key);
+    return this.options[key];
   }
 
   intList(key: string): number[] {
-    const value = this.settings[key];
+    this.has(key);
+    const value = this.options[key];
     const list = typeof value === 'string' ? value.split(/[,x ]+/).filter(Boolean).map(Number) : value;
     if (!Array.isArray(list) || list.length === 0 || list.some((n) => !Number.isInteger(n) || (n as number) < 1)) {
-      const problem = `must be a list of positive integers like [28, 28, 1], got ${JSON.stringify(value)}`;
-      throw new InvalidConfigurationError(`dataset.options.${key} ${problem}`, { key, problem });
+      this.invalid(key, 'a list of positive integers like [28, 28, 1]');
     }
     return list as number[];
   }
@@ -139,7 +139,7 @@ async function readCsv(reader: CustomOptions, split: 'train' | 'test'): Promise<
   const path = reader.string(split);
   const text = Buffer.from(await readBytes(split, path)).toString('utf8');
   const delimiter = reader.has('delimiter') ? reader.string('delimiter') : ',';
-  const header = reader.bool('header', true);
+  const header = reader.boolean('header', true);
   const rows = text.split(/\r?\n/).filter((line) => line.trim() !== '').map((line) => csvFields(line, delimiter));
   const names = header ? (rows.shift() ?? []) : [];
   let labelColumn = 0;
@@ -193,13 +193,13 @@ export function parseCustomOptions(values: Record<string, unknown>) {
     const problem = `is required for data set custom: one of ${FORMATS.join(', ')}`;
     throw new InvalidConfigurationError(`dataset.options.format ${problem}`, { key: 'format', problem });
   }
-  const format = reader.choice('format', 'npy', FORMATS);
+  const format = reader.choice('format', FORMATS, 'npy');
   for (const split of ['train', 'test']) {
     const path = reader.string(split);
     if (format === 'idx' || (format === 'npy' && !path.endsWith('.npz'))) reader.string(`${split}Labels`);
   }
   if (format === 'csv') {
-    reader.bool('header', true);
+    reader.boolean('header', true);
     if (reader.has('delimiter')) reader.string('delimiter');
     const column = reader.raw('labelColumn');
     if (column !== undefined && typeof column !== 'string' && !(Number.isInteger(column) && (column as number) >= 0)) {
@@ -210,7 +210,7 @@ export function parseCustomOptions(values: Record<string, unknown>) {
   return {
     reader,
     format,
-    kind: reader.choice('kind', 'image', ['image', 'sequence'] as const),
+    kind: reader.choice('kind', ['image', 'sequence'] as const, 'image'),
     scale: reader.number('scale', 1),
     shapeOption: reader.has('shape') ? reader.intList('shape') : null,
   };

@@ -9,11 +9,11 @@
 // binary PPM; each is cropped to its sign's ROI (unless `crop: false`) and resized bilinearly to
 // imageSize x imageSize RGB.
 import { datasetCacheDir } from '../cache';
-import { OptionReader } from '../options';
-import { cropRgb, decodePpm, resizeBilinear } from './image';
+import { settingsReader } from '../errors';
+import { cropRgb, decodePpm, resizeBilinear } from '../formats/image';
 import { DatasetChecksumError, loadPublishedFiles, type PublishedFile } from './published';
 import type { DatasetModule, RawDataset, Split } from './types';
-import { readZip, type ZipArchive } from './zip';
+import { readZip, type ZipArchive } from '../formats/zip';
 
 export const GTSRB_CLASS_NAMES = [
   'Speed limit (20km/h)', 'Speed limit (30km/h)', 'Speed limit (50km/h)', 'Speed limit (60km/h)', 'Speed limit (70km/h)',
@@ -139,13 +139,13 @@ export async function loadGtsrb(source: GtsrbSource, options: GtsrbOptions, dir 
 }
 
 export function parseGtsrbOptions(values: Record<string, unknown>): GtsrbOptions {
-  const reader = new OptionReader(values, (key) => `dataset.options.${key}`);
+  const reader = settingsReader(values, (key) => `dataset.options.${key}`);
   reader.rejectUnknown(Object.keys(OPTION_DOCS), ' for data set gtsrb');
   return {
-    imageSize: reader.int('imageSize', 32, { min: 8, max: 256 }),
-    crop: reader.bool('crop', true),
-    trainSize: reader.int('trainSize', Number.MAX_SAFE_INTEGER, { min: 1 }),
-    testSize: reader.int('testSize', Number.MAX_SAFE_INTEGER, { min: 1 }),
+    imageSize: reader.integer('imageSize', 32, { min: 8, max: 256 }),
+    crop: reader.boolean('crop', true),
+    trainSize: reader.integer('trainSize', Number.MAX_SAFE_INTEGER, { min: 1 }),
+    testSize: reader.integer('testSize', Number.MAX_SAFE_INTEGER, { min: 1 }),
   };
 }
 

@@ -3,8 +3,9 @@
 // and decode them. Nothing here is specific to one data set: each is a table of files and checksums.
 import { join } from 'node:path';
 import { datasetCacheDir } from '../cache';
-import { OptionReader } from '../options';
-import { decodeIdx } from './idx';
+import type { OptionReader } from '../../search/options';
+import { settingsReader } from '../errors';
+import { decodeIdx } from '../formats/idx';
 import { DatasetChecksumError, fetchMissingFiles, readVerifiedFiles } from './published';
 import type { DatasetModule, RawDataset, Split } from './types';
 
@@ -80,9 +81,9 @@ export const SUBSET_OPTIONS: Record<string, string> = {
 
 /** Reads trainSize and testSize after refusing any option not in `known`. */
 export function parseSubsetOptions(values: Record<string, unknown>, dataset: string, known: readonly string[] = Object.keys(SUBSET_OPTIONS)): { reader: OptionReader; trainSize: number; testSize: number } {
-  const reader = new OptionReader(values, (key) => `dataset.options.${key}`);
+  const reader = settingsReader(values, (key) => `dataset.options.${key}`);
   reader.rejectUnknown(known, ` for data set ${dataset}`);
-  return { reader, trainSize: reader.int('trainSize', Number.MAX_SAFE_INTEGER, { min: 1 }), testSize: reader.int('testSize', Number.MAX_SAFE_INTEGER, { min: 1 }) };
+  return { reader, trainSize: reader.integer('trainSize', Number.MAX_SAFE_INTEGER, { min: 1 }), testSize: reader.integer('testSize', Number.MAX_SAFE_INTEGER, { min: 1 }) };
 }
 
 export function takeFirst(split: Split, count: number, imageSize: number): Split {

@@ -2,7 +2,7 @@
 // validation split (carved from train with the experiment seed) and memoizes per process, so a worker
 // reads a data set once and reuses it for every trial.
 import { InvalidConfigurationError } from '../errors';
-import { OptionReader } from '../options';
+import { settingsReader } from '../errors';
 import { permutation } from '../rng';
 import { cifar10, cifar100 } from './cifar';
 import { custom } from './custom';
@@ -71,7 +71,7 @@ const memo = new Map<string, Promise<Dataset>>();
 /** Loads (downloading or generating on first use) a registered data set with its validation split. */
 export async function loadDataset(spec: { name: string; options: Record<string, unknown> }, options: LoadDatasetOptions): Promise<Dataset> {
   const module = datasetModule(spec.name);
-  const reader = new OptionReader({ validationSplit: options.validationSplit }, () => 'training.validationSplit');
+  const reader = settingsReader({ validationSplit: options.validationSplit }, () => 'training.validationSplit');
   const fraction = reader.number('validationSplit', 0, { min: 0, max: 0.9 });
   // The working directory is part of the key: custom data paths are relative to it.
   const key = JSON.stringify([spec.name, spec.options ?? {}, options.seed, fraction, process.env.TUNEFLOW_CACHE_DIR ?? '', process.cwd()]);

@@ -10,9 +10,10 @@
 // Unlike Keras (which shuffles with numpy's RandomState(113)), examples keep their published order;
 // reuters' test split is a seeded permutation of our own, so it differs from Keras' split.
 import { datasetCacheDir } from '../cache';
-import { OptionReader } from '../options';
+import type { OptionReader } from '../../search/options';
+import { settingsReader } from '../errors';
 import { permutation } from '../rng';
-import { decodeNpz, type NpyArray } from './npy';
+import { decodeNpz, type NpyArray } from '../formats/npy';
 import { DatasetChecksumError, loadPublishedFiles, type PublishedFile } from './published';
 import type { DatasetModule, RawDataset, Split } from './types';
 
@@ -40,12 +41,12 @@ export const SEQUENCE_OPTIONS: Record<keyof SequenceOptions, string> = {
 
 export function parseSequenceOptions(reader: OptionReader): SequenceOptions {
   return {
-    numWords: reader.int('numWords', 10000, { min: 0 }),
-    maxLength: reader.int('maxLength', 200, { min: 1, max: 100000 }),
-    skipTop: reader.int('skipTop', 0, { min: 0 }),
-    indexFrom: reader.int('indexFrom', 3, { min: 0 }),
-    trainSize: reader.int('trainSize', Number.MAX_SAFE_INTEGER, { min: 1 }),
-    testSize: reader.int('testSize', Number.MAX_SAFE_INTEGER, { min: 1 }),
+    numWords: reader.integer('numWords', 10000, { min: 0 }),
+    maxLength: reader.integer('maxLength', 200, { min: 1, max: 100000 }),
+    skipTop: reader.integer('skipTop', 0, { min: 0 }),
+    indexFrom: reader.integer('indexFrom', 3, { min: 0 }),
+    trainSize: reader.integer('trainSize', Number.MAX_SAFE_INTEGER, { min: 1 }),
+    testSize: reader.integer('testSize', Number.MAX_SAFE_INTEGER, { min: 1 }),
   };
 }
 
@@ -158,7 +159,7 @@ function kerasTextModule(source: KerasTextSource, description: string): DatasetM
     ...(source.layout === 'single' ? { testSplit: 'fraction of the texts held out as the test split (default 0.2)' } : {}),
   };
   const parse = (values: Record<string, unknown>) => {
-    const reader = new OptionReader(values, (key) => `dataset.options.${key}`);
+    const reader = settingsReader(values, (key) => `dataset.options.${key}`);
     reader.rejectUnknown(Object.keys(options), ` for data set ${source.name}`);
     const parsed = parseSequenceOptions(reader);
     return { parsed, testSplit: source.layout === 'single' ? reader.number('testSplit', 0.2, { minExclusive: 0, max: 0.9 }) : 0 };

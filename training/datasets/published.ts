@@ -6,6 +6,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { DatasetChecksumError, DatasetUnavailableError } from '../errors';
+
+// Defined with the other non-retryable errors; re-exported where the data set code has always found them.
+export { DatasetChecksumError, DatasetUnavailableError };
 
 export interface PublishedFile {
   /** File name as published, e.g. `cifar-10-binary.tar.gz`. */
@@ -21,15 +25,6 @@ export interface PublishedSource {
   mirrors: string[];
 }
 
-/** The files of a data set are neither in the cache nor downloadable. */
-export class DatasetUnavailableError extends Error {
-  override readonly name = 'DatasetUnavailableError';
-}
-
-/** A cached file does not match its published checksum, or is not in the published format. */
-export class DatasetChecksumError extends Error {
-  override readonly name = 'DatasetChecksumError';
-}
 
 const DOWNLOAD_TIMEOUT_MS = 600_000;
 

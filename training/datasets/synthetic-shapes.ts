@@ -10,9 +10,9 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { datasetCacheDir } from '../cache';
-import { OptionReader } from '../options';
+import { settingsReader } from '../errors';
 import { gaussian, mixSeed, mulberry32 } from '../rng';
-import { encodeIdx } from './idx';
+import { encodeIdx } from '../formats/idx';
 import { readIdxImageFiles, sha256, type IdxImageFiles, type IdxImageSource } from './idx-dataset';
 import type { DatasetModule, RawDataset } from './types';
 
@@ -41,15 +41,15 @@ const OPTION_DOCS: Record<keyof SyntheticShapesOptions, string> = {
 };
 
 export function parseSyntheticShapesOptions(options: Record<string, unknown>): SyntheticShapesOptions {
-  const reader = new OptionReader(options, (key) => `dataset.options.${key}`);
+  const reader = settingsReader(options, (key) => `dataset.options.${key}`);
   reader.rejectUnknown(Object.keys(OPTION_DOCS), ' for data set synthetic-shapes');
   return {
-    trainSize: reader.int('trainSize', 6000, { min: 1 }),
-    testSize: reader.int('testSize', 1000, { min: 1 }),
-    imageSize: reader.int('imageSize', 16, { min: 8, max: 64 }),
-    classes: reader.int('classes', SHAPE_NAMES.length, { min: 2, max: SHAPE_NAMES.length }),
+    trainSize: reader.integer('trainSize', 6000, { min: 1 }),
+    testSize: reader.integer('testSize', 1000, { min: 1 }),
+    imageSize: reader.integer('imageSize', 16, { min: 8, max: 64 }),
+    classes: reader.integer('classes', SHAPE_NAMES.length, { min: 2, max: SHAPE_NAMES.length }),
     noise: reader.number('noise', 0.1, { min: 0, max: 1 }),
-    seed: reader.int('seed', 0, { min: 0 }),
+    seed: reader.integer('seed', 0, { min: 0 }),
   };
 }
 

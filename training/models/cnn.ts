@@ -9,7 +9,7 @@
 //   denseUnits (64)     width of the dense layer before the classifier (0 = none)
 //   dropout (0)         dropout rate before the classifier (and after the dense layer)
 import { InvalidConfigurationError } from '../errors';
-import { ACTIVATIONS, hyperReader, imageInput, seededKernels } from './common';
+import { ACTIVATIONS, activationLayer, addActivated, hyperReader, imageInput, seededKernels } from './common';
 import type { ModelFamily } from './types';
 
 const POOLING = ['max', 'avg', 'none'] as const;
@@ -17,14 +17,14 @@ const POOLING = ['max', 'avg', 'none'] as const;
 function options(hyper: Record<string, unknown>) {
   const read = hyperReader(hyper);
   return {
-    convBlocks: read.int('convBlocks', 2, { min: 1, max: 8 }),
-    convsPerBlock: read.int('convsPerBlock', 1, { min: 1, max: 8 }),
-    filters: read.int('filters', 16, { min: 1, max: 4096 }),
-    kernelSize: read.int('kernelSize', 3, { min: 1, max: 15 }),
-    batchNorm: read.bool('batchNorm', false),
-    pooling: read.choice('pooling', 'max', POOLING),
-    activation: read.choice('activation', 'relu', ACTIVATIONS),
-    denseUnits: read.int('denseUnits', 64, { min: 0, max: 65536 }),
+    convBlocks: read.integer('convBlocks', 2, { min: 1, max: 8 }),
+    convsPerBlock: read.integer('convsPerBlock', 1, { min: 1, max: 8 }),
+    filters: read.integer('filters', 16, { min: 1, max: 4096 }),
+    kernelSize: read.integer('kernelSize', 3, { min: 1, max: 15 }),
+    batchNorm: read.boolean('batchNorm', false),
+    pooling: read.choice('pooling', POOLING, 'max'),
+    activation: read.choice('activation', ACTIVATIONS, 'relu'),
+    denseUnits: read.integer('denseUnits', 64, { min: 0, max: 65536 }),
     dropout: read.number('dropout', 0, { min: 0, max: 0.9 }),
   };
 }
@@ -62,7 +62,7 @@ export const cnn: ModelFamily = {
           tf.layers.conv2d({ filters: filters * 2 ** block, kernelSize, padding: 'same', useBias: !batchNorm, kernelInitializer: kernel() }),
         );
         if (batchNorm) model.add(tf.layers.batchNormalization());
-        model.add(tf.layers.activation({ activation }));
+        model.add(activationLayer(tf, activation));
       }
       if (pooling === 'max') model.add(tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }));
       if (pooling === 'avg') model.add(tf.layers.averagePooling2d({ poolSize: 2, strides: 2 }));
@@ -70,7 +70,7 @@ export const cnn: ModelFamily = {
     model.add(tf.layers.flatten());
     if (dropout > 0) model.add(tf.layers.dropout({ rate: dropout }));
     if (denseUnits > 0) {
-      model.add(tf.layers.dense({ units: denseUnits, activation, kernelInitializer: kernel() }));
+      addActivated(tf, model, (activation) => tf.layers.dense({ units: denseUnits, activation, kernelInitializer: kernel() }), activation);
       if (dropout > 0) model.add(tf.layers.dropout({ rate: dropout }));
     }
     model.add(tf.layers.dense({ units: numClasses, activation: 'softmax', kernelInitializer: kernel() }));

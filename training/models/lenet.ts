@@ -3,12 +3,12 @@
 //   activation (relu)  the 1998 original used tanh, which learns several times slower here
 //   dropout (0)        dropout rate before each dense layer
 import { InvalidConfigurationError } from '../errors';
-import { ACTIVATIONS, hyperReader, imageInput, seededKernels } from './common';
+import { ACTIVATIONS, addActivated, hyperReader, imageInput, seededKernels } from './common';
 import type { ModelFamily } from './types';
 
 function options(hyper: Record<string, unknown>) {
   const read = hyperReader(hyper);
-  return { activation: read.choice('activation', 'relu', ACTIVATIONS), dropout: read.number('dropout', 0, { min: 0, max: 0.9 }) };
+  return { activation: read.choice('activation', ACTIVATIONS, 'relu'), dropout: read.number('dropout', 0, { min: 0, max: 0.9 }) };
 }
 
 export const lenet: ModelFamily = {
@@ -29,14 +29,14 @@ export const lenet: ModelFamily = {
     const kernel = seededKernels(tf, seed);
 
     const model = tf.sequential();
-    model.add(tf.layers.conv2d({ inputShape, filters: 6, kernelSize: 5, padding: 'same', activation, kernelInitializer: kernel() }));
+    addActivated(tf, model, (activation) => tf.layers.conv2d({ inputShape, filters: 6, kernelSize: 5, padding: 'same', activation, kernelInitializer: kernel() }), activation);
     model.add(tf.layers.averagePooling2d({ poolSize: 2, strides: 2 }));
-    model.add(tf.layers.conv2d({ filters: 16, kernelSize: 5, padding: 'valid', activation, kernelInitializer: kernel() }));
+    addActivated(tf, model, (activation) => tf.layers.conv2d({ filters: 16, kernelSize: 5, padding: 'valid', activation, kernelInitializer: kernel() }), activation);
     model.add(tf.layers.averagePooling2d({ poolSize: 2, strides: 2 }));
     model.add(tf.layers.flatten());
     for (const units of [120, 84]) {
       if (dropout > 0) model.add(tf.layers.dropout({ rate: dropout }));
-      model.add(tf.layers.dense({ units, activation, kernelInitializer: kernel() }));
+      addActivated(tf, model, (activation) => tf.layers.dense({ units, activation, kernelInitializer: kernel() }), activation);
     }
     model.add(tf.layers.dense({ units: numClasses, activation: 'softmax', kernelInitializer: kernel() }));
     return model;

@@ -13,10 +13,10 @@ import type { ModelFamily } from './types';
 function options(hyper: Record<string, unknown>) {
   const read = hyperReader(hyper);
   return {
-    embeddingSize: read.int('embeddingSize', 64, { min: 1, max: 4096 }),
-    units: read.int('units', 64, { min: 1, max: 4096 }),
-    layers: read.int('layers', 1, { min: 1, max: 8 }),
-    bidirectional: read.bool('bidirectional', false),
+    embeddingSize: read.integer('embeddingSize', 64, { min: 1, max: 4096 }),
+    units: read.integer('units', 64, { min: 1, max: 4096 }),
+    layers: read.integer('layers', 1, { min: 1, max: 8 }),
+    bidirectional: read.boolean('bidirectional', false),
     dropout: read.number('dropout', 0, { min: 0, max: 0.9 }),
     recurrentDropout: read.number('recurrentDropout', 0, { min: 0, max: 0.9 }),
   };

@@ -4,17 +4,17 @@
 //   activation (relu)  hidden activation
 //   dropout (0)        dropout rate after each hidden layer
 //   batchNorm (false)  batch normalization before each hidden activation
-import { ACTIVATIONS, hyperReader, imageInput, seededKernels } from './common';
+import { ACTIVATIONS, activationLayer, hyperReader, imageInput, seededKernels } from './common';
 import type { ModelFamily } from './types';
 
 function options(hyper: Record<string, unknown>) {
   const read = hyperReader(hyper);
   return {
-    units: read.int('units', 128, { min: 1, max: 65536 }),
-    layers: read.int('layers', 2, { min: 0, max: 64 }),
-    activation: read.choice('activation', 'relu', ACTIVATIONS),
+    units: read.integer('units', 128, { min: 1, max: 65536 }),
+    layers: read.integer('layers', 2, { min: 0, max: 64 }),
+    activation: read.choice('activation', ACTIVATIONS, 'relu'),
     dropout: read.number('dropout', 0, { min: 0, max: 0.9 }),
-    batchNorm: read.bool('batchNorm', false),
+    batchNorm: read.boolean('batchNorm', false),
   };
 }
 
@@ -39,7 +39,7 @@ export const mlp: ModelFamily = {
     for (let i = 0; i < layers; i++) {
       model.add(tf.layers.dense({ units, kernelInitializer: kernel(), useBias: !batchNorm }));
       if (batchNorm) model.add(tf.layers.batchNormalization());
-      model.add(tf.layers.activation({ activation }));
+      model.add(activationLayer(tf, activation));
       if (dropout > 0) model.add(tf.layers.dropout({ rate: dropout }));
     }
     model.add(tf.layers.dense({ units: numClasses, activation: 'softmax', kernelInitializer: kernel() }));

@@ -30,7 +30,7 @@ export function svmLoss(tf: Tf, hyper: Record<string, unknown>): ModelLoss {
 /** The SVM head's settings: the loss, and the elastic-net penalty. */
 export function svmHeadOptions(hyper: Record<string, unknown>) {
   const read = hyperReader(hyper);
-  return { loss: read.choice('loss', 'squared_hinge', SVM_LOSSES), l1: read.number('l1', 0, { min: 0 }), l2: read.number('l2', 0.0001, { min: 0 }) };
+  return { loss: read.choice('loss', SVM_LOSSES, 'squared_hinge'), l1: read.number('l1', 0, { min: 0 }), l2: read.number('l2', 0.0001, { min: 0 }) };
 }
 
 /** Adds the linear score layer (one output per class, no activation) with its elastic-net penalty. */

@@ -75,7 +75,7 @@ export function randomFourierLayer(tf: Tf): LayerConstructor {
 function options(hyper: Record<string, unknown>) {
   const read = hyperReader(hyper);
   svmHeadOptions(hyper);
-  return { features: read.int('features', 512, { min: 1, max: 65536 }), gamma: read.has('gamma') ? read.number('gamma', 0, { minExclusive: 0 }) : undefined };
+  return { features: read.integer('features', 512, { min: 1, max: 65536 }), gamma: read.has('gamma') ? read.number('gamma', 0, { minExclusive: 0 }) : undefined };
 }
 
 export const svmRbf: ModelFamily = {

@@ -15,7 +15,7 @@ import { AlgorithmConfigError, SpaceExhaustedError } from '../../errors';
 import { OptionReader } from '../../options';
 import { buildParams, gridValue, paramsKey, valueProblem, type Param, type Space } from '../../space';
 import type { Params, Scalar } from '../../space-types';
-import { createRng } from '../../rng';
+import { createRng, mix32 } from '../../rng';
 import { type Sampler, type SamplerFactory } from '../types';
 
 const DEFAULT_FLOAT_POINTS = 10;
@@ -148,13 +148,4 @@ function keyedPermutation(size: number, seed: number): (position: number) => num
     while (x >= size) x = encrypt(x);
     return x;
   };
-}
-
-function mix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
 }
