@@ -56,9 +56,13 @@ export interface ParamImportance {
  *
  * @example
  * const space = parseSpace({ x: { type: 'float', low: 0, high: 1 }, z: { type: 'float', low: 0, high: 1 } });
- * const trials = grid.map(([x, z], number) => ({ number, params: { x, z }, state: 'COMPLETE', values: [(x - 0.3) ** 2] }));
- * importance(space, trials, 'minimize');
- * // → [{ name: 'x', importance: ~1, ... }, { name: 'z', importance: ~0, ... }]
+ * const rng = createRng(1);
+ * const trials: TrialView[] = Array.from({ length: 100 }, (_, number) => {
+ *   const x = rng.uniform();
+ *   return { number, params: { x, z: rng.uniform() }, state: 'COMPLETE', values: [(x - 0.3) ** 2] };
+ * });
+ * importance(space, trials, 'minimize').map((p) => [p.name, p.importance.toFixed(2)]);
+ * // → [['x', '0.99'], ['z', '0.01']] (z, unused, gets only sampling noise)
  */
 export function importance(space: Space, trials: readonly TrialView[], direction: Direction, options: ImportanceOptions = {}): ParamImportance[] {
   const quantile = options.quantile ?? 0.1;
