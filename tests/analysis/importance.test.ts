@@ -97,6 +97,11 @@ describe('importance (PED-ANOVA)', () => {
     expect(result.reduce((sum, p) => sum + p.importance, 0)).toBeCloseTo(1, 12);
   });
 
+  it('a flat objective (every trial tied) gives every parameter 0, not NaN', () => {
+    const result = importance(space, sample(space, 40, () => 1), 'minimize');
+    expect(result.map((p) => p.importance)).toEqual([0, 0, 0]);
+  });
+
   it('fewer than 2 usable trials gives [] without throwing; pruned, failed and infeasible do not count', () => {
     expect(importance(space, [], 'minimize')).toEqual([]);
     const one = sample(space, 1, f);
