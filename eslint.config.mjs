@@ -13,6 +13,8 @@ import tseslint from 'typescript-eslint';
 const LAYERS = {
   schemas: [],
   search: [],
+  // Pure analysis of finished trials (issue 14): the search layer's ranking, Pareto and RNG only.
+  analysis: ['search'],
   spec: ['schemas', 'search'],
   trials: ['search', 'spec'],
   mlflow: [],
@@ -63,8 +65,9 @@ export default tseslint.config(
     },
   },
   {
-    // Workflow code and the pure search algorithms it imports run inside Temporal's deterministic sandbox.
-    files: ['workflows/**/*.ts', 'search/**/*.ts'],
+    // Workflow code and the pure search algorithms it imports run inside Temporal's deterministic sandbox;
+    // the analysis layer is held to the same rules (pure functions of finished trials, no I/O).
+    files: ['workflows/**/*.ts', 'search/**/*.ts', 'analysis/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -90,7 +93,7 @@ export default tseslint.config(
   },
   {
     // Workflow time is replay-safe inside a workflow; the search algorithms must not depend on time at all.
-    files: ['search/**/*.ts'],
+    files: ['search/**/*.ts', 'analysis/**/*.ts'],
     rules: {
       'no-restricted-properties': [
         'error',
