@@ -2,7 +2,7 @@
 // one is created, and metrics already on a run are not logged again, so a retry changes nothing.
 import { stringify } from 'yaml';
 import type { MlflowClient } from '../mlflow/client';
-import { ensureExperiment, ensureModelVersion, ensureRun, finishRun as finishMlflowRun, logMetricsOnce, paramTexts } from '../mlflow/runs';
+import { ensureExperiment, ensureModelVersion, ensureRun, finishRun as finishMlflowRun, logEpochMetrics, logMetricsOnce, paramTexts } from '../mlflow/runs';
 import { compareValues } from '../search/ranking';
 import { objectiveLabel, objectiveValue } from '../spec/objective';
 import type { ExperimentSpec } from '../spec/types';
@@ -82,7 +82,8 @@ export function trackingActivities(deps: TrackingDeps) {
   return {
     async ensureCampaignRun(input: { campaignId: string; spec: ExperimentSpec; specText: string }): Promise<Tracking> {
       const { spec, campaignId } = input;
-      const experimentId = await ensureExperiment(mlflow, spec.tracking.experimentName);
+      // The experiment kind switches MLflow 3's UI from its GenAI pages to the training-runs view.
+      const experimentId = await ensureExperiment(mlflow, spec.tracking.experimentName, { 'mlflow.experimentKind': 'custom_model_development' });
       const { runId } = await ensureRun(mlflow, {
         experimentId,
         key: { [TAG.campaign]: campaignId, [TAG.stage]: 'campaign' },
@@ -123,6 +124,11 @@ export function trackingActivities(deps: TrackingDeps) {
       if (input.reason) await mlflow.setTag(input.runId, TAG.reason, input.reason.slice(0, 5000));
       if (input.summary) await logMetricsOnce(mlflow, input.runId, input.summary);
       await finishMlflowRun(mlflow, input.runId, input.killed ? 'KILLED' : input.state === 'FAIL' ? 'FAILED' : 'FINISHED');
+      // Convergence, live in MLflow's charts: one point per finished trial (a retry finds its step logged).
+      const campaign = input.campaign;
+      if (campaign && campaign.bestValue !== null && Number.isFinite(campaign.bestValue)) {
+        await logEpochMetrics(mlflow, campaign.parentRunId, [{ epoch: campaign.finished, endedAt: Date.now(), metrics: { best_value: campaign.bestValue } }]);
+      }
     },
 
     async finalizeCampaign(input: FinalizeInput): Promise<void> {

@@ -89,6 +89,8 @@ export interface FinishRunInput {
   summary?: Record<string, number>;
   /** The job was cancelled by the user: MLflow status KILLED. */
   killed?: boolean;
+  /** A search trial's end: the campaign's best value after it, logged on the parent run as `best_value` at step `finished`. */
+  campaign?: { parentRunId: string; finished: number; bestValue: number | null };
 }
 
 export interface EvaluateInput extends RunRef {

@@ -139,7 +139,9 @@ async function run(args: string[]): Promise<number> {
         err(`  retrained trial ${r.trialNumber}: ${m.join(' ')}`);
       }
     }
-    err(`  MLflow UI: ${redactUserInfo(ep.mlflowUri)}/#/experiments/${result.mlflow.experimentId}/runs/${result.mlflow.parentRunId}`);
+    // The experiment's training-runs list (the campaign's experiment kind makes MLflow 3 show it), then the campaign's own run.
+    const experimentUrl = `${redactUserInfo(ep.mlflowUri)}/#/experiments/${result.mlflow.experimentId}/runs`;
+    err(`  MLflow UI: ${experimentUrl} (campaign run: ${experimentUrl}/${result.mlflow.parentRunId})`);
     if (ep.temporalUi) err(`  Temporal UI: ${ep.temporalUi}/namespaces/default/workflows/${handle.workflowId}`);
     if (!process.env.TEMPORAL_ADDRESS || !process.env.MLFLOW_TRACKING_URI) err('  local services keep running; stop them with `tuneflow down`');
     return result.status === 'FAILED' ? 1 : 0;

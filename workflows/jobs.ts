@@ -2,7 +2,7 @@
 // decision at every rung), the promotion of a trial paused at a rung, or one retrain of a top trial.
 // The main loop starts as many as the controls allow; each job records its own outcome in the state.
 import { ActivityFailure, ApplicationFailure, CancellationScope, condition, isCancellation, log } from '@temporalio/workflow';
-import type { RetrainResult, RunRef, SegmentInput, SegmentOutput } from '../activities/types';
+import type { FinishRunInput, RetrainResult, RunRef, SegmentInput, SegmentOutput } from '../activities/types';
 import type { ExperimentSpec } from '../spec/types';
 import { constraintValues, objectiveValues, type TrialRecord } from '../trials';
 import { control, type QueueChoice, type TrainingQueues } from './proxies';
@@ -40,6 +40,13 @@ export class JobRunner {
     const { spec } = this.state.ready();
     const seed = jobSeed(spec, t.number + this.state.offset, stage === 'search' ? 0 : seedIndex + 1);
     return { ...this.ref(t.number, stage, seedIndex), runId, spec, params: t.params, seed, fromEpoch, toEpoch };
+  }
+
+  /** The campaign's progress after a search trial ends, for the parent run's `best_value` series. */
+  private campaignAfter(): FinishRunInput['campaign'] {
+    const { state } = this;
+    const finished = state.trials.filter((t) => t.state !== 'RUNNING').length;
+    return { parentRunId: state.ready().tracking.parentRunId, finished, bestValue: state.best()?.values?.[0] ?? null };
   }
 
   private async train(req: SegmentInput): Promise<{ out: SegmentOutput; queue: QueueChoice }> {
@@ -86,7 +93,7 @@ export class JobRunner {
         if (decision === 'prune') {
           t.state = 'PRUNED';
           t.reason = `pruned by ${scheduler.name} after epoch ${toEpoch}`;
-          await finish({ runId: t.runId, state: 'PRUNED', reason: t.reason, summary: { rung: toEpoch } });
+          await finish({ runId: t.runId, state: 'PRUNED', reason: t.reason, summary: { rung: toEpoch }, campaign: this.campaignAfter() });
           await this.dropCheckpoints(t, queue);
           return;
         }
@@ -102,14 +109,14 @@ export class JobRunner {
       const constraints = last ? constraintValues(spec, last) : undefined;
       if (constraints) t.constraints = constraints;
       t.state = 'COMPLETE';
-      await finish({ runId: t.runId, state: 'COMPLETE', summary: { objective: t.values[0]! } });
+      await finish({ runId: t.runId, state: 'COMPLETE', summary: { objective: t.values[0]! }, campaign: this.campaignAfter() });
       await this.dropCheckpoints(t, queue);
       state.publishBestIfChanged();
     } catch (err) {
       t.state = 'FAIL';
       t.reason = failureReason(err);
       if (!isCancellation(err)) state.failed += 1;
-      if (t.runId) await finish({ runId: t.runId, state: 'FAIL', reason: t.reason, killed: isCancellation(err) });
+      if (t.runId) await finish({ runId: t.runId, state: 'FAIL', reason: t.reason, killed: isCancellation(err), campaign: this.campaignAfter() });
       await this.dropCheckpoints(t, queue);
     } finally {
       state.running -= 1;

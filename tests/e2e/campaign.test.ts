@@ -95,4 +95,18 @@ describe('campaign workflow end to end', () => {
     const retrain = runs.find((r) => tagsOf(r)['tuneflow.stage'] === 'retrain')!;
     expect(body.model_versions?.map((v) => v.run_id)).toContain(retrain.info.run_id);
   });
+
+  it('logs the best value after each finished trial on the parent run, and marks the experiment as model training', async () => {
+    const series = await metricHistory(mlflow, result.mlflow.parentRunId, 'best_value');
+    expect(series.length).toBeGreaterThan(0);
+    const steps = series.map((p) => p.step);
+    expect(new Set(steps).size).toBe(steps.length); // one point per finished trial, never twice
+    expect(Math.max(...steps)).toBeLessThanOrEqual(4);
+    const bySteps = [...series].sort((a, b) => a.step - b.step).map((p) => p.value);
+    for (let i = 1; i < bySteps.length; i++) expect(bySteps[i]).toBeLessThanOrEqual(bySteps[i - 1]!); // minimize: never worse
+    expect(bySteps.at(-1)).toBeCloseTo(result.best!.value, 6);
+    const res = await fetch(`${mlflow}/api/2.0/mlflow/experiments/get?experiment_id=${result.mlflow.experimentId}`);
+    const { experiment } = (await res.json()) as { experiment: { tags?: { key: string; value: string }[] } };
+    expect(experiment.tags?.find((t) => t.key === 'mlflow.experimentKind')?.value).toBe('custom_model_development');
+  });
 });

@@ -44,7 +44,7 @@ describe('tuneflow run --json', () => {
     for (const r of out.retrain) expect(r.metrics.test_accuracy).toBeGreaterThan(0.5);
     expect(out.mlflow.trackingUri).toBe(mlflow);
     expect(out.timing.wallSeconds).toBeGreaterThan(out.timing.trainSeconds * 0.5);
-    expect(stderr).toContain('MLflow UI:');
+    expect(stderr).toContain(`MLflow UI: ${mlflow}/#/experiments/${out.mlflow.experimentId}/runs (campaign run: `);
     const runs = await campaignRuns(mlflow, out.mlflow.experimentId, out.workflowId);
     expect(runs.filter((r) => tagsOf(r)['tuneflow.stage'] === 'search')).toHaveLength(12);
   }, 900_000);
