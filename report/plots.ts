@@ -232,7 +232,7 @@ export function sliceSpec(trials: readonly ReportTrial[], params: readonly Repor
         x:
           p.kind === 'categorical'
             ? { field: 'x', type: 'nominal', title: p.name, sort: p.choices, scale: { domain: p.choices } }
-            : { field: 'x', type: 'quantitative', title: p.log ? `${p.name} (log)` : p.name, scale: { type: p.log ? 'log' : 'linear', domain: [p.low, p.high], zero: false } },
+            : { field: 'x', type: 'quantitative', title: p.log ? `${p.name} (log)` : p.name, scale: p.log ? { type: 'log', domain: [p.low, p.high] } : { type: 'linear', domain: [p.low, p.high], zero: false } },
         y: { field: 'value', type: 'quantitative', title: objective.label, scale: { zero: false } },
         color: { field: 'trial', type: 'quantitative', scale: { scheme: 'blues' }, legend: null },
         tooltip: [{ field: 'trial' }, { field: 'x', title: p.name }, { field: 'value' }],
