@@ -48,7 +48,8 @@ export function historySpec(trials: readonly ReportTrial[], objective: ReportObj
           x,
           y: { field: 'value', type: 'quantitative', title: objective.label, scale: { zero: false } },
           color: { field: 'state', type: 'nominal', scale: STATE_COLORS, title: 'state' },
-          shape: { field: 'state', type: 'nominal', title: 'state' },
+          // The same domain as the colors: one legend for both.
+          shape: { field: 'state', type: 'nominal', title: 'state', scale: { domain: STATE_COLORS.domain, range: ['circle', 'square', 'cross', 'diamond'] } },
           tooltip: [{ field: 'trial' }, { field: 'value' }, { field: 'state' }],
         },
       },
@@ -234,7 +235,7 @@ export function sliceSpec(trials: readonly ReportTrial[], params: readonly Repor
             ? { field: 'x', type: 'nominal', title: p.name, sort: p.choices, scale: { domain: p.choices } }
             : { field: 'x', type: 'quantitative', title: p.log ? `${p.name} (log)` : p.name, scale: p.log ? { type: 'log', domain: [p.low, p.high] } : { type: 'linear', domain: [p.low, p.high], zero: false } },
         y: { field: 'value', type: 'quantitative', title: objective.label, scale: { zero: false } },
-        color: { field: 'trial', type: 'quantitative', scale: { scheme: 'blues' }, legend: null },
+        color: { field: 'trial', type: 'quantitative', scale: { range: ['#9ecae1', '#08306b'] }, title: 'trial' },
         tooltip: [{ field: 'trial' }, { field: 'x', title: p.name }, { field: 'value' }],
       },
     })),
