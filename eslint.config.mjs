@@ -23,6 +23,7 @@ const LAYERS = {
   // Workflows also import activity *types*: the rule below lets `import type` through and nothing else.
   workflows: ['search', 'spec', 'trials', 'activities'],
   activities: ['catalog', 'mlflow', 'schemas', 'search', 'spec', 'training', 'trials'],
+  report: ['analysis', 'search', 'spec', 'trials', 'mlflow'],
 };
 const layerZones = Object.entries(LAYERS).map(([folder, allowed]) => ({
   target: `./${folder}`,

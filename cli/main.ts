@@ -8,6 +8,7 @@ import { objectiveLabel } from '../spec/objective';
 import { connectTemporal, ControlRejectedError, startCampaignFromText } from './client';
 import { CONTROL_VERBS, controlCommand, ControlUsageError, type ControlVerb } from './control';
 import { LineageUsageError } from './lineage';
+import { reportCommand, ReportUsageError } from './report';
 import { checkpointRoot, DEFAULT_TRAINING_TASK_QUEUE, setConsoleVerbosity, stateDir } from './config';
 import { redactUserInfo } from '../mlflow/client';
 import { formatProgress } from './progress';
@@ -40,6 +41,8 @@ Commands:
   set-concurrency <id> N
   enqueue <id> '{"param": value}' | --file configs.yaml
   list [--all]            campaigns by name, phase and best value
+  report <id> [--out DIR] a campaign's report from MLflow: report.html (plots inline), plots/*.svg,
+                          leaderboard.csv, trials.csv, results.yaml, best_hyperparameters.yaml
   down                    stop the local Temporal and MLflow servers started by \`run\`
 
 --verbose (or TUNEFLOW_VERBOSE=1) shows TensorFlow's and the Temporal SDK's own logging.
@@ -74,6 +77,13 @@ async function endpoints(start: boolean): Promise<Endpoints> {
     throw new UsageError('no services: set TEMPORAL_ADDRESS and MLFLOW_TRACKING_URI, or start local ones with `tuneflow run`');
   }
   return { temporalAddress, mlflowUri, temporalUi: envTemporal ? null : (local.temporal?.uiUrl ?? null) };
+}
+
+/** MLflow alone (the report reads nothing from Temporal): the environment, else the local server `run` started. */
+function mlflowUri(): string {
+  const uri = process.env.MLFLOW_TRACKING_URI ?? readState(stateDir()).mlflow?.url;
+  if (!uri) throw new UsageError('no MLflow: set MLFLOW_TRACKING_URI, or start the local one with `tuneflow run`');
+  return uri;
 }
 
 async function run(args: string[]): Promise<number> {
@@ -201,6 +211,8 @@ async function main(argv: string[]): Promise<number> {
       return doctorCommand(rest);
     case 'train':
       return trainCommand(rest);
+    case 'report':
+      return reportCommand(rest, mlflowUri, err);
     case 'validate': {
       if (!rest[0]) throw new UsageError('validate: give a spec file');
       const { ok, output } = await validateSpecCommand(rest[0], { knownNames: KNOWN_NAMES });
@@ -229,8 +241,8 @@ main(process.argv.slice(2)).then(
   (e: unknown) => {
     if (e instanceof SpecError) err(formatSpecError(e));
     else if (e instanceof ControlRejectedError) err(`tuneflow: ${e.message}`);
-    else if (e instanceof UsageError || e instanceof OverrideError || e instanceof ControlUsageError || e instanceof LineageUsageError || (e instanceof Error && e.name === 'LineageError') || (e instanceof Error && e.name === 'TypeError' && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))) err(`tuneflow: ${e.message}`);
+    else if (e instanceof UsageError || e instanceof OverrideError || e instanceof ControlUsageError || e instanceof LineageUsageError || e instanceof ReportUsageError || (e instanceof Error && e.name === 'LineageError') || (e instanceof Error && e.name === 'TypeError' && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))) err(`tuneflow: ${e.message}`);
     else err(`tuneflow: ${e instanceof Error ? (process.env.TUNEFLOW_DEBUG ? (e.stack ?? e.message) : e.message) : String(e)}`);
-    process.exit(e instanceof SpecError || e instanceof UsageError || e instanceof OverrideError || e instanceof ControlUsageError || e instanceof ControlRejectedError ? 2 : 1);
+    process.exit(e instanceof SpecError || e instanceof UsageError || e instanceof OverrideError || e instanceof ControlUsageError || e instanceof ControlRejectedError || e instanceof ReportUsageError ? 2 : 1);
   },
 );

@@ -1,0 +1,146 @@
+// A campaign's report as files: every plot (Vega-Lite → SVG), report.html with the plots inline,
+// leaderboard.csv, trials.csv, results.yaml and the campaign's best_hyperparameters.yaml. Pure but for
+// rendering: the caller writes the files (writeReport) wherever it wants them.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { TopLevelSpec } from 'vega-lite';
+import { stringify } from 'yaml';
+import { leaderboard, type LeaderboardRow, type TrialRecord } from '../trials';
+import { paramImportance } from './local-analysis';
+import { edfSpec, historySpec, importanceSpec, intermediateSpec, parallelCoordinatesSpec, sliceSpec, timelineSpec, trialValue } from './plots';
+import { renderSvg } from './render';
+import { reportHtml } from './html';
+import type { CampaignData, ReportTrial } from './types';
+
+export interface Plot {
+  /** File name stem: plots/<name>.svg. */
+  name: string;
+  title: string;
+  /** Null when the data cannot show it; `note` says why. */
+  spec: TopLevelSpec | null;
+  note?: string;
+}
+
+export interface RenderedPlot extends Plot {
+  svg: string | null;
+}
+
+/** Which plots the data can show, and a sentence for each one it cannot. */
+export function campaignPlots(data: CampaignData): Plot[] {
+  const objective = data.objectives[0]!;
+  const complete = data.trials.filter((t) => t.state === 'COMPLETE' && trialValue(t) !== null);
+  const withValue = data.trials.filter((t) => trialValue(t) !== null);
+  const withHistory = data.trials.filter((t) => t.epochs > 0);
+  const importance = paramImportance(data.trials, data.params);
+  const noTrials = 'No trial has finished with a value yet.';
+  const plots: Plot[] = [
+    { name: 'history', title: 'Optimization history', spec: data.trials.length ? historySpec(data.trials, objective) : null, note: data.trials.length ? (withValue.length ? undefined : noTrials) : 'The campaign has no trials.' },
+    { name: 'intermediate', title: 'Intermediate values', spec: withHistory.length ? intermediateSpec(data.trials, objective) : null, note: withHistory.length ? undefined : 'No trial has logged an epoch yet.' },
+    { name: 'timeline', title: 'Timeline', spec: data.trials.some((t) => t.start !== null) ? timelineSpec(data.trials, data.readAt) : null, note: data.trials.length ? undefined : 'The campaign has no trials.' },
+    { name: 'parallel-coordinates', title: 'Parallel coordinates', spec: complete.length && data.params.length ? parallelCoordinatesSpec(data.trials, data.params, objective) : null, note: complete.length ? (data.params.length ? undefined : 'The search space has no varying parameter.') : 'No COMPLETE trial yet.' },
+    { name: 'slice', title: 'Slice plot', spec: complete.length && data.params.length ? sliceSpec(data.trials, data.params, objective) : null, note: complete.length ? undefined : 'No COMPLETE trial yet.' },
+    { name: 'edf', title: 'Empirical distribution', spec: complete.length ? edfSpec(data.trials, objective) : null, note: complete.length ? undefined : 'No COMPLETE trial yet.' },
+    { name: 'importance', title: 'Parameter importance', spec: importance.length ? importanceSpec(importance) : null, note: importance.length ? 'Variance of the objective explained by each parameter alone (a rough estimate, no interactions).' : 'Importance needs at least two COMPLETE trials with different objective values.' },
+  ];
+  return plots;
+}
+
+export async function renderPlots(plots: readonly Plot[]): Promise<RenderedPlot[]> {
+  const out: RenderedPlot[] = [];
+  for (const plot of plots) {
+    if (!plot.spec) {
+      out.push({ ...plot, svg: null });
+      continue;
+    }
+    try {
+      out.push({ ...plot, svg: await renderSvg(plot.spec) });
+    } catch (err) {
+      out.push({ ...plot, svg: null, note: `Could not be drawn: ${(err as Error).message.split('\n')[0]}` });
+    }
+  }
+  return out;
+}
+
+function toRecord(t: ReportTrial): TrialRecord {
+  return { number: t.number, params: t.params, state: t.state, runId: t.runId, epochsDone: t.epochs, history: t.history, values: t.values, reason: null, paused: false, ...(t.constraints ? { constraints: t.constraints } : {}) };
+}
+
+/** Every trial, best first: the campaign's own ranking (trials/ranking.ts). */
+export function reportLeaderboard(data: CampaignData): LeaderboardRow[] {
+  return leaderboard(data.trials.map(toRecord), data.objectives[0]!.direction);
+}
+
+const cell = (v: unknown) => {
+  const s = v === undefined || v === null ? '' : String(v);
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+};
+const csv = (header: readonly string[], rows: readonly unknown[][]) => [header.join(','), ...rows.map((r) => r.map(cell).join(','))].join('\n') + '\n';
+
+/** The leaderboard as the campaign's finalize writes it: rank, trial, state, objectives, epochs, params. */
+export function leaderboardCsv(data: CampaignData, rows: readonly LeaderboardRow[]): string {
+  const names = data.params.map((p) => p.name);
+  return csv(
+    ['rank', 'trial', 'state', ...data.objectives.map((o) => o.label), 'epochs', ...names],
+    rows.map((r, i) => [i + 1, r.trialNumber, r.state, ...data.objectives.map((_, k) => r.values?.[k]), r.epochs, ...names.map((n) => r.params[n])]),
+  );
+}
+
+/** One row per trial, by number: params, state, objective values, epochs, run start/end and MLflow run id. */
+export function trialsCsv(data: CampaignData): string {
+  const names = data.params.map((p) => p.name);
+  return csv(
+    ['trial', 'state', ...data.objectives.map((o) => o.label), 'epochs', ...names, 'start', 'end', 'run_id'],
+    data.trials.map((t) => [
+      t.number,
+      t.state,
+      ...data.objectives.map((_, k) => t.values?.[k]),
+      t.epochs,
+      ...names.map((n) => t.params[n]),
+      t.start === null ? '' : new Date(t.start).toISOString(),
+      t.end === null ? '' : new Date(t.end).toISOString(),
+      t.runId,
+    ]),
+  );
+}
+
+/** The summary: counts by state, the best trial, the objectives and where the data came from. */
+export function resultsYaml(data: CampaignData, rows: readonly LeaderboardRow[]): string {
+  const counts: Record<string, number> = { COMPLETE: 0, PRUNED: 0, FAIL: 0, RUNNING: 0 };
+  for (const t of data.trials) counts[t.state] = (counts[t.state] ?? 0) + 1;
+  const top = rows[0]?.state === 'COMPLETE' && !rows[0].infeasible ? rows[0] : null;
+  return stringify({
+    campaign: data.campaignId,
+    spec: data.specName,
+    status: data.status ?? 'RUNNING',
+    objectives: data.objectives,
+    trials: { total: data.trials.length, complete: counts.COMPLETE, pruned: counts.PRUNED, failed: counts.FAIL, running: counts.RUNNING },
+    best: top ? { trial: top.trialNumber, values: top.values, params: top.params } : null,
+    mlflow: { experimentId: data.experimentId, parentRunId: data.parentRunId },
+    generatedAt: new Date(data.readAt).toISOString(),
+  });
+}
+
+/** Every file of the report, by path relative to the report's folder. */
+export async function buildReport(data: CampaignData): Promise<Map<string, string>> {
+  const rows = reportLeaderboard(data);
+  const plots = await renderPlots(campaignPlots(data));
+  const files = new Map<string, string>();
+  files.set('report.html', reportHtml(data, rows, plots));
+  for (const p of plots) if (p.svg) files.set(`plots/${p.name}.svg`, p.svg);
+  files.set('leaderboard.csv', leaderboardCsv(data, rows));
+  files.set('trials.csv', trialsCsv(data));
+  files.set('results.yaml', resultsYaml(data, rows));
+  if (data.bestHyperparametersYaml !== null) files.set('best_hyperparameters.yaml', data.bestHyperparametersYaml);
+  return files;
+}
+
+export async function writeReport(dir: string, files: ReadonlyMap<string, string>): Promise<string[]> {
+  const written: string[] = [];
+  for (const [rel, content] of files) {
+    const path = join(dir, rel);
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, content);
+    written.push(path);
+  }
+  return written;
+}

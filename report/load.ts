@@ -1,0 +1,130 @@
+// A campaign's trials read back from MLflow: the parent run's spec (experiment.yaml) says which
+// parameters were searched and what the objective is; each search run gives its params, state, final
+// metrics, per-epoch history (getMetricHistory) and start/end time.
+import type { MlflowClient, Run } from '../mlflow/client';
+import { tagFilter } from '../mlflow/runs';
+import { parseSpace } from '../search/space';
+import type { Params } from '../search/space-types';
+import { parseSpec, type ExperimentSpec } from '../spec';
+import { objectiveLabel, objectiveValue, HEALTH_METRIC } from '../spec/objective';
+import { constraintValues, objectiveValues, type TrialState } from '../trials';
+import type { CampaignData, ReportParam, ReportTrial } from './types';
+
+const STATES: readonly string[] = ['RUNNING', 'COMPLETE', 'PRUNED', 'FAIL'];
+/** Parallel MLflow requests for metric histories. */
+const CONCURRENCY = 8;
+
+/** The searched parameters as plot axes; fixed ones are left out (they do not vary). */
+export function reportParams(spec: ExperimentSpec): ReportParam[] {
+  return parseSpace(spec.search.space).params.flatMap((p): ReportParam[] => {
+    if (p.type === 'categorical') return [{ name: p.name, kind: 'categorical', choices: p.choices.map(String) }];
+    if (p.type === 'fixed') return [];
+    return [{ name: p.name, kind: 'numeric', log: p.log, low: p.low, high: p.high }];
+  });
+}
+
+/** MLflow's param texts as the parameters' values: numbers for numeric ones, the category as written for categorical ones. */
+export function decodeTrialParams(params: readonly ReportParam[], stored: Record<string, string>): Params {
+  const out: Params = {};
+  for (const p of params) {
+    const text = stored[p.name];
+    if (text === undefined) continue;
+    if (p.kind === 'categorical') out[p.name] = text;
+    else if (text.trim() !== '' && Number.isFinite(Number(text))) out[p.name] = Number(text);
+  }
+  return out;
+}
+
+/** Reads everything a report shows for the campaign whose parent run is `parent`. */
+export async function loadCampaign(mlflow: MlflowClient, parent: Run): Promise<CampaignData> {
+  const tags = parent.data.tags;
+  const campaignId = tags['tuneflow.campaign_id'] ?? '';
+  const specText = (await mlflow.downloadArtifact(parent.info.runId, 'experiment.yaml')).toString('utf8');
+  const spec = parseSpec(specText, 'experiment.yaml');
+  const params = reportParams(spec);
+  const runs: Run[] = [];
+  for await (const run of mlflow.searchAllRuns({
+    experimentIds: [parent.info.experimentId],
+    filter: tagFilter({ 'tuneflow.campaign_id': campaignId, 'tuneflow.stage': 'search' }),
+  })) {
+    runs.push(run);
+  }
+  const trials = await mapLimit(runs, CONCURRENCY, (run) => loadTrial(mlflow, spec, params, run));
+  trials.sort((a, b) => a.number - b.number);
+  let bestHyperparametersYaml: string | null = null;
+  try {
+    bestHyperparametersYaml = (await mlflow.downloadArtifact(parent.info.runId, 'best_hyperparameters.yaml')).toString('utf8');
+  } catch {
+    bestHyperparametersYaml = null; // no COMPLETE trial, or the campaign has not finished
+  }
+  return {
+    campaignId,
+    specName: spec.name,
+    experimentId: parent.info.experimentId,
+    parentRunId: parent.info.runId,
+    status: tags['tuneflow.status'] ?? null,
+    objectives: spec.objective.map((o) => ({ label: objectiveLabel(o), direction: o.direction })),
+    params,
+    trials,
+    bestHyperparametersYaml,
+    readAt: Date.now(),
+  };
+}
+
+async function loadTrial(mlflow: MlflowClient, spec: ExperimentSpec, params: readonly ReportParam[], run: Run): Promise<ReportTrial> {
+  const tags = run.data.tags;
+  const rawState = tags['tuneflow.state'] ?? 'RUNNING';
+  const state = (STATES.includes(rawState) ? rawState : 'RUNNING') as TrialState;
+  const latest = Object.fromEntries(run.data.metrics.map((m) => [m.key, m.value]));
+  let values: number[] | null = null;
+  let constraints: number[] | undefined;
+  if (state === 'COMPLETE') {
+    try {
+      values = objectiveValues(spec, latest);
+      constraints = constraintValues(spec, latest);
+    } catch {
+      values = values ?? null; // a metric the objective or a constraint needs was not recorded
+    }
+  }
+  // Per-epoch objective values, from the histories of the metrics the objectives need.
+  const needed = [...new Set(spec.objective.flatMap((o) => (o.healthWeight ? [o.metric, HEALTH_METRIC] : [o.metric])))];
+  const byStep = new Map<number, Record<string, number>>();
+  for (const key of needed) {
+    for (const point of await mlflow.getMetricHistory(run.info.runId, key)) {
+      byStep.set(point.step, { ...byStep.get(point.step), [key]: point.value });
+    }
+  }
+  const history: Record<number, number[]> = {};
+  for (const [step, metrics] of byStep) {
+    try {
+      history[step] = spec.objective.map((o) => objectiveValue(o, metrics));
+    } catch {
+      // an epoch without every objective metric: not an intermediate value
+    }
+  }
+  return {
+    number: Number(tags['tuneflow.trial_number']),
+    runId: run.info.runId,
+    state,
+    params: decodeTrialParams(params, run.data.params),
+    values,
+    ...(constraints ? { constraints } : {}),
+    history,
+    epochs: Object.keys(history).length,
+    start: run.info.startTime ?? null,
+    end: run.info.endTime ?? null,
+  };
+}
+
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}

@@ -1,0 +1,51 @@
+// What a report is drawn from: a campaign's trials as read back from MLflow (load.ts), in a shape the
+// plot builders (plots.ts) and the page (html.ts) take without knowing about MLflow.
+import type { Params } from '../search/space-types';
+import type { Direction, TrialState } from '../trials';
+
+export interface ReportObjective {
+  /** As objectiveLabel prints it, e.g. `val_loss`. */
+  label: string;
+  direction: Direction;
+}
+
+/** A searched parameter as the plots draw it: a numeric axis (log or linear) or a categorical one. */
+export type ReportParam =
+  | { name: string; kind: 'numeric'; log: boolean; low: number; high: number }
+  | { name: string; kind: 'categorical'; choices: string[] };
+
+export interface ReportTrial {
+  number: number;
+  runId: string;
+  state: TrialState;
+  /** The searched parameters only (not the fixed settings every run also records); an inactive conditional one is absent. */
+  params: Params;
+  /** Final objective values of a COMPLETE trial; null otherwise. */
+  values: number[] | null;
+  /** Search constraints (metric - max, <= 0 feasible) of a COMPLETE trial, when the spec has any. */
+  constraints?: number[];
+  /** Objective values per epoch: epoch → one value per objective (what pruning saw). */
+  history: Record<number, number[]>;
+  /** Epochs with a logged objective value. */
+  epochs: number;
+  /** MLflow run start and end, ms since the epoch; end is null while the run is open. */
+  start: number | null;
+  end: number | null;
+}
+
+export interface CampaignData {
+  campaignId: string;
+  specName: string;
+  experimentId: string;
+  parentRunId: string;
+  /** The parent run's `tuneflow.status` (COMPLETED, STOPPED, ...); null while the campaign runs. */
+  status: string | null;
+  objectives: ReportObjective[];
+  params: ReportParam[];
+  /** By trial number. */
+  trials: ReportTrial[];
+  /** The parent run's best_hyperparameters.yaml, when the campaign wrote one. */
+  bestHyperparametersYaml: string | null;
+  /** When the data was read (ms): the timeline's end for runs still open. */
+  readAt: number;
+}
