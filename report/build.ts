@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import { stringify } from 'yaml';
 import { leaderboard, type LeaderboardRow, type TrialRecord } from '../trials';
-import { paramImportance } from './local-analysis';
+import { paramImportance } from './analysis';
 import { edfSpec, historySpec, importanceSpec, intermediateSpec, parallelCoordinatesSpec, sliceSpec, timelineSpec, trialValue } from './plots';
 import { renderSvg } from './render';
 import { reportHtml } from './html';
@@ -31,7 +31,7 @@ export function campaignPlots(data: CampaignData): Plot[] {
   const complete = data.trials.filter((t) => t.state === 'COMPLETE' && trialValue(t) !== null);
   const withValue = data.trials.filter((t) => trialValue(t) !== null);
   const withHistory = data.trials.filter((t) => t.epochs > 0);
-  const importance = paramImportance(data.trials, data.params);
+  const importance = paramImportance(data);
   const noTrials = 'No trial has finished with a value yet.';
   const plots: Plot[] = [
     { name: 'history', title: 'Optimization history', spec: data.trials.length ? historySpec(data.trials, objective) : null, note: data.trials.length ? (withValue.length ? undefined : noTrials) : 'The campaign has no trials.' },
@@ -40,7 +40,7 @@ export function campaignPlots(data: CampaignData): Plot[] {
     { name: 'parallel-coordinates', title: 'Parallel coordinates', spec: complete.length && data.params.length ? parallelCoordinatesSpec(data.trials, data.params, objective) : null, note: complete.length ? (data.params.length ? undefined : 'The search space has no varying parameter.') : 'No COMPLETE trial yet.' },
     { name: 'slice', title: 'Slice plot', spec: complete.length && data.params.length ? sliceSpec(data.trials, data.params, objective) : null, note: complete.length ? undefined : 'No COMPLETE trial yet.' },
     { name: 'edf', title: 'Empirical distribution', spec: complete.length ? edfSpec(data.trials, objective) : null, note: complete.length ? undefined : 'No COMPLETE trial yet.' },
-    { name: 'importance', title: 'Parameter importance', spec: importance.length ? importanceSpec(importance) : null, note: importance.length ? 'Variance of the objective explained by each parameter alone (a rough estimate, no interactions).' : 'Importance needs at least two COMPLETE trials with different objective values.' },
+    { name: 'importance', title: 'Parameter importance', spec: importance.length ? importanceSpec(importance) : null, note: importance.length ? 'PED-ANOVA: how differently each parameter is distributed among the best 10 % of trials than among all (docs/analysis.md).' : 'Importance needs at least two COMPLETE trials with different objective values.' },
   ];
   return plots;
 }

@@ -3,7 +3,7 @@
 export type { CampaignData, ReportObjective, ReportParam, ReportTrial } from './types';
 export { loadCampaign, reportParams, decodeTrialParams } from './load';
 export { historySpec, parallelCoordinatesSpec, intermediateSpec, timelineSpec, edfSpec, importanceSpec, sliceSpec, trialValue, unitPosition, axisTicks } from './plots';
-export { bestSoFar, empiricalDistribution, paramImportance } from './local-analysis';
+export { bestSoFar, empiricalDistribution, paramImportance } from './analysis';
 export { renderSvg } from './render';
 export { reportHtml, escapeHtml } from './html';
 export { buildReport, writeReport, campaignPlots, renderPlots, reportLeaderboard, leaderboardCsv, trialsCsv, resultsYaml, type Plot, type RenderedPlot } from './build';

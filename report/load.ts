@@ -64,6 +64,7 @@ export async function loadCampaign(mlflow: MlflowClient, parent: Run): Promise<C
     parentRunId: parent.info.runId,
     status: tags['tuneflow.status'] ?? null,
     objectives: spec.objective.map((o) => ({ label: objectiveLabel(o), direction: o.direction })),
+    space: spec.search.space,
     params,
     trials,
     bestHyperparametersYaml,

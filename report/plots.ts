@@ -1,7 +1,7 @@
 // Pure builders: a campaign's trials → one Vega-Lite spec per plot. The data is inlined in the spec
 // (`data.values`), so a spec renders anywhere without fetching. Every plot draws the first objective.
 import type { TopLevelSpec } from 'vega-lite';
-import { bestSoFar, empiricalDistribution } from './local-analysis';
+import { bestSoFar, empiricalDistribution } from './analysis';
 import type { ReportObjective, ReportParam, ReportTrial } from './types';
 
 const WIDTH = 560;

@@ -1,6 +1,6 @@
 // What a report is drawn from: a campaign's trials as read back from MLflow (load.ts), in a shape the
 // plot builders (plots.ts) and the page (html.ts) take without knowing about MLflow.
-import type { Params } from '../search/space-types';
+import type { Params, SearchSpace } from '../search/space-types';
 import type { Direction, TrialState } from '../trials';
 
 export interface ReportObjective {
@@ -41,6 +41,8 @@ export interface CampaignData {
   /** The parent run's `tuneflow.status` (COMPLETED, STOPPED, ...); null while the campaign runs. */
   status: string | null;
   objectives: ReportObjective[];
+  /** The spec's search space (what parameter importance is computed over). */
+  space: SearchSpace;
   params: ReportParam[];
   /** By trial number. */
   trials: ReportTrial[];

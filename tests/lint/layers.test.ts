@@ -23,6 +23,8 @@ const forbidden: [string, string][] = [
   ['workflows/x.ts', "import { trainingActivities } from '../activities/training';\nexport const a = trainingActivities;\n"],
   ['workflows/x.ts', "import { MlflowClient } from '../mlflow/client';\nexport const a = MlflowClient;\n"],
   ['trials/x.ts', "import { loadSpec } from '../activities/spec';\nexport const a = loadSpec;\n"],
+  ['report/x.ts', "import { findCampaignRun } from '../activities/lineage';\nexport const a = findCampaignRun;\n"],
+  ['report/x.ts', "import { loadTf } from '../training';\nexport const a = loadTf;\n"],
   ['analysis/x.ts', "import { packTrials } from '../trials';\nexport const a = packTrials;\n"],
   ['analysis/x.ts', "import { readFileSync } from 'node:fs';\nexport const a = readFileSync;\n"],
 ];
@@ -33,6 +35,7 @@ const allowed: [string, string][] = [
   ['training/x.ts', "import { OptionReader } from '../search/options';\nexport const a = OptionReader;\n"],
   ['search/samplers/x.ts', "import { createRng } from '../rng';\nexport const a = createRng;\n"],
   ['cli/x.ts', "import { campaign } from '../workflows';\nexport const a = campaign;\n"],
+  ['report/x.ts', "import { importance } from '../analysis';\nexport const a = importance;\n"],
   ['analysis/x.ts', "import { rankFeasible } from '../search/ranking';\nexport const a = rankFeasible;\n"],
   ['cli/x.ts', "import { importance } from '../analysis';\nexport const a = importance;\n"],
 ];

@@ -23,6 +23,7 @@ export function campaign(trials: ReportTrial[]): CampaignData {
     parentRunId: 'parent',
     status: 'COMPLETED',
     objectives: [{ label: 'val_loss', direction: 'minimize' }],
+    space: { learningRate: { type: 'float', low: 1e-3, high: 3e-2, log: true }, units: { type: 'categorical', choices: ['8', '16'] } },
     params: [
       { name: 'learningRate', kind: 'numeric', log: true, low: 1e-3, high: 3e-2 },
       { name: 'units', kind: 'categorical', choices: ['8', '16'] },

@@ -79,7 +79,7 @@ describe('spec builders', () => {
       { value: 1.1, fraction: 1 },
     ]);
     expect((edfSpec(SIX, objective) as Any).data.values).toHaveLength(4);
-    const importance = paramImportance(SIX, data.params);
+    const importance = paramImportance(data);
     expect(importance.map((r) => r.param).sort()).toEqual(['learningRate', 'units']);
     expect(importance.reduce((s, r) => s + r.importance, 0)).toBeCloseTo(1, 12);
     expect((importanceSpec(importance) as Any).data.values).toHaveLength(2);
@@ -93,7 +93,7 @@ describe('rendering to SVG', () => {
     expect(marks(history, 'point')).toBe(5);
     expect(marks(history, 'tick')).toBe(1); // the FAIL trial without a value
     expect(marks(await renderSvg(timelineSpec(SIX, data.readAt)), 'bar')).toBe(6);
-    expect(marks(await renderSvg(importanceSpec(paramImportance(SIX, data.params))), 'bar')).toBe(2);
+    expect(marks(await renderSvg(importanceSpec(paramImportance(data))), 'bar')).toBe(2);
     expect(marks(await renderSvg(sliceSpec(SIX, data.params, objective)), 'point')).toBe(8);
   });
 
