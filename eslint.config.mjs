@@ -22,7 +22,7 @@ const LAYERS = {
   catalog: ['search', 'spec', 'training'],
   // Workflows also import activity *types*: the rule below lets `import type` through and nothing else.
   workflows: ['search', 'spec', 'trials', 'activities'],
-  activities: ['catalog', 'mlflow', 'schemas', 'search', 'spec', 'training', 'trials'],
+  activities: ['analysis', 'catalog', 'mlflow', 'report', 'schemas', 'search', 'spec', 'training', 'trials'],
   report: ['analysis', 'search', 'spec', 'trials', 'mlflow'],
 };
 const layerZones = Object.entries(LAYERS).map(([folder, allowed]) => ({

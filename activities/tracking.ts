@@ -1,8 +1,10 @@
 // MLflow bookkeeping activities. Each one is idempotent: runs are found by deterministic tags before
 // one is created, and metrics already on a run are not logged again, so a retry changes nothing.
+import { log } from '@temporalio/activity';
 import { stringify } from 'yaml';
 import type { MlflowClient } from '../mlflow/client';
 import { ensureExperiment, ensureModelVersion, ensureRun, finishRun as finishMlflowRun, logEpochMetrics, logMetricsOnce, paramTexts } from '../mlflow/runs';
+import { buildReport, loadCampaign } from '../report';
 import { compareValues } from '../search/ranking';
 import { objectiveLabel, objectiveValue } from '../spec/objective';
 import type { ExperimentSpec } from '../spec/types';
@@ -75,6 +77,21 @@ async function registerBestModel(mlflow: MlflowClient, input: FinalizeInput): Pr
     tags: { 'tuneflow.campaign_id': input.campaignId, 'tuneflow.source_trial': String(best.trialNumber) },
   });
   return { name, version: String(modelVersion.version) };
+}
+
+/**
+ * `report.html` and `plots/` on the campaign's run (the CSVs and best_hyperparameters.yaml are written by
+ * finalize itself). Best effort: a report that cannot be drawn is a warning, never a failed campaign.
+ */
+async function attachReport(mlflow: MlflowClient, runId: string): Promise<void> {
+  try {
+    const files = await buildReport(await loadCampaign(mlflow, await mlflow.getRun(runId)));
+    for (const [path, content] of files) {
+      if (path === 'report.html' || path.startsWith('plots/')) await mlflow.logArtifact(runId, path, content);
+    }
+  } catch (err) {
+    log.warn(`the report of campaign run ${runId} could not be drawn: ${err instanceof Error ? err.message : String(err)}`);
+  }
 }
 
 export function trackingActivities(deps: TrackingDeps) {
@@ -155,6 +172,7 @@ export function trackingActivities(deps: TrackingDeps) {
       if (result.best) await mlflow.setTag(runId, 'tuneflow.best_trial', String(result.best.trialNumber));
       const model = await registerBestModel(mlflow, input);
       if (model) await mlflow.setTag(runId, 'tuneflow.registered_model', `${model.name}/${model.version}`);
+      await attachReport(mlflow, runId);
       await finishMlflowRun(mlflow, runId, result.status === 'FAILED' ? 'FAILED' : 'FINISHED');
     },
   };

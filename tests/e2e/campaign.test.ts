@@ -78,7 +78,13 @@ describe('campaign workflow end to end', () => {
   it('stores the spec, the best hyperparameters, the leaderboard and the model as artifacts', async () => {
     const parent = runs.find((r) => r.info.run_id === result.mlflow.parentRunId)!;
     const files = await artifactPaths(mlflow, parent.info.run_id);
-    expect(files).toEqual(expect.arrayContaining(['experiment.yaml', 'best_hyperparameters.yaml', 'leaderboard.csv']));
+    expect(files).toEqual(expect.arrayContaining(['experiment.yaml', 'best_hyperparameters.yaml', 'leaderboard.csv', 'report.html']));
+    const plots = await artifactPaths(mlflow, parent.info.run_id, 'plots');
+    expect(plots).toEqual(expect.arrayContaining(['plots/history.svg', 'plots/timeline.svg', 'plots/intermediate.svg']));
+    // One symbol per trial in the history plot (points for trials with a value, ticks for the others).
+    const history = await downloadArtifact(mlflow, parent, 'plots/history.svg');
+    expect((history.match(/role="graphics-symbol" aria-roledescription="(point|tick)"/g) ?? []).length).toBe(4);
+    expect(await downloadArtifact(mlflow, parent, 'report.html')).toContain('<svg');
     const best = await downloadArtifact(mlflow, parent, 'best_hyperparameters.yaml');
     expect(best).toContain(`trial: ${result.best!.trialNumber}`);
     const csv = (await downloadArtifact(mlflow, parent, 'leaderboard.csv')).trim().split('\n');
