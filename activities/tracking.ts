@@ -4,13 +4,12 @@ import { log } from '@temporalio/activity';
 import { stringify } from 'yaml';
 import type { MlflowClient } from '../mlflow/client';
 import { ensureExperiment, ensureModelVersion, ensureRun, finishRun as finishMlflowRun, logEpochMetrics, logMetricsOnce, paramTexts } from '../mlflow/runs';
-import { buildReport, loadCampaign } from '../report';
+import { buildReport, leaderboardCsv, loadCampaign } from '../report';
 import { compareValues } from '../search/ranking';
 import { objectiveLabel, objectiveValue } from '../spec/objective';
 import type { ExperimentSpec } from '../spec/types';
 import { trialConfiguration } from '../training/config';
 import { jobName } from './training';
-import type { LeaderboardRow } from '../trials';
 import type { FinalizeInput, FinishRunInput, StartRunInput, Tracking } from './types';
 
 export interface TrackingDeps {
@@ -38,19 +37,6 @@ export function fixedParams(spec: ExperimentSpec): Record<string, string> {
   };
 }
 
-export function leaderboardCsv(rows: readonly LeaderboardRow[], spec: ExperimentSpec): string {
-  const paramNames = [...new Set(rows.flatMap((r) => Object.keys(r.params)))].sort();
-  const metrics = spec.objective.map(objectiveLabel);
-  const cell = (v: unknown) => {
-    const s = v === undefined || v === null ? '' : String(v);
-    return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-  };
-  const header = ['rank', 'trial', 'state', ...metrics, 'epochs', ...paramNames];
-  const lines = rows.map((r, i) =>
-    [i + 1, r.trialNumber, r.state, ...metrics.map((_, k) => r.values?.[k]), r.epochs, ...paramNames.map((p) => r.params[p])].map(cell).join(','),
-  );
-  return [header.join(','), ...lines].join('\n') + '\n';
-}
 
 /**
  * Register the model of the best retrained run (by the validation objective, never by the test split)
@@ -157,7 +143,7 @@ export function trackingActivities(deps: TrackingDeps) {
         const best = { trial: result.best.trialNumber, [objectiveLabel(objective)]: result.best.value, params: trialConfiguration(spec, result.best.params) };
         await mlflow.logArtifact(runId, 'best_hyperparameters.yaml', stringify(best));
       }
-      await mlflow.logArtifact(runId, 'leaderboard.csv', leaderboardCsv(input.leaderboard, spec));
+      await mlflow.logArtifact(runId, 'leaderboard.csv', leaderboardCsv(input.leaderboard, spec.objective.map(objectiveLabel)));
       await mlflow.logArtifact(runId, 'result.json', JSON.stringify(result, null, 2) + '\n');
       const summary: Record<string, number> = {
         trials_completed: result.trials.completed,

@@ -76,12 +76,15 @@ const cell = (v: unknown) => {
 };
 const csv = (header: readonly string[], rows: readonly unknown[][]) => [header.join(','), ...rows.map((r) => r.map(cell).join(','))].join('\n') + '\n';
 
-/** The leaderboard as the campaign's finalize writes it: rank, trial, state, objectives, epochs, params. */
-export function leaderboardCsv(data: CampaignData, rows: readonly LeaderboardRow[]): string {
-  const names = data.params.map((p) => p.name);
+/**
+ * The leaderboard as CSV (the campaign's finalize writes the same file): rank, trial, state, one column per
+ * objective, epochs, then the params (by default every name any row has, sorted).
+ */
+export function leaderboardCsv(rows: readonly LeaderboardRow[], objectiveLabels: readonly string[], paramNames?: readonly string[]): string {
+  const names = paramNames ?? [...new Set(rows.flatMap((r) => Object.keys(r.params)))].sort();
   return csv(
-    ['rank', 'trial', 'state', ...data.objectives.map((o) => o.label), 'epochs', ...names],
-    rows.map((r, i) => [i + 1, r.trialNumber, r.state, ...data.objectives.map((_, k) => r.values?.[k]), r.epochs, ...names.map((n) => r.params[n])]),
+    ['rank', 'trial', 'state', ...objectiveLabels, 'epochs', ...names],
+    rows.map((r, i) => [i + 1, r.trialNumber, r.state, ...objectiveLabels.map((_, k) => r.values?.[k]), r.epochs, ...names.map((n) => r.params[n])]),
   );
 }
 
@@ -127,7 +130,7 @@ export async function buildReport(data: CampaignData): Promise<Map<string, strin
   const files = new Map<string, string>();
   files.set('report.html', reportHtml(data, rows, plots));
   for (const p of plots) if (p.svg) files.set(`plots/${p.name}.svg`, p.svg);
-  files.set('leaderboard.csv', leaderboardCsv(data, rows));
+  files.set('leaderboard.csv', leaderboardCsv(rows, data.objectives.map((o) => o.label), data.params.map((p) => p.name)));
   files.set('trials.csv', trialsCsv(data));
   files.set('results.yaml', resultsYaml(data, rows));
   if (data.bestHyperparametersYaml !== null) files.set('best_hyperparameters.yaml', data.bestHyperparametersYaml);
