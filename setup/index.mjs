@@ -1,12 +1,13 @@
 // `npm run setup`: makes this checkout ready to run, idempotently. Each step reuses what is there
 // and caches what is expensive under the user's cache folder, so a second run takes seconds.
-//   node setup/index.mjs [--check] [--skip-temporal] [--skip-mlflow] [--skip-tensorflow]
+//   node setup/index.mjs [--check] [--skip-temporal] [--skip-mlflow] [--skip-tensorflow] [--skip-browser]
 //   env: TUNEFLOW_SETUP_SKIP=temporal,mlflow  TUNEFLOW_CACHE_DIR  TUNEFLOW_PYTHON
-//        TUNEFLOW_TEMPORAL_BIN, TUNEFLOW_MLFLOW_BIN (use these instead of building them)
+//        TUNEFLOW_TEMPORAL_BIN, TUNEFLOW_MLFLOW_BIN, TUNEFLOW_CHROMIUM (use these instead of installing them)
 //        TUNEFLOW_ALLOW_PURE_JS=1 (a failed tensorflow step only warns)
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import { pathToFileURL } from 'node:url';
+import * as browser from './browser.mjs';
 import * as mlflow from './mlflow.mjs';
 import * as npm from './npm.mjs';
 import { cacheDir, repoRoot, toolsFile, writeTools } from './paths.mjs';
@@ -19,8 +20,9 @@ const STEPS = [
   { id: 'temporal', title: 'Temporal CLI', step: temporal },
   { id: 'mlflow', title: 'MLflow', step: mlflow },
   { id: 'tensorflow', title: 'TensorFlow native', step: tensorflow },
+  { id: 'browser', title: 'Browser', step: browser },
 ];
-const SKIPPABLE = ['temporal', 'mlflow', 'tensorflow'];
+const SKIPPABLE = ['temporal', 'mlflow', 'tensorflow', 'browser'];
 
 /** Parses the command line and TUNEFLOW_SETUP_SKIP into `{ check, skip }`. */
 export function parseOptions(argv, env = {}) {

@@ -1,5 +1,5 @@
-// Where the external programs (MLflow, Temporal CLI) live. `npm run setup` installs them into the
-// cache folder and records their paths in tools.json; an environment variable or PATH can override.
+// Where the external programs (MLflow, Temporal CLI, chromium for the browser test) live. `npm run setup`
+// installs them and records their paths in tools.json; an environment variable or PATH can override.
 // The cache-folder rule mirrors setup/paths.mjs (an ES module that CommonJS code cannot import).
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
@@ -7,11 +7,12 @@ import { cacheDir } from '../../training/cache';
 
 export { cacheDir };
 
-export type ToolName = 'mlflow' | 'temporal';
+export type ToolName = 'mlflow' | 'temporal' | 'chromium';
 
 const ENV_VAR: Record<ToolName, string> = {
   mlflow: 'TUNEFLOW_MLFLOW_BIN',
   temporal: 'TUNEFLOW_TEMPORAL_BIN',
+  chromium: 'TUNEFLOW_CHROMIUM',
 };
 
 export class ToolNotFoundError extends Error {
@@ -53,8 +54,8 @@ function findOnPath(command: string, env: NodeJS.ProcessEnv): string | undefined
 }
 
 /**
- * The absolute path of `name`: `$TUNEFLOW_<NAME>_BIN`, else the path `npm run setup` recorded in
- * tools.json, else the first `name` on PATH. Throws ToolNotFoundError telling the user what to run.
+ * The absolute path of `name`: its variable (`$TUNEFLOW_<NAME>_BIN`; `$TUNEFLOW_CHROMIUM` for chromium),
+ * else the path `npm run setup` recorded in tools.json, else the first `name` on PATH. Throws ToolNotFoundError telling the user what to run.
  */
 export function findTool(name: ToolName, env: NodeJS.ProcessEnv = process.env): string {
   const envVar = ENV_VAR[name];

@@ -44,6 +44,7 @@ describe('parseOptions', () => {
     expect(options.check).toBe(true);
     expect([...options.skip].sort()).toEqual(['mlflow', 'temporal']);
     expect(parseOptions([], {}).skip.size).toBe(0);
+    expect([...parseOptions(['--skip-browser'], { TUNEFLOW_SETUP_SKIP: 'tensorflow' }).skip].sort()).toEqual(['browser', 'tensorflow']);
   });
 
   it('names the unknown option or step', async () => {
