@@ -18,12 +18,14 @@ import {
   intermediateSpec,
   parallelCoordinatesSpec,
   paretoSpec,
+  retrainCurvesSpec,
   sliceSpec,
   timelineSpec,
   trialValue,
 } from './plots';
 import { renderSvg } from './render';
 import { reportHtml } from './html';
+import { HEALTH_METRICS, TRAINING_METRICS } from './load';
 import type { CampaignData, ReportTrial } from './types';
 
 export interface Plot {
@@ -58,7 +60,30 @@ export function campaignPlots(data: CampaignData): Plot[] {
   ];
   plots.push(contourPlot(data, complete.length, importance));
   plots.push(...paretoPlots(data));
+  plots.push(...retrainPlots(data));
   return plots;
+}
+
+function retrainPlots(data: CampaignData): Plot[] {
+  const retrains = data.retrains ?? [];
+  const curves = { name: 'training-curves', title: 'Training curves of the retrained models' };
+  const health = { name: 'model-health', title: 'Model health of the retrained models' };
+  if (retrains.length === 0) {
+    const note = 'No retrain runs: the campaign has not retrained its best configuration (yet).';
+    return [
+      { ...curves, spec: null, note },
+      { ...health, spec: null, note },
+    ];
+  }
+  const logged = (metrics: readonly string[]) => retrains.some((r) => metrics.some((m) => (r.curves[m]?.length ?? 0) > 0));
+  return [
+    logged(TRAINING_METRICS)
+      ? { ...curves, spec: retrainCurvesSpec(retrains, TRAINING_METRICS, 'Training curves: each retrain run, per epoch') }
+      : { ...curves, spec: null, note: 'The retrain runs have logged no epoch yet.' },
+    logged(HEALTH_METRICS)
+      ? { ...health, spec: retrainCurvesSpec(retrains, HEALTH_METRICS, 'Model health: each retrain run, per epoch (docs/model-health.md)') }
+      : { ...health, spec: null, note: 'The retrain runs have logged no health metric.' },
+  ];
 }
 
 /** COMPLETE trials a contour needs at least: fewer do not make a surface. */

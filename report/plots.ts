@@ -2,7 +2,7 @@
 // (`data.values`), so a spec renders anywhere without fetching. Every plot draws the first objective.
 import type { TopLevelSpec } from 'vega-lite';
 import { bestSoFar, empiricalDistribution } from './analysis';
-import type { ReportObjective, ReportParam, ReportTrial } from './types';
+import type { ReportObjective, ReportParam, ReportRetrain, ReportTrial } from './types';
 
 const WIDTH = 560;
 const HEIGHT = 300;
@@ -388,5 +388,36 @@ export function hypervolumeSpec(history: readonly { trial: number; hypervolume: 
       y: { field: 'hypervolume', type: 'quantitative' },
       tooltip: [{ field: 'trial' }, { field: 'hypervolume', format: '.4g' }],
     },
+  } as TopLevelSpec;
+}
+
+/** A retrain run's name in the legend. */
+export const retrainLabel = (r: ReportRetrain) => `trial ${r.sourceTrial} seed ${r.seed}`;
+
+/**
+ * Retrain runs' per-epoch metrics: one line per run and metric (of `metrics`, those a run logged), one
+ * panel per metric with its own y axis.
+ */
+export function retrainCurvesSpec(retrains: readonly ReportRetrain[], metrics: readonly string[], title: string): TopLevelSpec {
+  const values = retrains.flatMap((r) => metrics.flatMap((metric) => (r.curves[metric] ?? []).map((p) => ({ run: retrainLabel(r), metric, epoch: p.step, value: p.value }))));
+  const shown = metrics.filter((m) => values.some((v) => v.metric === m));
+  return {
+    $schema: SCHEMA,
+    title,
+    data: { values },
+    facet: { field: 'metric', type: 'nominal', sort: shown, title: null },
+    columns: 2,
+    spec: {
+      width: 260,
+      height: 180,
+      mark: { type: 'line' },
+      encoding: {
+        x: { field: 'epoch', type: 'quantitative', axis: { tickMinStep: 1 } },
+        y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false } },
+        color: { field: 'run', type: 'nominal', title: 'retrain run' },
+        tooltip: [{ field: 'run' }, { field: 'metric' }, { field: 'epoch' }, { field: 'value', format: '.4g' }],
+      },
+    },
+    resolve: { scale: { y: 'independent' } },
   } as TopLevelSpec;
 }

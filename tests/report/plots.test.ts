@@ -12,6 +12,9 @@ import {
   hypervolumeSpec,
   paretoNumbers,
   paretoSpec,
+  retrainCurvesSpec,
+  TRAINING_METRICS,
+  HEALTH_METRICS,
   edfSpec,
   empiricalDistribution,
   historySpec,
@@ -26,7 +29,8 @@ import {
   type ReportParam,
 } from '../../report';
 import { campaign, SIX } from './fixtures';
-import type { CampaignData, ReportTrial } from '../../report';
+import type { CampaignData, ReportRetrain, ReportTrial } from '../../report';
+import { HEALTH_METRICS as TRAINING_HEALTH_METRICS } from '../../training/health';
 
 const objective = { label: 'val_loss', direction: 'minimize' as const };
 const data = campaign(SIX);
@@ -267,5 +271,47 @@ describe('Pareto front and hypervolume', () => {
     const files = await buildReport(twoObjectives);
     expect(files.has('plots/pareto-front.svg')).toBe(true);
     expect(files.has('plots/hypervolume.svg')).toBe(true);
+  });
+});
+
+/** A retrain run with `epochs` points of each metric in `metrics`. */
+const retrain = (sourceTrial: number, seed: number, metrics: readonly string[], epochs = 3): ReportRetrain => ({
+  runId: `retrain${sourceTrial}-${seed}`,
+  sourceTrial,
+  seed,
+  state: 'COMPLETE',
+  curves: Object.fromEntries(metrics.map((m, k) => [m, Array.from({ length: epochs }, (_, i) => ({ step: i + 1, value: k + 1 / (i + 1) }))])),
+});
+
+describe('retrained models', () => {
+  const runs = [retrain(1, 0, [...TRAINING_METRICS, 'dead_unit_fraction', 'grad_norm_max', 'health_score']), retrain(1, 1, [...TRAINING_METRICS, 'dead_unit_fraction', 'grad_norm_max', 'health_score'])];
+
+  it('the report lists the health metrics training records', () => {
+    expect([...HEALTH_METRICS]).toEqual([...TRAINING_HEALTH_METRICS]);
+  });
+
+  it('training curves: one line per retrain run and metric, one panel per metric', async () => {
+    const spec: Any = retrainCurvesSpec(runs, TRAINING_METRICS, 'curves');
+    expect(spec.data.values).toHaveLength(2 * 4 * 3);
+    expect(spec.facet.sort).toEqual(['loss', 'val_loss', 'accuracy', 'val_accuracy']);
+    const svg = await renderSvg(spec);
+    expect(marks(svg, 'line mark')).toBe(2 * 4);
+  });
+
+  it('health: only the health metrics the runs logged', async () => {
+    const spec: Any = retrainCurvesSpec(runs, HEALTH_METRICS, 'health');
+    expect(spec.facet.sort).toEqual(['dead_unit_fraction', 'grad_norm_max', 'health_score']);
+    expect(marks(await renderSvg(spec), 'line mark')).toBe(2 * 3);
+  });
+
+  it('in the report: both plots with retrain runs, a sentence without', async () => {
+    for (const name of ['training-curves', 'model-health']) {
+      expect(campaignPlots(data).find((p) => p.name === name)).toMatchObject({ spec: null, note: expect.stringContaining('No retrain runs') });
+    }
+    const files = await buildReport({ ...data, retrains: runs });
+    expect(marks(files.get('plots/training-curves.svg')!, 'line mark')).toBe(8);
+    expect(marks(files.get('plots/model-health.svg')!, 'line mark')).toBe(6);
+    const noHealth = campaignPlots({ ...data, retrains: [retrain(1, 0, TRAINING_METRICS)] });
+    expect(noHealth.find((p) => p.name === 'model-health')).toMatchObject({ spec: null, note: 'The retrain runs have logged no health metric.' });
   });
 });
