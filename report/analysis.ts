@@ -1,6 +1,6 @@
 // The analyses the plots draw, from the analysis layer (analysis/): a report's trials seen as the
 // search library's trial views, and the results in the shapes the plot builders take.
-import { bestSoFar as bestSoFarOf, edf, importance } from '../analysis';
+import { bestSoFar as bestSoFarOf, edf, hypervolumeHistory, importance, paretoFrontOf } from '../analysis';
 import { parseSpace } from '../search/space';
 import type { TrialView } from '../search/types';
 import type { Direction } from '../trials';
@@ -24,4 +24,14 @@ export function empiricalDistribution(trials: readonly ReportTrial[]): { value: 
 export function paramImportance(data: CampaignData): { param: string; importance: number }[] {
   const direction = data.objectives[0]!.direction;
   return importance(parseSpace(data.space), data.trials.map(view), direction).map((p) => ({ param: p.name, importance: p.importance }));
+}
+
+/** Trial numbers on the feasible Pareto front of every objective (analysis/pareto.ts). */
+export function paretoNumbers(data: CampaignData): number[] {
+  return paretoFrontOf(data.trials.map(view), data.objectives.map((o) => o.direction)).map((t) => t.number);
+}
+
+/** The front's hypervolume after each finished trial, against the worst value seen per objective (analysis/pareto.ts). */
+export function hypervolume(data: CampaignData): { trial: number; hypervolume: number }[] {
+  return hypervolumeHistory(data.trials.map(view), data.objectives.map((o) => o.direction)).history.map((p) => ({ trial: p.number, hypervolume: p.hypervolume }));
 }

@@ -6,10 +6,26 @@ import { dirname, join } from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
 import { stringify } from 'yaml';
 import { leaderboard, type LeaderboardRow, type TrialRecord } from '../trials';
-import { paramImportance } from './analysis';
-import { edfSpec, historySpec, importanceSpec, intermediateSpec, parallelCoordinatesSpec, sliceSpec, timelineSpec, trialValue } from './plots';
+import { hypervolume, paramImportance, paretoNumbers } from './analysis';
+import {
+  contourPairs,
+  contourSpec,
+  edfSpec,
+  feasibleComplete,
+  historySpec,
+  hypervolumeSpec,
+  importanceSpec,
+  intermediateSpec,
+  parallelCoordinatesSpec,
+  paretoSpec,
+  retrainCurvesSpec,
+  sliceSpec,
+  timelineSpec,
+  trialValue,
+} from './plots';
 import { renderSvg } from './render';
 import { reportHtml } from './html';
+import { HEALTH_METRICS, TRAINING_METRICS } from './load';
 import type { CampaignData, ReportTrial } from './types';
 
 export interface Plot {
@@ -42,7 +58,71 @@ export function campaignPlots(data: CampaignData): Plot[] {
     { name: 'edf', title: 'Empirical distribution', spec: complete.length ? edfSpec(data.trials, objective) : null, note: complete.length ? undefined : 'No COMPLETE trial yet.' },
     { name: 'importance', title: 'Parameter importance', spec: importance.length ? importanceSpec(importance) : null, note: importance.length ? 'PED-ANOVA: how differently each parameter is distributed among the best 10 % of trials than among all (docs/analysis.md).' : 'Importance needs at least two COMPLETE trials with different objective values.' },
   ];
+  plots.push(contourPlot(data, complete.length, importance));
+  plots.push(...paretoPlots(data));
+  plots.push(...retrainPlots(data));
   return plots;
+}
+
+function retrainPlots(data: CampaignData): Plot[] {
+  const retrains = data.retrains ?? [];
+  const curves = { name: 'training-curves', title: 'Training curves of the retrained models' };
+  const health = { name: 'model-health', title: 'Model health of the retrained models' };
+  if (retrains.length === 0) {
+    const note = 'No retrain runs: the campaign has not retrained its best configuration (yet).';
+    return [
+      { ...curves, spec: null, note },
+      { ...health, spec: null, note },
+    ];
+  }
+  const logged = (metrics: readonly string[]) => retrains.some((r) => metrics.some((m) => (r.curves[m]?.length ?? 0) > 0));
+  return [
+    logged(TRAINING_METRICS)
+      ? { ...curves, spec: retrainCurvesSpec(retrains, TRAINING_METRICS, 'Training curves: each retrain run, per epoch') }
+      : { ...curves, spec: null, note: 'The retrain runs have logged no epoch yet.' },
+    logged(HEALTH_METRICS)
+      ? { ...health, spec: retrainCurvesSpec(retrains, HEALTH_METRICS, 'Model health: each retrain run, per epoch (docs/model-health.md)') }
+      : { ...health, spec: null, note: 'The retrain runs have logged no health metric.' },
+  ];
+}
+
+/** COMPLETE trials a contour needs at least: fewer do not make a surface. */
+export const CONTOUR_MIN_TRIALS = 3;
+
+function contourPlot(data: CampaignData, complete: number, importance: readonly { param: string; importance: number }[]): Plot {
+  const base = { name: 'contour', title: 'Contour' };
+  const numeric = data.params.filter((p) => p.kind === 'numeric').length;
+  if (numeric < 2) return { ...base, spec: null, note: `A contour needs two numeric parameters; the search space has ${numeric}.` };
+  if (complete < CONTOUR_MIN_TRIALS) return { ...base, spec: null, note: `A contour needs at least ${CONTOUR_MIN_TRIALS} COMPLETE trials; there ${complete === 1 ? 'is' : 'are'} ${complete}.` };
+  const pairs = contourPairs(data.params, importance);
+  return {
+    ...base,
+    spec: contourSpec(data.trials, pairs, data.objectives[0]!),
+    note: `The ${pairs.length === 1 ? 'pair' : `${pairs.length} pairs`} of numeric parameters ranked highest by importance; each cell is the inverse-distance-weighted mean of the trials' ${data.objectives[0]!.label}.`,
+  };
+}
+
+function paretoPlots(data: CampaignData): Plot[] {
+  const front = { name: 'pareto-front', title: 'Pareto front' };
+  const volume = { name: 'hypervolume', title: 'Hypervolume history' };
+  if (data.objectives.length < 2) {
+    const note = 'One objective: no Pareto front.';
+    return [
+      { ...front, spec: null, note },
+      { ...volume, spec: null, note },
+    ];
+  }
+  if (feasibleComplete(data.trials, data.objectives.length).length === 0) {
+    const note = 'No feasible COMPLETE trial yet.';
+    return [
+      { ...front, spec: null, note },
+      { ...volume, spec: null, note },
+    ];
+  }
+  return [
+    { ...front, spec: paretoSpec(data.trials, data.objectives, paretoNumbers(data)) },
+    { ...volume, spec: hypervolumeSpec(hypervolume(data)), note: 'The reference point is the worst value seen per objective, so the trials that set it add no volume (docs/analysis.md).' },
+  ];
 }
 
 export async function renderPlots(plots: readonly Plot[]): Promise<RenderedPlot[]> {

@@ -27,7 +27,6 @@ ${rows.map((r, i) => `<tr><td>${i + 1}</td><td>${r.trialNumber}</td><td>${r.stat
   const figures = plots
     .map((p) => `<section class="plot"><h3>${e(p.title)}</h3>${p.svg ?? ''}${p.note ? `<p class="note">${e(p.note)}</p>` : ''}</section>`)
     .join('\n');
-  const notShown = data.objectives.length < 2 ? 'Pareto front: not drawn, the campaign has one objective.' : 'Pareto front: not drawn in this version; plots show the first objective.';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>tuneflow report: ${e(data.specName)} (${e(data.campaignId)})</title>
 <style>
@@ -46,7 +45,7 @@ ${best}
 ${board}
 <h2>Plots</h2>
 ${figures}
-<p class="note">${e(notShown)}</p>
+${data.objectives.length > 1 ? '<p class="note">Every plot but the Pareto front and the hypervolume draws the first objective.</p>' : ''}
 </body></html>
 `;
 }

@@ -8,7 +8,21 @@ import type { Params } from '../search/space-types';
 import { parseSpec, type ExperimentSpec } from '../spec';
 import { objectiveLabel, objectiveValue, HEALTH_METRIC } from '../spec/objective';
 import { constraintValues, objectiveValues, type TrialState } from '../trials';
-import type { CampaignData, ReportParam, ReportTrial } from './types';
+import type { CampaignData, ReportParam, ReportRetrain, ReportTrial } from './types';
+
+/** Per-epoch training metrics a retrain run's curves show (docs/model-health.md). */
+export const TRAINING_METRICS = ['loss', 'val_loss', 'accuracy', 'val_accuracy'] as const;
+/** The aggregate health metrics every epoch records: training/health.ts HEALTH_METRICS (the report may not import training). */
+export const HEALTH_METRICS = [
+  'dead_unit_fraction',
+  'grad_norm_min',
+  'grad_norm_max',
+  'vanishing_gradient_layers',
+  'exploding_gradient_layers',
+  'loss_cv',
+  'param_efficiency',
+  'health_score',
+] as const;
 
 const STATES: readonly string[] = ['RUNNING', 'COMPLETE', 'PRUNED', 'FAIL'];
 /** Parallel MLflow requests for metric histories. */
@@ -51,6 +65,15 @@ export async function loadCampaign(mlflow: MlflowClient, parent: Run): Promise<C
   }
   const trials = await mapLimit(runs, CONCURRENCY, (run) => loadTrial(mlflow, spec, params, run));
   trials.sort((a, b) => a.number - b.number);
+  const retrainRuns: Run[] = [];
+  for await (const run of mlflow.searchAllRuns({
+    experimentIds: [parent.info.experimentId],
+    filter: tagFilter({ 'tuneflow.campaign_id': campaignId, 'tuneflow.stage': 'retrain' }),
+  })) {
+    retrainRuns.push(run);
+  }
+  const retrains = await mapLimit(retrainRuns, CONCURRENCY, (run) => loadRetrain(mlflow, run));
+  retrains.sort((a, b) => a.sourceTrial - b.sourceTrial || a.seed - b.seed);
   let bestHyperparametersYaml: string | null = null;
   try {
     bestHyperparametersYaml = (await mlflow.downloadArtifact(parent.info.runId, 'best_hyperparameters.yaml')).toString('utf8');
@@ -68,6 +91,7 @@ export async function loadCampaign(mlflow: MlflowClient, parent: Run): Promise<C
     params,
     trials,
     bestHyperparametersYaml,
+    retrains,
     readAt: Date.now(),
   };
 }
@@ -114,6 +138,24 @@ async function loadTrial(mlflow: MlflowClient, spec: ExperimentSpec, params: rea
     epochs: Object.keys(history).length,
     start: run.info.startTime ?? null,
     end: run.info.endTime ?? null,
+  };
+}
+
+/** A retrain run and the histories of the training and health metrics it logged (only those: its latest metrics say which). */
+async function loadRetrain(mlflow: MlflowClient, run: Run): Promise<ReportRetrain> {
+  const tags = run.data.tags;
+  const logged = new Set(run.data.metrics.map((m) => m.key));
+  const curves: ReportRetrain['curves'] = {};
+  for (const key of [...TRAINING_METRICS, ...HEALTH_METRICS]) {
+    if (!logged.has(key)) continue;
+    curves[key] = (await mlflow.getMetricHistory(run.info.runId, key)).filter((p) => Number.isFinite(p.value)).map((p) => ({ step: p.step, value: p.value }));
+  }
+  return {
+    runId: run.info.runId,
+    sourceTrial: Number(tags['tuneflow.source_trial'] ?? tags['tuneflow.trial_number']),
+    seed: Number(tags['tuneflow.seed_index'] ?? 0),
+    state: tags['tuneflow.state'] ?? 'RUNNING',
+    curves,
   };
 }
 

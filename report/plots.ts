@@ -2,7 +2,7 @@
 // (`data.values`), so a spec renders anywhere without fetching. Every plot draws the first objective.
 import type { TopLevelSpec } from 'vega-lite';
 import { bestSoFar, empiricalDistribution } from './analysis';
-import type { ReportObjective, ReportParam, ReportTrial } from './types';
+import type { ReportObjective, ReportParam, ReportRetrain, ReportTrial } from './types';
 
 const WIDTH = 560;
 const HEIGHT = 300;
@@ -239,5 +239,185 @@ export function sliceSpec(trials: readonly ReportTrial[], params: readonly Repor
         tooltip: [{ field: 'trial' }, { field: 'x', title: p.name }, { field: 'value' }],
       },
     })),
+  } as TopLevelSpec;
+}
+
+/** Cells per axis of a contour's grid. */
+export const CONTOUR_GRID = 12;
+
+/** A parameter's value at position u in [0, 1] along its axis (the inverse of unitPosition for a numeric one). */
+function valueAt(p: Extract<ReportParam, { kind: 'numeric' }>, u: number): number {
+  if (p.log && p.low > 0) return p.low * Math.pow(p.high / p.low, u);
+  return p.low + u * (p.high - p.low);
+}
+
+function numericAxis(p: Extract<ReportParam, { kind: 'numeric' }>, field: string) {
+  return {
+    field,
+    type: 'quantitative' as const,
+    title: p.log ? `${p.name} (log)` : p.name,
+    scale: p.log && p.low > 0 ? { type: 'log' as const, domain: [p.low, p.high] } : { type: 'linear' as const, domain: [p.low, p.high], zero: false },
+  };
+}
+
+/**
+ * Contour: for each pair of numeric parameters, a CONTOUR_GRID × CONTOUR_GRID heatmap of the objective
+ * over the two (each cell the inverse-distance-weighted mean of the COMPLETE trials, distances measured
+ * along the axes as drawn: log for a log parameter) with the trials on top as points.
+ */
+export function contourSpec(trials: readonly ReportTrial[], pairs: readonly (readonly [ReportParam, ReportParam])[], objective: ReportObjective): TopLevelSpec {
+  const done = trials.filter((t) => t.state === 'COMPLETE' && trialValue(t) !== null);
+  const panels = pairs.flatMap(([a, b]) => {
+    if (a.kind !== 'numeric' || b.kind !== 'numeric') return [];
+    const known = done.flatMap((t) => {
+      const ua = unitPosition(a, t.params[a.name]);
+      const ub = unitPosition(b, t.params[b.name]);
+      return ua === null || ub === null ? [] : [{ trial: t.number, ua, ub, x: Number(t.params[a.name]), y: Number(t.params[b.name]), value: trialValue(t)! }];
+    });
+    const cells: { x0: number; x1: number; y0: number; y1: number; value: number }[] = [];
+    for (let i = 0; i < CONTOUR_GRID; i++) {
+      for (let j = 0; j < CONTOUR_GRID; j++) {
+        const cu = (i + 0.5) / CONTOUR_GRID;
+        const cv = (j + 0.5) / CONTOUR_GRID;
+        let weight = 0;
+        let sum = 0;
+        for (const k of known) {
+          const w = 1 / Math.max(1e-9, (k.ua - cu) ** 2 + (k.ub - cv) ** 2);
+          weight += w;
+          sum += w * k.value;
+        }
+        if (weight > 0) cells.push({ x0: valueAt(a, i / CONTOUR_GRID), x1: valueAt(a, (i + 1) / CONTOUR_GRID), y0: valueAt(b, j / CONTOUR_GRID), y1: valueAt(b, (j + 1) / CONTOUR_GRID), value: sum / weight });
+      }
+    }
+    return [
+      {
+        width: 260,
+        height: 260,
+        title: `${a.name} × ${b.name}`,
+        layer: [
+          {
+            data: { values: cells },
+            mark: { type: 'rect' },
+            encoding: {
+              x: numericAxis(a, 'x0'),
+              x2: { field: 'x1' },
+              y: numericAxis(b, 'y0'),
+              y2: { field: 'y1' },
+              color: { field: 'value', type: 'quantitative', title: objective.label, scale: { scheme: 'viridis', reverse: objective.direction === 'minimize' } },
+            },
+          },
+          {
+            data: { values: known.map(({ trial, x, y, value }) => ({ trial, x, y, value })) },
+            mark: { type: 'point', filled: true, color: 'white', stroke: 'black', strokeWidth: 1, size: 50 },
+            encoding: { x: numericAxis(a, 'x'), y: numericAxis(b, 'y'), tooltip: [{ field: 'trial' }, { field: 'x', title: a.name }, { field: 'y', title: b.name }, { field: 'value', title: objective.label }] },
+          },
+        ],
+      },
+    ];
+  });
+  return {
+    $schema: SCHEMA,
+    title: `Contour: ${objective.label} over the most important parameter pairs (COMPLETE trials)`,
+    hconcat: panels,
+    resolve: { scale: { color: 'shared' } },
+  } as TopLevelSpec;
+}
+
+/** The pairs a contour draws: the numeric parameters by importance (most important first), up to `max` pairs. */
+export function contourPairs(params: readonly ReportParam[], importance: readonly { param: string; importance: number }[], max = 3): [ReportParam, ReportParam][] {
+  const rank = (p: ReportParam) => {
+    const i = importance.findIndex((r) => r.param === p.name);
+    return i < 0 ? importance.length : i;
+  };
+  const numeric = params.filter((p) => p.kind === 'numeric').sort((a, b) => rank(a) - rank(b));
+  const pairs: [ReportParam, ReportParam][] = [];
+  for (let j = 1; j < numeric.length; j++) for (let i = 0; i < j; i++) pairs.push([numeric[i]!, numeric[j]!]);
+  return pairs.slice(0, max);
+}
+
+/** COMPLETE trials with a finite value per objective that satisfy every constraint: what a Pareto front is drawn from. */
+export function feasibleComplete(trials: readonly ReportTrial[], objectives: number): ReportTrial[] {
+  return trials.filter(
+    (t) => t.state === 'COMPLETE' && t.values !== null && t.values.length === objectives && t.values.every((v) => Number.isFinite(v)) && (t.constraints ?? []).every((c) => c <= 0),
+  );
+}
+
+/**
+ * Pareto front: every feasible COMPLETE trial as a point, the trials on the front (`front`, trial numbers)
+ * as squares joined by a line. Two objectives: one scatter; three or more: one scatter per pair of objectives.
+ */
+export function paretoSpec(trials: readonly ReportTrial[], objectives: readonly ReportObjective[], front: readonly number[]): TopLevelSpec {
+  const onFront = new Set(front);
+  const done = feasibleComplete(trials, objectives.length);
+  const pairs: [number, number][] = [];
+  for (let j = 1; j < objectives.length; j++) for (let i = 0; i < j; i++) pairs.push([i, j]);
+  const panel = ([i, j]: [number, number]) => {
+    const a = objectives[i]!;
+    const b = objectives[j]!;
+    const rows = done.map((t) => ({ trial: t.number, x: t.values![i]!, y: t.values![j]!, front: onFront.has(t.number) }));
+    const x = { field: 'x', type: 'quantitative' as const, title: `${a.label} (${a.direction})`, scale: { zero: false } };
+    const y = { field: 'y', type: 'quantitative' as const, title: `${b.label} (${b.direction})`, scale: { zero: false } };
+    const tooltip = [{ field: 'trial' }, { field: 'x', title: a.label }, { field: 'y', title: b.label }];
+    const frontRows = rows.filter((r) => r.front).sort((p, q) => p.x - q.x || p.y - q.y);
+    return {
+      width: objectives.length > 2 ? 260 : WIDTH,
+      height: objectives.length > 2 ? 260 : HEIGHT,
+      layer: [
+        { data: { values: frontRows }, mark: { type: 'line', color: '#e45756', strokeDash: [4, 3] }, encoding: { x, y } },
+        { data: { values: rows }, mark: { type: 'point', filled: true, color: '#4c78a8', opacity: 0.6, size: 50 }, encoding: { x, y, tooltip } },
+        { data: { values: frontRows }, mark: { type: 'square', color: '#e45756', size: 90 }, encoding: { x, y, tooltip } },
+      ],
+    };
+  };
+  const title = `Pareto front (feasible COMPLETE trials; the front in red, ${front.length} trials)`;
+  if (pairs.length === 1) return { $schema: SCHEMA, title, ...panel(pairs[0]!) } as TopLevelSpec;
+  return { $schema: SCHEMA, title, hconcat: pairs.map(panel) } as TopLevelSpec;
+}
+
+/** Hypervolume of the feasible front after each finished trial (the reference: the worst value seen per objective). */
+export function hypervolumeSpec(history: readonly { trial: number; hypervolume: number }[]): TopLevelSpec {
+  return {
+    $schema: SCHEMA,
+    title: 'Hypervolume of the Pareto front after each finished trial',
+    width: WIDTH,
+    height: HEIGHT,
+    data: { values: history.map((p) => ({ ...p })) },
+    mark: { type: 'line', interpolate: 'step-after', point: true },
+    encoding: {
+      x: { field: 'trial', type: 'quantitative', axis: { tickMinStep: 1 } },
+      y: { field: 'hypervolume', type: 'quantitative' },
+      tooltip: [{ field: 'trial' }, { field: 'hypervolume', format: '.4g' }],
+    },
+  } as TopLevelSpec;
+}
+
+/** A retrain run's name in the legend. */
+export const retrainLabel = (r: ReportRetrain) => `trial ${r.sourceTrial} seed ${r.seed}`;
+
+/**
+ * Retrain runs' per-epoch metrics: one line per run and metric (of `metrics`, those a run logged), one
+ * panel per metric with its own y axis.
+ */
+export function retrainCurvesSpec(retrains: readonly ReportRetrain[], metrics: readonly string[], title: string): TopLevelSpec {
+  const values = retrains.flatMap((r) => metrics.flatMap((metric) => (r.curves[metric] ?? []).map((p) => ({ run: retrainLabel(r), metric, epoch: p.step, value: p.value }))));
+  const shown = metrics.filter((m) => values.some((v) => v.metric === m));
+  return {
+    $schema: SCHEMA,
+    title,
+    data: { values },
+    facet: { field: 'metric', type: 'nominal', sort: shown, title: null },
+    columns: 2,
+    spec: {
+      width: 260,
+      height: 180,
+      mark: { type: 'line' },
+      encoding: {
+        x: { field: 'epoch', type: 'quantitative', axis: { tickMinStep: 1 } },
+        y: { field: 'value', type: 'quantitative', title: null, scale: { zero: false } },
+        color: { field: 'run', type: 'nominal', title: 'retrain run' },
+        tooltip: [{ field: 'run' }, { field: 'metric' }, { field: 'epoch' }, { field: 'value', format: '.4g' }],
+      },
+    },
+    resolve: { scale: { y: 'independent' } },
   } as TopLevelSpec;
 }

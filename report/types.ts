@@ -33,6 +33,19 @@ export interface ReportTrial {
   end: number | null;
 }
 
+/** A retrain run (tag `tuneflow.stage=retrain`): the best configuration trained again with another seed. */
+export interface ReportRetrain {
+  runId: string;
+  /** The search trial whose configuration it trains (`tuneflow.source_trial`, else `tuneflow.trial_number`). */
+  sourceTrial: number;
+  /** `tuneflow.seed_index`. */
+  seed: number;
+  /** The run's `tuneflow.state` (RUNNING while it trains). */
+  state: string;
+  /** Per-epoch values of each training and health metric the run logged: metric → points by step. */
+  curves: Record<string, { step: number; value: number }[]>;
+}
+
 export interface CampaignData {
   campaignId: string;
   specName: string;
@@ -48,6 +61,8 @@ export interface CampaignData {
   trials: ReportTrial[];
   /** The parent run's best_hyperparameters.yaml, when the campaign wrote one. */
   bestHyperparametersYaml: string | null;
+  /** The retrain runs, by source trial then seed; absent or empty when the campaign has none (yet). */
+  retrains?: ReportRetrain[];
   /** When the data was read (ms): the timeline's end for runs still open. */
   readAt: number;
 }

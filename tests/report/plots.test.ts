@@ -5,6 +5,16 @@ import {
   bestSoFar,
   buildReport,
   campaignPlots,
+  CONTOUR_GRID,
+  contourPairs,
+  contourSpec,
+  hypervolume,
+  hypervolumeSpec,
+  paretoNumbers,
+  paretoSpec,
+  retrainCurvesSpec,
+  TRAINING_METRICS,
+  HEALTH_METRICS,
   edfSpec,
   empiricalDistribution,
   historySpec,
@@ -19,6 +29,8 @@ import {
   type ReportParam,
 } from '../../report';
 import { campaign, SIX } from './fixtures';
+import type { CampaignData, ReportRetrain, ReportTrial } from '../../report';
+import { HEALTH_METRICS as TRAINING_HEALTH_METRICS } from '../../training/health';
 
 const objective = { label: 'val_loss', direction: 'minimize' as const };
 const data = campaign(SIX);
@@ -116,9 +128,190 @@ describe('rendering to SVG', () => {
     const files = await buildReport({ ...empty, bestHyperparametersYaml: null });
     const html = files.get('report.html')!;
     expect(html).toContain('No COMPLETE trial: there is no best configuration yet.');
-    expect(html).toContain('Pareto front: not drawn, the campaign has one objective.');
+    expect(html).toContain('One objective: no Pareto front.');
     expect([...files.keys()].filter((k) => k.startsWith('plots/'))).toEqual([]);
     expect(files.has('best_hyperparameters.yaml')).toBe(false);
     expect(files.get('trials.csv')!.trim().split('\n')).toHaveLength(1);
+  });
+});
+
+/** A trial with the given params and objective values (COMPLETE unless said otherwise). */
+const t = (number: number, params: Record<string, number>, values: number[] | null, extra: Partial<ReportTrial> = {}): ReportTrial => ({
+  number,
+  runId: `run${number}`,
+  state: values ? 'COMPLETE' : 'PRUNED',
+  params,
+  values,
+  history: {},
+  epochs: 0,
+  start: null,
+  end: null,
+  ...extra,
+});
+
+/** Three numeric parameters (one log), six COMPLETE trials and a PRUNED one. */
+const numeric: CampaignData = {
+  ...campaign([]),
+  space: { lr: { type: 'float', low: 1e-4, high: 1e-1, log: true }, dropout: { type: 'float', low: 0, high: 0.5 }, units: { type: 'int', low: 8, high: 64 } },
+  params: [
+    { name: 'lr', kind: 'numeric', log: true, low: 1e-4, high: 1e-1 },
+    { name: 'dropout', kind: 'numeric', log: false, low: 0, high: 0.5 },
+    { name: 'units', kind: 'numeric', log: false, low: 8, high: 64 },
+  ],
+  trials: [
+    t(0, { lr: 1e-3, dropout: 0.1, units: 16 }, [0.5]),
+    t(1, { lr: 3e-2, dropout: 0.4, units: 32 }, [0.9]),
+    t(2, { lr: 2e-4, dropout: 0.2, units: 64 }, [0.7]),
+    t(3, { lr: 5e-3, dropout: 0.05, units: 8 }, [0.3]),
+    t(4, { lr: 8e-2, dropout: 0.3, units: 48 }, [1.2]),
+    t(5, { lr: 1e-2, dropout: 0.15, units: 24 }, [0.4]),
+    t(6, { lr: 1e-2, dropout: 0.15, units: 24 }, null),
+  ],
+};
+
+/** Two objectives (minimize, minimize), one constraint: front 0, 1, 3; trial 4 infeasible; trial 5 PRUNED. */
+const twoObjectives: CampaignData = {
+  ...campaign([]),
+  objectives: [
+    { label: 'val_loss', direction: 'minimize' },
+    { label: 'param_count', direction: 'minimize' },
+  ],
+  trials: [
+    t(0, {}, [1, 3], { constraints: [-1] }),
+    t(1, {}, [2, 2], { constraints: [-1] }),
+    t(2, {}, [3, 3], { constraints: [-1] }),
+    t(3, {}, [3, 1], { constraints: [0] }),
+    t(4, {}, [0.5, 0.5], { constraints: [0.5] }),
+    t(5, {}, null),
+  ],
+};
+
+/** Three objectives: every one of the five trials but the dominated trial 4 on the front. */
+const threeObjectives: CampaignData = {
+  ...campaign([]),
+  objectives: [
+    { label: 'val_loss', direction: 'minimize' },
+    { label: 'val_accuracy', direction: 'maximize' },
+    { label: 'param_count', direction: 'minimize' },
+  ],
+  trials: [t(0, {}, [1, 0.8, 100]), t(1, {}, [2, 0.9, 50]), t(2, {}, [0.5, 0.7, 300]), t(3, {}, [1.5, 0.95, 400]), t(4, {}, [2, 0.7, 400])],
+};
+
+describe('contour', () => {
+  it('the numeric pairs by importance, up to three; a grid of cells and one point per COMPLETE trial in each', async () => {
+    const importance = paramImportance(numeric);
+    const pairs = contourPairs(numeric.params, importance);
+    expect(pairs).toHaveLength(3);
+    const ranked = importance.map((r) => r.param);
+    expect(pairs[0]!.map((p) => p.name)).toEqual(ranked.slice(0, 2));
+    expect(contourPairs(data.params, [])).toEqual([]); // one numeric parameter: no pair
+    const spec: Any = contourSpec(numeric.trials, pairs, objective);
+    expect(spec.hconcat).toHaveLength(3);
+    for (const panel of spec.hconcat) {
+      expect(panel.layer[0].data.values).toHaveLength(CONTOUR_GRID * CONTOUR_GRID);
+      expect(panel.layer[1].data.values).toHaveLength(6);
+    }
+    const lrPanel = spec.hconcat.find((p: Any) => p.layer[0].encoding.x.field === 'x0' && p.layer[0].encoding.x.title === 'lr (log)');
+    expect(lrPanel.layer[0].encoding.x.scale).toEqual({ type: 'log', domain: [1e-4, 1e-1] });
+    // A cell's value lies between the smallest and largest trial value (a weighted mean of them).
+    for (const cell of spec.hconcat[0].layer[0].data.values) expect(cell.value).toBeGreaterThanOrEqual(0.3 - 1e-12);
+    const svg = await renderSvg(spec);
+    expect(marks(svg, 'rect mark')).toBe(3 * CONTOUR_GRID * CONTOUR_GRID); // Vega describes a rect item as "rect mark"
+    expect(marks(svg, 'point')).toBe(3 * 6);
+  });
+
+  it('a sentence with fewer than two numeric parameters or too few COMPLETE trials', () => {
+    expect(campaignPlots(data).find((p) => p.name === 'contour')).toMatchObject({ spec: null, note: 'A contour needs two numeric parameters; the search space has 1.' });
+    const few = { ...numeric, trials: numeric.trials.slice(0, 2) };
+    expect(campaignPlots(few).find((p) => p.name === 'contour')).toMatchObject({ spec: null, note: 'A contour needs at least 3 COMPLETE trials; there are 2.' });
+    expect(campaignPlots(numeric).find((p) => p.name === 'contour')!.spec).not.toBeNull();
+  });
+});
+
+describe('Pareto front and hypervolume', () => {
+  it('two objectives: a point per feasible COMPLETE trial, a square per trial on the front', async () => {
+    expect(paretoNumbers(twoObjectives)).toEqual([0, 1, 3]);
+    const spec: Any = paretoSpec(twoObjectives.trials, twoObjectives.objectives, paretoNumbers(twoObjectives));
+    expect(spec.layer[1].data.values.map((r: Any) => r.trial)).toEqual([0, 1, 2, 3]);
+    expect(spec.layer[2].data.values.map((r: Any) => r.trial)).toEqual([0, 1, 3]);
+    const svg = await renderSvg(spec);
+    expect(marks(svg, 'point')).toBe(4);
+    expect(marks(svg, 'square')).toBe(3);
+  });
+
+  it('three objectives: one scatter per pair of objectives', async () => {
+    const front = paretoNumbers(threeObjectives);
+    expect(front).toEqual([0, 1, 2, 3]);
+    const spec: Any = paretoSpec(threeObjectives.trials, threeObjectives.objectives, front);
+    expect(spec.hconcat).toHaveLength(3);
+    expect(spec.hconcat.map((p: Any) => [p.layer[1].encoding.x.title, p.layer[1].encoding.y.title])).toEqual([
+      ['val_loss (minimize)', 'val_accuracy (maximize)'],
+      ['val_loss (minimize)', 'param_count (minimize)'],
+      ['val_accuracy (maximize)', 'param_count (minimize)'],
+    ]);
+    const svg = await renderSvg(spec);
+    expect(marks(svg, 'point')).toBe(3 * 5);
+    expect(marks(svg, 'square')).toBe(3 * 4);
+  });
+
+  it('hypervolume: one point per finished trial, never decreasing', async () => {
+    const history = hypervolume(twoObjectives);
+    expect(history.map((p) => p.trial)).toEqual([0, 1, 2, 3, 4, 5]);
+    // Reference: the worst feasible values (3, 3); trial 1 adds the square [2,3]x[2,3], trial 3 nothing on its own edge.
+    expect(history.map((p) => p.hypervolume)).toEqual([0, 1, 1, 1, 1, 1]);
+    const svg = await renderSvg(hypervolumeSpec(history));
+    expect(marks(svg, 'point')).toBe(6);
+  });
+
+  it('in the report: both plots for several objectives, a sentence for one', async () => {
+    const plots = campaignPlots(twoObjectives);
+    expect(plots.find((p) => p.name === 'pareto-front')!.spec).not.toBeNull();
+    expect(plots.find((p) => p.name === 'hypervolume')!.spec).not.toBeNull();
+    for (const name of ['pareto-front', 'hypervolume']) expect(campaignPlots(data).find((p) => p.name === name)).toMatchObject({ spec: null, note: 'One objective: no Pareto front.' });
+    const files = await buildReport(twoObjectives);
+    expect(files.has('plots/pareto-front.svg')).toBe(true);
+    expect(files.has('plots/hypervolume.svg')).toBe(true);
+  });
+});
+
+/** A retrain run with `epochs` points of each metric in `metrics`. */
+const retrain = (sourceTrial: number, seed: number, metrics: readonly string[], epochs = 3): ReportRetrain => ({
+  runId: `retrain${sourceTrial}-${seed}`,
+  sourceTrial,
+  seed,
+  state: 'COMPLETE',
+  curves: Object.fromEntries(metrics.map((m, k) => [m, Array.from({ length: epochs }, (_, i) => ({ step: i + 1, value: k + 1 / (i + 1) }))])),
+});
+
+describe('retrained models', () => {
+  const runs = [retrain(1, 0, [...TRAINING_METRICS, 'dead_unit_fraction', 'grad_norm_max', 'health_score']), retrain(1, 1, [...TRAINING_METRICS, 'dead_unit_fraction', 'grad_norm_max', 'health_score'])];
+
+  it('the report lists the health metrics training records', () => {
+    expect([...HEALTH_METRICS]).toEqual([...TRAINING_HEALTH_METRICS]);
+  });
+
+  it('training curves: one line per retrain run and metric, one panel per metric', async () => {
+    const spec: Any = retrainCurvesSpec(runs, TRAINING_METRICS, 'curves');
+    expect(spec.data.values).toHaveLength(2 * 4 * 3);
+    expect(spec.facet.sort).toEqual(['loss', 'val_loss', 'accuracy', 'val_accuracy']);
+    const svg = await renderSvg(spec);
+    expect(marks(svg, 'line mark')).toBe(2 * 4);
+  });
+
+  it('health: only the health metrics the runs logged', async () => {
+    const spec: Any = retrainCurvesSpec(runs, HEALTH_METRICS, 'health');
+    expect(spec.facet.sort).toEqual(['dead_unit_fraction', 'grad_norm_max', 'health_score']);
+    expect(marks(await renderSvg(spec), 'line mark')).toBe(2 * 3);
+  });
+
+  it('in the report: both plots with retrain runs, a sentence without', async () => {
+    for (const name of ['training-curves', 'model-health']) {
+      expect(campaignPlots(data).find((p) => p.name === name)).toMatchObject({ spec: null, note: expect.stringContaining('No retrain runs') });
+    }
+    const files = await buildReport({ ...data, retrains: runs });
+    expect(marks(files.get('plots/training-curves.svg')!, 'line mark')).toBe(8);
+    expect(marks(files.get('plots/model-health.svg')!, 'line mark')).toBe(6);
+    const noHealth = campaignPlots({ ...data, retrains: [retrain(1, 0, TRAINING_METRICS)] });
+    expect(noHealth.find((p) => p.name === 'model-health')).toMatchObject({ spec: null, note: 'The retrain runs have logged no health metric.' });
   });
 });

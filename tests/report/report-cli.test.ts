@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
+import { HEALTH_METRICS, TRAINING_METRICS } from '../../report';
 import { parse as parseYaml } from 'yaml';
 import { campaignFixture } from '../helpers/campaign';
 import { tagsOf } from '../helpers/mlflow-queries';
@@ -42,8 +43,19 @@ describe('tuneflow report', () => {
     const results = parseYaml(readFileSync(join(out, 'results.yaml'), 'utf8'));
     expect(results).toMatchObject({ campaign: result.workflowId, status: result.status, trials: { total: 4 } });
     expect(results.best.trial).toBe(result.best?.trialNumber);
+    // The retrain runs: one line per run and metric it logged, in the training curves and the health plot.
+    const retrains = runs.filter((r) => tagsOf(r)['tuneflow.stage'] === 'retrain');
+    expect(retrains.length).toBeGreaterThan(0);
+    const lines = (file: string) => (readFileSync(join(out, 'plots', file), 'utf8').match(/role="graphics-symbol" aria-roledescription="line mark"/g) ?? []).length;
+    const logged = (names: readonly string[]) => retrains.reduce((n, r) => n + (r.data.metrics ?? []).filter((m) => names.includes(m.key)).length, 0);
+    expect(lines('training-curves.svg')).toBe(logged(TRAINING_METRICS));
+    expect(logged(TRAINING_METRICS)).toBe(4 * retrains.length);
+    expect(lines('model-health.svg')).toBe(logged(HEALTH_METRICS));
     const html = readFileSync(join(out, 'report.html'), 'utf8');
     expect(html).not.toMatch(/<script/);
+    // One objective and one numeric parameter: a sentence instead of the Pareto front and the contour.
+    expect(html).toContain('One objective: no Pareto front.');
+    expect(html).toContain('A contour needs two numeric parameters; the search space has 1.');
     expect(html).toContain(`Trial ${result.best?.trialNumber}:`);
     expect(readFileSync(join(out, 'best_hyperparameters.yaml'), 'utf8')).toContain(`trial: ${result.best?.trialNumber}`);
   });
