@@ -168,6 +168,16 @@ export function leaderboardCsv(rows: readonly LeaderboardRow[], objectiveLabels:
   );
 }
 
+/** The feasible Pareto front of a campaign with several objectives: one row per trial on it, by number. */
+export function paretoCsv(data: CampaignData): string {
+  const names = data.params.map((p) => p.name);
+  const front = new Set(paretoNumbers(data));
+  return csv(
+    ['trial', ...data.objectives.map((o) => o.label), ...names],
+    data.trials.filter((t) => front.has(t.number)).map((t) => [t.number, ...data.objectives.map((_, k) => t.values?.[k]), ...names.map((n) => t.params[n])]),
+  );
+}
+
 /** One row per trial, by number: params, state, objective values, epochs, run start/end and MLflow run id. */
 export function trialsCsv(data: CampaignData): string {
   const names = data.params.map((p) => p.name);
@@ -214,6 +224,7 @@ export async function buildReport(data: CampaignData): Promise<Map<string, strin
   files.set('trials.csv', trialsCsv(data));
   files.set('results.yaml', resultsYaml(data, rows));
   if (data.bestHyperparametersYaml !== null) files.set('best_hyperparameters.yaml', data.bestHyperparametersYaml);
+  if (data.objectives.length > 1) files.set('pareto.csv', paretoCsv(data));
   return files;
 }
 

@@ -6,4 +6,4 @@ export { historySpec, parallelCoordinatesSpec, intermediateSpec, timelineSpec, e
 export { bestSoFar, empiricalDistribution, paramImportance, paretoNumbers, hypervolume } from './analysis';
 export { renderSvg } from './render';
 export { reportHtml, escapeHtml } from './html';
-export { buildReport, writeReport, campaignPlots, CONTOUR_MIN_TRIALS, renderPlots, reportLeaderboard, leaderboardCsv, trialsCsv, resultsYaml, type Plot, type RenderedPlot } from './build';
+export { buildReport, writeReport, campaignPlots, CONTOUR_MIN_TRIALS, renderPlots, reportLeaderboard, leaderboardCsv, paretoCsv, trialsCsv, resultsYaml, type Plot, type RenderedPlot } from './build';

@@ -271,6 +271,9 @@ describe('Pareto front and hypervolume', () => {
     const files = await buildReport(twoObjectives);
     expect(files.has('plots/pareto-front.svg')).toBe(true);
     expect(files.has('plots/hypervolume.svg')).toBe(true);
+    // pareto.csv: one row per trial on the front (0, 1, 3), only with several objectives.
+    expect(files.get('pareto.csv')!.trim().split('\n').slice(1).map((line) => line.split(',')[0])).toEqual(['0', '1', '3']);
+    expect((await buildReport(data)).has('pareto.csv')).toBe(false);
   });
 });
 
