@@ -134,6 +134,10 @@ export function trackingActivities(deps: TrackingDeps) {
       }
     },
 
+    async refreshReport(input: { tracking: Tracking }): Promise<void> {
+      await attachReport(mlflow, input.tracking.parentRunId);
+    },
+
     async finalizeCampaign(input: FinalizeInput): Promise<void> {
       const { tracking, spec, result } = input;
       const runId = tracking.parentRunId;

@@ -167,6 +167,8 @@ export interface CampaignActivities {
   finishRun(input: FinishRunInput): Promise<void>;
   evaluateRun(input: EvaluateInput): Promise<Record<string, number>>;
   finalizeCampaign(input: FinalizeInput): Promise<void>;
+  /** Redraw report.html and plots/ on the campaign's run from what MLflow holds now (best effort, never fails). */
+  refreshReport(input: { tracking: Tracking }): Promise<void>;
   /** Tags on a run (e.g. `tuneflow.state=PAUSED` and the rung reached); setting the same tag again is harmless. */
   setRunTags(input: { runId: string; tags: Record<string, string> }): Promise<void>;
   /** Delete a finished job's checkpoints (training queue: workers share the checkpoint store). */

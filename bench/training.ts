@@ -137,7 +137,7 @@ function specFor(c: Case, dir: string, epochs: number): ExperimentSpec {
     training: { epochs, segmentEpochs: epochs, batchSize: BATCH_SIZE, learningRate: LEARNING_RATE, optimizer: 'adam', validationSplit: VALIDATION_SPLIT },
     retrain: { topK: 1, epochs, seeds: 1 },
     resources: { taskQueue: 'training', fallbackTaskQueue: null, fallbackAfterSeconds: 60 },
-    tracking: { experimentName: 'bench', tags: {} },
+    tracking: { experimentName: 'bench', tags: {}, reportEvery: 0 },
   };
 }
 

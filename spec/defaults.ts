@@ -41,6 +41,7 @@ export const SPEC_DEFAULTS = {
   },
   tracking: {
     experimentNamePrefix: 'tuneflow/',
+    reportEvery: 10,
   },
 } as const;
 

@@ -34,7 +34,7 @@ export interface SpecInput {
   training?: Partial<ExperimentSpec['training']>;
   retrain?: Partial<ExperimentSpec['retrain']>;
   resources?: { taskQueue?: string; fallbackTaskQueue?: string; fallbackAfter?: Duration };
-  tracking?: { experimentName?: string; tags?: Record<string, string> };
+  tracking?: { experimentName?: string; tags?: Record<string, string>; reportEvery?: number };
 }
 
 const SECONDS_PER_UNIT: Record<string, number> = { d: 86_400, h: 3_600, m: 60, s: 1 };
@@ -95,6 +95,7 @@ export function normalizeSpec(input: SpecInput): ExperimentSpec {
     tracking: {
       experimentName: input.tracking?.experimentName ?? defaultExperimentName(input.name),
       tags: { ...input.tracking?.tags },
+      reportEvery: input.tracking?.reportEvery ?? SPEC_DEFAULTS.tracking.reportEvery,
     },
   };
 }

@@ -87,5 +87,7 @@ export interface ExperimentSpec {
   tracking: {
     experimentName: string;
     tags: Record<string, string>;
+    /** Redraw the report on the campaign's run after every N finished trials (0: only at the end). */
+    reportEvery: number;
   };
 }

@@ -26,6 +26,7 @@ export async function campaign(input: CampaignInput): Promise<CampaignResult> {
   state.enter('searching');
   const searched = await search(state, jobs);
   if (state.draining && !state.ready().controls.cancelRequested) {
+    await state.reportRefresh;
     return await continueAsNew<typeof campaign>({ carried: state.carried() });
   }
   for (const t of state.trials.filter((x) => x.paused)) await jobs.endPaused(t);
@@ -191,6 +192,7 @@ async function finalize(state: CampaignState, end: Ending): Promise<CampaignResu
     timing: { wallSeconds: (Date.now() - state.startedAt) / 1000, trainSeconds: state.trainSeconds },
   };
   const rows = leaderboard(state.trials, direction).map((row) => state.shown(row));
+  await state.reportRefresh; // a redraw still running must not land after the final report
   await control.finalizeCampaign({ campaignId: state.workflowId, tracking, spec, leaderboard: rows, result, retrainRuns });
   state.enter('done');
   return result;

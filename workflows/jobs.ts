@@ -1,7 +1,7 @@
 // Runs one job at a time for the campaign: a search trial (segment by segment, with the scheduler's
 // decision at every rung), the promotion of a trial paused at a rung, or one retrain of a top trial.
 // The main loop starts as many as the controls allow; each job records its own outcome in the state.
-import { ActivityFailure, ApplicationFailure, CancellationScope, condition, isCancellation, log } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, CancellationScope, condition, isCancellation, log, patched } from '@temporalio/workflow';
 import type { FinishRunInput, RetrainResult, RunRef, SegmentInput, SegmentOutput } from '../activities/types';
 import type { ExperimentSpec } from '../spec/types';
 import { constraintValues, objectiveValues, type TrialRecord } from '../trials';
@@ -49,6 +49,22 @@ export class JobRunner {
     return { parentRunId: state.ready().tracking.parentRunId, finished, bestValue: state.best()?.values?.[0] ?? null };
   }
 
+  /**
+   * Every `tracking.reportEvery` finished trials, redraw the report on the campaign's run in the background
+   * (off the trials' path; one at a time). Behind a patch marker: histories recorded before it replay as they were.
+   */
+  private refreshReportIfDue(): void {
+    const { state } = this;
+    const { spec, tracking } = state.ready();
+    const every = spec.tracking.reportEvery;
+    const finished = state.trials.filter((t) => t.state !== 'RUNNING').length;
+    if (!every || finished % every !== 0 || state.reportRefresh || !patched('report-refresh')) return;
+    state.reportRefresh = control
+      .refreshReport({ tracking })
+      .catch((err: unknown) => log.warn(`the report could not be refreshed: ${failureReason(err)}`))
+      .finally(() => (state.reportRefresh = null));
+  }
+
   private async train(req: SegmentInput): Promise<{ out: SegmentOutput; queue: QueueChoice }> {
     const trained = await this.queues.trainSegment(req);
     this.state.trainSeconds += trained.out.trainSeconds;
@@ -94,6 +110,7 @@ export class JobRunner {
           t.state = 'PRUNED';
           t.reason = `pruned by ${scheduler.name} after epoch ${toEpoch}`;
           await finish({ runId: t.runId, state: 'PRUNED', reason: t.reason, summary: { rung: toEpoch }, campaign: this.campaignAfter() });
+          this.refreshReportIfDue();
           await this.dropCheckpoints(t, queue);
           return;
         }
@@ -110,6 +127,7 @@ export class JobRunner {
       if (constraints) t.constraints = constraints;
       t.state = 'COMPLETE';
       await finish({ runId: t.runId, state: 'COMPLETE', summary: { objective: t.values[0]! }, campaign: this.campaignAfter() });
+      this.refreshReportIfDue();
       await this.dropCheckpoints(t, queue);
       state.publishBestIfChanged();
     } catch (err) {
@@ -117,6 +135,7 @@ export class JobRunner {
       t.reason = failureReason(err);
       if (!isCancellation(err)) state.failed += 1;
       if (t.runId) await finish({ runId: t.runId, state: 'FAIL', reason: t.reason, killed: isCancellation(err), campaign: this.campaignAfter() });
+      if (!isCancellation(err)) this.refreshReportIfDue();
       await this.dropCheckpoints(t, queue);
     } finally {
       state.running -= 1;

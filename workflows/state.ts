@@ -59,6 +59,8 @@ export class CampaignState {
   /** Continue-as-new is due: running trials park at their next segment boundary. */
   draining = false;
   readonly retrainResults: RetrainResult[] = [];
+  /** The report redraw running in the background, if any (jobs.ts): one at a time, awaited before the end. */
+  reportRefresh: Promise<void> | null = null;
   /** Every trial and retrain job runs inside this scope, so `cancel` stops them all at once. */
   readonly work = new CancellationScope();
   /** The best value last published as a search attribute. */

@@ -15,6 +15,7 @@ describe('campaign workflow end to end', () => {
   let workers: RunningWorkers;
   let result: CampaignResult;
   let runs: RestRun[];
+  let activityTypes: string[];
 
   beforeAll(async () => {
     workers = await startWorkers({
@@ -28,6 +29,8 @@ describe('campaign workflow end to end', () => {
     const handle = await startCampaign(client, { specPath: spec });
     result = await handle.result();
     runs = await campaignRuns(mlflow, result.mlflow.experimentId, result.workflowId);
+    const history = await client.workflow.getHandle(result.workflowId).fetchHistory();
+    activityTypes = (history.events ?? []).flatMap((e) => (e.activityTaskScheduledEventAttributes?.activityType?.name ? [e.activityTaskScheduledEventAttributes.activityType.name] : []));
   }, 600_000);
 
   afterAll(async () => {
@@ -85,6 +88,10 @@ describe('campaign workflow end to end', () => {
     const history = await downloadArtifact(mlflow, parent, 'plots/history.svg');
     expect((history.match(/role="graphics-symbol" aria-roledescription="(point|tick)"/g) ?? []).length).toBe(4);
     expect(await downloadArtifact(mlflow, parent, 'report.html')).toContain('<svg');
+    // tracking.reportEvery: 2 over 4 trials: the report was also redrawn while the campaign ran (one at a time).
+    const refreshes = activityTypes.filter((t) => t === 'refreshReport').length;
+    expect(refreshes).toBeGreaterThanOrEqual(1);
+    expect(refreshes).toBeLessThanOrEqual(2);
     const best = await downloadArtifact(mlflow, parent, 'best_hyperparameters.yaml');
     expect(best).toContain(`trial: ${result.best!.trialNumber}`);
     const csv = (await downloadArtifact(mlflow, parent, 'leaderboard.csv')).trim().split('\n');

@@ -26,7 +26,7 @@ describe('defaults', () => {
       training: { epochs: 10, segmentEpochs: 1, batchSize: 64, learningRate: 0.001, optimizer: 'adam', validationSplit: 0.1 },
       retrain: { topK: 3, epochs: 20, seeds: 1 },
       resources: { taskQueue: 'tuneflow-training', fallbackTaskQueue: null, fallbackAfterSeconds: 300 },
-      tracking: { experimentName: 'tuneflow/t', tags: {} },
+      tracking: { experimentName: 'tuneflow/t', tags: {}, reportEvery: 10 },
     } satisfies ExperimentSpec);
   });
 
@@ -40,11 +40,11 @@ describe('defaults', () => {
   test('explicit values win over defaults', () => {
     const spec = parse(
       `${HEADER}budget: {maxTrials: 8, maxConcurrentTrials: 8, maxFailedTrials: 0}\nretrain: {topK: 0, epochs: 1, seeds: 3}\n` +
-        'tracking: {experimentName: shared, tags: {team: vision}}\nresources: {taskQueue: gpu, fallbackTaskQueue: cpu, fallbackAfter: 2m}\n',
+        'tracking: {experimentName: shared, tags: {team: vision}, reportEvery: 0}\nresources: {taskQueue: gpu, fallbackTaskQueue: cpu, fallbackAfter: 2m}\n',
     );
     expect(spec.budget).toEqual({ maxTrials: 8, maxConcurrentTrials: 8, maxFailedTrials: 0, maxDurationSeconds: null });
     expect(spec.retrain).toEqual({ topK: 0, epochs: 1, seeds: 3 });
-    expect(spec.tracking).toEqual({ experimentName: 'shared', tags: { team: 'vision' } });
+    expect(spec.tracking).toEqual({ experimentName: 'shared', tags: { team: 'vision' }, reportEvery: 0 });
     expect(spec.resources).toEqual({ taskQueue: 'gpu', fallbackTaskQueue: 'cpu', fallbackAfterSeconds: 120 });
   });
 });

@@ -49,7 +49,7 @@ export function smallSpec(parts: SpecParts = {}): ExperimentSpec {
     training: { epochs: 4, segmentEpochs: 2, batchSize: 32, learningRate: 0.003, optimizer: 'adam', validationSplit: 0.2, ...parts.training },
     retrain: { topK: 1, epochs: 4, seeds: 1 },
     resources: { taskQueue: 'training', fallbackTaskQueue: null, fallbackAfterSeconds: 60 },
-    tracking: { experimentName: 'training-test', tags: {} },
+    tracking: { experimentName: 'training-test', tags: {}, reportEvery: 0 },
   };
 }
 
