@@ -25,7 +25,8 @@ import {
 } from './plots';
 import { renderSvg } from './render';
 import { reportHtml } from './html';
-import { HEALTH_METRICS, TRAINING_METRICS } from './load';
+import { HEALTH_METRICS } from '../spec/objective';
+import { TRAINING_METRICS } from './load';
 import type { CampaignData, ReportTrial } from './types';
 
 export interface Plot {

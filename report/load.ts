@@ -6,23 +6,12 @@ import { tagFilter } from '../mlflow/runs';
 import { parseSpace } from '../search/space';
 import type { Params } from '../search/space-types';
 import { parseSpec, type ExperimentSpec } from '../spec';
-import { objectiveLabel, objectiveValue, HEALTH_METRIC } from '../spec/objective';
+import { HEALTH_METRIC, HEALTH_METRICS, objectiveLabel, objectiveValue } from '../spec/objective';
 import { constraintValues, objectiveValues, type TrialState } from '../trials';
 import type { CampaignData, ReportParam, ReportRetrain, ReportTrial } from './types';
 
 /** Per-epoch training metrics a retrain run's curves show (docs/model-health.md). */
 export const TRAINING_METRICS = ['loss', 'val_loss', 'accuracy', 'val_accuracy'] as const;
-/** The aggregate health metrics every epoch records: training/health.ts HEALTH_METRICS (the report may not import training). */
-export const HEALTH_METRICS = [
-  'dead_unit_fraction',
-  'grad_norm_min',
-  'grad_norm_max',
-  'vanishing_gradient_layers',
-  'exploding_gradient_layers',
-  'loss_cv',
-  'param_efficiency',
-  'health_score',
-] as const;
 
 const STATES: readonly string[] = ['RUNNING', 'COMPLETE', 'PRUNED', 'FAIL'];
 /** Parallel MLflow requests for metric histories. */

@@ -7,6 +7,21 @@ import type { Direction, Objective } from './types';
 export const DEFAULT_HEALTH_WEIGHT = 0.3;
 export const HEALTH_METRIC = 'health_score';
 
+/**
+ * The aggregate health metrics every training epoch records (training/health.ts computes them; per-layer
+ * names vary with the model). Here, beside `health_score`, so training and the report share one list.
+ */
+export const HEALTH_METRICS = [
+  'dead_unit_fraction',
+  'grad_norm_min',
+  'grad_norm_max',
+  'vanishing_gradient_layers',
+  'exploding_gradient_layers',
+  'loss_cv',
+  'param_efficiency',
+  HEALTH_METRIC,
+] as const;
+
 /** An objective as written in the spec. */
 export interface ObjectiveInput {
   metric: string;

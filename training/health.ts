@@ -126,14 +126,5 @@ export function healthMetrics(input: HealthInput): Record<string, number> {
   return metrics;
 }
 
-/** The aggregate health metrics every epoch records (per-layer names vary with the model). */
-export const HEALTH_METRICS = [
-  'dead_unit_fraction',
-  'grad_norm_min',
-  'grad_norm_max',
-  'vanishing_gradient_layers',
-  'exploding_gradient_layers',
-  'loss_cv',
-  'param_efficiency',
-  'health_score',
-] as const;
+/** The aggregate health metrics every epoch records (the list lives with the objective's `health_score`). */
+export { HEALTH_METRICS } from '../spec/objective';
