@@ -5,14 +5,11 @@
 // else a SetupError saying what to install. Nothing is cached by us: apt owns the install.
 import path from 'node:path';
 import process from 'node:process';
-import { SetupError, run, whichOnPath } from './util.mjs';
+import { SetupError, findWorkingTool, run, versionOf, whichOnPath } from './util.mjs';
 
 const INSTALL_HINT = 'install Debian\'s chromium (`sudo apt-get install --no-install-recommends chromium`) '
   + 'or another Chromium, and put it on PATH or set TUNEFLOW_CHROMIUM to its path';
 
-async function versionOf(bin) {
-  return (await run(bin, ['--version'])).trim();
-}
 
 /** Whether this process may run apt-get itself (root). The options argument lets tests choose. */
 function runningAsRoot(options) {
@@ -20,23 +17,8 @@ function runningAsRoot(options) {
 }
 
 /** The first working chromium that is already there, or null. A broken explicit choice fails. */
-async function findExisting(ctx) {
-  const explicit = ctx.env.TUNEFLOW_CHROMIUM;
-  if (explicit) {
-    const bin = path.resolve(explicit);
-    try {
-      return { bin, version: await versionOf(bin), source: '$TUNEFLOW_CHROMIUM' };
-    } catch (err) {
-      throw new SetupError(`$TUNEFLOW_CHROMIUM=${explicit} does not run: ${err.message}`);
-    }
-  }
-  const onPath = whichOnPath('chromium', ctx.env);
-  if (!onPath) return null;
-  try {
-    return { bin: onPath, version: await versionOf(onPath), source: 'PATH' };
-  } catch {
-    return null; // broken: install it (again)
-  }
+function findExisting(ctx) {
+  return findWorkingTool(ctx.env, 'TUNEFLOW_CHROMIUM', [{ bin: whichOnPath('chromium', ctx.env), source: 'PATH' }]);
 }
 
 export async function check(ctx) {

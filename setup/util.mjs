@@ -104,3 +104,33 @@ export function linkOrCopy(src, dest) {
 export function formatSeconds(ms) {
   return `${(ms / 1000).toFixed(1)}s`;
 }
+
+/** `<bin> --version`, trimmed: how every step checks that a tool runs. */
+export async function versionOf(bin) {
+  return (await run(bin, ['--version'])).trim();
+}
+
+/**
+ * The tool a user named in `$variable` (it must run: a broken explicit choice is an error), else the first
+ * of `candidates` ({bin, source}, bin null when absent) that runs; null when none does.
+ */
+export async function findWorkingTool(env, variable, candidates) {
+  const explicit = env[variable];
+  if (explicit) {
+    const bin = path.resolve(explicit);
+    try {
+      return { bin, version: await versionOf(bin), source: `$${variable}` };
+    } catch (err) {
+      throw new SetupError(`$${variable}=${explicit} does not run: ${err.message}`);
+    }
+  }
+  for (const { bin, source } of candidates) {
+    if (!bin || !fs.existsSync(bin)) continue;
+    try {
+      return { bin, version: await versionOf(bin), source };
+    } catch {
+      // broken or half-written: try the next one, or install
+    }
+  }
+  return null;
+}
