@@ -25,8 +25,7 @@
 // - A parameter that took a single value (fixed, or never varied) scores exactly 0.
 // - Only COMPLETE feasible trials with a finite first objective count; fewer than 2 gives [].
 import { normalCdf } from '../search/math/stats';
-import { isFeasible } from '../search/pareto';
-import { compareValues } from '../search/ranking';
+import { rankFeasible } from '../search/ranking';
 import { choiceIndex, toUnit, type Param, type Space } from '../search/space';
 import type { Scalar } from '../search/space-types';
 import type { Direction, TrialView } from '../search/types';
@@ -72,9 +71,8 @@ export function importance(space: Space, trials: readonly TrialView[], direction
   if (!Number.isInteger(steps) || steps < 2) throw new Error(`importance: steps must be an integer >= 2 (got ${steps})`);
   if (!Number.isInteger(minTop) || minTop < 1) throw new Error(`importance: minTop must be an integer >= 1 (got ${minTop})`);
 
-  const ranked = trials
-    .filter((t) => t.state === 'COMPLETE' && t.values != null && Number.isFinite(t.values[0]) && isFeasible(t.constraints))
-    .sort((a, b) => compareValues(a.values![0]!, b.values![0]!, direction) || a.number - b.number);
+  // The one ranking (feasible COMPLETE trials, best first), without the non-finite values it ranks last.
+  const ranked = rankFeasible(trials, direction).filter((t) => Number.isFinite(t.values![0]));
   if (ranked.length < 2) return [];
 
   const scored = space.params.map((param) => {
