@@ -5,7 +5,7 @@
 // lineage tags written here show next to the runs they describe.
 import { ApplicationFailure } from '@temporalio/activity';
 import type { MlflowClient, Run } from '../mlflow/client';
-import { paramText, tagFilter } from '../mlflow/runs';
+import { paramText, runsTagged, tagFilter } from '../mlflow/runs';
 import { explainParams, parseSpace, type Param, type Space } from '../search/space';
 import type { Params, Scalar } from '../search/space-types';
 import type { ExperimentSpec } from '../spec/types';
@@ -78,10 +78,7 @@ async function storedTrials(mlflow: MlflowClient, run: Run, depth: number): Prom
       : { trials: [], ancestors: [] };
   const campaignId = tags['tuneflow.campaign_id'] as string;
   const own: (StoredTrial & { number: number })[] = [];
-  for await (const trial of mlflow.searchAllRuns({
-    experimentIds: [run.info.experimentId],
-    filter: tagFilter({ 'tuneflow.campaign_id': campaignId, 'tuneflow.stage': 'search' }),
-  })) {
+  for (const trial of await runsTagged(mlflow, run.info.experimentId, { 'tuneflow.campaign_id': campaignId, 'tuneflow.stage': 'search' })) {
     const state = trial.data.tags['tuneflow.state'] ?? '';
     if (!FINISHED.includes(state)) continue; // a trial the old campaign never finished has no result to learn from
     own.push({

@@ -55,6 +55,13 @@ export function tagFilter(tags: Record<string, string>): string {
     .join(' AND ');
 }
 
+/** Every run of the experiment whose tags equal all of `tags` (every page of the search). */
+export async function runsTagged(client: MlflowClient, experimentId: string, tags: Record<string, string>): Promise<Run[]> {
+  const runs: Run[] = [];
+  for await (const run of client.searchAllRuns({ experimentIds: [experimentId], filter: tagFilter(tags) })) runs.push(run);
+  return runs;
+}
+
 /** A param's text as MLflow keeps it: a string as it is, a number or boolean as JavaScript prints it, anything else as JSON. */
 export function paramText(value: unknown): string {
   return typeof value === 'string' ? value : typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);

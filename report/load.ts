@@ -2,11 +2,11 @@
 // parameters were searched and what the objective is; each search run gives its params, state, final
 // metrics, per-epoch history (getMetricHistory) and start/end time.
 import type { MlflowClient, Run } from '../mlflow/client';
-import { tagFilter } from '../mlflow/runs';
+import { runsTagged } from '../mlflow/runs';
 import { parseSpace } from '../search/space';
 import type { Params } from '../search/space-types';
 import { parseSpec, type ExperimentSpec } from '../spec';
-import { HEALTH_METRIC, HEALTH_METRICS, objectiveLabel, objectiveValue } from '../spec/objective';
+import { HEALTH_METRICS, objectiveLabel, objectiveMetrics, objectiveValue } from '../spec/objective';
 import { constraintValues, objectiveValues, type TrialState } from '../trials';
 import type { CampaignData, ReportParam, ReportRetrain, ReportTrial } from './types';
 
@@ -45,23 +45,10 @@ export async function loadCampaign(mlflow: MlflowClient, parent: Run): Promise<C
   const specText = (await mlflow.downloadArtifact(parent.info.runId, 'experiment.yaml')).toString('utf8');
   const spec = parseSpec(specText, 'experiment.yaml');
   const params = reportParams(spec);
-  const runs: Run[] = [];
-  for await (const run of mlflow.searchAllRuns({
-    experimentIds: [parent.info.experimentId],
-    filter: tagFilter({ 'tuneflow.campaign_id': campaignId, 'tuneflow.stage': 'search' }),
-  })) {
-    runs.push(run);
-  }
-  const trials = await mapLimit(runs, CONCURRENCY, (run) => loadTrial(mlflow, spec, params, run));
+  const jobRuns = (stage: string) => runsTagged(mlflow, parent.info.experimentId, { 'tuneflow.campaign_id': campaignId, 'tuneflow.stage': stage });
+  const trials = await mapLimit(await jobRuns('search'), CONCURRENCY, (run) => loadTrial(mlflow, spec, params, run));
   trials.sort((a, b) => a.number - b.number);
-  const retrainRuns: Run[] = [];
-  for await (const run of mlflow.searchAllRuns({
-    experimentIds: [parent.info.experimentId],
-    filter: tagFilter({ 'tuneflow.campaign_id': campaignId, 'tuneflow.stage': 'retrain' }),
-  })) {
-    retrainRuns.push(run);
-  }
-  const retrains = await mapLimit(retrainRuns, CONCURRENCY, (run) => loadRetrain(mlflow, run));
+  const retrains = await mapLimit(await jobRuns('retrain'), CONCURRENCY, (run) => loadRetrain(mlflow, run));
   retrains.sort((a, b) => a.sourceTrial - b.sourceTrial || a.seed - b.seed);
   let bestHyperparametersYaml: string | null = null;
   try {
@@ -101,7 +88,7 @@ async function loadTrial(mlflow: MlflowClient, spec: ExperimentSpec, params: rea
     }
   }
   // Per-epoch objective values, from the histories of the metrics the objectives need.
-  const needed = [...new Set(spec.objective.flatMap((o) => (o.healthWeight ? [o.metric, HEALTH_METRIC] : [o.metric])))];
+  const needed = [...new Set(spec.objective.flatMap(objectiveMetrics))];
   const byStep = new Map<number, Record<string, number>>();
   for (const key of needed) {
     for (const point of await mlflow.getMetricHistory(run.info.runId, key)) {

@@ -45,9 +45,14 @@ export function healthAwareValue(value: number, health: number, weight: number, 
   return (1 - weight) * value + weight * (direction === 'maximize' ? health : 1 - health);
 }
 
+/** The metrics an objective's value is computed from: its metric, and health_score when health-aware. */
+export function objectiveMetrics(objective: Objective): string[] {
+  return objective.healthWeight ? [objective.metric, HEALTH_METRIC] : [objective.metric];
+}
+
 /** The objective's value; throws naming what is missing when the metrics lack it. */
 export function objectiveValue(objective: Objective, metrics: Record<string, number>): number {
-  const needed = objective.healthWeight ? [objective.metric, HEALTH_METRIC] : [objective.metric];
+  const needed = objectiveMetrics(objective);
   const missing = needed.filter((name) => metrics[name] === undefined);
   if (missing.length > 0) {
     const known = Object.keys(metrics).sort().join(', ');
