@@ -1,11 +1,9 @@
 // Loads, validates and normalizes a spec. Runs once per campaign: the normalized spec then lives in
 // the workflow history, so a replay never reads the file again.
 import { ApplicationFailure } from '@temporalio/activity';
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { parseExperiment } from '../catalog';
-import { SpecError } from '../spec';
+import { readSpecText, SpecError } from '../spec';
 import type { LoadedSpec, LoadSpecInput } from './types';
 
 export async function loadSpec(input: LoadSpecInput): Promise<LoadedSpec> {
@@ -14,10 +12,7 @@ export async function loadSpec(input: LoadSpecInput): Promise<LoadedSpec> {
       return { spec: parseExperiment(input.specText, input.specName ?? '<inline spec>'), specText: input.specText };
     }
     if (input.specPath !== undefined) {
-      const path = resolve(input.specPath);
-      const specText = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
-        throw new SpecError([{ file: input.specPath!, line: 0, column: 0, path: '', message: `cannot read spec (${err.code ?? err.message})` }]);
-      });
+      const specText = await readSpecText(input.specPath);
       return { spec: parseExperiment(specText, input.specPath), specText };
     }
     if (input.spec !== undefined) {

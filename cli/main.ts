@@ -3,7 +3,7 @@
 // local services; errors the user can fix print as one clear message, never a stack trace.
 import { parseArgs } from 'node:util';
 import { KNOWN_NAMES } from '../catalog';
-import { formatSpecError, SpecError, validateSpecCommand } from '../spec';
+import { formatSpecError, readSpecText, SpecError, validateSpecCommand } from '../spec';
 import { objectiveLabel } from '../spec/objective';
 import { connectTemporal, ControlRejectedError, startCampaignFromText } from './client';
 import { CONTROL_VERBS, controlCommand, ControlUsageError, type ControlVerb } from './control';
@@ -14,7 +14,7 @@ import { redactUserInfo } from '../mlflow/client';
 import { formatProgress } from './progress';
 import { ensureLocalServices, readState, stopLocalServices } from './services/local';
 import { doctorCommand } from './doctor';
-import { applySpecOverrides, OverrideError, parseOverride, readSpecFile, trainCommand } from './train';
+import { applySpecOverrides, OverrideError, parseOverride, trainCommand } from './train';
 import { startWorkers } from './worker';
 
 const USAGE = `Usage: tuneflow <command> [options]
@@ -103,7 +103,7 @@ async function run(args: string[]): Promise<number> {
   setConsoleVerbosity(values.verbose);
   const started = Date.now();
   // The spec and its --set overrides (the rules of `tuneflow train --set`) are checked before any service starts.
-  const specText = applySpecOverrides(await readSpecFile(specPath), specPath, (values.set ?? []).map(parseOverride)).text;
+  const specText = applySpecOverrides(await readSpecText(specPath), specPath, (values.set ?? []).map(parseOverride)).text;
   const ep = await endpoints(true);
   const client = await connectTemporal(ep.temporalAddress);
   const handle = await startCampaignFromText(client, {

@@ -32,7 +32,7 @@ import { parseExperiment } from '../catalog';
 import { MlflowClient } from '../mlflow/client';
 import { ensureExperiment, ensureRun, finishRun, logEpochMetrics, logMetricsOnce, paramTexts } from '../mlflow/runs';
 import { buildParams, fromUnit, parseSpace, type Params, type Scalar } from '../search';
-import { SpecError } from '../spec';
+import { readSpecText, SpecError } from '../spec';
 import { formatPath, SourceLocator } from '../spec/yaml-locate';
 import type { ExperimentSpec } from '../spec/types';
 import {
@@ -162,12 +162,6 @@ export function applySpecOverrides(text: string, fileName: string, overrides: re
   return { text: rewritten, spec: parseExperiment(rewritten, `${basename(fileName)} with --set`) };
 }
 
-/** A spec file's text; a file that cannot be read is a SpecError naming it. */
-export async function readSpecFile(specPath: string): Promise<string> {
-  return readFile(resolve(specPath), 'utf8').catch((error: NodeJS.ErrnoException) => {
-    throw new SpecError([{ file: specPath, line: 0, column: 0, path: '', message: `cannot read spec (${error.code ?? error.message})` }]);
-  });
-}
 
 /** Where a parameter's value came from, for the printout. */
 export type ParamSource = 'fixed' | 'enqueued' | 'center' | 'first choice' | '--params' | '--from';
@@ -312,7 +306,7 @@ export async function trainCommand(args: string[]): Promise<number> {
       throw new OverrideError('train: give one spec file, e.g. `tuneflow train experiments/quickstart.yaml --set learningRate=0.01`, or --from CAMPAIGN');
     }
     let specPath = positionals[0];
-    let text = specPath === undefined ? undefined : await readSpecFile(specPath);
+    let text = specPath === undefined ? undefined : await readSpecText(specPath);
     let given: { text: string; file: string; source: ParamSource } | null = null;
     if (from !== undefined) {
       const mlflow = mlflowFromEnvironment(true);

@@ -1,6 +1,6 @@
 // The spec package: YAML experiment file → validated, normalized ExperimentSpec.
 export type { AlgorithmChoice, Direction, ExperimentSpec, Objective } from './types';
-export { loadSpecFile, parseSpec, MAX_SPEC_BYTES, MAX_ALIAS_COUNT, type LoadSpecOptions } from './load';
+export { loadSpecFile, readSpecText, parseSpec, MAX_SPEC_BYTES, MAX_ALIAS_COUNT, type LoadSpecOptions } from './load';
 export { SpecError, isSpecError, formatSpecError, renderProblem, type SpecProblem, type FieldIssue } from './errors';
 export { validateSpecCommand } from './validate';
 export { checkSpace } from './space-check';

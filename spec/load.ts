@@ -19,19 +19,22 @@ export interface LoadSpecOptions {
   knownNames?: KnownNames;
 }
 
-export async function loadSpecFile(path: string, options: LoadSpecOptions = {}): Promise<ExperimentSpec> {
-  let text: string;
+/** A spec file's text: at most MAX_SPEC_BYTES of UTF-8; a file that cannot be read is a SpecError naming it and why. */
+export async function readSpecText(path: string): Promise<string> {
   try {
     const { size } = await stat(path);
     if (size > MAX_SPEC_BYTES) throw tooLarge(path, size);
-    text = decodeUtf8(await readFile(path), path);
+    return decodeUtf8(await readFile(path), path);
   } catch (err) {
     if (err instanceof SpecError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     const reason = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message;
     throw new SpecError([{ file: path, line: 0, column: 0, path: '', message: `cannot read the spec file (${reason})` }]);
   }
-  return parseSpec(text, path, options);
+}
+
+export async function loadSpecFile(path: string, options: LoadSpecOptions = {}): Promise<ExperimentSpec> {
+  return parseSpec(await readSpecText(path), path, options);
 }
 
 export function parseSpec(text: string, fileName: string, options: LoadSpecOptions = {}): ExperimentSpec {
