@@ -9,16 +9,16 @@ import type { LoadedSpec, LoadSpecInput } from './types';
 export async function loadSpec(input: LoadSpecInput): Promise<LoadedSpec> {
   try {
     if (input.specText !== undefined) {
-      return { spec: parseExperiment(input.specText, input.specName ?? '<inline spec>'), specText: input.specText };
+      return { spec: parseExperiment(input.specText, input.specName ?? '<inline spec>', input.specDir), specText: input.specText };
     }
     if (input.specPath !== undefined) {
       const specText = await readSpecText(input.specPath);
-      return { spec: parseExperiment(specText, input.specPath), specText };
+      return { spec: parseExperiment(specText, input.specPath, input.specDir), specText };
     }
     if (input.spec !== undefined) {
       // An inline spec goes through the same YAML path, so its errors read the same way.
       const specText = stringify(input.spec);
-      return { spec: parseExperiment(specText, '<inline spec>'), specText };
+      return { spec: parseExperiment(specText, '<inline spec>', input.specDir), specText };
     }
     throw new SpecError([{ file: '<input>', line: 0, column: 0, path: '', message: 'give either "specPath" or "spec"' }]);
   } catch (err) {

@@ -17,6 +17,8 @@ export interface LoadSpecInput {
   specText?: string;
   /** Name shown in error messages for `specText`, usually the file's path. */
   specName?: string;
+  /** The folder paths in the spec are relative to (absolute; default: the spec file's folder, else the worker's working folder). */
+  specDir?: string;
 }
 
 export interface LoadedSpec {

@@ -22,7 +22,7 @@ export const KNOWN_NAMES: KnownNames = {
   modelOptions: checkModelOptions,
 };
 
-/** Parse a spec's YAML text against the registries; `fileName` is what errors name. */
-export function parseExperiment(text: string, fileName: string): ExperimentSpec {
-  return parseSpec(text, fileName, { knownNames: KNOWN_NAMES });
+/** Parse a spec's YAML text against the registries; `fileName` is what errors name, `baseDir` what paths are relative to. */
+export function parseExperiment(text: string, fileName: string, baseDir?: string): ExperimentSpec {
+  return parseSpec(text, fileName, { knownNames: KNOWN_NAMES, ...(baseDir === undefined ? {} : { baseDir }) });
 }

@@ -2,6 +2,7 @@
 // script. It talks to Temporal only; the workers do the rest.
 import { Client, Connection, WorkflowIdReusePolicy, WorkflowUpdateFailedError } from '@temporalio/client';
 import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import type { CampaignResult, Lineage } from '../activities/types';
 import type { LeaderboardRow } from '../trials';
 import { parseExperiment } from '../catalog';
@@ -96,17 +97,22 @@ export function newCampaignId(spec: ExperimentSpec, now = new Date()): string {
  */
 export async function startCampaign(client: Client, opts: { specPath: string; workflowId?: string }): Promise<CampaignHandle & { spec: ExperimentSpec }> {
   const specText = await readFile(opts.specPath, 'utf8');
-  return startCampaignFromText(client, { specText, specName: opts.specPath, ...(opts.workflowId ? { workflowId: opts.workflowId } : {}) });
+  return startCampaignFromText(client, { specText, specName: opts.specPath, specDir: resolve(dirname(opts.specPath)), ...(opts.workflowId ? { workflowId: opts.workflowId } : {}) });
 }
 
 /** `startCampaign` for a spec already in memory; `lineage` makes it continue a finished campaign (cli/lineage.ts). */
 export async function startCampaignFromText(
   client: Client,
-  opts: { specText: string; specName: string; workflowId?: string; lineage?: Lineage },
+  opts: { specText: string; specName: string; specDir?: string; workflowId?: string; lineage?: Lineage },
 ): Promise<CampaignHandle & { spec: ExperimentSpec }> {
-  const spec = parseExperiment(opts.specText, opts.specName);
+  const spec = parseExperiment(opts.specText, opts.specName, opts.specDir);
   const workflowId = opts.workflowId ?? newCampaignId(spec);
-  const input: CampaignInput = { specText: opts.specText, specName: opts.specName, ...(opts.lineage ? { lineage: opts.lineage } : {}) };
+  const input: CampaignInput = {
+    specText: opts.specText,
+    specName: opts.specName,
+    ...(opts.specDir ? { specDir: opts.specDir } : {}),
+    ...(opts.lineage ? { lineage: opts.lineage } : {}),
+  };
   await client.workflow.start<typeof campaign>('campaign', {
     taskQueue: CONTROL_TASK_QUEUE,
     workflowId,

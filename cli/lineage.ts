@@ -3,6 +3,7 @@
 // its sampler from the old trials. The new campaign's workflow reads those trials itself.
 import type { Client } from '@temporalio/client';
 import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { parse as parseYaml, parseDocument, type Document } from 'yaml';
 import { finishedCampaign } from '../activities/lineage';
 import type { MlflowClient } from '../mlflow/client';
@@ -65,7 +66,7 @@ export async function forkCampaign(
   if (change.specPath !== undefined) {
     await finishedCampaign(mlflow, parent); // fail now, not in the workflow, when the parent is unknown or running
     const specText = await readFile(change.specPath, 'utf8');
-    return startCampaignFromText(client, { specText, specName: change.specPath, lineage: { kind: 'fork', parent } });
+    return startCampaignFromText(client, { specText, specName: change.specPath, specDir: resolve(dirname(change.specPath)), lineage: { kind: 'fork', parent } });
   }
   if (!change.sets?.length) throw new LineageUsageError('fork: give the change: --spec new.yaml, or --set key.path=value (repeatable)');
   const { specText } = await finishedCampaign(mlflow, parent);

@@ -39,6 +39,14 @@ export const SPEC_DEFAULTS = {
     fallbackTaskQueue: null as string | null,
     fallbackAfterSeconds: 300,
   },
+  /** A user's model module and function trainable: the export tuneflow calls when the spec names none. */
+  modelExport: 'build',
+  trainableExport: 'train',
+  trainable: {
+    gracePeriodSeconds: 10,
+    epochTimeoutSeconds: 30 * 60,
+    evaluate: false,
+  },
   tracking: {
     experimentNamePrefix: 'tuneflow/',
     reportEvery: 10,

@@ -1,6 +1,7 @@
 // YAML text or file → validated, normalized ExperimentSpec. Every problem is reported at once, each with
 // `file:line:column: field: message`; nothing here throws anything but SpecError for bad input.
 import { readFile, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { LineCounter, isMap, isSeq, parseDocument, visit, type Document, type YAMLError } from 'yaml';
 import { describeValue } from './describe';
 import { SpecError, type FieldIssue, type SpecProblem } from './errors';
@@ -17,6 +18,8 @@ export const MAX_ALIAS_COUNT = 100;
 export interface LoadSpecOptions {
   /** Registered data sets, models, samplers, schedulers: names outside these lists are errors. */
   knownNames?: KnownNames;
+  /** Where relative paths to the user's code are resolved (default: the spec file's folder). */
+  baseDir?: string;
 }
 
 /** A spec file's text: at most MAX_SPEC_BYTES of UTF-8; a file that cannot be read is a SpecError naming it and why. */
@@ -73,10 +76,15 @@ export function parseSpec(text: string, fileName: string, options: LoadSpecOptio
   const validation = validateAgainstSchema(data);
   if (!validation.valid) throw new SpecError(validation.issues.map(problemAt));
 
-  const spec = normalizeSpec(validation.input);
+  const spec = normalizeSpec(validation.input, options.baseDir ?? specFolder(fileName));
   const semanticIssues = checkSpecSemantics(spec, validation.input, options.knownNames);
   if (semanticIssues.length > 0) throw new SpecError(semanticIssues.map(problemAt));
   return spec;
+}
+
+/** A spec file's folder; a name like `<inline spec>` is no file: then the working folder. */
+function specFolder(fileName: string): string {
+  return fileName.startsWith('<') ? '.' : dirname(fileName);
 }
 
 function tooLarge(file: string, bytes: number): SpecError {

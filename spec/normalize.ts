@@ -1,5 +1,6 @@
 // Schema-valid input (the YAML as the user wrote it) → the normalized `ExperimentSpec`: shorthands expanded,
 // defaults filled, durations in seconds. Plain JSON out: fresh objects, no undefined values.
+import { isAbsolute, resolve } from 'node:path';
 import type { Params, ParamSpec, Scalar, SearchSpace } from '../search/space-types';
 import {
   SPEC_DEFAULTS,
@@ -10,7 +11,7 @@ import {
   defaultRetrainTopK,
 } from './defaults';
 import { normalizeObjective, type ObjectiveInput } from './objective';
-import type { AlgorithmChoice, ExperimentSpec, MetricConstraint } from './types';
+import type { AlgorithmChoice, ExperimentSpec, MetricConstraint, TrainableSpec } from './types';
 
 type Options = Record<string, unknown>;
 type Duration = number | string;
@@ -20,8 +21,10 @@ export interface SpecInput {
   name: string;
   description?: string;
   seed?: number;
-  dataset: string | { name: string; options?: Options };
-  model: string | { family: string; options?: Options };
+  /** Required unless `trainable` is given (checked in semantic-check.ts, which says why). */
+  dataset?: string | { name: string; options?: Options };
+  model?: string | { family?: string; module?: string; export?: string; options?: Options };
+  trainable?: TrainableInput;
   search?: {
     space?: SearchSpace;
     sampler?: string | { type: string; options?: Options };
@@ -37,6 +40,22 @@ export interface SpecInput {
   tracking?: { experimentName?: string; tags?: Record<string, string>; reportEvery?: number };
 }
 
+export interface TrainableInput {
+  module?: string;
+  export?: string;
+  command?: string[];
+  cwd?: string;
+  env?: Record<string, string>;
+  passEnv?: string[];
+  gracePeriod?: Duration;
+  epochTimeout?: Duration;
+  evaluate?: boolean;
+}
+
+/** The family name of a spec whose model is a user's module, and of one whose trainable trains its own model. */
+export const MODULE_FAMILY = 'module';
+export const TRAINABLE_FAMILY = 'trainable';
+
 const SECONDS_PER_UNIT: Record<string, number> = { d: 86_400, h: 3_600, m: 60, s: 1 };
 
 /** Seconds for a schema-valid duration: a number of seconds, or `90s`, `30m`, `2h`, `1d`, `1h30m`. */
@@ -49,7 +68,11 @@ export function durationSeconds(duration: Duration): number {
   return seconds;
 }
 
-export function normalizeSpec(input: SpecInput): ExperimentSpec {
+/**
+ * `baseDir` is the spec file's folder: paths to the user's code (model modules, trainables, a command's
+ * cwd) are resolved against it, so a spec means the same files wherever the worker was started.
+ */
+export function normalizeSpec(input: SpecInput, baseDir = '.'): ExperimentSpec {
   const maxTrials = input.budget?.maxTrials ?? SPEC_DEFAULTS.budget.maxTrials;
   const epochs = input.training?.epochs ?? SPEC_DEFAULTS.training.epochs;
   const training = { ...SPEC_DEFAULTS.training, ...input.training };
@@ -59,13 +82,13 @@ export function normalizeSpec(input: SpecInput): ExperimentSpec {
     description: input.description ?? SPEC_DEFAULTS.description,
     seed: input.seed ?? SPEC_DEFAULTS.seed,
     dataset:
-      typeof input.dataset === 'string'
-        ? { name: input.dataset, options: {} }
-        : { name: input.dataset.name, options: copy(input.dataset.options ?? {}) },
-    model:
-      typeof input.model === 'string'
-        ? { family: input.model, options: {} }
-        : { family: input.model.family, options: copy(input.model.options ?? {}) },
+      input.dataset === undefined
+        ? { name: '', options: {} }
+        : typeof input.dataset === 'string'
+          ? { name: input.dataset, options: {} }
+          : { name: input.dataset.name, options: copy(input.dataset.options ?? {}) },
+    model: normalizeModel(input, baseDir),
+    ...(input.trainable ? { trainable: normalizeTrainable(input.trainable, baseDir) } : {}),
     search: {
       space: normalizeSpace(input.search?.space ?? {}),
       sampler: normalizeAlgorithm(input.search?.sampler, SPEC_DEFAULTS.sampler),
@@ -98,6 +121,40 @@ export function normalizeSpec(input: SpecInput): ExperimentSpec {
       reportEvery: input.tracking?.reportEvery ?? SPEC_DEFAULTS.tracking.reportEvery,
     },
   };
+}
+
+function normalizeModel(input: SpecInput, baseDir: string): ExperimentSpec['model'] {
+  const model = input.model;
+  if (model === undefined) return { family: input.trainable ? TRAINABLE_FAMILY : '', options: {} };
+  if (typeof model === 'string') return { family: model, options: {} };
+  const options = copy(model.options ?? {});
+  if (model.module === undefined) return { family: model.family ?? '', options };
+  return { family: MODULE_FAMILY, options, module: { path: resolveFrom(baseDir, model.module), export: model.export ?? SPEC_DEFAULTS.modelExport } };
+}
+
+function normalizeTrainable(input: TrainableInput, baseDir: string): TrainableSpec {
+  const defaults = SPEC_DEFAULTS.trainable;
+  const common = {
+    epochTimeoutSeconds: input.epochTimeout === undefined ? defaults.epochTimeoutSeconds : durationSeconds(input.epochTimeout),
+    evaluate: input.evaluate ?? defaults.evaluate,
+  };
+  if (input.command === undefined) {
+    return { kind: 'function', module: { path: resolveFrom(baseDir, input.module ?? ''), export: input.export ?? SPEC_DEFAULTS.trainableExport }, ...common };
+  }
+  return {
+    kind: 'command',
+    command: [...input.command],
+    cwd: resolveFrom(baseDir, input.cwd ?? '.'),
+    env: { ...input.env },
+    passEnv: [...(input.passEnv ?? [])],
+    gracePeriodSeconds: input.gracePeriod === undefined ? defaults.gracePeriodSeconds : durationSeconds(input.gracePeriod),
+    ...common,
+  };
+}
+
+/** A path the user wrote, relative to the spec file's folder (absolute paths stay as they are). */
+function resolveFrom(baseDir: string, path: string): string {
+  return isAbsolute(path) ? path : resolve(baseDir, path);
 }
 
 /** Bare scalars become `{type: fixed, value}`; float and int parameters get an explicit `log`. */

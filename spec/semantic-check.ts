@@ -1,7 +1,7 @@
 // Checks that need several fields at once (the schema sees one field at a time). Pure: no I/O.
 import type { FieldIssue } from './errors';
 import type { SpecInput } from './normalize';
-import { checkDataPaths } from './path-check';
+import { checkDataPaths, climbsOut } from './path-check';
 import { checkSpace } from './space-check';
 import type { ExperimentSpec } from './types';
 
@@ -70,19 +70,83 @@ export function checkSpecSemantics(spec: ExperimentSpec, input: SpecInput, known
     issues.push({ path: ['resources', 'fallbackTaskQueue'], message: `must differ from resources.taskQueue ("${resources.taskQueue}")` });
   }
 
-  const namePath = (field: 'dataset' | 'model', key: string): (string | number)[] =>
-    typeof input[field] === 'string' ? [field] : [field, key];
   const algorithmPath = (field: 'sampler' | 'scheduler'): (string | number)[] =>
     typeof input.search?.[field] === 'object' ? ['search', field, 'type'] : ['search', field];
   issues.push(
-    ...checkRegistered('data set', spec.dataset.name, known.datasets, namePath('dataset', 'name')),
-    ...checkRegistered('model family', spec.model.family, known.models, namePath('model', 'family')),
     ...checkRegistered('sampler', spec.search.sampler.type, known.samplers, algorithmPath('sampler')),
     ...checkRegistered('scheduler', spec.search.scheduler.type, known.schedulers, algorithmPath('scheduler')),
+    ...checkDataPaths(spec.dataset.options),
+    ...checkCodePaths(input),
   );
-  issues.push(...checkHyperparameters(spec, input, known), ...checkMetrics(spec, input, known), ...checkDataPaths(spec.dataset.options));
-  issues.push(...checkDatasetOptions(spec, input, known), ...checkModelValues(spec, input, known));
+  // A trainable brings its own model, data and metrics: tuneflow's registries do not apply to them.
+  if (input.trainable) return [...issues, ...checkTrainable(spec, input)];
+  const modelIssues = checkModelChoice(input);
+  if (input.dataset === undefined) issues.push({ path: [], message: 'missing required field "dataset" (or a "trainable" that brings its own data)' });
+  if (modelIssues.length > 0) return [...issues, ...modelIssues];
+  const namePath = (field: 'dataset' | 'model', key: string): (string | number)[] =>
+    typeof input[field] === 'string' ? [field] : [field, key];
+  if (input.dataset !== undefined) issues.push(...checkRegistered('data set', spec.dataset.name, known.datasets, namePath('dataset', 'name')), ...checkDatasetOptions(spec, input, known));
+  issues.push(...checkMetrics(spec, input, known));
+  // A user's model module reads whatever keys it likes: only built-in families have a list to check against.
+  if (spec.model.module) return issues;
+  issues.push(...checkRegistered('model family', spec.model.family, known.models, namePath('model', 'family')));
+  issues.push(...checkHyperparameters(spec, input, known), ...checkModelValues(spec, input, known));
   return issues;
+}
+
+/** `model`: a built-in family or a module of the user's, exactly one; `export` only with `module`. */
+function checkModelChoice(input: SpecInput): FieldIssue[] {
+  const model = input.model;
+  if (model === undefined) return [{ path: [], message: 'missing required field "model" (a built-in family, {module: ./your-model.ts}, or a "trainable")' }];
+  if (typeof model === 'string') return [];
+  if (model.family !== undefined && model.module !== undefined) {
+    return [{ path: ['model', 'module'], target: 'key', message: 'give either "family" (a built-in model) or "module" (your model file), not both' }];
+  }
+  if (model.family === undefined && model.module === undefined) {
+    return [{ path: ['model'], message: 'needs "family" (a built-in model such as mlp or cnn) or "module" (your model file, e.g. ./models/net.ts)' }];
+  }
+  if (model.export !== undefined && model.module === undefined) return [{ path: ['model', 'export'], target: 'key', message: 'only goes with "module" (the export of your model file)' }];
+  return [];
+}
+
+const COMMAND_ONLY = ['cwd', 'env', 'passEnv', 'gracePeriod'] as const;
+
+/** `trainable`: a module or a command, each with only its own fields; no `model` beside it; plain metrics. */
+function checkTrainable(spec: ExperimentSpec, input: SpecInput): FieldIssue[] {
+  const trainable = input.trainable!;
+  const issues: FieldIssue[] = [];
+  if (input.model !== undefined) issues.push({ path: ['model'], target: 'key', message: 'a trainable trains its own model: remove "model" (or the "trainable")' });
+  if (trainable.module !== undefined && trainable.command !== undefined) {
+    issues.push({ path: ['trainable', 'command'], target: 'key', message: 'give either "module" (a training function) or "command" (a program), not both' });
+  } else if (trainable.module === undefined && trainable.command === undefined) {
+    issues.push({ path: ['trainable'], message: 'needs "module" (a .ts/.js file exporting a training function) or "command" (a program, e.g. [python3, train.py])' });
+  } else if (trainable.module !== undefined) {
+    for (const key of COMMAND_ONLY) {
+      if (trainable[key] !== undefined) issues.push({ path: ['trainable', key], target: 'key', message: `only goes with "command" (a program), not with "module"` });
+    }
+  } else if (trainable.export !== undefined) {
+    issues.push({ path: ['trainable', 'export'], target: 'key', message: 'only goes with "module" (the function to call), not with "command"' });
+  }
+  spec.objective.forEach((objective, index) => {
+    if (objective.healthWeight) {
+      const path = Array.isArray(input.objective) ? ['objective', index, 'health'] : ['objective', 'health'];
+      issues.push({ path, message: "health-aware objectives need tuneflow's engine (health_score); a trainable reports its own metrics" });
+    }
+  });
+  return issues;
+}
+
+/** Paths to the user's code that climb out of the spec's folder with `..` (the same rule as for data files). */
+function checkCodePaths(input: SpecInput): FieldIssue[] {
+  const written: [(string | number)[], string | undefined][] = [
+    [['model', 'module'], typeof input.model === 'object' ? input.model.module : undefined],
+    [['trainable', 'module'], input.trainable?.module],
+    [['trainable', 'cwd'], input.trainable?.cwd],
+    ...(input.trainable?.command ?? []).map((entry, i): [(string | number)[], string] => [['trainable', 'command', i], entry]),
+  ];
+  return written
+    .filter((entry): entry is [(string | number)[], string] => entry[1] !== undefined && climbsOut(entry[1]))
+    .map(([path, value]) => ({ path, message: `path "${value}" climbs out of the spec's folder with ".."; keep your code inside the project or give an absolute path without ".."` }));
 }
 
 function checkDatasetOptions(spec: ExperimentSpec, input: SpecInput, known: KnownNames): FieldIssue[] {

@@ -20,6 +20,38 @@ export interface MetricConstraint {
   max: number;
 }
 
+/** A module of the user's, resolved against the spec file's folder. */
+export interface ModuleRef {
+  path: string;
+  export: string;
+}
+
+/** `trainable: {module, export}`: an async function called per training segment (trainable/index.ts). */
+export interface FunctionTrainableSpec {
+  kind: 'function';
+  module: ModuleRef;
+  epochTimeoutSeconds: number;
+  /** Call it with stage `evaluate` after each retrain, for test metrics. */
+  evaluate: boolean;
+}
+
+/** `trainable: {command, ...}`: a program run per training segment (docs/trainables-protocol.md). */
+export interface CommandTrainableSpec {
+  kind: 'command';
+  /** Program and arguments; `${NAME}` expands from the program's environment when it runs. */
+  command: string[];
+  /** Absolute working folder. */
+  cwd: string;
+  env: Record<string, string>;
+  /** Worker variables passed on although tuneflow's, Temporal's and MLflow's are removed. */
+  passEnv: string[];
+  gracePeriodSeconds: number;
+  epochTimeoutSeconds: number;
+  evaluate: boolean;
+}
+
+export type TrainableSpec = FunctionTrainableSpec | CommandTrainableSpec;
+
 export interface AlgorithmChoice {
   type: string;
   options: Record<string, unknown>;
@@ -37,11 +69,15 @@ export interface ExperimentSpec {
     options: Record<string, unknown>;
   };
   model: {
-    /** Registered model family, e.g. `mlp`, `cnn`, `lenet`. */
+    /** Registered model family, e.g. `mlp`, `cnn`, `lenet`; `module` for a user's model file; `trainable` when a trainable trains its own. */
     family: string;
     /** Fixed settings for every trial; trial params with the same key override them. */
     options: Record<string, unknown>;
+    /** A user's tfjs model (`family: module`): the file (absolute) and the export that builds the model. */
+    module?: ModuleRef;
   };
+  /** The user's own training code, instead of tuneflow's engine (absent for built-in and module models). */
+  trainable?: TrainableSpec;
   search: {
     space: SearchSpace;
     sampler: AlgorithmChoice;

@@ -15,7 +15,7 @@ describe('schema errors name the field, the place and what was expected', () => 
       'x.yaml:6:3: budget.maxTrial: unknown key "maxTrial" (allowed: maxTrials, maxConcurrentTrials, maxFailedTrials, maxDuration); did you mean "maxTrials"?',
     ]);
     expect(problemLines(`${HEADER}color: blue\n`)[0]).toMatch(
-      /^x\.yaml:4:1: color: unknown key "color" \(allowed: name, description, seed, dataset, model, search, objective, budget, training, retrain, resources, tracking\)$/,
+      /^x\.yaml:4:1: color: unknown key "color" \(allowed: name, description, seed, dataset, model, trainable, search, objective, budget, training, retrain, resources, tracking\)$/,
     );
   });
 
