@@ -18,7 +18,9 @@ const LAYERS = {
   spec: ['schemas', 'search'],
   trials: ['search', 'spec'],
   mlflow: [],
-  training: ['schemas', 'search', 'spec'],
+  // The contract with users' code (tuneflow/trainable): types only.
+  trainable: [],
+  training: ['schemas', 'search', 'spec', 'trainable'],
   catalog: ['search', 'spec', 'training'],
   // Workflows also import activity *types*: the rule below lets `import type` through and nothing else.
   workflows: ['search', 'spec', 'trials', 'activities'],

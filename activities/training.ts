@@ -6,8 +6,10 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MlflowClient } from '../mlflow/client';
 import { logEpochMetrics, logMetricsOnce } from '../mlflow/runs';
-import { exportModel, NON_RETRYABLE_ERROR_NAMES, type TrainingProcessPool } from '../training';
+import type { ExperimentSpec } from '../spec/types';
+import { exportModel, NON_RETRYABLE_ERROR_NAMES, trainableDirs, type JobIdentity, type TrainingProcessPool } from '../training';
 import { beatWhile } from './heartbeat';
+import { uploadTrainableFiles } from './trainable-files';
 import type { EvaluateInput, RunRef, SegmentInput, SegmentOutput } from './types';
 
 export interface TrainingDeps {
@@ -16,6 +18,10 @@ export interface TrainingDeps {
   checkpointRoot: string;
   /** The child processes segments and evaluations run in (see training/child/pool.ts). */
   trainingProcesses: TrainingProcessPool;
+  /** Folders this worker runs user code from (`--trainables-root`); default its working folder. */
+  trainablesRoots?: string[];
+  /** Variables a command trainable's `${NAME}` may use when the worker's environment lacks them (e.g. TUNEFLOW_EXAMPLES_PYTHON). */
+  commandVariables?: Record<string, string>;
 }
 
 export const RUN_TAGS = {
@@ -50,6 +56,29 @@ async function failingFast<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
+/** What user code is told about the job, and what the worker allows it. */
+function userCodeSettings(deps: TrainingDeps, ref: RunRef): { job: JobIdentity; trainablesRoots?: string[]; commandVariables?: Record<string, string> } {
+  return {
+    job: { campaign: ref.campaignId, trial: ref.trialNumber, stage: ref.stage },
+    ...(deps.trainablesRoots ? { trainablesRoots: deps.trainablesRoots } : {}),
+    ...(deps.commandVariables ? { commandVariables: deps.commandVariables } : {}),
+  };
+}
+
+/** A program gets its grace period to exit before the training process is replaced (plus time to report back). */
+function abortGraceMs(spec: ExperimentSpec): number | undefined {
+  return spec.trainable?.kind === 'command' ? (spec.trainable.gracePeriodSeconds + 5) * 1000 : undefined;
+}
+
+/** After a trainable ran (whatever the outcome): its log and artifacts onto the run. Best effort: the outcome stands. */
+async function keepTrainableFiles(deps: TrainingDeps, input: SegmentInput | EvaluateInput): Promise<void> {
+  if (!input.spec.trainable) return;
+  const dirs = trainableDirs(checkpointDir(deps.checkpointRoot, input));
+  await uploadTrainableFiles(deps.mlflow, input.runId, dirs).catch((error: unknown) =>
+    log.warn(`could not upload the files of ${jobName(input)}: ${error instanceof Error ? error.message : String(error)}`),
+  );
+}
+
 export function trainingActivities(deps: TrainingDeps) {
   return {
     trainSegment: (input: SegmentInput) => failingFast(() => trainSegment(deps, input)),
@@ -59,10 +88,20 @@ export function trainingActivities(deps: TrainingDeps) {
 }
 
 async function trainSegment(deps: TrainingDeps, input: SegmentInput): Promise<SegmentOutput> {
+  try {
+    return await trainAndLog(deps, input);
+  } finally {
+    await keepTrainableFiles(deps, input);
+  }
+}
+
+async function trainAndLog(deps: TrainingDeps, input: SegmentInput): Promise<SegmentOutput> {
   const ctx = Context.current();
+  const graceMs = abortGraceMs(input.spec);
   // Heartbeats follow the training process: a hung one stops them, and the heartbeat timeout retries the segment.
   const result = await deps.trainingProcesses.trainSegment(
     {
+      ...userCodeSettings(deps, input),
       spec: input.spec,
       params: input.params,
       seed: input.seed,
@@ -78,10 +117,11 @@ async function trainSegment(deps: TrainingDeps, input: SegmentInput): Promise<Se
         await logEpochMetrics(deps.mlflow, input.runId, [e]);
       },
     },
-    { onAlive: () => ctx.heartbeat() },
+    { onAlive: () => ctx.heartbeat(), ...(graceMs ? { abortGraceMs: graceMs } : {}) },
   );
   // Where the job trained, so a run shows which queue, backend and device served it (setting a tag again is harmless).
-  const tags: Record<string, string> = { [RUN_TAGS.taskQueue]: ctx.info.taskQueue, [RUN_TAGS.backend]: result.backend, [RUN_TAGS.device]: result.device };
+  const tags: Record<string, string> = { [RUN_TAGS.taskQueue]: ctx.info.taskQueue, [RUN_TAGS.backend]: result.backend };
+  if (result.device) tags[RUN_TAGS.device] = result.device;
   // `auto` picks the family from the data: record the pick.
   if (result.family && result.family !== input.spec.model.family) tags[RUN_TAGS.resolvedFamily] = result.family;
   await deps.mlflow.logBatch({ runId: input.runId, tags });
@@ -100,14 +140,24 @@ async function trainSegment(deps: TrainingDeps, input: SegmentInput): Promise<Se
 
 async function evaluateRun(deps: TrainingDeps, input: EvaluateInput): Promise<Record<string, number>> {
   const ctx = Context.current();
+  const trainable = input.spec.trainable;
   const metrics = await deps.trainingProcesses.evaluateCheckpoint(
-    { spec: input.spec, params: input.params, checkpoint: input.checkpoint, split: 'test' },
+    {
+      spec: input.spec,
+      params: input.params,
+      checkpoint: input.checkpoint,
+      split: 'test',
+      ...userCodeSettings(deps, input),
+      checkpointDir: checkpointDir(deps.checkpointRoot, input),
+      epoch: input.spec.retrain.epochs,
+    },
     { onAlive: () => ctx.heartbeat(), signal: ctx.cancellationSignal },
-  );
+  ).finally(() => (trainable?.evaluate ? keepTrainableFiles(deps, input) : undefined));
   // Logging and the model export happen here in the worker: heartbeat on a timer meanwhile.
   return beatWhile(async () => {
     await logMetricsOnce(deps.mlflow, input.runId, metrics);
-    if (input.exportModel) {
+    // A trainable's model is whatever it wrote to its artifacts folder (uploaded with its files).
+    if (input.exportModel && !trainable) {
       const dir = join(checkpointDir(deps.checkpointRoot, input), 'model');
       const files = await exportModel(input.checkpoint, dir);
       for (const file of files) await deps.mlflow.logArtifact(input.runId, `model/${file.name}`, file.content);

@@ -179,7 +179,7 @@ async function throughput(c: Case, args: Args, python: string | null, root: stri
   for (let round = 0; round < rounds; round++) {
     const result = await trainOnce(spec, {}, epochs);
     out.ours.push(...timed(result.epochs.map((e) => e.metrics.samples_per_second!)));
-    out.oursParams = result.paramCount;
+    out.oursParams = result.paramCount ?? 0;
     out.fitShare.push(result.trainSeconds / result.wallSeconds);
     out.healthShare.push(result.epochs.reduce((s, e) => s + e.metrics.health_seconds!, 0) / result.wallSeconds);
     out.rawFit.push(...timed(await rawThroughput(spec, epochs, 'fit')));

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `tuneflow` command. Each verb is a thin layer over the client API, the worker wiring and the
 // local services; errors the user can fix print as one clear message, never a stack trace.
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KNOWN_NAMES } from '../catalog';
 import { formatSpecError, readSpecText, SpecError, validateSpecCommand } from '../spec';
@@ -22,8 +23,10 @@ const USAGE = `Usage: tuneflow <command> [options]
 Commands:
   run <spec.yaml> [--set key=value ...] [--json] [--no-worker] [--workflow-id ID] [--verbose]
                           start a campaign and follow it to the end (--set: as for train)
-  worker [--no-control] [--training-queue Q ...] [--slots N] [--verbose]
-                          run a worker (control and/or training task queues)
+  worker [--no-control] [--training-queue Q ...] [--slots N] [--trainables-root DIR ...] [--verbose]
+                          run a worker (control and/or training task queues); it runs user code
+                          (model modules, trainables) only from under the --trainables-root folders
+                          (default: its working folder)
   doctor [--json]         backend, TensorFlow version, devices and the task queue to serve
   validate <spec.yaml>    check a spec and print its problems with line and column
   train <spec.yaml> [--set key=value ...] [--params FILE] [--epochs N] [--checkpoint-dir DIR] [--json] [--verbose]
@@ -106,9 +109,11 @@ async function run(args: string[]): Promise<number> {
   const specText = applySpecOverrides(await readSpecText(specPath), specPath, (values.set ?? []).map(parseOverride)).text;
   const ep = await endpoints(true);
   const client = await connectTemporal(ep.temporalAddress);
+  const specDir = resolve(dirname(specPath));
   const handle = await startCampaignFromText(client, {
     specText,
     specName: values.set?.length ? `${specPath} with --set` : specPath,
+    specDir,
     ...(values['workflow-id'] ? { workflowId: values['workflow-id'] } : {}),
   });
   const { spec } = handle;
@@ -120,6 +125,8 @@ async function run(args: string[]): Promise<number> {
         checkpointRoot: checkpointRoot(),
         control: true,
         trainingQueues: [spec.resources.taskQueue, ...(spec.resources.fallbackTaskQueue ? [spec.resources.fallbackTaskQueue] : [])],
+        // The spec you run yourself may use code beside it.
+        trainablesRoots: [process.cwd(), specDir],
       });
   err(`campaign ${handle.workflowId} started (${spec.budget.maxTrials} trials, ${spec.search.sampler.type} sampler, ${spec.search.scheduler.type} scheduler)`);
   if (ep.temporalUi) err(`  Temporal UI: ${ep.temporalUi}/namespaces/default/workflows/${handle.workflowId}`);
@@ -169,12 +176,14 @@ async function worker(args: string[]): Promise<number> {
       'no-control': { type: 'boolean' },
       'training-queue': { type: 'string', multiple: true },
       slots: { type: 'string' },
+      'trainables-root': { type: 'string', multiple: true },
       verbose: { type: 'boolean' },
     },
   });
   setConsoleVerbosity(values.verbose);
   const ep = await endpoints(false);
   const trainingQueues = values['training-queue'] ?? [DEFAULT_TRAINING_TASK_QUEUE];
+  const trainablesRoots = (values['trainables-root'] ?? [process.cwd()]).map((dir) => resolve(dir));
   const workers = await startWorkers({
     temporalAddress: ep.temporalAddress,
     mlflowTrackingUri: ep.mlflowUri,
@@ -182,9 +191,11 @@ async function worker(args: string[]): Promise<number> {
     control: !values['no-control'],
     trainingQueues,
     trainingSlots: values.slots ? Number(values.slots) : 1,
+    trainablesRoots,
     logLevel: 'INFO',
   });
   err(`worker polling ${values['no-control'] ? '' : 'tuneflow (control), '}${trainingQueues.join(', ')} at ${ep.temporalAddress}`);
+  err(`  runs user code from ${trainablesRoots.join(', ')}`);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void workers.shutdown());
   await workers.done;
   return 0;

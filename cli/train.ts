@@ -23,7 +23,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LineCounter, parse as parseYaml, parseDocument } from 'yaml';
 import { finishedCampaign } from '../activities/lineage';
@@ -41,7 +41,6 @@ import {
   DATASETS,
   DatasetChecksumError,
   DatasetUnavailableError,
-  evaluateCheckpoint,
   InvalidConfigurationError,
   loadDataset,
   MODELS,
@@ -49,8 +48,9 @@ import {
   resolveFamily,
   TRAINING_HYPERPARAMETERS,
   TrainingDivergedError,
+  TrainableError,
+  trainableFor,
   TrainingOutOfMemoryError,
-  trainSegment,
   trialConfiguration,
   type EpochResult,
 } from '../training';
@@ -96,7 +96,9 @@ function isScalar(value: unknown): value is Scalar {
  * so it is recorded like any other parameter.
  */
 export function applySpecOverrides(text: string, fileName: string, overrides: readonly Override[]): { text: string; spec: ExperimentSpec } {
-  const original = parseExperiment(text, fileName);
+  // Paths to the user's code stay relative to the spec file, also in the rewritten text.
+  const baseDir = resolve(dirname(fileName));
+  const original = parseExperiment(text, fileName, baseDir);
   if (overrides.length === 0) return { text, spec: original };
   const doc = parseDocument(text);
   const raw = (doc.toJS() ?? {}) as Record<string, unknown>;
@@ -107,6 +109,8 @@ export function applySpecOverrides(text: string, fileName: string, overrides: re
   const datasetName = datasetOverride ? String(datasetOverride.value) : original.dataset.name;
   const space = original.search.space;
   const known = knownSettings(family);
+  // A user's model module or trainable reads whatever parameters it likes.
+  const anyKey = Boolean(original.trainable ?? original.model.module);
 
   /** `model: mlp` (or `dataset: mnist`) becomes `{family: mlp, options: {}}` before an option is set. */
   const asObject = (section: 'model' | 'dataset', nameKey: 'family' | 'name') => {
@@ -135,7 +139,7 @@ export function applySpecOverrides(text: string, fileName: string, overrides: re
       else if (typeof raw.model === 'string') doc.set('model', value);
       else doc.setIn(['model', 'family'], value);
     } else if (head === 'model' && leaf) {
-      if (!known.includes(leaf)) throw new OverrideError(`--set ${key}: model "${family}" has no option "${leaf}" (known: ${known.join(', ')})`);
+      if (!anyKey && !known.includes(leaf)) throw new OverrideError(`--set ${key}: model "${family}" has no option "${leaf}" (known: ${known.join(', ')})`);
       // A fixed search-space parameter (not a model option), so the value is logged with the trial's params.
       fixSpaceParam(leaf, value, key);
     } else if (head === 'dataset' && leaf) {
@@ -149,7 +153,7 @@ export function applySpecOverrides(text: string, fileName: string, overrides: re
       if (head === 'training' && leaf in space) fixSpaceParam(leaf, value, key);
     } else if (key === 'seed') {
       doc.set('seed', value);
-    } else if (rest.length === 0 && (key in space || known.includes(key))) {
+    } else if (rest.length === 0 && (key in space || anyKey || known.includes(key))) {
       fixSpaceParam(key, value, key);
     } else {
       throw new OverrideError(
@@ -159,7 +163,7 @@ export function applySpecOverrides(text: string, fileName: string, overrides: re
     }
   }
   const rewritten = doc.toString();
-  return { text: rewritten, spec: parseExperiment(rewritten, `${basename(fileName)} with --set`) };
+  return { text: rewritten, spec: parseExperiment(rewritten, `${basename(fileName)} with --set`, baseDir) };
 }
 
 
@@ -198,7 +202,8 @@ function knownSettings(family: string): string[] {
  * A configuration file (`--params`): a campaign's best_hyperparameters.yaml (its `params` map) or a plain
  * map of settings. Problems name the file, line, column and field.
  */
-export function parseParamsFile(text: string, file: string, family: string): Params {
+/** `family` null: the spec's own code (a model module, a trainable) reads any setting. */
+export function parseParamsFile(text: string, file: string, family: string | null): Params {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter });
   const fail = (path: (string | number)[], message: string, target: 'key' | 'value' = 'value'): never => {
@@ -215,9 +220,9 @@ export function parseParamsFile(text: string, file: string, family: string): Par
   const root = isMap(data) && 'params' in data ? ['params'] : [];
   const settings = root.length > 0 ? (data as Record<string, unknown>).params : data;
   if (!isMap(settings)) return fail(root, 'expected a map of settings such as `learningRate: 0.01` (or a best_hyperparameters.yaml with `params:`)');
-  const known = knownSettings(family);
+  const known = family === null ? null : knownSettings(family);
   for (const [key, value] of Object.entries(settings)) {
-    if (!known.includes(key)) fail([...root, key], `model "${family}" and the training settings have no setting "${key}" (known: ${known.join(', ')})`, 'key');
+    if (known && !known.includes(key)) fail([...root, key], `model "${family}" and the training settings have no setting "${key}" (known: ${known.join(', ')})`, 'key');
     if (!isScalar(value)) fail([...root, key], `must be a number, string or boolean, got ${JSON.stringify(value)}`);
   }
   return settings as Params;
@@ -234,7 +239,8 @@ interface TrainReport {
   backend: string;
   /** The npm package behind the backend, e.g. @tensorflow/tfjs-node. */
   backendPackage: string;
-  paramCount: number;
+  /** Parameters of the model (tuneflow's engine; null for a trainable). */
+  paramCount: number | null;
   trainSeconds: number;
   wallSeconds: number;
   checkpoint: string | null;
@@ -242,7 +248,20 @@ interface TrainReport {
   mlflow: { experimentId: string; runId: string } | null;
 }
 
-const USER_ERRORS = [OverrideError, InvalidConfigurationError, DatasetUnavailableError, DatasetChecksumError, CheckpointError];
+const USER_ERRORS = [OverrideError, InvalidConfigurationError, DatasetUnavailableError, DatasetChecksumError, CheckpointError, TrainableError];
+
+/** `tuneflow train` runs the user's own spec on their own machine: their code may live anywhere. */
+const OWN_MACHINE = ['/'];
+
+/** Prints the data set (tuneflow's engine loads it) and returns how to name the model. */
+async function describeData(spec: ExperimentSpec, out: (line: string) => void): Promise<string> {
+  if (spec.trainable) return spec.trainable.kind === 'command' ? `command [${spec.trainable.command.join(' ')}]` : `function ${spec.trainable.module.path}#${spec.trainable.module.export}`;
+  const dataset = await loadDataset(spec.dataset, { seed: spec.seed, validationSplit: spec.training.validationSplit });
+  out(`data:   ${dataset.name} (${dataset.kind} [${dataset.inputShape.join(', ')}], ${dataset.numClasses} classes; ${dataset.train.count} train, ${dataset.validation.count} validation, ${dataset.test.count} test)`);
+  if (spec.model.module) return `module ${spec.model.module.path}#${spec.model.module.export}`;
+  const family = resolveFamily(MODELS[spec.model.family]!, modelInput(dataset, spec.seed));
+  return family.name === spec.model.family ? family.name : `${spec.model.family} -> ${family.name}`;
+}
 const TRAINING_ERRORS = [TrainingDivergedError, TrainingOutOfMemoryError];
 
 function format(value: number): string {
@@ -332,7 +351,7 @@ export async function trainCommand(args: string[]): Promise<number> {
     const { spec } = applied;
     // A --set key names the setting after its section: model.units and training.batchSize set units and batchSize.
     const setNames = new Set(overrides.map(({ key }) => (key.startsWith('model.') || key.startsWith('training.') ? key.slice(key.indexOf('.') + 1) : key)));
-    const givenParams = given ? parseParamsFile(given.text, given.file, spec.model.family) : undefined;
+    const givenParams = given ? parseParamsFile(given.text, given.file, spec.trainable || spec.model.module ? null : spec.model.family) : undefined;
     const { params, sources } = givenParams
       ? defaultParams(spec, Object.fromEntries(Object.entries(givenParams).filter(([k]) => !setNames.has(k))), given!.source)
       : defaultParams(spec);
@@ -341,10 +360,7 @@ export async function trainCommand(args: string[]): Promise<number> {
     const tracking = process.env.MLFLOW_TRACKING_URI ? await startTrainRun(mlflowFromEnvironment(false)!, spec, applied.text, params, from) : null;
     if (tracking) out(`mlflow: run ${tracking.runId} in experiment "${spec.tracking.experimentName}"`);
 
-    const dataset = await loadDataset(spec.dataset, { seed: spec.seed, validationSplit: spec.training.validationSplit });
-    const family = resolveFamily(MODELS[spec.model.family]!, modelInput(dataset, spec.seed));
-    const modelName = family.name === spec.model.family ? family.name : `${spec.model.family} -> ${family.name}`;
-    out(`data:   ${dataset.name} (${dataset.kind} [${dataset.inputShape.join(', ')}], ${dataset.numClasses} classes; ${dataset.train.count} train, ${dataset.validation.count} validation, ${dataset.test.count} test)`);
+    const modelName = await describeData(spec, out);
     out(`model:  ${modelName}${Object.keys(spec.model.options).length ? ` ${JSON.stringify(spec.model.options)}` : ''}`);
     out(`params: ${Object.entries(params).map(([k, v]) => `${k}=${JSON.stringify(v)} (${paramSources[k]})`).join(', ') || '(none)'}`);
 
@@ -357,13 +373,17 @@ export async function trainCommand(args: string[]): Promise<number> {
     if (!json) out(columns.map((c) => c.padStart(c === 'epoch' ? 5 : 12)).join(' '));
     const wallStart = performance.now();
     try {
-      const result = await trainSegment({
+      const trainable = trainableFor(spec);
+      const job = { campaign: 'tuneflow-train', trial: 0, stage: 'search' as const };
+      const result = await trainable.trainSegment({
         spec,
         params,
         seed: spec.seed,
         fromEpoch: 0,
         toEpoch: spec.training.epochs,
         checkpointDir,
+        job,
+        trainablesRoots: OWN_MACHINE,
         signal: abort.signal,
         onEpoch: async (e: EpochResult) => {
           if (json) out(`epoch ${e.epoch}/${spec.training.epochs}: ${Object.entries(e.metrics).map(([k, v]) => `${k}=${format(v)}`).join(' ')}`);
@@ -371,7 +391,7 @@ export async function trainCommand(args: string[]): Promise<number> {
           if (tracking) await logEpochMetrics(tracking.mlflow, tracking.runId, [{ epoch: e.epoch, endedAt: Date.now(), metrics: e.metrics }]);
         },
       });
-      const test = await evaluateCheckpoint({ spec, params, checkpoint: result.checkpoint, split: 'test' });
+      const test = await trainable.evaluate({ spec, params, checkpoint: result.checkpoint, split: 'test', job, checkpointDir, epoch: spec.training.epochs, trainablesRoots: OWN_MACHINE });
       if (tracking) {
         await logMetricsOnce(tracking.mlflow, tracking.runId, test);
         await finishRun(tracking.mlflow, tracking.runId, 'FINISHED');
@@ -382,14 +402,14 @@ export async function trainCommand(args: string[]): Promise<number> {
       const report: TrainReport = {
         params,
         paramSources,
-        model: family.name,
-        dataset: dataset.name,
+        model: modelName,
+        dataset: spec.dataset.name,
         epochs: result.epochs.map((e) => ({ epoch: e.epoch, ...e.metrics })),
         test,
         samplesPerSecond: result.epochs.length / inverseRates,
         backend: result.backend,
         backendPackage: info.package,
-        paramCount: result.paramCount,
+        paramCount: result.paramCount ?? null,
         trainSeconds: result.trainSeconds,
         wallSeconds: (performance.now() - wallStart) / 1000,
         checkpoint: keep ? result.checkpoint : null,

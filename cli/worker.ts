@@ -9,6 +9,7 @@ import { controlActivities, trainingActivities, type ActivityDeps } from '../act
 import { MlflowClient } from '../mlflow/client';
 import { TrainingProcessPool } from '../training';
 import { CONTROL_TASK_QUEUE, temporalConfig } from './config';
+import { readToolsFile } from './services/tools';
 
 export interface WorkerOptions {
   temporalAddress: string;
@@ -20,6 +21,8 @@ export interface WorkerOptions {
   trainingQueues: string[];
   /** Concurrent training segments per training queue (1 per GPU). */
   trainingSlots?: number;
+  /** Folders user code (model modules, trainables) may run from; default the working folder. */
+  trainablesRoots?: string[];
   /** SDK and activity log level; `TUNEFLOW_LOG_LEVEL` overrides. Default WARN (a worker process uses INFO), DEBUG when verbose. */
   logLevel?: LogLevel;
   /** Log everything, SDK noise included (default: TUNEFLOW_VERBOSE=1, see cli/config.ts `setConsoleVerbosity`). */
@@ -59,6 +62,12 @@ export interface RunningWorkers {
 /** Below the control activities' 5-minute start-to-close timeout, so a wait ends in a retry, not a timeout. */
 const MLFLOW_OUTAGE_WAIT_MS = 2 * 60_000;
 
+/** `${TUNEFLOW_EXAMPLES_PYTHON}` in a command: the Python that set-up prepared for the examples (scikit-learn). */
+function commandVariables(): Record<string, string> {
+  const python = readToolsFile().examplesPython;
+  return python ? { TUNEFLOW_EXAMPLES_PYTHON: python } : {};
+}
+
 /** The workflow bundle entry: TypeScript sources under vitest/tsx, compiled JS under dist/. */
 function workflowsPath(): string {
   const base = join(__dirname, '..', 'workflows', 'index');
@@ -93,7 +102,7 @@ export async function startWorkers(opts: WorkerOptions): Promise<RunningWorkers>
   }
   // Children start on the first segment; a control-only worker never starts one.
   const trainingProcesses = new TrainingProcessPool();
-  const training = trainingActivities({ ...deps, trainingProcesses });
+  const training = trainingActivities({ ...deps, trainingProcesses, commandVariables: commandVariables(), ...(opts.trainablesRoots ? { trainablesRoots: opts.trainablesRoots } : {}) });
   for (const taskQueue of opts.trainingQueues) {
     workers.push(
       await Worker.create({

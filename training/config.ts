@@ -69,13 +69,15 @@ export function trialConfiguration(spec: ExperimentSpec, params: Params): Record
   return { ...Object.fromEntries(training), ...spec.model.options, ...params };
 }
 
-export function resolveTrialConfig(spec: ExperimentSpec, params: Params): TrialConfig {
-  const family = modelFamily(spec.model.family);
+/** `family`: the one to use instead of the spec's registered family (a user's model module, loaded by the caller). */
+export function resolveTrialConfig(spec: ExperimentSpec, params: Params, family: ModelFamily = modelFamily(spec.model.family)): TrialConfig {
   const hyper: Record<string, unknown> = { ...spec.model.options, ...params };
-  settingsReader(hyper, (key) => `"${key}"`).rejectUnknown(
-    [...Object.keys(family.hyperparameters), ...Object.keys(TRAINING_HYPERPARAMETERS)],
-    ` in model.options or the search space: model "${family.name}" and the training settings do not use it`,
-  );
+  if (!family.acceptsAnyKey) {
+    settingsReader(hyper, (key) => `"${key}"`).rejectUnknown(
+      [...Object.keys(family.hyperparameters), ...Object.keys(TRAINING_HYPERPARAMETERS)],
+      ` in model.options or the search space: model "${family.name}" and the training settings do not use it`,
+    );
+  }
   // spec.training first: its other fields (epochs, validationSplit) are not trial settings but may be read.
   const merged = { ...spec.training, ...trialConfiguration(spec, params) };
   rejectUnreadTrainingKeys(family, merged, Object.keys(hyper));

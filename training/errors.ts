@@ -99,6 +99,22 @@ export class DatasetChecksumError extends NonRetryableError {
   override readonly name = 'DatasetChecksumError';
 }
 
+/**
+ * The user's code (a model module, a training function, a program) cannot run or did something wrong:
+ * not found, outside the worker's allowed folders, threw, exited non-zero, reported garbage or not the
+ * objective's metric, hung. The message names the file and what was wrong; a retry would repeat it.
+ */
+export class TrainableError extends NonRetryableError {
+  override readonly name = 'TrainableError';
+  constructor(
+    message: string,
+    /** The code may still be running inside this process (a hung function): the process must be replaced. */
+    readonly processTainted = false,
+  ) {
+    super(message);
+  }
+}
+
 /** Every error class a training activity may raise that retrying cannot fix (SpecError: spec loading's). */
 export const NON_RETRYABLE_ERRORS = [
   TrainingDivergedError,
@@ -107,6 +123,7 @@ export const NON_RETRYABLE_ERRORS = [
   CheckpointError,
   DatasetUnavailableError,
   DatasetChecksumError,
+  TrainableError,
   SpecError,
 ] as const;
 

@@ -16,6 +16,7 @@ export {
   NON_RETRYABLE_ERROR_NAMES,
   NON_RETRYABLE_ERRORS,
   NonRetryableError,
+  TrainableError,
   TrainingDivergedError,
   TrainingOutOfMemoryError,
   TrainingProcessExitedError,
@@ -25,4 +26,6 @@ export { OPTIMIZERS, createOptimizer, resolveOptimizerConfig, setLearningRate, t
 export { LR_SCHEDULES, learningRateAt, resolveSchedule, type LrSchedule } from './schedule';
 export { checkDatasetOptions, checkModelOptions } from './validate';
 export { evaluateCheckpoint, exportModel, trainSegment, type ExportedFile } from './segment';
-export { EPOCH_METRICS, type EpochResult, type EvaluateRequest, type SegmentRequest, type SegmentResult } from './types';
+export { trainableFor, type Trainable } from './trainables';
+export { trainableDirs } from './trainables/reports';
+export { EPOCH_METRICS, type EpochResult, type EvaluateRequest, type JobIdentity, type SegmentRequest, type SegmentResult } from './types';

@@ -25,7 +25,8 @@ import { resolveTrialConfig, type TrialConfig } from './config';
 import { loadDataset, type Dataset, type Split } from './datasets';
 import { CheckpointError, InvalidConfigurationError, isOutOfMemory, TrainingDivergedError, TrainingOutOfMemoryError } from './errors';
 import { trainingLoss } from './loss';
-import { modelInput, registerCustomLayers, resolveFamily } from './models';
+import { modelInput, registerCustomLayers, resolveFamily, type ModelFamily } from './models';
+import { moduleFamily } from './trainables/model-module';
 import { healthMetrics } from './health';
 import { createOptimizer, setLearningRate } from './optimizer';
 import { HealthProbe, probeSize, type ExampleLoss } from './probe';
@@ -58,6 +59,7 @@ function configHash(spec: ExperimentSpec, config: TrialConfig, seed: number, tot
     dataSeed: spec.seed,
     validationSplit: spec.training.validationSplit,
     family: config.family.name,
+    module: spec.model.module,
     hyper: config.hyper,
     optimizer: config.optimizer,
     seed,
@@ -65,6 +67,11 @@ function configHash(spec: ExperimentSpec, config: TrialConfig, seed: number, tot
     totalEpochs: dependsOnTotalEpochs(config.schedule) ? totalEpochs : undefined,
   };
   return createHash('sha256').update(canonicalJson(identity)).digest('hex');
+}
+
+/** A user's model module, loaded from under the worker's roots; undefined for a built-in family. */
+async function userFamily(spec: ExperimentSpec, roots: readonly string[] | undefined): Promise<ModelFamily | undefined> {
+  return spec.model.module ? moduleFamily(spec.model.module, roots) : undefined;
 }
 
 function datasetFor(spec: ExperimentSpec): Promise<Dataset> {
@@ -177,7 +184,7 @@ export async function trainSegment(req: SegmentRequest): Promise<SegmentResult> 
   const wallStart = performance.now();
   const { spec, params, seed, fromEpoch, toEpoch, checkpointDir: dir } = req;
   checkRange(fromEpoch, toEpoch);
-  const config = resolveTrialConfig(spec, params);
+  const config = resolveTrialConfig(spec, params, await userFamily(spec, req.trainablesRoots));
   const totalEpochs = req.totalEpochs ?? spec.training.epochs;
   const hash = configHash(spec, config, seed, totalEpochs);
 
@@ -348,7 +355,7 @@ export async function trainSegment(req: SegmentRequest): Promise<SegmentResult> 
 export async function evaluateCheckpoint(req: EvaluateRequest): Promise<Record<string, number>> {
   const tf = await loadTf();
   registerCustomLayers(tf);
-  const config = resolveTrialConfig(req.spec, req.params);
+  const config = resolveTrialConfig(req.spec, req.params, await userFamily(req.spec, req.trainablesRoots));
   const dataset = await datasetFor(req.spec);
   const split = req.split === 'test' ? dataset.test : dataset.validation;
   if (split.count === 0) throw new InvalidConfigurationError(`the ${req.split} split of ${dataset.name} is empty`);

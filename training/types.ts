@@ -34,8 +34,23 @@ export interface EpochResult {
   metrics: Record<string, number>;
 }
 
+/** Which job a segment belongs to: user code (trainables) is told, the built-in engine does not need it. */
+export interface JobIdentity {
+  campaign: string;
+  trial: number;
+  stage: 'search' | 'retrain';
+}
+
 export interface SegmentRequest {
   spec: ExperimentSpec;
+  job?: JobIdentity;
+  /**
+   * Folders (real paths) this worker runs user code from (`tuneflow worker --trainables-root`); user
+   * modules and programs elsewhere are refused. Default: the working folder.
+   */
+  trainablesRoots?: string[];
+  /** Extra variables `${NAME}` in a command may use (e.g. TUNEFLOW_EXAMPLES_PYTHON); the worker's environment wins. */
+  commandVariables?: Record<string, string>;
   params: Params;
   /** Seeds weight initialization and the per-epoch shuffle (the data split uses spec.seed). */
   seed: number;
@@ -67,12 +82,21 @@ export interface SegmentResult {
   wallSeconds: number;
   /** Epochs trained in this call (fewer than toEpoch - fromEpoch when a retry found checkpoints). */
   trainedEpochs: number;
+  /** The tfjs backend, or `function` / `command` for a trainable. */
   backend: string;
-  /** Where the native backend ran the kernels: `gpu` with tfjs-node-gpu on a usable CUDA device, else `cpu`. */
-  device: 'cpu' | 'gpu';
-  paramCount: number;
+  /** Where the native backend ran the kernels: `gpu` with tfjs-node-gpu on a usable CUDA device, else `cpu` (unknown for a trainable). */
+  device?: 'cpu' | 'gpu';
+  /** Parameters of the built model (tuneflow's engine only). */
+  paramCount?: number;
   /** The family that built the model: for `auto`, the one it picked (absent for checkpoints written before it was recorded). */
   family?: string;
+  /** A trainable's files for the trial's MLflow run: its output log and its artifacts folder. */
+  files?: TrainableFiles;
+}
+
+export interface TrainableFiles {
+  log: string;
+  artifactsDir: string;
 }
 
 export interface EvaluateRequest {
@@ -80,4 +104,10 @@ export interface EvaluateRequest {
   params: Params;
   checkpoint: string;
   split: 'test' | 'validation';
+  /** For a trainable's `evaluate` stage: the job, its folder and the final epoch. */
+  job?: JobIdentity;
+  checkpointDir?: string;
+  epoch?: number;
+  trainablesRoots?: string[];
+  commandVariables?: Record<string, string>;
 }

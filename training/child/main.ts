@@ -1,6 +1,7 @@
 // Entry of a training slot's child process (forked by pool.ts): runs one segment or evaluation at a
 // time for the worker that forked it. It lives across jobs, so its data sets stay loaded.
-import { evaluateCheckpoint, trainSegment } from '../segment';
+import { TrainableError } from '../errors';
+import { killAllPrograms, trainableFor } from '../trainables';
 import type { EpochResult } from '../types';
 import { deserializeError, serializeError, type FromChild, type Job, type ToChild } from './protocol';
 
@@ -30,13 +31,16 @@ async function run(id: number, job: Job): Promise<void> {
       send({ type: 'epoch', id, epoch });
     });
   try {
+    const trainable = trainableFor(job.request.spec);
     const result =
       job.kind === 'segment'
-        ? await trainSegment({ ...job.request, signal: state.controller.signal, onEpoch })
-        : await evaluateCheckpoint(job.request);
+        ? await trainable.trainSegment({ ...job.request, signal: state.controller.signal, onEpoch })
+        : await trainable.evaluate(job.request);
     send({ type: 'done', id, result });
   } catch (error) {
     send({ type: 'failed', id, error: serializeError(error) });
+    // A user's function that hung may still be running here: a fresh process takes this one's place.
+    if (error instanceof TrainableError && error.processTainted) setTimeout(() => process.exit(1), 100);
   } finally {
     clearInterval(alive);
     running = null;
@@ -55,4 +59,7 @@ process.on('message', (message: ToChild) => {
 // the IPC channel closes: exit at once, so no orphan keeps training.
 process.on('SIGINT', () => undefined);
 process.on('SIGTERM', () => undefined);
-process.on('disconnect', () => process.exit(0));
+process.on('disconnect', () => {
+  killAllPrograms();
+  process.exit(0);
+});

@@ -18,6 +18,8 @@ export interface JobHooks {
   onEpoch?: (epoch: EpochResult) => void | Promise<void>;
   /** Asks the child to stop; a child that has not stopped after the grace time is killed and replaced. */
   signal?: AbortSignal;
+  /** This job's grace time, when it needs more than the pool's (a program given its own grace period to exit). */
+  abortGraceMs?: number;
 }
 
 export interface PoolOptions {
@@ -90,7 +92,7 @@ class Slot {
       let killTimer: NodeJS.Timeout | undefined;
       const onAbort = () => {
         this.send({ type: 'abort', id });
-        killTimer = setTimeout(() => this.proc.kill('SIGKILL'), this.abortGraceMs);
+        killTimer = setTimeout(() => this.proc.kill('SIGKILL'), hooks.abortGraceMs ?? this.abortGraceMs);
       };
       this.job = {
         id,
@@ -177,7 +179,7 @@ export class TrainingProcessPool {
   }
 
   /** `trainSegment` of the engine, run in a child; `onEpoch` and `signal` work as in process. */
-  trainSegment(req: SegmentRequest, hooks: Pick<JobHooks, 'onAlive'> = {}): Promise<SegmentResult> {
+  trainSegment(req: SegmentRequest, hooks: Pick<JobHooks, 'onAlive' | 'abortGraceMs'> = {}): Promise<SegmentResult> {
     const { onEpoch, signal, ...request } = req;
     const what = `the segment of epochs ${req.fromEpoch + 1}-${req.toEpoch} into ${req.checkpointDir}`;
     return this.use({ kind: 'segment', request }, what, { ...hooks, onEpoch, signal });

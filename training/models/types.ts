@@ -45,6 +45,8 @@ export interface ModelFamily {
   build(tf: Tf, input: ModelInput, hyper: Record<string, unknown>): LayersModel;
   /** The training loss when it is not categorical cross-entropy (read at compile time, also on resume). */
   loss?(tf: Tf, hyper: Record<string, unknown>): ModelLoss;
+  /** A user's model module reads whatever keys it likes: no key is refused as unknown. */
+  acceptsAnyKey?: boolean;
   /** For families that delegate (`auto`): the family that builds for this input. */
   resolve?(input: ModelInput): ModelFamily;
 }
