@@ -29,9 +29,12 @@ const TAG = {
 
 /** Fixed settings every trial shares, logged as params so runs are comparable in the MLflow UI. */
 export function fixedParams(spec: ExperimentSpec): Record<string, string> {
+  const trainable = spec.trainable;
   return {
-    'dataset': spec.dataset.name,
+    ...(spec.dataset.name ? { dataset: spec.dataset.name } : {}),
     'model.family': spec.model.family,
+    ...(spec.model.module ? { 'model.module': `${spec.model.module.path}#${spec.model.module.export}` } : {}),
+    ...(trainable ? { trainable: trainable.kind === 'command' ? trainable.command.join(' ') : `${trainable.module.path}#${trainable.module.export}` } : {}),
     ...Object.fromEntries(Object.entries(spec.model.options).map(([k, v]) => [`model.${k}`, String(v)])),
     'training.epochs': String(spec.training.epochs),
   };
@@ -43,6 +46,8 @@ export function fixedParams(spec: ExperimentSpec): Record<string, string> {
  * as a new version of `tuneflow-<spec name>`; a retry finds the version it made before.
  */
 async function registerBestModel(mlflow: MlflowClient, input: FinalizeInput): Promise<{ name: string; version: string } | null> {
+  // A trainable's model is whatever it wrote to its artifacts: there is no tfjs model to register.
+  if (input.spec.trainable) return null;
   const objective = input.spec.objective[0]!;
   const value = (metrics: Record<string, number>) => {
     try {

@@ -65,6 +65,8 @@ export function rejectUnreadTrainingKeys(family: ModelFamily, merged: Record<str
  * train it again.
  */
 export function trialConfiguration(spec: ExperimentSpec, params: Params): Record<string, unknown> {
+  // A trainable trains by itself: tuneflow's training settings mean nothing to it.
+  if (spec.trainable) return { ...params };
   const training = Object.entries(spec.training).filter(([key]) => key in TRAINING_HYPERPARAMETERS);
   return { ...Object.fromEntries(training), ...spec.model.options, ...params };
 }

@@ -20,7 +20,7 @@ const EXPECT_WITHOUT_HEADER: Record<string, string> = {
   'utf16-with-bom.yaml': 'the file is UTF-16 text; save it as UTF-8',
 };
 /** Mistakes of the whole file (syntax, encoding, shape, a missing top-level field named in the message): no field path. */
-const FILE_LEVEL = /^(yaml-(?!duplicate-param|binary-tag)|top-level-|empty-file|only-comments|non-utf8|nul-bytes|utf16|missing-name)/;
+const FILE_LEVEL = /^(yaml-(?!duplicate-param|binary-tag)|top-level-|empty-file|only-comments|non-utf8|nul-bytes|utf16|missing-name|missing-model)/;
 
 const cases = readdirSync(folder)
   .filter((name) => name.endsWith('.yaml'))

@@ -38,9 +38,8 @@ async function run(id: number, job: Job): Promise<void> {
         : await trainable.evaluate(job.request);
     send({ type: 'done', id, result });
   } catch (error) {
-    send({ type: 'failed', id, error: serializeError(error) });
-    // A user's function that hung may still be running here: a fresh process takes this one's place.
-    if (error instanceof TrainableError && error.processTainted) setTimeout(() => process.exit(1), 100);
+    // A user's function that hung may still be running here: the worker retires this process.
+    send({ type: 'failed', id, error: serializeError(error), ...(error instanceof TrainableError && error.processTainted ? { retire: true } : {}) });
   } finally {
     clearInterval(alive);
     running = null;

@@ -51,6 +51,8 @@ class Slot {
   /** Resolves once the process has exited and its output is read. */
   readonly closed: Promise<void>;
   exited = false;
+  /** Serves no further job (its child reported user code that may still run): stopped once its job settles. */
+  retired = false;
   private job: InFlight | null = null;
   private nextId = 0;
   private stderrTail = '';
@@ -146,7 +148,10 @@ class Slot {
           (error: unknown) => this.send({ type: 'epoch-done', id: job.id, error: serializeError(error) }),
         );
     } else if (message.type === 'done') job.settle(null, message.result);
-    else if (message.type === 'failed') job.settle(deserializeError(message.error));
+    else if (message.type === 'failed') {
+      if (message.retire) this.retired = true;
+      job.settle(deserializeError(message.error));
+    }
   }
 
   private onExit(code: number | null, signal: NodeJS.Signals | null): void {
@@ -209,7 +214,8 @@ export class TrainingProcessPool {
     try {
       return await slot.run<T>(job, what, hooks);
     } finally {
-      if (!slot.exited && !this.closing) this.idle.push(slot);
+      if (slot.retired) void slot.stop();
+      else if (!slot.exited && !this.closing) this.idle.push(slot);
     }
   }
 

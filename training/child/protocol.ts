@@ -20,7 +20,8 @@ export type FromChild =
   | { type: 'alive'; id: number }
   | { type: 'epoch'; id: number; epoch: EpochResult }
   | { type: 'done'; id: number; result: SegmentResult | Record<string, number> }
-  | { type: 'failed'; id: number; error: SerializedError };
+  /** `retire`: this process must not serve another job (user code may still be running in it). */
+  | { type: 'failed'; id: number; error: SerializedError; retire?: boolean };
 
 export interface SerializedError {
   /** The constructor's name: what Temporal makes the failure type of (a subclass may leave `name` at "Error"). */

@@ -124,7 +124,7 @@ export function commandRunner(spec: CommandTrainableSpec): Runner {
     } catch (error) {
       if (error instanceof TrainableError && !error.message.includes('Last output')) {
         const tail = await outputTail(dirs.log, logStart);
-        throw new TrainableError(`${error.message}${tail ? `. Last output:\n${tail}` : ''}`, error.processTainted);
+        throw new TrainableError(`${error.message}${tail ? `. Last output:\n${tail}` : ''}`);
       }
       throw error;
     } finally {

@@ -37,7 +37,7 @@ export function parseResultLine(text: string, where: string): ResultLine {
   const bad = (why: string) => new TrainableError(`${where}: ${why}; expected a line like {"epoch": 3, "metrics": {"val_accuracy": 0.91}} (got ${JSON.stringify(text.slice(0, 200))})`);
   let parsed: unknown;
   try {
-    const quoted = text.replace(/(?<=[:[,]\s*)(-?Infinity|NaN)(?=\s*[,}\]])/g, '"\u0000$1"');
+    const quoted = text.replace(/(?<=[:[,]\s*)(-?Infinity|NaN)(?=\s*[,}\]])/g, '"\\u0000$1"');
     parsed = JSON.parse(quoted, (_key, value: unknown) => (typeof value === 'string' && value.startsWith('\u0000') ? NON_FINITE[value.slice(1)] : value));
   } catch {
     throw bad('not JSON');

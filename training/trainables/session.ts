@@ -65,6 +65,8 @@ export class Session {
     private readonly onEpoch: SegmentRequest['onEpoch'],
     private readonly timeoutSeconds: number,
     private readonly source: string,
+    /** The code runs inside this process (a function): after a timeout it may still be running here. */
+    private readonly inProcess: boolean,
   ) {
     this.timedOut = new Promise<never>((_, reject) => (this.failTimeout = reject));
     this.timedOut.catch(() => undefined);
@@ -74,7 +76,7 @@ export class Session {
   private rearm(): void {
     clearTimeout(this.timer);
     this.timer = setTimeout(
-      () => this.failTimeout?.(new TrainableError(`${this.source} reported no epoch for ${this.timeoutSeconds} s (trainable.epochTimeout); it was stopped`, true)),
+      () => this.failTimeout?.(new TrainableError(`${this.source} reported no epoch for ${this.timeoutSeconds} s (trainable.epochTimeout); it was stopped`, this.inProcess)),
       this.timeoutSeconds * 1000,
     );
   }
@@ -148,7 +150,7 @@ export async function trainableSegment(req: SegmentRequest, trainable: Trainable
     const stage = req.job?.stage ?? 'search';
     const totalEpochs = req.totalEpochs ?? req.spec.training.epochs;
     const info = trialInfo(req.spec, req.job, stage, { params: req.params, seed: req.seed, fromEpoch: req.fromEpoch, toEpoch: req.toEpoch, totalEpochs }, dirs);
-    const session = new Session(recorder, req.onEpoch, trainable.epochTimeoutSeconds, source);
+    const session = new Session(recorder, req.onEpoch, trainable.epochTimeoutSeconds, source, trainable.kind === 'function');
     try {
       await runner({ info, dirs, session, signal: req.signal, trainablesRoots: await realRoots(req.trainablesRoots), commandVariables: req.commandVariables ?? {} });
       await session.settle();
@@ -174,7 +176,7 @@ export async function trainableEvaluate(req: EvaluateRequest, trainable: Trainab
   if (!req.checkpointDir || req.epoch === undefined) throw new TrainableError('the evaluate stage needs the job folder and its final epoch');
   const dirs = await makeDirs(req.checkpointDir);
   const info = trialInfo(req.spec, req.job, 'evaluate', { params: req.params, seed: req.spec.seed, fromEpoch: req.epoch, toEpoch: req.epoch, totalEpochs: req.epoch }, dirs);
-  const session = new Session(null, undefined, trainable.epochTimeoutSeconds, source);
+  const session = new Session(null, undefined, trainable.epochTimeoutSeconds, source, trainable.kind === 'function');
   try {
     await runner({ info, dirs, session, signal: undefined, trainablesRoots: await realRoots(req.trainablesRoots), commandVariables: req.commandVariables ?? {} });
     await session.settle();
