@@ -75,6 +75,8 @@ export class EpochRecorder {
     const recorder = new EpochRecorder(file, range.fromEpoch, range.toEpoch, required, source);
     await mkdir(join(file, '..'), { recursive: true });
     const text = await readFile(file, 'utf8').catch(() => '');
+    // End a torn last line, so the next record starts on a line of its own.
+    if (text && !text.endsWith('\n')) await appendFile(file, '\n');
     for (const line of text.split('\n')) {
       // A line cut short by a kill is the last one and was never passed on: skip it.
       if (!line.trim()) continue;
