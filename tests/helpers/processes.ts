@@ -84,3 +84,13 @@ export function trainingChildren(pid: number): number[] {
     .filter((line) => line.includes(join('training', 'child', 'main.js')))
     .map((line) => Number(line.trim().split(/\s+/)[0]));
 }
+
+/** Every process whose command line contains `marker` (e.g. a temp folder only one test uses). */
+export function processesMatching(marker: string): number[] {
+  const out = execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' });
+  return out
+    .split('\n')
+    .filter((line) => line.includes(marker) && !line.includes('ps -eo'))
+    .map((line) => Number(line.trim().split(/\s+/)[0]))
+    .filter(isRunning);
+}
