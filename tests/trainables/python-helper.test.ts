@@ -24,24 +24,36 @@ interface Segment { dir: string; stage?: Stage; fromEpoch: number; toEpoch: numb
 
 /** Writes `<dir>/trial-<stage>-<from>-<to>.json` as a worker would: the folders are the trial's, shared by its segments. */
 function writeTrialFile(s: Segment): string {
+  return protocolEnv(s).TUNEFLOW_TRIAL_FILE;
+}
+
+/** The trial file (written) and every variable of the protocol, as the worker passes them. */
+function protocolEnv(s: Segment): Record<string, string> & { TUNEFLOW_TRIAL_FILE: string } {
   mkdirSync(s.dir, { recursive: true });
   const stage = s.stage ?? 'search';
   const file = join(s.dir, `trial-${stage}-${s.fromEpoch}-${s.toEpoch}.json`);
-  writeFileSync(file, JSON.stringify({
+  const info = {
     protocol: 1, campaign: 'test', trial: 7, stage, params: s.params ?? {}, seed: s.seed ?? 11,
     fromEpoch: s.fromEpoch, toEpoch: s.toEpoch, totalEpochs: s.totalEpochs ?? s.toEpoch,
     checkpointDir: join(s.dir, 'checkpoints'), artifactsDir: join(s.dir, 'artifacts'), resultsFile: join(s.dir, 'results.jsonl'),
     dataset: null,
-  }));
-  return file;
+  };
+  writeFileSync(file, JSON.stringify(info));
+  mkdirSync(info.checkpointDir, { recursive: true }); // the worker makes both folders
+  mkdirSync(info.artifactsDir, { recursive: true });
+  return {
+    TUNEFLOW_TRIAL_FILE: file, TUNEFLOW_RESULTS_FILE: info.resultsFile, TUNEFLOW_TRIAL_CHECKPOINT_DIR: info.checkpointDir,
+    TUNEFLOW_ARTIFACTS_DIR: info.artifactsDir, TUNEFLOW_STAGE: stage, TUNEFLOW_SEED: String(info.seed),
+    TUNEFLOW_FROM_EPOCH: String(s.fromEpoch), TUNEFLOW_TO_EPOCH: String(s.toEpoch), TUNEFLOW_PARAMS: JSON.stringify(info.params),
+  };
 }
 
 interface Exit { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
 
-/** Starts `python args` in its own process group (as the worker does), without tuneflow's variables but those in `env`. */
-function start(args: string[], env: Record<string, string>): { pid: number; done: Promise<Exit> } {
+/** Starts `python args` (or `command args`) in its own process group (as the worker does), without tuneflow's variables but those in `env`. */
+function start(args: string[], env: Record<string, string>, command = python!): { pid: number; done: Promise<Exit> } {
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TUNEFLOW_')));
-  const child = spawn(python!, args, { env: { ...base, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, { env: { ...base, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c) => { stdout += c; });
@@ -83,9 +95,11 @@ const alive = (pid: number) => {
 };
 
 describe.skipIf(!venvReady)(title, () => {
+  const resumeParams = { learning_rate: 'invscaling', eta0: 0.05, alpha: 0.001, loss: 'hinge' };
+
   it('a fresh segment reports one line per epoch with metrics in range, and keeps only the newest checkpoint', async () => {
-    const dir = join(scratch, 'fresh');
-    await runSegment({ dir, fromEpoch: 0, toEpoch: 3, totalEpochs: 10 });
+    const dir = join(scratch, 'resumed');
+    await runSegment({ dir, fromEpoch: 0, toEpoch: 3, totalEpochs: 5, params: resumeParams });
     const lines = results(dir);
     expect(lines.map((l) => l.epoch)).toEqual([1, 2, 3]);
     for (const { metrics } of lines) {
@@ -94,7 +108,7 @@ describe.skipIf(!venvReady)(title, () => {
         expect(metrics[name]).toBeGreaterThanOrEqual(0);
         expect(metrics[name]).toBeLessThanOrEqual(1);
       }
-      expect(metrics.val_loss).toBeGreaterThan(0);
+      expect(metrics.val_loss).toBeGreaterThan(0); // the hinge loss here (log loss for loss log_loss)
       expect(Number.isFinite(metrics.val_loss)).toBe(true);
       expect(metrics.epoch_seconds).toBeGreaterThan(0);
       expect(metrics.epoch_seconds).toBeLessThan(5);
@@ -106,9 +120,8 @@ describe.skipIf(!venvReady)(title, () => {
   });
 
   it('a segment after a checkpoint trains only the epochs after it, and matches an uninterrupted run exactly', async () => {
-    const params = { learning_rate: 'invscaling', eta0: 0.05, alpha: 0.001, loss: 'hinge' };
-    const dir = join(scratch, 'resumed');
-    await runSegment({ dir, fromEpoch: 0, toEpoch: 3, totalEpochs: 5, params });
+    const params = resumeParams;
+    const dir = join(scratch, 'resumed'); // the checkpoint of epoch 3 the test above left
     // A retry after a kill: the checkpoint is at epoch 3 while the segment says 2..5.
     const resumed = await runSegment({ dir, fromEpoch: 2, toEpoch: 5, totalEpochs: 5, params });
     expect(resumed.stdout).toContain('resuming from the checkpoint of epoch 3');
@@ -131,7 +144,7 @@ describe.skipIf(!venvReady)(title, () => {
     process.kill(-run.pid, 'SIGTERM');
     const exit = await run.done;
     const took = Date.now() - sent;
-    expect(took).toBeLessThan(1_000); // the worker's grace period is 10 s by default
+    expect(took).toBeLessThan(3_000); // the worker's grace period is 10 s by default; no line for epoch 2 below shows it did not finish the epoch
     expect(exit.code).toBe(143);
     expect(exit.stderr).toMatch(/SIGTERM \(trial pruned or cancelled\) during epoch 2/);
     expect(exit.stderr).not.toContain('Traceback');
@@ -149,7 +162,7 @@ describe.skipIf(!venvReady)(title, () => {
     const pid = await new Promise<number>((resolve) => parent.stdout.once('data', (c) => resolve(Number(String(c).trim()))));
     await waitFor('the first results line', () => results(dir).length >= 1, 15_000);
     parent.kill('SIGKILL');
-    await waitFor('the orphaned program to exit', () => !alive(pid), 3_000);
+    await waitFor('the orphaned program to exit', () => !alive(pid), 5_000); // it looks every second
     expect(results(dir).length).toBeLessThan(6); // it did not run to epoch 20
   });
 
@@ -192,6 +205,39 @@ describe.skipIf(!venvReady)(title, () => {
     expect(unknown.code).toBe(1);
     expect(unknown.stderr.trim()).toBe('sgd_breast_cancer: unknown parameter(s) alpah; known: alpha, eta0, l1_ratio, learning_rate, loss, penalty, power_t');
     for (const run of [missing, badField, notJson, unknown]) expect(run.stderr).not.toContain('Traceback');
+  });
+
+  it('the examples of docs/trainables-protocol.md run: the Python one (search, then evaluate) and the bash one (resumed)', async () => {
+    const doc = readFileSync(join(root, 'docs', 'trainables-protocol.md'), 'utf8');
+    const block = (lang: string) => {
+      const found = new RegExp('```' + lang + '\\n([\\s\\S]*?)```').exec(doc);
+      if (!found) throw new Error(`no \`\`\`${lang} block in docs/trainables-protocol.md`);
+      return found[1]!;
+    };
+    const dir = join(scratch, 'docs');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'example.py'), block('python'));
+    writeFileSync(join(dir, 'example.sh'), block('bash'));
+
+    const py = join(dir, 'py');
+    const env = { PYTHONPATH: join(root, 'python') };
+    for (const s of [{ dir: py, fromEpoch: 0, toEpoch: 3, params: { lr: 0.5 } }, { dir: py, stage: 'evaluate' as const, fromEpoch: 3, toEpoch: 3, params: { lr: 0.5 } }]) {
+      const run = await start([join(dir, 'example.py')], { ...protocolEnv(s), ...env }).done;
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+    }
+    const lines = results(py);
+    expect(lines.map((l) => l.epoch)).toEqual([1, 2, 3, undefined]);
+    expect(lines[2]!.metrics.loss).toBeLessThan(lines[0]!.metrics.loss!); // it learns y = 2x
+    expect(lines[3]!.metrics.test_loss).toBe(lines[2]!.metrics.loss);
+
+    const sh = join(dir, 'sh');
+    for (const s of [{ dir: sh, fromEpoch: 0, toEpoch: 3 }, { dir: sh, fromEpoch: 2, toEpoch: 5 }]) {
+      const run = await start([join(dir, 'example.sh')], protocolEnv(s), 'bash').done;
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+    }
+    expect(results(sh)).toEqual([1, 2, 3, 4, 5].map((epoch) => ({ epoch, metrics: { loss: expect.closeTo(1 / (epoch + 11), 5) } })));
   });
 
   it("the helper's docstring examples run (python -m doctest)", async () => {
