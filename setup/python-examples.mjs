@@ -5,7 +5,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { systemPython } from './paths.mjs';
+import { requirePython, systemPython } from './paths.mjs';
 import { SetupError, run } from './util.mjs';
 
 export const SKLEARN_VERSION = '1.9.1';
@@ -32,19 +32,6 @@ async function installedVersion(paths) {
   }
 }
 
-async function checkPython(python) {
-  let version;
-  try {
-    version = (await run(python, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'])).trim();
-  } catch (err) {
-    throw new SetupError(`cannot run Python (set TUNEFLOW_PYTHON to choose one): ${err.message}`);
-  }
-  const [major = 0, minor = 0] = version.split('.').map(Number);
-  if (major < MIN_PYTHON[0] || (major === MIN_PYTHON[0] && minor < MIN_PYTHON[1])) {
-    throw new SetupError(`scikit-learn ${SKLEARN_VERSION} needs Python >= ${MIN_PYTHON.join('.')} but ${python} is ${version} (set TUNEFLOW_PYTHON to choose another, or skip the Python examples with --skip-examples)`);
-  }
-}
-
 export async function check(ctx) {
   const paths = examplesPaths(ctx.cache);
   const version = await installedVersion(paths);
@@ -59,7 +46,7 @@ export async function ensure(ctx) {
   if (version === SKLEARN_VERSION) return { detail: `reused ${paths.venv} (scikit-learn ${version})`, tools };
 
   const python = systemPython(ctx.env);
-  await checkPython(python);
+  await requirePython(python, MIN_PYTHON, `scikit-learn ${SKLEARN_VERSION}`, ', or skip the Python examples with --skip-examples');
   ctx.progress(`creating ${paths.venv} with scikit-learn==${SKLEARN_VERSION} (first run only, ~30 s)`);
   fs.rmSync(paths.dir, { recursive: true, force: true }); // an interrupted earlier attempt, or other requirements
   fs.mkdirSync(paths.dir, { recursive: true });
