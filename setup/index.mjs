@@ -1,6 +1,6 @@
 // `npm run setup`: makes this checkout ready to run, idempotently. Each step reuses what is there
 // and caches what is expensive under the user's cache folder, so a second run takes seconds.
-//   node setup/index.mjs [--check] [--skip-temporal] [--skip-mlflow] [--skip-tensorflow] [--skip-browser]
+//   node setup/index.mjs [--check] [--skip-temporal] [--skip-mlflow] [--skip-examples] [--skip-tensorflow] [--skip-browser]
 //   env: TUNEFLOW_SETUP_SKIP=temporal,mlflow  TUNEFLOW_CACHE_DIR  TUNEFLOW_PYTHON
 //        TUNEFLOW_TEMPORAL_BIN, TUNEFLOW_MLFLOW_BIN, TUNEFLOW_CHROMIUM (use these instead of installing them)
 //        TUNEFLOW_ALLOW_PURE_JS=1 (a failed tensorflow step only warns)
@@ -11,6 +11,7 @@ import * as browser from './browser.mjs';
 import * as mlflow from './mlflow.mjs';
 import * as npm from './npm.mjs';
 import { cacheDir, repoRoot, toolsFile, writeTools } from './paths.mjs';
+import * as pythonExamples from './python-examples.mjs';
 import * as tensorflow from './tensorflow.mjs';
 import * as temporal from './temporal.mjs';
 import { SetupError, formatSeconds } from './util.mjs';
@@ -19,10 +20,11 @@ const STEPS = [
   { id: 'npm', title: 'npm dependencies', step: npm },
   { id: 'temporal', title: 'Temporal CLI', step: temporal },
   { id: 'mlflow', title: 'MLflow', step: mlflow },
+  { id: 'examples', title: 'Python examples', step: pythonExamples },
   { id: 'tensorflow', title: 'TensorFlow native', step: tensorflow },
   { id: 'browser', title: 'Browser', step: browser },
 ];
-const SKIPPABLE = ['temporal', 'mlflow', 'tensorflow', 'browser'];
+const SKIPPABLE = ['temporal', 'mlflow', 'examples', 'tensorflow', 'browser'];
 
 /** Parses the command line and TUNEFLOW_SETUP_SKIP into `{ check, skip }`. */
 export function parseOptions(argv, env = {}) {
@@ -80,7 +82,7 @@ async function main() {
           return 1;
         }
       } else {
-        console.error(`setup stopped at step "${id}".`);
+        console.error(`setup stopped at step "${id}"${SKIPPABLE.includes(id) ? ` (--skip-${id} goes on without it)` : ''}.`);
         return 1;
       }
     }

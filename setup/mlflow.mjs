@@ -3,7 +3,7 @@
 // built in place and counts as done only once the marker file written after the install exists.
 import fs from 'node:fs';
 import path from 'node:path';
-import { systemPython } from './paths.mjs';
+import { requirePython, systemPython } from './paths.mjs';
 import { SetupError, run } from './util.mjs';
 
 const MLFLOW_VERSION = '3.17.2'; // 3.18.0 needs an mlflow-skinny that is not on PyPI yet
@@ -22,19 +22,6 @@ async function installedVersion(paths) {
     return (await run(paths.python, ['-c', script])).trim();
   } catch {
     return null;
-  }
-}
-
-async function checkPython(python) {
-  let version;
-  try {
-    version = (await run(python, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'])).trim();
-  } catch (err) {
-    throw new SetupError(`cannot run Python (set TUNEFLOW_PYTHON to choose one): ${err.message}`);
-  }
-  const [major = 0, minor = 0] = version.split('.').map(Number);
-  if (major < 3 || (major === 3 && minor < 10)) {
-    throw new SetupError(`MLflow ${MLFLOW_VERSION} needs Python >= 3.10 but ${python} is ${version} (set TUNEFLOW_PYTHON to choose another)`);
   }
 }
 
@@ -68,7 +55,7 @@ export async function ensure(ctx) {
   if (version === MLFLOW_VERSION) return { detail: `reused ${paths.venv} (mlflow ${version})`, tools };
 
   const python = systemPython(ctx.env);
-  await checkPython(python);
+  await requirePython(python, [3, 10], `MLflow ${MLFLOW_VERSION}`);
   ctx.progress(`creating ${paths.venv} with pip install mlflow==${MLFLOW_VERSION} (first run only, ~1 min)`);
   fs.rmSync(paths.dir, { recursive: true, force: true }); // an interrupted earlier attempt
   fs.mkdirSync(paths.dir, { recursive: true });

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeFileAtomically } from './util.mjs';
+import { SetupError, run, writeFileAtomically } from './util.mjs';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -37,4 +37,21 @@ export function writeTools(cache, tools) {
 /** The python used to create venvs and download wheels: `$TUNEFLOW_PYTHON`, else `python3`. */
 export function systemPython(env = process.env) {
   return env.TUNEFLOW_PYTHON || 'python3';
+}
+
+/**
+ * Throws a SetupError unless `python` runs and is at least `[major, minor]`; `needs` names what needs
+ * it ("MLflow 3.17.2") and `otherwise` is added to the advice (e.g. how to skip the step).
+ */
+export async function requirePython(python, [minMajor, minMinor], needs, otherwise = '') {
+  let version;
+  try {
+    version = (await run(python, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'])).trim();
+  } catch (err) {
+    throw new SetupError(`cannot run Python (set TUNEFLOW_PYTHON to choose one): ${err.message}`);
+  }
+  const [major = 0, minor = 0] = version.split('.').map(Number);
+  if (major < minMajor || (major === minMajor && minor < minMinor)) {
+    throw new SetupError(`${needs} needs Python >= ${minMajor}.${minMinor} but ${python} is ${version} (set TUNEFLOW_PYTHON to choose another${otherwise})`);
+  }
 }

@@ -45,6 +45,7 @@ describe('parseOptions', () => {
     expect([...options.skip].sort()).toEqual(['mlflow', 'temporal']);
     expect(parseOptions([], {}).skip.size).toBe(0);
     expect([...parseOptions(['--skip-browser'], { TUNEFLOW_SETUP_SKIP: 'tensorflow' }).skip].sort()).toEqual(['browser', 'tensorflow']);
+    expect([...parseOptions(['--skip-examples'], {}).skip]).toEqual(['examples']);
   });
 
   it('names the unknown option or step', async () => {
