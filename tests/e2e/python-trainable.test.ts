@@ -54,8 +54,8 @@ describe('a Python command trainable with pruning and retrain', () => {
       'search:',
       '  space:',
       '    alpha: {type: float, low: 1.0e-5, high: 1.0, log: true}',
-      // Strong regularization first: the median rule has poor trials to stop.
-      '  enqueue: [{alpha: 1.0e-4}, {alpha: 3.0e-4}, {alpha: 0.9}, {alpha: 0.7}, {alpha: 1.0}, {alpha: 0.8}]',
+      // Strong regularization first (val_loss ~0.3), then weak (overconfident, val_loss ~1): trials for the median rule to stop.
+      '  enqueue: [{alpha: 0.3}, {alpha: 0.9}, {alpha: 1.0e-5}, {alpha: 3.0e-5}, {alpha: 1.0e-4}, {alpha: 2.0e-5}]',
       '  sampler: random',
       '  scheduler: {type: median, options: {nStartupTrials: 2}}',
       'objective: {metric: val_loss, direction: minimize}',
