@@ -24,6 +24,8 @@ const LAYERS = {
   workflows: ['search', 'spec', 'trials', 'activities'],
   activities: ['analysis', 'catalog', 'mlflow', 'report', 'schemas', 'search', 'spec', 'training', 'trials'],
   report: ['analysis', 'search', 'spec', 'trials', 'mlflow'],
+  // `tuneflow serve` (issue 15): the API and dashboard over the CLI's client, control and worker wiring.
+  serve: ['activities', 'analysis', 'catalog', 'cli', 'mlflow', 'report', 'search', 'spec', 'trials', 'workflows'],
 };
 const layerZones = Object.entries(LAYERS).map(([folder, allowed]) => ({
   target: `./${folder}`,
