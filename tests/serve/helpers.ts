@@ -1,6 +1,6 @@
 // A real `tuneflow serve` for the serve tests: the server, its in-process worker and the Temporal and
-/* eslint-disable @typescript-eslint/no-explicit-any -- test answers are JSON read field by field in the assertions */
 // MLflow servers of the global setup; plain HTTP with fetch, and an SSE reader over a streamed response.
+/* eslint-disable @typescript-eslint/no-explicit-any -- test answers are JSON read field by field in the assertions */
 import { inject } from 'vitest';
 import { startServe, type RunningServer, type ServeOptions } from '../../serve/command';
 
