@@ -5,7 +5,6 @@ import js from '@eslint/js';
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 import importX from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
-import globals from 'globals';
 
 // The layers (README "How it works"): what each top-level folder may import of ours. Checked on the
 // resolved path of every import (eslint-plugin-import-x), so `'../training'`, `'../training/x'` and
@@ -65,7 +64,10 @@ export default tseslint.config(
   {
     // The dashboard's script runs in the browser (serve/public/app.js): browser globals, no Node ones.
     files: ['serve/public/**/*.js'],
-    languageOptions: { sourceType: 'script', globals: { ...globals.browser } },
+    languageOptions: {
+      sourceType: 'script',
+      globals: Object.fromEntries(['window', 'document', 'location', 'sessionStorage', 'Node', 'DOMParser', 'AbortController', 'TextDecoder', 'URL', 'fetch', 'console'].map((g) => [g, 'readonly'])),
+    },
   },
   {
     files: ['**/*.mjs', '**/*.js'],
