@@ -148,9 +148,16 @@ async function campaignPage(id) {
   if (!status.ok) { app.replaceChildren(el('p', { class: 'problems' }, status.body.error)); return; }
   showProgress(status.body);
   links.replaceChildren(...[['Temporal UI', status.body.links.temporal], ['MLflow UI', status.body.links.mlflow]].filter(([, u]) => u).flatMap(([n, u]) => [el('a', { href: u, target: '_blank', rel: 'noopener' }, n), ' ']));
+  // The report reads MLflow: not before the campaign has its run (after `loading`), then on each finished trial.
+  let plotted = false;
+  const plotOnce = (p) => { if (!plotted && p && p.phase !== 'loading') { plotted = true; showPlots(); } };
   showBoard();
-  showPlots();
-  follow(id, { progress: showProgress, trial: showBoard, end: () => { showBoard(); showPlots(); } });
+  plotOnce(status.body.progress);
+  follow(id, {
+    progress: (s) => { showProgress(s); plotOnce(s.progress); },
+    trial: () => { showBoard(); if (plotted) showPlots(); },
+    end: () => { showBoard(); showPlots(); },
+  });
 }
 
 /** The event stream, read with fetch so the token travels as a header. */
