@@ -1,37 +1,21 @@
 // A real `tuneflow serve` for the serve tests: the server, its in-process worker and the Temporal and
 // MLflow servers of the global setup; plain HTTP with fetch, and an SSE reader over a streamed response.
 /* eslint-disable @typescript-eslint/no-explicit-any -- test answers are JSON read field by field in the assertions */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { inject } from 'vitest';
 import { startServe, type RunningServer, type ServeOptions } from '../../serve/command';
 
-/** A campaign small enough for seconds on a CPU: one trial at a time (so it can be steered), two epochs. */
+/**
+ * The e2e tests' tiny campaign (tests/fixtures/specs/tiny.yaml), renamed, one trial at a time so it can be
+ * steered, no report redraws while it runs. Its lines stay where they are (the tests name them).
+ */
 export function smallSpec(name: string, trials = 3): string {
-  return `# posted by the serve tests
-name: ${name}
-seed: 3
-dataset:
-  name: synthetic-shapes
-  options: {trainSize: 400, testSize: 100, imageSize: 8}
-model: mlp
-search:
-  space:
-    learningRate: {type: float, low: 1.0e-3, high: 3.0e-2, log: true}
-    units: {type: categorical, choices: [8, 16]}
-  sampler: random
-  scheduler: none
-objective: {metric: val_loss, direction: minimize}
-budget:
-  maxTrials: ${trials}
-  maxConcurrentTrials: 1
-training:
-  epochs: 2
-  batchSize: 64
-retrain:
-  topK: 1
-  epochs: 1
-tracking:
-  reportEvery: 0
-`;
+  return readFileSync(join(__dirname, '..', 'fixtures', 'specs', 'tiny.yaml'), 'utf8')
+    .replace('name: tiny', `name: ${name}`)
+    .replace('maxTrials: 4', `maxTrials: ${trials}`)
+    .replace('maxConcurrentTrials: 2', 'maxConcurrentTrials: 1')
+    .replace('reportEvery: 2', 'reportEvery: 0');
 }
 
 export async function serve(options: Partial<ServeOptions> & { env?: NodeJS.ProcessEnv; log?: string[] } = {}): Promise<RunningServer> {

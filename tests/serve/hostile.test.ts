@@ -17,7 +17,7 @@ symlinkSync('/etc', join(root, 'etc'));
 
 const customSpec = (train: string) =>
   smallSpec('hostile').replace(
-    '  name: synthetic-shapes\n  options: {trainSize: 400, testSize: 100, imageSize: 8}',
+    '  name: synthetic-shapes\n  options: {trainSize: 600, testSize: 200, imageSize: 8}',
     `  name: custom\n  options:\n    format: csv\n    train: ${JSON.stringify(train)}\n    test: ${JSON.stringify(join(root, 'test.csv'))}`,
   );
 
