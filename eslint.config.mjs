@@ -26,6 +26,8 @@ const LAYERS = {
   workflows: ['search', 'spec', 'trials', 'activities'],
   activities: ['analysis', 'catalog', 'mlflow', 'report', 'schemas', 'search', 'spec', 'training', 'trials'],
   report: ['analysis', 'search', 'spec', 'trials', 'mlflow'],
+  // `tuneflow serve` (issue 15): the API and dashboard over the CLI's client, control and worker wiring.
+  serve: ['activities', 'analysis', 'catalog', 'cli', 'mlflow', 'report', 'search', 'spec', 'trials', 'workflows'],
 };
 const layerZones = Object.entries(LAYERS).map(([folder, allowed]) => ({
   target: `./${folder}`,
@@ -62,7 +64,16 @@ export default tseslint.config(
     },
   },
   {
+    // The dashboard's script runs in the browser (serve/public/app.js): browser globals, no Node ones.
+    files: ['serve/public/**/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: Object.fromEntries(['window', 'document', 'location', 'sessionStorage', 'Node', 'DOMParser', 'AbortController', 'TextDecoder', 'URL', 'fetch', 'console'].map((g) => [g, 'readonly'])),
+    },
+  },
+  {
     files: ['**/*.mjs', '**/*.js'],
+    ignores: ['serve/public/**'],
     languageOptions: {
       globals: { process: 'readonly', console: 'readonly', URL: 'readonly', fetch: 'readonly', setTimeout: 'readonly', Buffer: 'readonly' },
     },

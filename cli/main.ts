@@ -17,6 +17,7 @@ import { ensureLocalServices, readState, stopLocalServices } from './services/lo
 import { doctorCommand } from './doctor';
 import { applySpecOverrides, OverrideError, parseOverride, trainCommand } from './train';
 import { startWorkers } from './worker';
+import { serveCommand, ServeUsageError } from '../serve/command';
 
 const USAGE = `Usage: tuneflow <command> [options]
 
@@ -46,6 +47,9 @@ Commands:
   list [--all]            campaigns by name, phase and best value
   report <id> [--out DIR] a campaign's report from MLflow: report.html (plots inline), plots/*.svg,
                           leaderboard.csv, trials.csv, results.yaml, best_hyperparameters.yaml
+  serve [--host 127.0.0.1] [--port 8080] [--no-worker] [--data-root DIR] [--allow-code] [--training-queue Q ...]
+                          the REST API (/api/v1) and the dashboard (/); a token is required off loopback
+                          (TUNEFLOW_SERVE_TOKEN, or one generated and printed once)
   down                    stop the local Temporal and MLflow servers started by \`run\`
 
 --verbose (or TUNEFLOW_VERBOSE=1) shows TensorFlow's and the Temporal SDK's own logging.
@@ -224,6 +228,8 @@ async function main(argv: string[]): Promise<number> {
       return trainCommand(rest);
     case 'report':
       return reportCommand(rest, mlflowUri, err);
+    case 'serve':
+      return serveCommand(rest, () => endpoints(true), err);
     case 'validate': {
       if (!rest[0]) throw new UsageError('validate: give a spec file');
       const { ok, output } = await validateSpecCommand(rest[0], { knownNames: KNOWN_NAMES });
@@ -252,8 +258,8 @@ main(process.argv.slice(2)).then(
   (e: unknown) => {
     if (e instanceof SpecError) err(formatSpecError(e));
     else if (e instanceof ControlRejectedError) err(`tuneflow: ${e.message}`);
-    else if (e instanceof UsageError || e instanceof OverrideError || e instanceof ControlUsageError || e instanceof LineageUsageError || e instanceof ReportUsageError || (e instanceof Error && e.name === 'LineageError') || (e instanceof Error && e.name === 'TypeError' && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))) err(`tuneflow: ${e.message}`);
+    else if (e instanceof UsageError || e instanceof OverrideError || e instanceof ControlUsageError || e instanceof LineageUsageError || e instanceof ReportUsageError || e instanceof ServeUsageError || (e instanceof Error && e.name === 'LineageError') || (e instanceof Error && e.name === 'TypeError' && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))) err(`tuneflow: ${e.message}`);
     else err(`tuneflow: ${e instanceof Error ? (process.env.TUNEFLOW_DEBUG ? (e.stack ?? e.message) : e.message) : String(e)}`);
-    process.exit(e instanceof SpecError || e instanceof UsageError || e instanceof OverrideError || e instanceof ControlUsageError || e instanceof ControlRejectedError || e instanceof ReportUsageError ? 2 : 1);
+    process.exit(e instanceof SpecError || e instanceof UsageError || e instanceof OverrideError || e instanceof ControlUsageError || e instanceof ControlRejectedError || e instanceof ReportUsageError || e instanceof ServeUsageError ? 2 : 1);
   },
 );

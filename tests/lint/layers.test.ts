@@ -27,6 +27,7 @@ const forbidden: [string, string][] = [
   ['report/x.ts', "import { loadTf } from '../training';\nexport const a = loadTf;\n"],
   ['analysis/x.ts', "import { packTrials } from '../trials';\nexport const a = packTrials;\n"],
   ['analysis/x.ts', "import { readFileSync } from 'node:fs';\nexport const a = readFileSync;\n"],
+  ['report/x.ts', "import { Campaigns } from '../serve/campaigns';\nexport const a = Campaigns;\n"],
 ];
 
 const allowed: [string, string][] = [
@@ -38,6 +39,7 @@ const allowed: [string, string][] = [
   ['report/x.ts', "import { importance } from '../analysis';\nexport const a = importance;\n"],
   ['analysis/x.ts', "import { rankFeasible } from '../search/ranking';\nexport const a = rankFeasible;\n"],
   ['cli/x.ts', "import { importance } from '../analysis';\nexport const a = importance;\n"],
+  ['serve/x.ts', "import { campaignHandle } from '../cli/client';\nexport const a = campaignHandle;\n"],
 ];
 
 describe('layer rules (lint)', () => {
