@@ -118,7 +118,10 @@ export interface CampaignResult {
   workflowId: string;
   status: CampaignStatus;
   reason?: string;
-  best: { trialNumber: number; params: Params; value: number } | null;
+  /** The top-ranked trial; `value` is its first objective, `values` all of them. */
+  best: { trialNumber: number; params: Params; value: number; values?: number[] } | null;
+  /** Several objectives: the Pareto front in ranked order (what `retrain.topK` takes first). */
+  front?: { trialNumber: number; params: Params; values: number[] }[];
   trials: { completed: number; pruned: number; failed: number };
   retrain: { trialNumber: number; params: Params; metrics: Record<string, number> }[];
   mlflow: Tracking;

@@ -1,6 +1,7 @@
 // Schema-valid input (the YAML as the user wrote it) → the normalized `ExperimentSpec`: shorthands expanded,
 // defaults filled, durations in seconds. Plain JSON out: fresh objects, no undefined values.
 import type { Params, ParamSpec, Scalar, SearchSpace } from '../search/space-types';
+import type { StopRule } from '../search/stopping';
 import {
   SPEC_DEFAULTS,
   defaultExperimentName,
@@ -30,7 +31,13 @@ export interface SpecInput {
     constraints?: MetricConstraint[];
   };
   objective?: ObjectiveInput | ObjectiveInput[];
-  budget?: { maxTrials?: number; maxConcurrentTrials?: number; maxFailedTrials?: number; maxDuration?: Duration };
+  budget?: {
+    maxTrials?: number;
+    maxConcurrentTrials?: number;
+    maxFailedTrials?: number;
+    maxDuration?: Duration;
+    stopWhen?: { target?: number; plateau?: { trials: number; minDelta?: number } };
+  };
   training?: Partial<ExperimentSpec['training']>;
   retrain?: Partial<ExperimentSpec['retrain']>;
   resources?: { taskQueue?: string; fallbackTaskQueue?: string; fallbackAfter?: Duration };
@@ -80,6 +87,7 @@ export function normalizeSpec(input: SpecInput): ExperimentSpec {
       maxFailedTrials: input.budget?.maxFailedTrials ?? defaultMaxFailedTrials(maxTrials),
       maxDurationSeconds:
         input.budget?.maxDuration === undefined ? SPEC_DEFAULTS.budget.maxDurationSeconds : durationSeconds(input.budget.maxDuration),
+      ...(input.budget?.stopWhen ? { stopWhen: normalizeStopWhen(input.budget.stopWhen) } : {}),
     },
     training,
     retrain: {
@@ -97,6 +105,13 @@ export function normalizeSpec(input: SpecInput): ExperimentSpec {
       tags: { ...input.tracking?.tags },
       reportEvery: input.tracking?.reportEvery ?? SPEC_DEFAULTS.tracking.reportEvery,
     },
+  };
+}
+
+function normalizeStopWhen(input: NonNullable<NonNullable<SpecInput['budget']>['stopWhen']>): StopRule {
+  return {
+    ...(input.target !== undefined ? { target: input.target } : {}),
+    ...(input.plateau ? { plateau: { trials: input.plateau.trials, minDelta: input.plateau.minDelta ?? 0 } } : {}),
   };
 }
 

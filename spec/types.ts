@@ -2,6 +2,7 @@
 // defaults. Every other part of tuneflow reads this shape, never the raw YAML. It is plain JSON so it
 // can travel in Temporal payloads and be stored in workflow history.
 import type { Params, SearchSpace } from '../search/space-types';
+import type { StopRule } from '../search/stopping';
 
 export type { Direction } from '../search/types';
 import type { Direction } from '../search/types';
@@ -59,6 +60,8 @@ export interface ExperimentSpec {
     maxFailedTrials: number;
     /** Wall-clock budget for the search stage in seconds, or null for none. */
     maxDurationSeconds: number | null;
+    /** Stop searching early (search/stopping.ts): present only when the spec names `budget.stopWhen`. */
+    stopWhen?: StopRule;
   };
   training: {
     /** Epochs a search trial trains for when not pruned. */

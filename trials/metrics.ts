@@ -1,5 +1,6 @@
 // A trial's objective and constraint values, read from the metrics of its last epoch.
 import type { ExperimentSpec } from '../spec/types';
+import { TIE_BREAK_METRIC } from '../search/ranking';
 import { objectiveValue } from '../spec/objective';
 
 export function objectiveValues(spec: ExperimentSpec, metrics: Record<string, number>): number[] {
@@ -17,4 +18,10 @@ export function constraintValues(spec: ExperimentSpec, metrics: Record<string, n
     }
     return v - max;
   });
+}
+
+/** The value that settles ties between trials (search/ranking.ts compareTies): the epoch's val_loss, when recorded and finite. */
+export function tieBreakValue(metrics: Record<string, number>): number | undefined {
+  const v = metrics[TIE_BREAK_METRIC];
+  return v !== undefined && Number.isFinite(v) ? v : undefined;
 }

@@ -4,7 +4,7 @@
 import { ActivityFailure, ApplicationFailure, CancellationScope, condition, isCancellation, log, patched } from '@temporalio/workflow';
 import type { FinishRunInput, RetrainResult, RunRef, SegmentInput, SegmentOutput } from '../activities/types';
 import type { ExperimentSpec } from '../spec/types';
-import { constraintValues, objectiveValues, type TrialRecord } from '../trials';
+import { constraintValues, objectiveValues, tieBreakValue, type TrialRecord } from '../trials';
 import { control, type QueueChoice, type TrainingQueues } from './proxies';
 import type { CampaignState } from './state';
 
@@ -125,6 +125,8 @@ export class JobRunner {
       if (!t.values) throw new Error(`trial ${t.number} finished without metrics`);
       const constraints = last ? constraintValues(spec, last) : undefined;
       if (constraints) t.constraints = constraints;
+      const tieBreak = last ? tieBreakValue(last) : undefined;
+      if (tieBreak !== undefined) t.tieBreak = tieBreak;
       t.state = 'COMPLETE';
       await finish({ runId: t.runId, state: 'COMPLETE', summary: { objective: t.values[0]! }, campaign: this.campaignAfter() });
       this.refreshReportIfDue();
