@@ -197,6 +197,7 @@ async function finalize(state: CampaignState, end: Ending): Promise<CampaignResu
   const counts = countStates(state.trials);
   const ranked = state.ranked();
   const best = ranked[0]?.trial;
+  const tied = ranked.filter((r) => r.front === 1).length - 1;
   const front = spec.objective.length > 1 ? ranked.filter((r) => r.front === 1).map(({ trial: t }) => state.shown({ trialNumber: t.number, params: t.params, values: t.values! })) : null;
   const retrainRuns = state.retrainResults;
   const result: CampaignResult = {
@@ -205,6 +206,7 @@ async function finalize(state: CampaignState, end: Ending): Promise<CampaignResu
     ...(end.reason ? { reason: end.reason } : {}),
     best: best ? state.shown({ trialNumber: best.number, params: best.params, value: best.values![0]!, ...(front ? { values: best.values! } : {}) }) : null,
     ...(front ? { front } : {}),
+    ...(!front && tied > 0 ? { tiedWithBest: tied } : {}),
     trials: { completed: counts.COMPLETE, pruned: counts.PRUNED, failed: counts.FAIL },
     retrain: retrainRuns
       .sort((a, b) => a.trialNumber - b.trialNumber || a.seedIndex - b.seedIndex)
