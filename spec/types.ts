@@ -52,7 +52,7 @@ export interface ExperimentSpec {
     /** Present only when the spec names constraints (so hand-built specs need not). */
     constraints?: MetricConstraint[];
   };
-  /** One entry for single-objective; the first one ranks trials for pruning and retrain. */
+  /** One entry for single-objective; several rank trials by Pareto front (search/ranking.ts), the first drives pruning. */
   objective: Objective[];
   budget: {
     maxTrials: number;
