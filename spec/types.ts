@@ -13,6 +13,8 @@ export interface Objective {
   direction: Direction;
   /** Health-aware objective: weight of `health_score` blended into the metric (spec/objective.ts); absent otherwise. */
   healthWeight?: number;
+  /** `best`: a trial's value is its best epoch's, not its last epoch's (trials/metrics.ts); absent means last. */
+  aggregate?: 'best';
 }
 
 /** A metric that must stay at or under `max`; a trial over it is infeasible. */

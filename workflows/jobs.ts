@@ -4,7 +4,7 @@
 import { ActivityFailure, ApplicationFailure, CancellationScope, condition, isCancellation, log, patched } from '@temporalio/workflow';
 import type { FinishRunInput, RetrainResult, RunRef, SegmentInput, SegmentOutput } from '../activities/types';
 import type { ExperimentSpec } from '../spec/types';
-import { constraintValues, objectiveValues, tieBreakValue, type TrialRecord } from '../trials';
+import { constraintValues, objectiveValues, tieBreakValue, trialValues, type TrialRecord } from '../trials';
 import { control, type QueueChoice, type TrainingQueues } from './proxies';
 import type { CampaignState } from './state';
 
@@ -121,8 +121,9 @@ export class JobRunner {
           return;
         }
       }
-      t.values = last ? objectiveValues(spec, last) : (t.history[spec.training.epochs] ?? null);
-      if (!t.values) throw new Error(`trial ${t.number} finished without metrics`);
+      const lastValues = last ? objectiveValues(spec, last) : (t.history[spec.training.epochs] ?? null);
+      if (!lastValues) throw new Error(`trial ${t.number} finished without metrics`);
+      t.values = trialValues(spec, lastValues, t.history);
       const constraints = last ? constraintValues(spec, last) : undefined;
       if (constraints) t.constraints = constraints;
       const tieBreak = last ? tieBreakValue(last) : undefined;
