@@ -1,5 +1,5 @@
-// budget.stopWhen.target: the first trial reaches the target, so the search stops there (not at
-// budget.maxTrials), the retrain stage still runs, and the result and the parent run say why.
+// budget.stopWhen: the first trial reaches the target (or the best stops improving), so the search stops
+// there (not at budget.maxTrials), the retrain stage still runs, and the result and the parent run say why.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { campaignFixture } from '../helpers/campaign';
@@ -7,6 +7,7 @@ import { tagsOf } from '../helpers/mlflow-queries';
 import { tempDir } from '../helpers/temp';
 
 const campaign = campaignFixture(join(__dirname, '..', 'fixtures', 'specs', 'stop-target.yaml'), tempDir('stop-target'));
+const plateau = campaignFixture(join(__dirname, '..', 'fixtures', 'specs', 'stop-plateau.yaml'), tempDir('stop-plateau'));
 
 describe('a campaign with budget.stopWhen.target', () => {
   it('stops searching once a trial reaches the target, before maxTrials, with the reason', () => {
@@ -25,5 +26,15 @@ describe('a campaign with budget.stopWhen.target', () => {
     const parent = runs.find((r) => r.info.run_id === result.mlflow.parentRunId)!;
     expect(tagsOf(parent)['tuneflow.status']).toBe('STOPPED');
     expect(tagsOf(parent)['tuneflow.reason']).toBe(result.reason);
+  });
+});
+
+describe('a campaign with budget.stopWhen.plateau', () => {
+  it('stops once the best has not improved by more than minDelta over the last N finished trials', () => {
+    const { result, runs } = plateau();
+    expect(result.status).toBe('STOPPED');
+    expect(result.reason).toMatch(/^budget\.stopWhen\.plateau: the best val_accuracy \([\d.]+\) improved by [\d.]+ <= minDelta 1 over the last 1 finished trials \(after 2 trials\)$/);
+    expect(runs.filter((r) => tagsOf(r)['tuneflow.stage'] === 'search')).toHaveLength(2);
+    expect(result.retrain).toHaveLength(1);
   });
 });
