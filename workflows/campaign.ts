@@ -58,6 +58,8 @@ async function setUp(state: CampaignState, input: CampaignInput): Promise<void> 
     specText = fresh.specText;
   }
   const spec = state.spec;
+  // Asked only with several objectives, so single-objective histories never see the marker.
+  if (spec.objective.length > 1) state.paretoRanking = patched('pareto-ranking');
   state.space = parseSpace(spec.search.space);
   const controls = (state.controls ??= initialControls(spec));
   const tracking = carried?.tracking ?? (await control.ensureCampaignRun({ campaignId: state.workflowId, spec, specText }));

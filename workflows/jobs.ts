@@ -126,8 +126,9 @@ export class JobRunner {
       t.values = trialValues(spec, lastValues, t.history);
       const constraints = last ? constraintValues(spec, last) : undefined;
       if (constraints) t.constraints = constraints;
+      // Behind a patch marker: a history recorded before ties were settled by val_loss replays by trial number.
       const tieBreak = last ? tieBreakValue(last) : undefined;
-      if (tieBreak !== undefined) t.tieBreak = tieBreak;
+      if (tieBreak !== undefined && patched('tie-break')) t.tieBreak = tieBreak;
       t.state = 'COMPLETE';
       await finish({ runId: t.runId, state: 'COMPLETE', summary: { objective: t.values[0]! }, campaign: this.campaignAfter() });
       this.refreshReportIfDue();

@@ -91,9 +91,16 @@ export class CampaignState {
     return { ...row, trialNumber: row.trialNumber + this.offset };
   }
 
-  /** One direction per objective (none before the spec is loaded). */
+  /**
+   * Rank several objectives by Pareto front (set in setUp behind a patch marker): a history recorded
+   * before it ranked by the first objective only, and replays that way.
+   */
+  paretoRanking = true;
+
+  /** The directions the ranking uses: one per objective (only the first without paretoRanking); none before the spec is loaded. */
   directions(): Direction[] {
-    return this.spec?.objective.map((o) => o.direction) ?? [];
+    const all = this.spec?.objective.map((o) => o.direction) ?? [];
+    return this.paretoRanking ? all : all.slice(0, 1);
   }
 
   /** Feasible COMPLETE trials by the one ranking (Pareto fronts for several objectives), best first. */
