@@ -277,6 +277,12 @@ describe('Pareto front and hypervolume', () => {
     expect(pareto[0]).toMatch(/^rank,trial,val_loss,param_count\b/);
     expect(pareto.slice(1).map((line) => line.split(',').slice(0, 2).join(','))).toEqual(['1,0', '2,3', '3,1']);
     expect((await buildReport(data)).has('pareto.csv')).toBe(false);
+    // report.html: a front column in the leaderboard, and the best trial named as the front's top-ranked.
+    const html = files.get('report.html')!;
+    expect(html).toContain('<th>rank</th><th>front</th><th>trial</th>');
+    expect(html).toContain('<tr><td>1</td><td>1</td><td>0</td>');
+    expect(html).toContain('The top-ranked trial of the Pareto front (3 trials');
+    expect((await buildReport(data)).get('report.html')).not.toContain('<th>front</th>');
   });
 });
 
