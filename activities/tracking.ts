@@ -5,12 +5,13 @@ import { stringify } from 'yaml';
 import type { MlflowClient } from '../mlflow/client';
 import { ensureExperiment, ensureModelVersion, ensureRun, finishRun as finishMlflowRun, logEpochMetrics, logMetricsOnce, paramTexts } from '../mlflow/runs';
 import { buildReport, leaderboardCsv, loadCampaign } from '../report';
-import { compareValues } from '../search/ranking';
+import { compareTies, compareValues } from '../search/ranking';
+import { tieBreakValue } from '../trials';
 import { objectiveLabel, objectiveValue } from '../spec/objective';
 import type { ExperimentSpec } from '../spec/types';
 import { trialConfiguration } from '../training/config';
 import { jobName } from './training';
-import type { CampaignResult, FinalizeInput, FinishRunInput, StartRunInput, Tracking } from './types';
+import type { CampaignResult, FinalizeInput, FinishRunInput, RetrainResult, StartRunInput, Tracking } from './types';
 
 export interface TrackingDeps {
   mlflow: MlflowClient;
@@ -70,7 +71,9 @@ async function registerBestModel(mlflow: MlflowClient, input: FinalizeInput): Pr
     }
   };
   const candidates = input.retrainRuns.filter((r) => r.error === undefined && Number.isFinite(value(r.metrics)));
-  const best = candidates.sort((a, b) => compareValues(value(a.metrics), value(b.metrics), objective.direction))[0];
+  // Ties on the objective: the campaign's tie rule (the lower val_loss first, then the earlier trial).
+  const tieKey = (r: RetrainResult) => ({ number: r.trialNumber, state: 'COMPLETE' as const, tieBreak: tieBreakValue(r.metrics) });
+  const best = candidates.sort((a, b) => compareValues(value(a.metrics), value(b.metrics), objective.direction) || compareTies(tieKey(a), tieKey(b)))[0];
   if (!best) return null;
   const run = await mlflow.getRun(best.runId);
   const name = `tuneflow-${input.spec.name}`;
