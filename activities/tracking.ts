@@ -5,12 +5,13 @@ import { stringify } from 'yaml';
 import type { MlflowClient } from '../mlflow/client';
 import { ensureExperiment, ensureModelVersion, ensureRun, finishRun as finishMlflowRun, logEpochMetrics, logMetricsOnce, paramTexts } from '../mlflow/runs';
 import { buildReport, leaderboardCsv, loadCampaign } from '../report';
-import { compareValues } from '../search/ranking';
+import { compareTies, compareValues } from '../search/ranking';
+import { tieBreakValue } from '../trials';
 import { objectiveLabel, objectiveValue } from '../spec/objective';
 import type { ExperimentSpec } from '../spec/types';
 import { trialConfiguration } from '../training/config';
 import { jobName } from './training';
-import type { FinalizeInput, FinishRunInput, StartRunInput, Tracking } from './types';
+import type { CampaignResult, FinalizeInput, FinishRunInput, RetrainResult, StartRunInput, Tracking } from './types';
 
 export interface TrackingDeps {
   mlflow: MlflowClient;
@@ -42,6 +43,24 @@ export function fixedParams(spec: ExperimentSpec): Record<string, string> {
 
 
 /**
+ * The top-ranked trial: its number, first objective and full configuration (`params`, what `tuneflow train
+ * --params` reads back). With several objectives also its values of each, and `front`: every trial on the
+ * Pareto front in ranked order, the same way (docs/objectives.md).
+ */
+export function bestHyperparametersYaml(spec: ExperimentSpec, result: CampaignResult): string {
+  const labels = spec.objective.map(objectiveLabel);
+  const named = (values: readonly number[]) => Object.fromEntries(labels.map((label, k) => [label, values[k]]));
+  const best = result.best!;
+  return stringify({
+    trial: best.trialNumber,
+    [labels[0]!]: best.value,
+    ...(best.values ? { values: named(best.values) } : {}),
+    params: trialConfiguration(spec, best.params),
+    ...(result.front ? { front: result.front.map((t) => ({ trial: t.trialNumber, values: named(t.values), params: trialConfiguration(spec, t.params) })) } : {}),
+  });
+}
+
+/**
  * Register the model of the best retrained run (by the validation objective, never by the test split)
  * as a new version of `tuneflow-<spec name>`; a retry finds the version it made before.
  */
@@ -57,7 +76,9 @@ async function registerBestModel(mlflow: MlflowClient, input: FinalizeInput): Pr
     }
   };
   const candidates = input.retrainRuns.filter((r) => r.error === undefined && Number.isFinite(value(r.metrics)));
-  const best = candidates.sort((a, b) => compareValues(value(a.metrics), value(b.metrics), objective.direction))[0];
+  // Ties on the objective: the campaign's tie rule (the lower val_loss first, then the earlier trial).
+  const tieKey = (r: RetrainResult) => ({ number: r.trialNumber, state: 'COMPLETE' as const, tieBreak: tieBreakValue(r.metrics) });
+  const best = candidates.sort((a, b) => compareValues(value(a.metrics), value(b.metrics), objective.direction) || compareTies(tieKey(a), tieKey(b)))[0];
   if (!best) return null;
   const run = await mlflow.getRun(best.runId);
   const name = `tuneflow-${input.spec.name}`;
@@ -71,14 +92,15 @@ async function registerBestModel(mlflow: MlflowClient, input: FinalizeInput): Pr
 }
 
 /**
- * `report.html` and `plots/` on the campaign's run (the CSVs and best_hyperparameters.yaml are written by
+ * `report.html`, `plots/` and (several objectives) `pareto.csv` on the campaign's run (the CSVs and best_hyperparameters.yaml are written by
  * finalize itself). Best effort: a report that cannot be drawn is a warning, never a failed campaign.
  */
 async function attachReport(mlflow: MlflowClient, runId: string): Promise<void> {
   try {
     const files = await buildReport(await loadCampaign(mlflow, await mlflow.getRun(runId)));
     for (const [path, content] of files) {
-      if (path === 'report.html' || path.startsWith('plots/')) await mlflow.logArtifact(runId, path, content);
+      // pareto.csv comes from the report too: the front as MLflow read it, with the report's ranking.
+      if (path === 'report.html' || path === 'pareto.csv' || path.startsWith('plots/')) await mlflow.logArtifact(runId, path, content);
     }
   } catch (err) {
     log.warn(`the report of campaign run ${runId} could not be drawn: ${err instanceof Error ? err.message : String(err)}`);
@@ -147,11 +169,7 @@ export function trackingActivities(deps: TrackingDeps) {
       const { tracking, spec, result } = input;
       const runId = tracking.parentRunId;
       const objective = spec.objective[0]!;
-      if (result.best) {
-        // `params`: the full configuration the trial trained with (`tuneflow train --params` reads it back).
-        const best = { trial: result.best.trialNumber, [objectiveLabel(objective)]: result.best.value, params: trialConfiguration(spec, result.best.params) };
-        await mlflow.logArtifact(runId, 'best_hyperparameters.yaml', stringify(best));
-      }
+      if (result.best) await mlflow.logArtifact(runId, 'best_hyperparameters.yaml', bestHyperparametersYaml(spec, result));
       await mlflow.logArtifact(runId, 'leaderboard.csv', leaderboardCsv(input.leaderboard, spec.objective.map(objectiveLabel)));
       await mlflow.logArtifact(runId, 'result.json', JSON.stringify(result, null, 2) + '\n');
       const summary: Record<string, number> = {

@@ -120,7 +120,12 @@ export interface CampaignResult {
   workflowId: string;
   status: CampaignStatus;
   reason?: string;
-  best: { trialNumber: number; params: Params; value: number } | null;
+  /** The top-ranked trial; `value` is its first objective, `values` all of them. */
+  best: { trialNumber: number; params: Params; value: number; values?: number[] } | null;
+  /** One objective: how many other trials have exactly the best value (val_loss settled the tie); absent when none. */
+  tiedWithBest?: number;
+  /** Several objectives: the Pareto front in ranked order (what `retrain.topK` takes first). */
+  front?: { trialNumber: number; params: Params; values: number[] }[];
   trials: { completed: number; pruned: number; failed: number };
   retrain: { trialNumber: number; params: Params; metrics: Record<string, number> }[];
   mlflow: Tracking;

@@ -10,7 +10,7 @@ import type { Params } from '../search/space-types';
 import { MlflowClient } from '../mlflow/client';
 import { campaignHandle, type CampaignHandle } from './client';
 import { extendFinishedCampaign, forkCampaign } from './lineage';
-import { formatProgress } from './progress';
+import { formatLeaderboard, formatProgress } from './progress';
 
 export const CONTROL_VERBS = ['pause', 'resume', 'stop', 'cancel', 'extend', 'fork', 'set-concurrency', 'enqueue', 'status', 'leaderboard', 'watch', 'list'] as const;
 export type ControlVerb = (typeof CONTROL_VERBS)[number];
@@ -119,7 +119,7 @@ export async function controlCommand(client: Client, verb: ControlVerb, args: st
     case 'leaderboard': {
       const rows = await handle.leaderboard();
       if (values.json) out(JSON.stringify(rows));
-      else for (const [i, r] of rows.entries()) out(`${i + 1}. trial ${r.trialNumber} ${r.state} ${r.values?.join(', ') ?? '-'} (${r.epochs} epochs) ${JSON.stringify(r.params)}`);
+      else for (const line of formatLeaderboard(rows)) out(line);
       return 0;
     }
     case 'watch':

@@ -155,6 +155,10 @@ async function run(args: string[]): Promise<number> {
       err(`campaign ${result.status}${result.reason ? `: ${result.reason}` : ''} in ${wallSeconds.toFixed(1)} s (training ${result.timing.trainSeconds.toFixed(1)} s)`);
       err(`  trials: ${result.trials.completed} complete, ${result.trials.pruned} pruned, ${result.trials.failed} failed`);
       if (b) err(`  best: trial ${b.trialNumber} ${objectiveLabel(spec.objective[0]!)}=${b.value.toPrecision(4)} ${JSON.stringify(b.params)}`);
+      if (result.tiedWithBest) err(`  (tied with ${result.tiedWithBest} other trial(s) at that value: the lower val_loss ranked it first; docs/objectives.md)`);
+      for (const t of result.front ?? []) {
+        err(`  Pareto front: trial ${t.trialNumber} ${spec.objective.map((o, k) => `${objectiveLabel(o)}=${t.values[k]!.toPrecision(4)}`).join(' ')} ${JSON.stringify(t.params)}`);
+      }
       for (const r of result.retrain) {
         const m = Object.entries(r.metrics).filter(([k]) => k.startsWith('test_')).map(([k, v]) => `${k}=${v.toPrecision(4)}`);
         err(`  retrained trial ${r.trialNumber}: ${m.join(' ')}`);

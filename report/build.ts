@@ -143,12 +143,12 @@ export async function renderPlots(plots: readonly Plot[]): Promise<RenderedPlot[
 }
 
 function toRecord(t: ReportTrial): TrialRecord {
-  return { number: t.number, params: t.params, state: t.state, runId: t.runId, epochsDone: t.epochs, history: t.history, values: t.values, reason: null, paused: false, ...(t.constraints ? { constraints: t.constraints } : {}) };
+  return { number: t.number, params: t.params, state: t.state, runId: t.runId, epochsDone: t.epochs, history: t.history, values: t.values, reason: null, paused: false, ...(t.constraints ? { constraints: t.constraints } : {}), ...(t.tieBreak !== undefined ? { tieBreak: t.tieBreak } : {}) };
 }
 
 /** Every trial, best first: the campaign's own ranking (trials/ranking.ts). */
 export function reportLeaderboard(data: CampaignData): LeaderboardRow[] {
-  return leaderboard(data.trials.map(toRecord), data.objectives[0]!.direction);
+  return leaderboard(data.trials.map(toRecord), data.objectives.map((o) => o.direction));
 }
 
 const cell = (v: unknown) => {
@@ -158,24 +158,28 @@ const cell = (v: unknown) => {
 const csv = (header: readonly string[], rows: readonly unknown[][]) => [header.join(','), ...rows.map((r) => r.map(cell).join(','))].join('\n') + '\n';
 
 /**
- * The leaderboard as CSV (the campaign's finalize writes the same file): rank, trial, state, one column per
- * objective, epochs, then the params (by default every name any row has, sorted).
+ * The leaderboard as CSV (the campaign's finalize writes the same file): rank, front (1: the Pareto front;
+ * one objective: tied at the best value), trial, state, one column per objective, epochs, then the params
+ * (by default every name any row has, sorted).
  */
 export function leaderboardCsv(rows: readonly LeaderboardRow[], objectiveLabels: readonly string[], paramNames?: readonly string[]): string {
   const names = paramNames ?? [...new Set(rows.flatMap((r) => Object.keys(r.params)))].sort();
   return csv(
-    ['rank', 'trial', 'state', ...objectiveLabels, 'epochs', ...names],
-    rows.map((r, i) => [i + 1, r.trialNumber, r.state, ...objectiveLabels.map((_, k) => r.values?.[k]), r.epochs, ...names.map((n) => r.params[n])]),
+    ['rank', 'front', 'trial', 'state', ...objectiveLabels, 'epochs', ...names],
+    rows.map((r, i) => [i + 1, r.front, r.trialNumber, r.state, ...objectiveLabels.map((_, k) => r.values?.[k]), r.epochs, ...names.map((n) => r.params[n])]),
   );
 }
 
-/** The feasible Pareto front of a campaign with several objectives: one row per trial on it, by number. */
+/**
+ * The feasible Pareto front of a campaign with several objectives, in the campaign's ranked order (the
+ * order `retrain.topK` takes them): rank, trial, one column per objective, then the params.
+ */
 export function paretoCsv(data: CampaignData): string {
   const names = data.params.map((p) => p.name);
-  const front = new Set(paretoNumbers(data));
+  const front = reportLeaderboard(data).filter((r) => r.front === 1);
   return csv(
-    ['trial', ...data.objectives.map((o) => o.label), ...names],
-    data.trials.filter((t) => front.has(t.number)).map((t) => [t.number, ...data.objectives.map((_, k) => t.values?.[k]), ...names.map((n) => t.params[n])]),
+    ['rank', 'trial', ...data.objectives.map((o) => o.label), ...names],
+    front.map((r, i) => [i + 1, r.trialNumber, ...data.objectives.map((_, k) => r.values?.[k]), ...names.map((n) => r.params[n])]),
   );
 }
 

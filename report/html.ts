@@ -16,14 +16,18 @@ export function reportHtml(data: CampaignData, rows: readonly LeaderboardRow[], 
   for (const t of data.trials) counts[t.state] = (counts[t.state] ?? 0) + 1;
   const top = rows[0]?.state === 'COMPLETE' && !rows[0].infeasible ? rows[0] : null;
   const names = data.params.map((p) => p.name);
+  const several = data.objectives.length > 1;
   const objectiveText = data.objectives.map((o) => `${o.label} (${o.direction})`).join(', ');
   const best = top
-    ? `<p>Trial ${top.trialNumber}: ${data.objectives.map((o, k) => `${e(o.label)} = <b>${num(top.values?.[k])}</b>`).join(', ')}</p>
+    ? (several ? `<p>The top-ranked trial of the Pareto front (${rows.filter((r) => r.front === 1).length} trials, front 1 in the leaderboard and pareto.csv; docs/objectives.md).</p>` : '') +
+      `<p>Trial ${top.trialNumber}: ${data.objectives.map((o, k) => `${e(o.label)} = <b>${num(top.values?.[k])}</b>`).join(', ')}</p>
 <table><tr>${Object.keys(top.params).map((k) => `<th>${e(k)}</th>`).join('')}</tr><tr>${Object.values(top.params).map((v) => `<td>${e(String(v))}</td>`).join('')}</tr></table>` +
       (data.bestHyperparametersYaml ? `<details><summary>best_hyperparameters.yaml (every setting it trained with)</summary><pre>${e(data.bestHyperparametersYaml)}</pre></details>` : '')
     : '<p>No COMPLETE trial: there is no best configuration yet.</p>';
-  const board = `<table><tr><th>rank</th><th>trial</th><th>state</th>${data.objectives.map((o) => `<th>${e(o.label)}</th>`).join('')}<th>epochs</th>${names.map((n) => `<th>${e(n)}</th>`).join('')}</tr>
-${rows.map((r, i) => `<tr><td>${i + 1}</td><td>${r.trialNumber}</td><td>${r.state}${r.infeasible ? ' (infeasible)' : ''}</td>${data.objectives.map((_, k) => `<td>${num(r.values?.[k])}</td>`).join('')}<td>${r.epochs}</td>${names.map((n) => `<td>${e(r.params[n] === undefined ? '' : String(r.params[n]))}</td>`).join('')}</tr>`).join('\n')}</table>`;
+  // Several objectives: each ranked trial's Pareto front (1: no trial dominates it).
+  const frontCell = (r: LeaderboardRow) => (several ? `<td>${r.front ?? ''}</td>` : '');
+  const board = `<table><tr><th>rank</th>${several ? '<th>front</th>' : ''}<th>trial</th><th>state</th>${data.objectives.map((o) => `<th>${e(o.label)}</th>`).join('')}<th>epochs</th>${names.map((n) => `<th>${e(n)}</th>`).join('')}</tr>
+${rows.map((r, i) => `<tr><td>${i + 1}</td>${frontCell(r)}<td>${r.trialNumber}</td><td>${r.state}${r.infeasible ? ' (infeasible)' : ''}</td>${data.objectives.map((_, k) => `<td>${num(r.values?.[k])}</td>`).join('')}<td>${r.epochs}</td>${names.map((n) => `<td>${e(r.params[n] === undefined ? '' : String(r.params[n]))}</td>`).join('')}</tr>`).join('\n')}</table>`;
   const figures = plots
     .map((p) => `<section class="plot"><h3>${e(p.title)}</h3>${p.svg ?? ''}${p.note ? `<p class="note">${e(p.note)}</p>` : ''}</section>`)
     .join('\n');

@@ -7,7 +7,7 @@ import { parseSpace } from '../search/space';
 import type { Params } from '../search/space-types';
 import { parseSpec, type ExperimentSpec } from '../spec';
 import { HEALTH_METRICS, objectiveLabel, objectiveMetrics, objectiveValue } from '../spec/objective';
-import { constraintValues, objectiveValues, type TrialState } from '../trials';
+import { constraintValues, objectiveValues, tieBreakValue, trialValues, type TrialState } from '../trials';
 import type { CampaignData, ReportParam, ReportRetrain, ReportTrial } from './types';
 
 /** Per-epoch training metrics a retrain run's curves show (docs/model-health.md). */
@@ -79,6 +79,7 @@ async function loadTrial(mlflow: MlflowClient, spec: ExperimentSpec, params: rea
   const latest = Object.fromEntries(run.data.metrics.map((m) => [m.key, m.value]));
   let values: number[] | null = null;
   let constraints: number[] | undefined;
+  const tieBreak = state === 'COMPLETE' ? tieBreakValue(latest) : undefined;
   if (state === 'COMPLETE') {
     try {
       values = objectiveValues(spec, latest);
@@ -103,6 +104,7 @@ async function loadTrial(mlflow: MlflowClient, spec: ExperimentSpec, params: rea
       // an epoch without every objective metric: not an intermediate value
     }
   }
+  if (values) values = trialValues(spec, values, history);
   return {
     number: Number(tags['tuneflow.trial_number']),
     runId: run.info.runId,
@@ -110,6 +112,7 @@ async function loadTrial(mlflow: MlflowClient, spec: ExperimentSpec, params: rea
     params: decodeTrialParams(params, run.data.params),
     values,
     ...(constraints ? { constraints } : {}),
+    ...(tieBreak !== undefined ? { tieBreak } : {}),
     history,
     epochs: Object.keys(history).length,
     start: run.info.startTime ?? null,

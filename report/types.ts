@@ -24,6 +24,8 @@ export interface ReportTrial {
   values: number[] | null;
   /** Search constraints (metric - max, <= 0 feasible) of a COMPLETE trial, when the spec has any. */
   constraints?: number[];
+  /** A COMPLETE trial's last val_loss, when recorded: what settles ties (search/ranking.ts compareTies). */
+  tieBreak?: number;
   /** Objective values per epoch: epoch → one value per objective (what pruning saw). */
   history: Record<number, number[]>;
   /** Epochs with a logged objective value. */

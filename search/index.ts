@@ -3,6 +3,10 @@
 export { createStudy, studyFromJSON } from './study';
 export type { AskedTrial, Study, StudyJSON, StudyOptions, TellOptions, TellResult } from './study';
 export { constrainedDominates, crowdingDistance, dominates, hypervolume2D, isFeasible, nonDominatedSort, paretoFront, totalViolation } from './pareto';
+export { compareTies, compareValues, rankFeasible, rankFeasibleFronts, TIE_BREAK_METRIC } from './ranking';
+export type { Rankable, Ranked } from './ranking';
+export { campaignStopReason } from './stopping';
+export type { StopRule } from './stopping';
 export { suggest, MAX_ATTEMPTS, ENUMERATION_LIMIT } from './suggest';
 export type { SuggestRequest } from './suggest';
 export {

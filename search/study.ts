@@ -271,7 +271,7 @@ function buildStudy(options: StudyOptions, saved?: StudyJSON): Study {
     },
 
     get bestTrial() {
-      return rankFeasible(trials, directions[0]!)[0];
+      return rankFeasible(trials, directions)[0];
     },
 
     get paretoFront() {

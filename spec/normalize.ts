@@ -2,6 +2,7 @@
 // defaults filled, durations in seconds. Plain JSON out: fresh objects, no undefined values.
 import { isAbsolute, resolve } from 'node:path';
 import type { Params, ParamSpec, Scalar, SearchSpace } from '../search/space-types';
+import type { StopRule } from '../search/stopping';
 import {
   SPEC_DEFAULTS,
   defaultExperimentName,
@@ -33,7 +34,13 @@ export interface SpecInput {
     constraints?: MetricConstraint[];
   };
   objective?: ObjectiveInput | ObjectiveInput[];
-  budget?: { maxTrials?: number; maxConcurrentTrials?: number; maxFailedTrials?: number; maxDuration?: Duration };
+  budget?: {
+    maxTrials?: number;
+    maxConcurrentTrials?: number;
+    maxFailedTrials?: number;
+    maxDuration?: Duration;
+    stopWhen?: { target?: number; plateau?: { trials: number; minDelta?: number } };
+  };
   training?: Partial<ExperimentSpec['training']>;
   retrain?: Partial<ExperimentSpec['retrain']>;
   resources?: { taskQueue?: string; fallbackTaskQueue?: string; fallbackAfter?: Duration };
@@ -103,6 +110,7 @@ export function normalizeSpec(input: SpecInput, baseDir = '.'): ExperimentSpec {
       maxFailedTrials: input.budget?.maxFailedTrials ?? defaultMaxFailedTrials(maxTrials),
       maxDurationSeconds:
         input.budget?.maxDuration === undefined ? SPEC_DEFAULTS.budget.maxDurationSeconds : durationSeconds(input.budget.maxDuration),
+      ...(input.budget?.stopWhen ? { stopWhen: normalizeStopWhen(input.budget.stopWhen) } : {}),
     },
     training,
     retrain: {
@@ -155,6 +163,13 @@ function normalizeTrainable(input: TrainableInput, baseDir: string): TrainableSp
 /** A path the user wrote, relative to the spec file's folder (absolute paths stay as they are). */
 function resolveFrom(baseDir: string, path: string): string {
   return isAbsolute(path) ? path : resolve(baseDir, path);
+}
+
+function normalizeStopWhen(input: NonNullable<NonNullable<SpecInput['budget']>['stopWhen']>): StopRule {
+  return {
+    ...(input.target !== undefined ? { target: input.target } : {}),
+    ...(input.plateau ? { plateau: { trials: input.plateau.trials, minDelta: input.plateau.minDelta ?? 0 } } : {}),
+  };
 }
 
 /** Bare scalars become `{type: fixed, value}`; float and int parameters get an explicit `log`. */

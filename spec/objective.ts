@@ -28,12 +28,15 @@ export interface ObjectiveInput {
   direction: Direction;
   /** true: health-aware with DEFAULT_HEALTH_WEIGHT; a number in (0, 1): with that weight. */
   health?: boolean | number;
+  /** Which epoch's value is the trial's: the last one (default) or the best one. */
+  aggregate?: 'last' | 'best';
 }
 
 export function normalizeObjective(input: ObjectiveInput): Objective {
   const objective: Objective = { metric: input.metric, direction: input.direction };
   const weight = input.health === true ? DEFAULT_HEALTH_WEIGHT : typeof input.health === 'number' ? input.health : 0;
   if (weight > 0) objective.healthWeight = weight;
+  if (input.aggregate === 'best') objective.aggregate = 'best';
   return objective;
 }
 

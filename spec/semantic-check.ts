@@ -51,6 +51,13 @@ export function checkSpecSemantics(spec: ExperimentSpec, input: SpecInput, known
       message: `must be <= budget.maxTrials (maxConcurrentTrials=${budget.maxConcurrentTrials}, maxTrials=${budget.maxTrials})`,
     });
   }
+  const plateau = budget.stopWhen?.plateau;
+  if (plateau && plateau.trials >= budget.maxTrials) {
+    issues.push({
+      path: ['budget', 'stopWhen', 'plateau', 'trials'],
+      message: `must be < budget.maxTrials: the plateau rule compares the best value before the last ${plateau.trials} finished trials with the best after them, so it could never stop a campaign of ${budget.maxTrials} trials`,
+    });
+  }
   if (retrain.topK > budget.maxTrials) {
     issues.push({ path: ['retrain', 'topK'], message: `must be <= budget.maxTrials (topK=${retrain.topK}, maxTrials=${budget.maxTrials})` });
   }

@@ -2,6 +2,7 @@
 // defaults. Every other part of tuneflow reads this shape, never the raw YAML. It is plain JSON so it
 // can travel in Temporal payloads and be stored in workflow history.
 import type { Params, SearchSpace } from '../search/space-types';
+import type { StopRule } from '../search/stopping';
 
 export type { Direction } from '../search/types';
 import type { Direction } from '../search/types';
@@ -12,6 +13,8 @@ export interface Objective {
   direction: Direction;
   /** Health-aware objective: weight of `health_score` blended into the metric (spec/objective.ts); absent otherwise. */
   healthWeight?: number;
+  /** `best`: a trial's value is its best epoch's, not its last epoch's (trials/metrics.ts); absent means last. */
+  aggregate?: 'best';
 }
 
 /** A metric that must stay at or under `max`; a trial over it is infeasible. */
@@ -87,7 +90,7 @@ export interface ExperimentSpec {
     /** Present only when the spec names constraints (so hand-built specs need not). */
     constraints?: MetricConstraint[];
   };
-  /** One entry for single-objective; the first one ranks trials for pruning and retrain. */
+  /** One entry for single-objective; several rank trials by Pareto front (search/ranking.ts), the first drives pruning. */
   objective: Objective[];
   budget: {
     maxTrials: number;
@@ -95,6 +98,8 @@ export interface ExperimentSpec {
     maxFailedTrials: number;
     /** Wall-clock budget for the search stage in seconds, or null for none. */
     maxDurationSeconds: number | null;
+    /** Stop searching early (search/stopping.ts): present only when the spec names `budget.stopWhen`. */
+    stopWhen?: StopRule;
   };
   training: {
     /** Epochs a search trial trains for when not pruned. */

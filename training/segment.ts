@@ -302,6 +302,8 @@ export async function trainSegment(req: SegmentRequest): Promise<SegmentResult> 
       );
       const seconds = (performance.now() - epochStart) / 1000;
       metrics.epoch_seconds = seconds;
+      // The trial's training time so far, over every segment (the checkpoint's history holds the earlier epochs).
+      metrics.train_seconds = history.reduce((sum, e) => sum + e.seconds, seconds);
       metrics.samples_per_second = dataset.train.count / fitSeconds;
       metrics.param_count = paramCount;
       metrics.peak_memory_bytes = probed.peakBytes;

@@ -14,6 +14,8 @@ export const EPOCH_METRICS = [
   'val_loss',
   'val_accuracy',
   'epoch_seconds',
+  /** Seconds the trial has trained so far, summed over its epochs: its last epoch's value is the trial's total. */
+  'train_seconds',
   'samples_per_second',
   'param_count',
   'peak_memory_bytes',

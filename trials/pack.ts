@@ -37,6 +37,8 @@ export interface PackedTrials {
   runIds: Record<number, string>;
   /** trial → its `search.constraints` values, for trials that have them (absent in older packed state). */
   constraints?: Record<number, number[]>;
+  /** trial → its tie-break value (val_loss at the last epoch), for trials that have one (absent in older packed state). */
+  tieBreaks?: Record<number, number>;
 }
 
 const STATE_CODE: Record<string, string> = { RUNNING: 'R', COMPLETE: 'C', PRUNED: 'P', FAIL: 'F' };
@@ -109,6 +111,7 @@ export function packTrials(trials: readonly TrialRecord[]): PackedTrials {
     if (!(t.values === implied || sameRow(t.history[end], t.values))) packed.values[i] = t.values;
     if (t.state === 'RUNNING' && t.runId !== null) packed.runIds[i] = t.runId;
     if (t.constraints) (packed.constraints ??= {})[i] = t.constraints;
+    if (t.tieBreak !== undefined) (packed.tieBreaks ??= {})[i] = t.tieBreak;
   });
   packed.numbers = encodeFloat64(numbers);
   return packed;
@@ -144,6 +147,7 @@ export function unpackTrials(packed: PackedTrials): TrialRecord[] {
     const ordered: Params = {};
     for (const name of JSON.parse(String(packed.dictionary[packed.keyOrders[i]!])) as string[]) ordered[name] = params[name]!;
     const constraints = packed.constraints?.[i];
+    const tieBreak = packed.tieBreaks?.[i];
     trials.push({
       number: i,
       params: ordered,
@@ -155,6 +159,7 @@ export function unpackTrials(packed: PackedTrials): TrialRecord[] {
       reason: reason < 0 ? null : String(packed.dictionary[reason]),
       paused,
       ...(constraints ? { constraints } : {}),
+      ...(tieBreak !== undefined ? { tieBreak } : {}),
     });
   }
   return trials;

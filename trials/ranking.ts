@@ -1,13 +1,14 @@
-// Which trial is best, and the leaderboard: one ranking (search/ranking.ts `rankFeasible`) for the
-// campaign's status, its retrain stage, its results and the study, so they never disagree.
+// Which trial is best, and the leaderboard: one ranking (search/ranking.ts `rankFeasibleFronts`) for the
+// campaign's status, its retrain stage, its results and the study, so they never disagree. Several
+// objectives rank by Pareto front, then crowding distance; ties follow `compareTies` (docs/objectives.md).
 import { isFeasible, totalViolation } from '../search/pareto';
-import { compareValues, rankFeasible } from '../search/ranking';
+import { compareTies, compareValues, rankFeasible, rankFeasibleFronts } from '../search/ranking';
 import type { Params } from '../search/space-types';
 import type { Direction, TrialState, TrialRecord } from './record';
 
-/** COMPLETE trials that satisfy the constraints, best first by the first objective; ties by trial number. */
-export function rankCompleted(trials: readonly TrialRecord[], direction: Direction): TrialRecord[] {
-  return rankFeasible(trials, direction);
+/** COMPLETE trials that satisfy the constraints, best first (one direction per objective). */
+export function rankCompleted(trials: readonly TrialRecord[], directions: Direction | readonly Direction[]): TrialRecord[] {
+  return rankFeasible(trials, directions);
 }
 
 export interface LeaderboardRow {
@@ -16,6 +17,11 @@ export interface LeaderboardRow {
   values: number[] | null;
   epochs: number;
   params: Params;
+  /**
+   * A ranked (feasible COMPLETE) trial's front: 1 is the Pareto front (one objective: the trials tied at
+   * the best value), 2 the next, and so on. Absent for the trials listed after the ranked ones.
+   */
+  front?: number;
   /** A COMPLETE trial that broke a `search.constraints` bound: listed after every feasible one. */
   infeasible?: true;
 }
@@ -31,24 +37,23 @@ function bestSoFar(t: TrialRecord, direction: Direction): number | null {
 }
 
 /**
- * Every trial: feasible COMPLETE ones ranked first, then infeasible COMPLETE ones (least violation
- * first), then the others by their best intermediate value.
+ * Every trial: feasible COMPLETE ones ranked first (with their front), then infeasible COMPLETE ones
+ * (least violation first), then the others by their best intermediate value of the first objective.
  */
-export function leaderboard(trials: readonly TrialRecord[], direction: Direction): LeaderboardRow[] {
-  const ranked = rankCompleted(trials, direction);
+export function leaderboard(trials: readonly TrialRecord[], directions: Direction | readonly Direction[]): LeaderboardRow[] {
+  const first = typeof directions === 'string' ? directions : directions[0]!;
+  const ranked = rankFeasibleFronts(trials, directions);
   const infeasible = trials
     .filter((t) => t.state === 'COMPLETE' && !isFeasible(t.constraints))
-    .sort((a, b) => totalViolation(a.constraints) - totalViolation(b.constraints) || a.number - b.number);
-  const listed = new Set([...ranked, ...infeasible]);
+    .sort((a, b) => totalViolation(a.constraints) - totalViolation(b.constraints) || compareTies(a, b));
+  const listed = new Set([...ranked.map((r) => r.trial), ...infeasible]);
   const rest = trials
     .filter((t) => !listed.has(t))
-    .sort((a, b) => compareValues(bestSoFar(a, direction) ?? NaN, bestSoFar(b, direction) ?? NaN, direction) || a.number - b.number);
-  return [...ranked, ...infeasible, ...rest].map((t) => ({
-    trialNumber: t.number,
-    state: t.state,
-    values: t.values,
-    epochs: t.epochsDone,
-    params: t.params,
-    ...(listed.has(t) && !ranked.includes(t) ? { infeasible: true as const } : {}),
-  }));
+    .sort((a, b) => compareValues(bestSoFar(a, first) ?? NaN, bestSoFar(b, first) ?? NaN, first) || compareTies(a, b));
+  const row = (t: TrialRecord) => ({ trialNumber: t.number, state: t.state, values: t.values, epochs: t.epochsDone, params: t.params });
+  return [
+    ...ranked.map(({ trial, front }) => ({ ...row(trial), front })),
+    ...infeasible.map((t) => ({ ...row(t), infeasible: true as const })),
+    ...rest.map(row),
+  ];
 }

@@ -22,6 +22,8 @@ export interface TrialRecord {
   paused: boolean;
   /** A COMPLETE trial's `search.constraints` values (metric - max, <= 0 when satisfied); absent without constraints. */
   constraints?: number[];
+  /** A COMPLETE trial's `val_loss` at its last epoch, when recorded: what settles ties (search/ranking.ts compareTies). */
+  tieBreak?: number;
 }
 
 export function newTrial(number: number, params: Params): TrialRecord {

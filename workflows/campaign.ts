@@ -3,13 +3,15 @@
 // configurations and writes the summary. Every side effect is an activity (proxies.ts); the scheduler
 // (pure) decides inside the workflow (jobs.ts), so all pruning decisions come from one consistent
 // state (state.ts). Users steer it live through the updates in handlers.ts.
-import { condition, continueAsNew, workflowInfo } from '@temporalio/workflow';
+import { condition, continueAsNew, patched, workflowInfo } from '@temporalio/workflow';
 import type { CampaignResult, CampaignStatus } from '../activities/types';
 import { createScheduler } from '../search/schedulers';
+import { campaignStopReason } from '../search/stopping';
 import { parseSpace } from '../search/space';
 import type { Params } from '../search/space-types';
+import { objectiveLabel } from '../spec/objective';
 import type { ExperimentSpec } from '../spec/types';
-import { countStates, leaderboard, newTrial, packTrials, rankCompleted } from '../trials';
+import { countStates, leaderboard, newTrial, packTrials } from '../trials';
 import { SEARCH_ATTRIBUTES, type Controls } from './control';
 import { installHandlers } from './handlers';
 import { failureReason, JobRunner } from './jobs';
@@ -56,6 +58,8 @@ async function setUp(state: CampaignState, input: CampaignInput): Promise<void> 
     specText = fresh.specText;
   }
   const spec = state.spec;
+  // Asked only with several objectives, so single-objective histories never see the marker.
+  if (spec.objective.length > 1) state.paretoRanking = patched('pareto-ranking');
   state.space = parseSpace(spec.search.space);
   const controls = (state.controls ??= initialControls(spec));
   const tracking = carried?.tracking ?? (await control.ensureCampaignRun({ campaignId: state.workflowId, spec, specText }));
@@ -110,6 +114,7 @@ async function search(state: CampaignState, jobs: JobRunner): Promise<Ending> {
     if (due !== null && Date.now() < due) await condition(wake, due - Date.now());
     else await condition(wake);
     if (drainDue()) state.draining = true;
+    if (canStart()) stopIfDone(state);
     if (!canStart()) {
       if (state.running === 0 || c.cancelRequested) break;
       continue;
@@ -143,13 +148,28 @@ async function search(state: CampaignState, jobs: JobRunner): Promise<Ending> {
   return ending;
 }
 
+/**
+ * `budget.stopWhen`: once its rule holds, the search stops as on `tuneflow stop` (running trials finish,
+ * then the retrain stage), with the rule's reason. Asked only before new work would start. Behind a patch
+ * marker: histories recorded before it (none of which has a stopWhen) replay as they were.
+ */
+function stopIfDone(state: CampaignState): void {
+  const { spec, controls: c } = state.ready();
+  const rule = spec.budget.stopWhen;
+  if (!rule || c.stopRequested || c.cancelRequested) return;
+  const reason = campaignStopReason(state.trials, rule, spec.objective[0]!.direction, objectiveLabel(spec.objective[0]!));
+  if (reason === null || !patched('stop-when')) return;
+  c.stopRequested = true;
+  c.stopReason = `${reason} (after ${state.trials.length} trials)`;
+}
+
 /** Why the search stage ended, as the result reports it: failures and requests outrank the budget. */
 function searchEnd(state: CampaignState, searched: Ending): Ending {
   const { spec, controls: c } = state.ready();
   const n = state.trials.length;
   if (tooManyFailures(state)) return { status: 'FAILED', reason: `${state.failed} failed trial(s), more than budget.maxFailedTrials=${spec.budget.maxFailedTrials}` };
   if (c.cancelRequested) return { status: 'CANCELLED', reason: 'cancelled by request' };
-  if (c.stopRequested) return { status: 'STOPPED', reason: `stopped by request after ${n} trials` };
+  if (c.stopRequested) return { status: 'STOPPED', reason: c.stopReason ?? `stopped by request after ${n} trials` };
   if (!searched.reason && n < c.maxTrials) return { ...searched, reason: `budget.maxDuration reached after ${n} trials` };
   return searched;
 }
@@ -158,7 +178,8 @@ function searchEnd(state: CampaignState, searched: Ending): Ending {
 async function retrainStage(state: CampaignState, jobs: JobRunner, end: Ending): Promise<Ending> {
   const { spec, controls: c } = state.ready();
   state.enter('retraining');
-  const top = rankCompleted(state.trials, spec.objective[0]!.direction).slice(0, spec.retrain.topK);
+  // Several objectives: the Pareto front first, in ranked order (docs/objectives.md).
+  const top = state.ranked().slice(0, spec.retrain.topK).map((r) => r.trial);
   const queue = top.flatMap((t) => Array.from({ length: spec.retrain.seeds }, (_, seedIndex) => ({ t, seedIndex })));
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -174,16 +195,20 @@ async function retrainStage(state: CampaignState, jobs: JobRunner, end: Ending):
 /** The result, the leaderboard and the summary on the campaign's MLflow run. */
 async function finalize(state: CampaignState, end: Ending): Promise<CampaignResult> {
   const { spec, tracking } = state.ready();
-  const direction = spec.objective[0]!.direction;
   state.enter('finalizing');
   const counts = countStates(state.trials);
-  const best = state.best();
+  const ranked = state.ranked();
+  const best = ranked[0]?.trial;
+  const tied = ranked.filter((r) => r.front === 1).length - 1;
+  const front = spec.objective.length > 1 ? ranked.filter((r) => r.front === 1).map(({ trial: t }) => state.shown({ trialNumber: t.number, params: t.params, values: t.values! })) : null;
   const retrainRuns = state.retrainResults;
   const result: CampaignResult = {
     workflowId: state.workflowId,
     status: end.status,
     ...(end.reason ? { reason: end.reason } : {}),
-    best: best ? state.shown({ trialNumber: best.number, params: best.params, value: best.values![0]! }) : null,
+    best: best ? state.shown({ trialNumber: best.number, params: best.params, value: best.values![0]!, ...(front ? { values: best.values! } : {}) }) : null,
+    ...(front ? { front } : {}),
+    ...(!front && tied > 0 ? { tiedWithBest: tied } : {}),
     trials: { completed: counts.COMPLETE, pruned: counts.PRUNED, failed: counts.FAIL },
     retrain: retrainRuns
       .sort((a, b) => a.trialNumber - b.trialNumber || a.seedIndex - b.seedIndex)
@@ -191,7 +216,7 @@ async function finalize(state: CampaignState, end: Ending): Promise<CampaignResu
     mlflow: tracking,
     timing: { wallSeconds: (Date.now() - state.startedAt) / 1000, trainSeconds: state.trainSeconds },
   };
-  const rows = leaderboard(state.trials, direction).map((row) => state.shown(row));
+  const rows = leaderboard(state.trials, state.directions()).map((row) => state.shown(row));
   await state.reportRefresh; // a redraw still running must not land after the final report
   await control.finalizeCampaign({ campaignId: state.workflowId, tracking, spec, leaderboard: rows, result, retrainRuns });
   state.enter('done');

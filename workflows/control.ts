@@ -16,6 +16,14 @@ export interface CampaignProgress {
   budget: { maxTrials: number; maxConcurrentTrials: number; maxDurationSeconds: number | null } | null;
   best: { trialNumber: number; value: number; params: Record<string, unknown> } | null;
   metric: string | null;
+  /** Several objectives: their metrics, in spec order (`best` and `front` values follow it). */
+  objectives?: string[];
+  /** Several objectives: the Pareto front (feasible COMPLETE trials no other dominates), in ranked order. */
+  front?: { trialNumber: number; values: number[] }[];
+  /** One objective: how many other trials have exactly the best value (ties settled by val_loss, docs/objectives.md). */
+  tiedWithBest?: number;
+  /** Why the search stopped on its own (`budget.stopWhen`), once it has. */
+  stopReason?: string;
   elapsedSeconds: number;
   trainSeconds: number;
   /** Rough estimate from the share of planned epochs done so far; null until something is done. */
@@ -34,6 +42,8 @@ export interface Controls {
   maxDurationSeconds: number | null;
   /** Configurations to try next, before the sampler's own proposals. */
   enqueued: Params[];
+  /** Set with stopRequested when `budget.stopWhen` ended the search: why (absent for a user's stop). */
+  stopReason?: string;
 }
 
 export interface ExtendRequest {

@@ -33,7 +33,7 @@ export function installHandlers(state: CampaignState): void {
   const progress = () => state.progress();
 
   setHandler(statusQuery, progress);
-  setHandler(leaderboardQuery, () => (state.spec ? leaderboard(state.trials, state.spec.objective[0]!.direction).map((row) => state.shown(row)) : []));
+  setHandler(leaderboardQuery, () => (state.spec ? leaderboard(state.trials, state.directions()).map((row) => state.shown(row)) : []));
 
   setHandler(pauseUpdate, () => ((loaded().paused = true), progress()), {
     validator: () => check(searchStageProblem(state.phase, loaded()) ?? (loaded().paused ? 'the campaign is already paused' : null)),

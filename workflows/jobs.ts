@@ -4,7 +4,7 @@
 import { ActivityFailure, ApplicationFailure, CancellationScope, condition, isCancellation, log, patched } from '@temporalio/workflow';
 import type { FinishRunInput, RetrainResult, RunRef, SegmentInput, SegmentOutput } from '../activities/types';
 import type { ExperimentSpec } from '../spec/types';
-import { constraintValues, objectiveValues, type TrialRecord } from '../trials';
+import { constraintValues, objectiveValues, tieBreakValue, trialValues, type TrialRecord } from '../trials';
 import { control, type QueueChoice, type TrainingQueues } from './proxies';
 import type { CampaignState } from './state';
 
@@ -121,10 +121,14 @@ export class JobRunner {
           return;
         }
       }
-      t.values = last ? objectiveValues(spec, last) : (t.history[spec.training.epochs] ?? null);
-      if (!t.values) throw new Error(`trial ${t.number} finished without metrics`);
+      const lastValues = last ? objectiveValues(spec, last) : (t.history[spec.training.epochs] ?? null);
+      if (!lastValues) throw new Error(`trial ${t.number} finished without metrics`);
+      t.values = trialValues(spec, lastValues, t.history);
       const constraints = last ? constraintValues(spec, last) : undefined;
       if (constraints) t.constraints = constraints;
+      // Behind a patch marker: a history recorded before ties were settled by val_loss replays by trial number.
+      const tieBreak = last ? tieBreakValue(last) : undefined;
+      if (tieBreak !== undefined && patched('tie-break')) t.tieBreak = tieBreak;
       t.state = 'COMPLETE';
       await finish({ runId: t.runId, state: 'COMPLETE', summary: { objective: t.values[0]! }, campaign: this.campaignAfter() });
       this.refreshReportIfDue();

@@ -6,7 +6,9 @@ import type { Lineage, LoadSpecInput, RetrainResult, Tracking } from '../activit
 import type { Scheduler, SchedulerContext } from '../search/schedulers';
 import type { Space } from '../search/space';
 import type { ExperimentSpec } from '../spec/types';
-import { countStates, isPacked, packTrials, rankCompleted, toView, unpackTrials, type PackedTrials, type TrialRecord } from '../trials';
+import { rankFeasibleFronts, type Ranked } from '../search/ranking';
+import type { Direction } from '../search/types';
+import { countStates, isPacked, packTrials, toView, unpackTrials, type PackedTrials, type TrialRecord } from '../trials';
 import { SEARCH_ATTRIBUTES, type CampaignPhase, type CampaignProgress, type Controls } from './control';
 
 /** What a campaign hands to its next run on continue-as-new. */
@@ -89,10 +91,27 @@ export class CampaignState {
     return { ...row, trialNumber: row.trialNumber + this.offset };
   }
 
+  /**
+   * Rank several objectives by Pareto front (set in setUp behind a patch marker): a history recorded
+   * before it ranked by the first objective only, and replays that way.
+   */
+  paretoRanking = true;
+
+  /** The directions the ranking uses: one per objective (only the first without paretoRanking); none before the spec is loaded. */
+  directions(): Direction[] {
+    const all = this.spec?.objective.map((o) => o.direction) ?? [];
+    return this.paretoRanking ? all : all.slice(0, 1);
+  }
+
+  /** Feasible COMPLETE trials by the one ranking (Pareto fronts for several objectives), best first. */
+  ranked(): Ranked<TrialRecord>[] {
+    const directions = this.directions();
+    return directions.length ? rankFeasibleFronts(this.trials, directions) : [];
+  }
+
   /** The best trial by the one ranking (feasible COMPLETE trials only), or undefined. */
   best(): TrialRecord | undefined {
-    const direction = this.spec?.objective[0]?.direction ?? 'minimize';
-    return rankCompleted(this.trials, direction)[0];
+    return this.ranked()[0]?.trial;
   }
 
   /** The trials as the scheduler reads them, for a decision now. */
@@ -115,7 +134,10 @@ export class CampaignState {
   progress(): CampaignProgress {
     const { spec, controls, trials } = this;
     const counts = countStates(trials);
-    const best = this.best();
+    const ranked = this.ranked();
+    const best = ranked[0]?.trial;
+    const leaders = ranked.filter((r) => r.front === 1).map((r) => this.shown({ trialNumber: r.trial.number, values: r.trial.values! }));
+    const several = (spec?.objective.length ?? 0) > 1;
     const elapsedSeconds = (Date.now() - this.startedAt) / 1000;
     const planned = spec && controls ? controls.maxTrials * spec.training.epochs + spec.retrain.topK * spec.retrain.seeds * spec.retrain.epochs : 0;
     const done = trials.reduce((n, t) => n + (t.state === 'RUNNING' ? t.epochsDone : (spec?.training.epochs ?? 0)), 0);
@@ -128,6 +150,9 @@ export class CampaignState {
         : null,
       best: best ? this.shown({ trialNumber: best.number, value: best.values![0]!, params: best.params }) : null,
       metric: spec?.objective[0]?.metric ?? null,
+      ...(several ? { objectives: spec!.objective.map((o) => o.metric), front: leaders } : {}),
+      ...(!several && leaders.length > 1 ? { tiedWithBest: leaders.length - 1 } : {}),
+      ...(controls?.stopReason ? { stopReason: controls.stopReason } : {}),
       elapsedSeconds,
       trainSeconds: this.trainSeconds,
       remainingSeconds: planned > 0 && done > 0 ? Math.max(0, (elapsedSeconds * (planned - done)) / done) : null,

@@ -116,7 +116,7 @@ describe('rendering to SVG', () => {
     expect(html).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
     expect((html.match(/<svg/g) ?? []).length).toBe(7);
     expect(files.get('trials.csv')!.trim().split('\n')).toHaveLength(1 + SIX.length);
-    expect(files.get('leaderboard.csv')!.split('\n')[1]).toMatch(/^1,1,COMPLETE,0.4,2,0.01,16$/);
+    expect(files.get('leaderboard.csv')!.split('\n')[1]).toMatch(/^1,1,1,COMPLETE,0.4,2,0.01,16$/);
     expect(files.get('results.yaml')).toContain('trial: 1');
     expect(files.get('best_hyperparameters.yaml')).toBe(data.bestHyperparametersYaml);
   });
@@ -271,9 +271,18 @@ describe('Pareto front and hypervolume', () => {
     const files = await buildReport(twoObjectives);
     expect(files.has('plots/pareto-front.svg')).toBe(true);
     expect(files.has('plots/hypervolume.svg')).toBe(true);
-    // pareto.csv: one row per trial on the front (0, 1, 3), only with several objectives.
-    expect(files.get('pareto.csv')!.trim().split('\n').slice(1).map((line) => line.split(',')[0])).toEqual(['0', '1', '3']);
+    // pareto.csv: one row per trial on the front, only with several objectives, in ranked order: the
+    // extremes (crowding distance Infinity) by the first objective (0, then 3), then trial 1.
+    const pareto = files.get('pareto.csv')!.trim().split('\n');
+    expect(pareto[0]).toMatch(/^rank,trial,val_loss,param_count\b/);
+    expect(pareto.slice(1).map((line) => line.split(',').slice(0, 2).join(','))).toEqual(['1,0', '2,3', '3,1']);
     expect((await buildReport(data)).has('pareto.csv')).toBe(false);
+    // report.html: a front column in the leaderboard, and the best trial named as the front's top-ranked.
+    const html = files.get('report.html')!;
+    expect(html).toContain('<th>rank</th><th>front</th><th>trial</th>');
+    expect(html).toContain('<tr><td>1</td><td>1</td><td>0</td>');
+    expect(html).toContain('The top-ranked trial of the Pareto front (3 trials');
+    expect((await buildReport(data)).get('report.html')).not.toContain('<th>front</th>');
   });
 });
 

@@ -110,3 +110,32 @@ describe('symmetric eigendecomposition (Jacobi)', () => {
     expect(Math.abs(vectors[1]!)).toBeCloseTo(Math.SQRT1_2, 14);
   });
 });
+
+describe('pareto: the two-objective fast sort', () => {
+  /** Peel fronts by pairwise dominance: the definition, O(n^3), for comparison. */
+  function reference(values: number[][], directions: Direction[]): number[][] {
+    let left = values.map((_, i) => i);
+    const fronts: number[][] = [];
+    while (left.length > 0) {
+      const front = left.filter((i) => !left.some((j) => dominates(values[j]!, values[i]!, directions)));
+      fronts.push(front);
+      left = left.filter((i) => !front.includes(i));
+    }
+    return fronts;
+  }
+
+  it('gives the fronts of pairwise dominance, ties, duplicates and non-finite values included', () => {
+    let state = 12345;
+    const next = () => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const pick = () => {
+      const r = next();
+      return r < 0.05 ? NaN : r < 0.08 ? Infinity : Math.floor(next() * 6); // few distinct values: many ties
+    };
+    for (const directions of [MINMIN, ['maximize', 'minimize'] as Direction[], ['maximize', 'maximize'] as Direction[]]) {
+      for (let round = 0; round < 60; round++) {
+        const values = Array.from({ length: 1 + Math.floor(next() * 40) }, () => [pick(), pick()]);
+        expect(nonDominatedSort(values, directions)).toEqual(reference(values, directions));
+      }
+    }
+  });
+});

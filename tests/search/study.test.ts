@@ -12,15 +12,15 @@ const space: SearchSpace = {
 };
 
 describe('study: ask and tell', () => {
-  it('numbers trials from 0, records results and finds the best trial by the first direction', () => {
+  it('numbers trials from 0, records results and finds the best trial by Pareto rank, then the first objective', () => {
     const study = createStudy({ space, directions: ['maximize', 'minimize'], sampler: { type: 'random', seed: 1 } });
     const asked = [study.ask(), study.ask(), study.ask(), study.ask()];
     expect(asked.map((t) => t.number)).toEqual([0, 1, 2, 3]);
     study.tell(0, [0.8, 3]);
     study.tell(1, [0.9, 5]);
-    study.tell(2, [0.9, 1]); // ties with 1 on the first objective: the earlier trial wins
+    study.tell(2, [0.9, 1]); // ties with 1 on the first objective and dominates it on the second
     study.tell(3, { state: 'PRUNED' });
-    expect(study.bestTrial?.number).toBe(1);
+    expect(study.bestTrial?.number).toBe(2);
     expect(study.trials.map((t) => t.state)).toEqual(['COMPLETE', 'COMPLETE', 'COMPLETE', 'PRUNED']);
     expect(study.trials[1]).toMatchObject({ params: asked[1]!.params, values: [0.9, 5] });
   });

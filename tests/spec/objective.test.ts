@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { DEFAULT_HEALTH_WEIGHT, healthAwareValue, normalizeObjective, objectiveLabel, objectiveValue } from '../../spec/objective';
-import { objectiveValues } from '../../trials';
+import { objectiveValues, trialValues } from '../../trials';
 import { parseSpec } from '../../spec';
 import { HEADER, problemLines } from './helpers';
 
@@ -40,5 +40,28 @@ describe('health-aware objectives', () => {
     expect(objectiveLabel(aware)).toBe('health_aware_val_accuracy');
     const spec = parse(`${HEADER}objective:\n  - {metric: val_accuracy, direction: maximize, health: 0.5}\n  - {metric: param_count, direction: minimize}\n`);
     expect(objectiveValues(spec, { val_accuracy: 0.6, health_score: 1, param_count: 1000 })).toEqual([0.8, 1000]);
+  });
+});
+
+describe('objective aggregates', () => {
+  test('`aggregate: best` is kept, `last` (the default) leaves the objective as it was', () => {
+    expect(parse(`${HEADER}objective: {metric: val_accuracy, direction: maximize, aggregate: best}\n`).objective).toEqual([
+      { metric: 'val_accuracy', direction: 'maximize', aggregate: 'best' },
+    ]);
+    expect(parse(`${HEADER}objective: {metric: val_loss, direction: minimize, aggregate: last}\n`).objective).toEqual([{ metric: 'val_loss', direction: 'minimize' }]);
+    expect(problemLines(`${HEADER}objective: {metric: val_loss, direction: minimize, aggregate: mean}\n`)).toEqual([
+      'x.yaml:4:63: objective.aggregate: must be one of last, best (got "mean")',
+    ]);
+  });
+
+  test('a trial value is the last epoch, or the best epoch in the direction for `aggregate: best`', () => {
+    const spec = parse(
+      `${HEADER}objective:\n  - {metric: val_accuracy, direction: maximize, aggregate: best}\n  - {metric: val_loss, direction: minimize}\n  - {metric: train_seconds, direction: minimize, aggregate: best}\n`,
+    );
+    const history = { 1: [0.7, 0.9, 1], 2: [0.95, 0.5, 2], 3: [0.9, 0.4, 3], 4: [NaN, 0.45, 4] };
+    // train_seconds grows every epoch, so its best is the first epoch's; a NaN epoch never wins.
+    expect(trialValues(spec, [0.9, 0.45, 4], history)).toEqual([0.95, 0.45, 1]);
+    const plain = parse(`${HEADER}objective: {metric: val_accuracy, direction: maximize}\n`);
+    expect(trialValues(plain, [0.9], { 1: [0.95], 2: [0.9] })).toEqual([0.9]);
   });
 });

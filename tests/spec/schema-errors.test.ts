@@ -12,7 +12,7 @@ describe('schema errors name the field, the place and what was expected', () => 
 
   test('an unknown key points at the key, lists the allowed keys and suggests a near miss', () => {
     expect(problemLines(`${HEADER}budget:\n  maxTrials: 4\n  maxTrial: 3\n`)).toEqual([
-      'x.yaml:6:3: budget.maxTrial: unknown key "maxTrial" (allowed: maxTrials, maxConcurrentTrials, maxFailedTrials, maxDuration); did you mean "maxTrials"?',
+      'x.yaml:6:3: budget.maxTrial: unknown key "maxTrial" (allowed: maxTrials, maxConcurrentTrials, maxFailedTrials, maxDuration, stopWhen); did you mean "maxTrials"?',
     ]);
     expect(problemLines(`${HEADER}color: blue\n`)[0]).toMatch(
       /^x\.yaml:4:1: color: unknown key "color" \(allowed: name, description, seed, dataset, model, trainable, search, objective, budget, training, retrain, resources, tracking\)$/,

@@ -48,6 +48,9 @@ describe('trainSegment', () => {
     expect(maxDifference(await checkpointWeights(straight.checkpoint), await checkpointWeights(second.checkpoint))).toBeLessThan(1e-4);
     expect(second.epochs[1]!.metrics.loss).toBeCloseTo(straight.epochs[3]!.metrics.loss!, 4);
     expect(await listCheckpoints(dir)).toEqual([2, 4]); // segment boundaries only
+    // train_seconds sums the trial's epochs across segments: epoch 3 adds its own time to epochs 1-2.
+    const all = [...first.epochs, ...second.epochs];
+    all.forEach((e, i) => expect(e.metrics.train_seconds).toBeCloseTo(all.slice(0, i + 1).reduce((sum, x) => sum + x.seconds, 0), 9));
   });
 
   test('reports the documented metrics per epoch and the fit time', async () => {

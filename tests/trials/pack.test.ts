@@ -7,6 +7,7 @@ function sampleTrials(): TrialRecord[] {
   complete.epochsDone = 2;
   complete.values = [0.42, 0.25];
   complete.runId = 'a'.repeat(32);
+  complete.tieBreak = 0.3125; // val_loss at the last epoch: settles ties in the ranking
   const pruned = { ...newTrial(1, { learningRate: 1e-5, units: 3, activation: 'tanh' }), state: 'PRUNED' as const, epochsDone: 1, history: { 1: [2.5, 1] } };
   pruned.reason = 'pruned by median after epoch 1';
   const failed = { ...newTrial(2, { learningRate: 3, units: 64, activation: 'relu', batchNorm: false }), state: 'FAIL' as const, reason: 'TrainingDivergedError: loss is NaN' };
