@@ -253,14 +253,18 @@ const USER_ERRORS = [OverrideError, InvalidConfigurationError, DatasetUnavailabl
 /** `tuneflow train` runs the user's own spec on their own machine: their code may live anywhere. */
 const OWN_MACHINE = ['/'];
 
-/** Prints the data set (tuneflow's engine loads it) and returns how to name the model. */
-async function describeData(spec: ExperimentSpec, out: (line: string) => void): Promise<string> {
-  if (spec.trainable) return spec.trainable.kind === 'command' ? `command [${spec.trainable.command.join(' ')}]` : `function ${spec.trainable.module.path}#${spec.trainable.module.export}`;
+/**
+ * Prints the data set (tuneflow's engine loads it) and names the model: `shown` for the console (`auto ->
+ * cnn`), `model` for the report (the family that trained, or the user's code).
+ */
+async function describeData(spec: ExperimentSpec, out: (line: string) => void): Promise<{ shown: string; model: string }> {
+  const same = (name: string) => ({ shown: name, model: name });
+  if (spec.trainable) return same(spec.trainable.kind === 'command' ? `command [${spec.trainable.command.join(' ')}]` : `function ${spec.trainable.module.path}#${spec.trainable.module.export}`);
   const dataset = await loadDataset(spec.dataset, { seed: spec.seed, validationSplit: spec.training.validationSplit });
   out(`data:   ${dataset.name} (${dataset.kind} [${dataset.inputShape.join(', ')}], ${dataset.numClasses} classes; ${dataset.train.count} train, ${dataset.validation.count} validation, ${dataset.test.count} test)`);
-  if (spec.model.module) return `module ${spec.model.module.path}#${spec.model.module.export}`;
+  if (spec.model.module) return same(`module ${spec.model.module.path}#${spec.model.module.export}`);
   const family = resolveFamily(MODELS[spec.model.family]!, modelInput(dataset, spec.seed));
-  return family.name === spec.model.family ? family.name : `${spec.model.family} -> ${family.name}`;
+  return { shown: family.name === spec.model.family ? family.name : `${spec.model.family} -> ${family.name}`, model: family.name };
 }
 const TRAINING_ERRORS = [TrainingDivergedError, TrainingOutOfMemoryError];
 
@@ -361,7 +365,7 @@ export async function trainCommand(args: string[]): Promise<number> {
     if (tracking) out(`mlflow: run ${tracking.runId} in experiment "${spec.tracking.experimentName}"`);
 
     const modelName = await describeData(spec, out);
-    out(`model:  ${modelName}${Object.keys(spec.model.options).length ? ` ${JSON.stringify(spec.model.options)}` : ''}`);
+    out(`model:  ${modelName.shown}${Object.keys(spec.model.options).length ? ` ${JSON.stringify(spec.model.options)}` : ''}`);
     out(`params: ${Object.entries(params).map(([k, v]) => `${k}=${JSON.stringify(v)} (${paramSources[k]})`).join(', ') || '(none)'}`);
 
     const keep = values['checkpoint-dir'] !== undefined;
@@ -402,7 +406,7 @@ export async function trainCommand(args: string[]): Promise<number> {
       const report: TrainReport = {
         params,
         paramSources,
-        model: modelName,
+        model: modelName.model,
         dataset: spec.dataset.name,
         epochs: result.epochs.map((e) => ({ epoch: e.epoch, ...e.metrics })),
         test,

@@ -32,9 +32,9 @@ describe('non-retryable errors', () => {
     for (const cls of NON_RETRYABLE_ERRORS) expect(construct(cls).name).toBe(cls.name);
   });
 
-  test('the names are the failure types the workflow has always refused to retry', () => {
+  test('the names are the failure types the workflow has always refused to retry, and user code that cannot run', () => {
     expect([...NON_RETRYABLE_ERROR_NAMES].sort()).toEqual(
-      ['CheckpointError', 'DatasetChecksumError', 'DatasetUnavailableError', 'InvalidConfigurationError', 'SpecError', 'TrainingDivergedError', 'TrainingOutOfMemoryError'].sort(),
+      ['CheckpointError', 'DatasetChecksumError', 'DatasetUnavailableError', 'InvalidConfigurationError', 'SpecError', 'TrainableError', 'TrainingDivergedError', 'TrainingOutOfMemoryError'].sort(),
     );
     expect(NON_RETRYABLE_ERROR_NAMES).not.toContain(TrainingProcessExitedError.name); // a fresh child may well succeed
   });
