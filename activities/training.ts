@@ -169,10 +169,11 @@ async function trainAndLog(deps: TrainingDeps, input: SegmentInput, afterEpoch: 
       signal: ctx.cancellationSignal,
       onEpoch: async (e) => {
         ctx.heartbeat({ epoch: e.epoch });
-        // A retried segment reports epochs already logged again; the helper skips steps the run already has.
-        await logEpochMetrics(deps.mlflow, input.runId, [e]);
+        // The checkpoint is stored before the epoch is logged, so an epoch MLflow shows is never trained again.
         // The training process waits for this: the epoch's checkpoint is on disk and stays as it is meanwhile.
         await afterEpoch();
+        // A retried segment reports epochs already logged again; the helper skips steps the run already has.
+        await logEpochMetrics(deps.mlflow, input.runId, [e]);
       },
     },
     { onAlive: () => ctx.heartbeat(), ...(graceMs ? { abortGraceMs: graceMs } : {}) },
