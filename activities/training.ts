@@ -64,7 +64,7 @@ function logTransfers(store: CheckpointStore, job: StoredJob, restored: Transfer
   if (!store.remote) return;
   log.info(
     `checkpoint store ${store.kind}: ${job.name}: restored ${restored.files} files (${formatBytes(restored.bytes)}) in ${restored.requests} requests, ` +
-      `${restored.ms.toFixed(0)} ms; saved ${saved.files} files (${formatBytes(saved.bytes)}) in ${saved.requests} requests, ${saved.ms.toFixed(0)} ms, over ${epochs} epochs`,
+      `${restored.ms.toFixed(0)} ms; saved ${saved.files} files (${formatBytes(saved.bytes)}) in ${saved.requests} requests, ${saved.ms.toFixed(0)} ms, over ${epochs} epoch reports`,
     { restoredBytes: restored.bytes, restoredRequests: restored.requests, restoreMs: Math.round(restored.ms), savedBytes: saved.bytes, savedRequests: saved.requests, saveMs: Math.round(saved.ms), epochs },
   );
 }
