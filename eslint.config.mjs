@@ -18,13 +18,15 @@ const LAYERS = {
   spec: ['schemas', 'search'],
   trials: ['search', 'spec'],
   mlflow: [],
+  // Checkpoint stores (issue 17): a job folder's durable copy, local or in its MLflow run's artifacts.
+  stores: ['mlflow'],
   // The contract with users' code (tuneflow/trainable): types only.
   trainable: [],
   training: ['schemas', 'search', 'spec', 'trainable'],
   catalog: ['search', 'spec', 'training'],
   // Workflows also import activity *types*: the rule below lets `import type` through and nothing else.
   workflows: ['search', 'spec', 'trials', 'activities'],
-  activities: ['analysis', 'catalog', 'mlflow', 'report', 'schemas', 'search', 'spec', 'training', 'trials'],
+  activities: ['analysis', 'catalog', 'mlflow', 'report', 'schemas', 'search', 'spec', 'stores', 'training', 'trials'],
   report: ['analysis', 'search', 'spec', 'trials', 'mlflow'],
   // `tuneflow serve` (issue 15): the API and dashboard over the CLI's client, control and worker wiring.
   serve: ['activities', 'analysis', 'catalog', 'cli', 'mlflow', 'report', 'search', 'spec', 'trials', 'workflows'],

@@ -10,7 +10,7 @@ import { tieBreakValue } from '../trials';
 import { objectiveLabel, objectiveValue } from '../spec/objective';
 import type { ExperimentSpec } from '../spec/types';
 import { trialConfiguration } from '../training/config';
-import { jobName } from './training';
+import { jobName, RUN_KEY_TAGS, runKey } from './job';
 import type { CampaignResult, FinalizeInput, FinishRunInput, RetrainResult, StartRunInput, Tracking } from './types';
 
 export interface TrackingDeps {
@@ -19,10 +19,7 @@ export interface TrackingDeps {
 }
 
 const TAG = {
-  campaign: 'tuneflow.campaign_id',
-  stage: 'tuneflow.stage',
-  trial: 'tuneflow.trial_number',
-  seed: 'tuneflow.seed_index',
+  ...RUN_KEY_TAGS,
   state: 'tuneflow.state',
   source: 'tuneflow.source_trial',
   reason: 'tuneflow.reason',
@@ -130,12 +127,7 @@ export function trackingActivities(deps: TrackingDeps) {
       const retrain = input.stage === 'retrain';
       const { runId } = await ensureRun(mlflow, {
         experimentId: input.tracking.experimentId,
-        key: {
-          [TAG.campaign]: input.campaignId,
-          [TAG.stage]: input.stage,
-          [TAG.trial]: String(input.trialNumber),
-          ...(retrain ? { [TAG.seed]: String(input.seedIndex) } : {}),
-        },
+        key: runKey(input),
         runName: jobName(input),
         parentRunId: input.tracking.parentRunId,
         tags: { [TAG.state]: 'RUNNING', ...(retrain ? { [TAG.source]: String(input.trialNumber) } : {}) },

@@ -1,21 +1,26 @@
 // Training activities: run epoch segments and evaluations through the training engine, each in one of
 // the worker's training processes (a crash there fails one attempt, not the worker), heartbeat while
 // that process shows progress, and log every finished epoch to the trial's MLflow run as it happens.
+// The job folder is local; the checkpoint store (stores/) restores it before a segment or an evaluation
+// and saves it after every epoch, so a segment resumes on any worker.
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import type { MlflowClient } from '../mlflow/client';
-import { logEpochMetrics, logMetricsOnce } from '../mlflow/runs';
+import { findRun, logEpochMetrics, logMetricsOnce } from '../mlflow/runs';
 import type { ExperimentSpec } from '../spec/types';
+import { addStats, createCheckpointStore, NO_TRANSFER, type CheckpointStore, type StoredJob, type StoreKind, type TransferStats } from '../stores';
 import { exportModel, NON_RETRYABLE_ERROR_NAMES, trainableDirs, type JobIdentity, type TrainingProcessPool } from '../training';
 import { beatWhile } from './heartbeat';
+import { checkpointDir, jobName, runKey } from './job';
 import { uploadTrainableFiles } from './trainable-files';
 import type { EvaluateInput, RunRef, SegmentInput, SegmentOutput } from './types';
 
 export interface TrainingDeps {
   mlflow: MlflowClient;
-  /** Root of the checkpoint store all training workers share. */
+  /** Root of the local job folders: the checkpoint store itself (`local`), or this worker's cache of it (`mlflow`). */
   checkpointRoot: string;
+  /** Where the job folders' durable copies live (TUNEFLOW_CHECKPOINT_STORE; default `local`). */
+  checkpointStore?: StoreKind;
   /** The child processes segments and evaluations run in (see training/child/pool.ts). */
   trainingProcesses: TrainingProcessPool;
   /** Folders this worker runs user code from (`--trainables-root`); default its working folder. */
@@ -33,14 +38,47 @@ export const RUN_TAGS = {
   device: 'tuneflow.device',
 } as const;
 
-/** `trial-<n>` or `retrain-<n>-seed<k>`, as the MLflow run is named. */
-export function jobName(ref: RunRef): string {
-  return ref.stage === 'retrain' ? `retrain-${ref.trialNumber}-seed${ref.seedIndex}` : `trial-${ref.trialNumber}`;
+export { checkpointDir, jobName };
+
+/** The exported model (evaluateRun writes `<job>/model/`) is a copy of a checkpoint: never mirrored. */
+const isExportedModel = (path: string): boolean => path === 'model' || path.startsWith('model/');
+
+function storeOf(deps: TrainingDeps): CheckpointStore {
+  return createCheckpointStore({
+    kind: deps.checkpointStore ?? 'local',
+    root: deps.checkpointRoot,
+    mlflow: deps.mlflow,
+    ignore: isExportedModel,
+    warn: (message) => log.warn(message),
+  });
 }
 
-/** `<root>/<campaign>/<job>`: named by campaign and job, so every retry finds the same checkpoints. */
-export function checkpointDir(root: string, ref: RunRef): string {
-  return join(root, ref.campaignId.replace(/[^A-Za-z0-9._-]/g, '_'), jobName(ref));
+function storedJob(deps: TrainingDeps, ref: RunRef, runId: string | undefined): StoredJob {
+  return { dir: checkpointDir(deps.checkpointRoot, ref), name: `${jobName(ref)} of ${ref.campaignId}`, ...(runId ? { runId } : {}) };
+}
+
+const formatBytes = (bytes: number): string => (bytes < 1024 ? `${bytes} B` : bytes < 1024 ** 2 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1024 ** 2).toFixed(2)} MiB`);
+
+/** One line per segment with what the store moved, e.g. for measuring its cost. */
+function logTransfers(store: CheckpointStore, job: StoredJob, restored: TransferStats, saved: TransferStats, epochs: number): void {
+  if (!store.remote) return;
+  log.info(
+    `checkpoint store ${store.kind}: ${job.name}: restored ${restored.files} files (${formatBytes(restored.bytes)}) in ${restored.requests} requests, ` +
+      `${restored.ms.toFixed(0)} ms; saved ${saved.files} files (${formatBytes(saved.bytes)}) in ${saved.requests} requests, ${saved.ms.toFixed(0)} ms, over ${epochs} epoch reports`,
+    { restoredBytes: restored.bytes, restoredRequests: restored.requests, restoreMs: Math.round(restored.ms), savedBytes: saved.bytes, savedRequests: saved.requests, saveMs: Math.round(saved.ms), epochs },
+  );
+}
+
+/**
+ * A checkpoint path that another worker returned (`<its root>/<campaign>/<job>/epoch-4`) as the same place
+ * in this worker's job folder: with a remote store the roots differ, the folder below them does not.
+ */
+export function localCheckpoint(checkpoint: string, jobDir: string): string {
+  const tail = `${sep}${join(jobDir.split(sep).at(-2)!, jobDir.split(sep).at(-1)!)}`;
+  if (checkpoint === jobDir || checkpoint.startsWith(`${jobDir}${sep}`)) return checkpoint;
+  const at = checkpoint.lastIndexOf(`${tail}${sep}`);
+  if (at >= 0) return join(jobDir, checkpoint.slice(at + tail.length + 1));
+  return checkpoint.endsWith(tail) ? jobDir : checkpoint;
 }
 
 /**
@@ -80,22 +118,40 @@ async function keepTrainableFiles(deps: TrainingDeps, input: SegmentInput | Eval
 }
 
 export function trainingActivities(deps: TrainingDeps) {
+  const store = storeOf(deps);
   return {
-    trainSegment: (input: SegmentInput) => failingFast(() => trainSegment(deps, input)),
-    deleteCheckpoints: (ref: RunRef) => failingFast(() => rm(checkpointDir(deps.checkpointRoot, ref), { recursive: true, force: true })),
-    evaluateRun: (input: EvaluateInput) => failingFast(() => evaluateRun(deps, input)),
+    trainSegment: (input: SegmentInput) => failingFast(() => trainSegment(deps, store, input)),
+    deleteCheckpoints: (ref: RunRef) => failingFast(() => beatWhile(() => deleteCheckpoints(deps, store, ref))),
+    evaluateRun: (input: EvaluateInput) => failingFast(() => evaluateRun(deps, store, input)),
   };
 }
 
-async function trainSegment(deps: TrainingDeps, input: SegmentInput): Promise<SegmentOutput> {
+/** The job is over: its files leave the store and this worker's folder (a remote store needs the job's run, looked up by its key). */
+async function deleteCheckpoints(deps: TrainingDeps, store: CheckpointStore, ref: RunRef): Promise<void> {
+  const runId = store.remote ? (await findRun(deps.mlflow, ref.tracking.experimentId, runKey(ref)))?.info.runId : undefined;
+  await store.remove(storedJob(deps, ref, runId));
+}
+
+async function trainSegment(deps: TrainingDeps, store: CheckpointStore, input: SegmentInput): Promise<SegmentOutput> {
+  const job = storedJob(deps, input, input.runId);
+  const restored = await beatWhile(() => store.restore(job));
+  const saved = { stats: NO_TRANSFER, epochs: 0 };
+  let output: SegmentOutput;
   try {
-    return await trainAndLog(deps, input);
+    output = await trainAndLog(deps, input, async () => {
+      saved.stats = addStats(saved.stats, await store.save(job));
+      saved.epochs += 1;
+    });
   } finally {
     await keepTrainableFiles(deps, input);
   }
+  // The segment's end: the engine removed the epochs between its boundaries, and a trainable's files went to the run.
+  saved.stats = addStats(saved.stats, await beatWhile(() => store.save(job)));
+  logTransfers(store, job, restored, saved.stats, saved.epochs);
+  return output;
 }
 
-async function trainAndLog(deps: TrainingDeps, input: SegmentInput): Promise<SegmentOutput> {
+async function trainAndLog(deps: TrainingDeps, input: SegmentInput, afterEpoch: () => Promise<void>): Promise<SegmentOutput> {
   const ctx = Context.current();
   const graceMs = abortGraceMs(input.spec);
   // Heartbeats follow the training process: a hung one stops them, and the heartbeat timeout retries the segment.
@@ -113,6 +169,9 @@ async function trainAndLog(deps: TrainingDeps, input: SegmentInput): Promise<Seg
       signal: ctx.cancellationSignal,
       onEpoch: async (e) => {
         ctx.heartbeat({ epoch: e.epoch });
+        // The checkpoint is stored before the epoch is logged, so an epoch MLflow shows is never trained again.
+        // The training process waits for this: the epoch's checkpoint is on disk and stays as it is meanwhile.
+        await afterEpoch();
         // A retried segment reports epochs already logged again; the helper skips steps the run already has.
         await logEpochMetrics(deps.mlflow, input.runId, [e]);
       },
@@ -138,14 +197,19 @@ async function trainAndLog(deps: TrainingDeps, input: SegmentInput): Promise<Seg
   };
 }
 
-async function evaluateRun(deps: TrainingDeps, input: EvaluateInput): Promise<Record<string, number>> {
+async function evaluateRun(deps: TrainingDeps, store: CheckpointStore, input: EvaluateInput): Promise<Record<string, number>> {
   const ctx = Context.current();
   const trainable = input.spec.trainable;
+  const job = storedJob(deps, input, input.runId);
+  // The last segment may have trained on another worker: its checkpoint is fetched here first.
+  const restored = await beatWhile(() => store.restore(job));
+  if (restored.files > 0) log.info(`checkpoint store ${store.kind}: ${job.name}: restored ${restored.files} files (${formatBytes(restored.bytes)}) to evaluate it`);
+  const checkpoint = store.remote ? localCheckpoint(input.checkpoint, job.dir) : input.checkpoint;
   const metrics = await deps.trainingProcesses.evaluateCheckpoint(
     {
       spec: input.spec,
       params: input.params,
-      checkpoint: input.checkpoint,
+      checkpoint,
       split: 'test',
       ...userCodeSettings(deps, input),
       checkpointDir: checkpointDir(deps.checkpointRoot, input),
@@ -159,7 +223,7 @@ async function evaluateRun(deps: TrainingDeps, input: EvaluateInput): Promise<Re
     // A trainable's model is whatever it wrote to its artifacts folder (uploaded with its files).
     if (input.exportModel && !trainable) {
       const dir = join(checkpointDir(deps.checkpointRoot, input), 'model');
-      const files = await exportModel(input.checkpoint, dir);
+      const files = await exportModel(checkpoint, dir);
       for (const file of files) await deps.mlflow.logArtifact(input.runId, `model/${file.name}`, file.content);
     }
     return metrics;

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { TemporalConnectionOptions } from '../activities/temporal';
+import { parseStoreKind, type StoreKind } from '../stores';
 
 export type { TemporalConnectionOptions };
 
@@ -54,8 +55,17 @@ export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
   return resolve(env.TUNEFLOW_HOME ?? '.tuneflow');
 }
 
+/** The local job folders: the checkpoints themselves (store `local`), or this worker's cache of them (store `mlflow`). */
 export function checkpointRoot(env: NodeJS.ProcessEnv = process.env): string {
   return resolve(env.TUNEFLOW_CHECKPOINT_DIR ?? `${stateDir(env)}/checkpoints`);
+}
+
+/**
+ * Where checkpoints are kept durably: `local` (the checkpoint root; workers that resume each other's
+ * trials must share it) or `mlflow` (each job's MLflow run, through the artifact proxy). docs/checkpoint-stores.md.
+ */
+export function checkpointStoreKind(env: NodeJS.ProcessEnv = process.env): StoreKind {
+  return parseStoreKind(env.TUNEFLOW_CHECKPOINT_STORE);
 }
 
 /**

@@ -1,11 +1,13 @@
-// `tuneflow doctor`: what this machine trains with (backend, TensorFlow version, devices) and which
-// training task queue a worker started here should serve.
+// `tuneflow doctor`: what this machine trains with (backend, TensorFlow version, devices), which
+// training task queue a worker started here should serve, and whether its checkpoint store works.
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
+import { MlflowClient } from '../mlflow/client';
+import { createCheckpointStore, type StoreKind } from '../stores';
 import { backendInfo, type BackendInfo } from '../training';
-import { DEFAULT_TRAINING_TASK_QUEUE } from './config';
+import { checkpointRoot, checkpointStoreKind, DEFAULT_TRAINING_TASK_QUEUE } from './config';
 
 /** The queue GPU workers serve; specs send trials there with `resources.taskQueue: tuneflow-gpu`. */
 export const GPU_TRAINING_TASK_QUEUE = 'tuneflow-gpu';
@@ -31,6 +33,39 @@ export interface DoctorReport {
   taskQueue: string;
   /** Problems worth fixing, e.g. a GPU the backend does not use. */
   warnings: string[];
+  /** The checkpoint store a worker started here uses, and whether a probe could be written, read and deleted. */
+  checkpointStore?: StoreCheck;
+}
+
+export interface StoreCheck {
+  kind: StoreKind | null;
+  location: string;
+  ok: boolean;
+  /** Why the probe failed. */
+  error?: string;
+}
+
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/**
+ * The store from the environment (TUNEFLOW_CHECKPOINT_STORE, TUNEFLOW_CHECKPOINT_DIR, MLflow's endpoint for
+ * `mlflow`), probed: a small file written, read back and deleted.
+ */
+export async function checkStore(mlflowUri: () => string, env: NodeJS.ProcessEnv = process.env): Promise<StoreCheck> {
+  let kind: StoreKind | null = null;
+  let location = '';
+  try {
+    kind = checkpointStoreKind(env);
+    const root = checkpointRoot(env);
+    location = root;
+    // Only the mlflow store needs the server; the local one must not fail for want of it.
+    const store = createCheckpointStore({ kind, root, ...(kind === 'mlflow' ? { mlflow: new MlflowClient({ trackingUri: mlflowUri() }) } : {}) });
+    location = store.location;
+    await store.probe();
+    return { kind, location, ok: true };
+  } catch (error) {
+    return { kind, location, ok: false, error: messageOf(error) };
+  }
 }
 
 /** GPUs the NVIDIA driver sees (empty without nvidia-smi or a GPU). */
@@ -99,16 +134,25 @@ export function formatDoctor(r: DoctorReport): string {
     'devices:',
     ...r.devices.map((d) => `  ${d.type}  ${d.name} (${d.detail})${d.usedByTensorflow ? '  <- training runs here' : ''}`),
     `task queue:   ${r.taskQueue}  (tuneflow worker --training-queue ${r.taskQueue})`,
+    ...(r.checkpointStore ? [storeLine(r.checkpointStore)] : []),
     ...r.warnings.map((w) => `warning:      ${w}`),
   ];
   return lines.join('\n');
 }
 
-/** `tuneflow doctor [--json]`; exits 0 when a native backend loaded, 1 otherwise. */
-export async function doctorCommand(args: string[]): Promise<number> {
+function storeLine(c: StoreCheck): string {
+  const what = c.kind ? `${c.kind} store${c.location ? `, ${c.location}` : ''}` : 'no store';
+  return c.ok ? `checkpoints:  ${what}: probe written, read and deleted` : `checkpoints:  ${what}: FAILED: ${c.error}`;
+}
+
+/**
+ * `tuneflow doctor [--json]`; exits 0 when a native backend loaded and the checkpoint store works, 1
+ * otherwise. `mlflowUri` finds the server the mlflow store uses (MLFLOW_TRACKING_URI, or the local one).
+ */
+export async function doctorCommand(args: string[], mlflowUri: () => string): Promise<number> {
   const { values } = parseArgs({ args, options: { json: { type: 'boolean' } } });
-  const [info, gpus] = await Promise.all([backendInfo(), nvidiaGpus()]);
-  const report = doctorReport(info, gpus);
+  const [info, gpus, store] = await Promise.all([backendInfo(), nvidiaGpus(), checkStore(mlflowUri)]);
+  const report: DoctorReport = { ...doctorReport(info, gpus), checkpointStore: store };
   process.stdout.write(`${values.json ? JSON.stringify(report) : formatDoctor(report)}\n`);
-  return report.native ? 0 : 1;
+  return report.native && store.ok ? 0 : 1;
 }

@@ -10,7 +10,7 @@ import { connectTemporal, ControlRejectedError, startCampaignFromText } from './
 import { CONTROL_VERBS, controlCommand, ControlUsageError, type ControlVerb } from './control';
 import { LineageUsageError } from './lineage';
 import { reportCommand, ReportUsageError } from './report';
-import { checkpointRoot, DEFAULT_TRAINING_TASK_QUEUE, setConsoleVerbosity, stateDir } from './config';
+import { checkpointRoot, checkpointStoreKind, DEFAULT_TRAINING_TASK_QUEUE, setConsoleVerbosity, stateDir } from './config';
 import { redactUserInfo } from '../mlflow/client';
 import { formatProgress } from './progress';
 import { ensureLocalServices, readState, stopLocalServices } from './services/local';
@@ -127,6 +127,7 @@ async function run(args: string[]): Promise<number> {
         temporalAddress: ep.temporalAddress,
         mlflowTrackingUri: ep.mlflowUri,
         checkpointRoot: checkpointRoot(),
+        checkpointStore: checkpointStoreKind(),
         control: true,
         trainingQueues: [spec.resources.taskQueue, ...(spec.resources.fallbackTaskQueue ? [spec.resources.fallbackTaskQueue] : [])],
         // The spec you run yourself may use code beside it.
@@ -196,6 +197,7 @@ async function worker(args: string[]): Promise<number> {
     temporalAddress: ep.temporalAddress,
     mlflowTrackingUri: ep.mlflowUri,
     checkpointRoot: checkpointRoot(),
+    checkpointStore: checkpointStoreKind(),
     control: !values['no-control'],
     trainingQueues,
     trainingSlots: values.slots ? Number(values.slots) : 1,
@@ -204,6 +206,7 @@ async function worker(args: string[]): Promise<number> {
   });
   err(`worker polling ${values['no-control'] ? '' : 'tuneflow (control), '}${trainingQueues.join(', ')} at ${ep.temporalAddress}`);
   err(`  runs user code from ${trainablesRoots.join(', ')}`);
+  if (trainingQueues.length > 0) err(`  checkpoints: ${checkpointStoreKind()} store, job folders under ${checkpointRoot()}`);
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void workers.shutdown());
   await workers.done;
   return 0;
@@ -227,7 +230,7 @@ async function main(argv: string[]): Promise<number> {
     case 'worker':
       return worker(rest);
     case 'doctor':
-      return doctorCommand(rest);
+      return doctorCommand(rest, mlflowUri);
     case 'train':
       return trainCommand(rest);
     case 'report':

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { controlActivities, trainingActivities, type ActivityDeps } from '../activities';
 import { MlflowClient } from '../mlflow/client';
+import type { StoreKind } from '../stores';
 import { TrainingProcessPool } from '../training';
 import { CONTROL_TASK_QUEUE, temporalConfig } from './config';
 import { readToolsFile } from './services/tools';
@@ -15,6 +16,8 @@ export interface WorkerOptions {
   temporalAddress: string;
   mlflowTrackingUri: string;
   checkpointRoot: string;
+  /** Where checkpoints are kept durably (cli/config.ts `checkpointStoreKind`); default `local`. */
+  checkpointStore?: StoreKind;
   /** Serve the control queue (workflows and bookkeeping). */
   control: boolean;
   /** Training task queues to poll; empty for a control-only worker. */
@@ -102,7 +105,13 @@ export async function startWorkers(opts: WorkerOptions): Promise<RunningWorkers>
   }
   // Children start on the first segment; a control-only worker never starts one.
   const trainingProcesses = new TrainingProcessPool();
-  const training = trainingActivities({ ...deps, trainingProcesses, commandVariables: commandVariables(), ...(opts.trainablesRoots ? { trainablesRoots: opts.trainablesRoots } : {}) });
+  const training = trainingActivities({
+    ...deps,
+    trainingProcesses,
+    commandVariables: commandVariables(),
+    ...(opts.checkpointStore ? { checkpointStore: opts.checkpointStore } : {}),
+    ...(opts.trainablesRoots ? { trainablesRoots: opts.trainablesRoots } : {}),
+  });
   for (const taskQueue of opts.trainingQueues) {
     workers.push(
       await Worker.create({

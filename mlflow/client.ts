@@ -360,6 +360,28 @@ export class MlflowClient {
     return this.request<Buffer>('GET', url);
   }
 
+  /** Deletes a file or a whole folder under the run's artifact root; a path that is not there is no error. */
+  async deleteArtifact(runId: string, relativePath: string): Promise<void> {
+    const url = await this.artifactPath(runId, relativePath);
+    await this.request('DELETE', url);
+  }
+
+  /**
+   * The same three operations on a path relative to the artifact proxy's own root, outside any run (for a
+   * probe of the proxy, e.g. `tuneflow doctor`).
+   */
+  async putProxiedArtifact(path: string, content: string | Buffer): Promise<void> {
+    await this.request('PUT', proxiedPath(path), { body: content });
+  }
+
+  async getProxiedArtifact(path: string): Promise<Buffer> {
+    return this.request<Buffer>('GET', proxiedPath(path));
+  }
+
+  async deleteProxiedArtifact(path: string): Promise<void> {
+    await this.request('DELETE', proxiedPath(path));
+  }
+
   // ----- model registry -----
 
   /** Creates the registered model, or returns the existing one with that name. */
@@ -401,11 +423,10 @@ export class MlflowClient {
       root = proxiedArtifactRoot((await this.getRun(runId)).info.artifactUri);
       this.artifactRoots.set(runId, root);
     }
-    const segments = [...root.split('/').filter(Boolean), ...checkRelativePath(relativePath).split('/')];
-    return `${ARTIFACTS_API}/${segments.map(encodeURIComponent).join('/')}`;
+    return proxiedSegments([...root.split('/').filter(Boolean), ...checkRelativePath(relativePath).split('/')]);
   }
 
-  private async request<T = unknown>(method: 'GET' | 'POST' | 'PUT', path: string, opts: RequestOptions = {}): Promise<T> {
+  private async request<T = unknown>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, opts: RequestOptions = {}): Promise<T> {
     const url = new URL(path, this.baseUrl);
     for (const [key, value] of Object.entries(opts.query ?? {})) {
       if (value !== undefined) url.searchParams.set(key, String(value));
@@ -499,6 +520,15 @@ export function proxiedArtifactRoot(artifactUri: string): string {
     );
   }
   return match[1]!.replace(/\/+$/, '');
+}
+
+/** `api/2.0/mlflow-artifacts/artifacts/<path>`, each segment URL-encoded. */
+function proxiedPath(path: string): string {
+  return proxiedSegments(checkRelativePath(path).split('/'));
+}
+
+function proxiedSegments(segments: string[]): string {
+  return `${ARTIFACTS_API}/${segments.map(encodeURIComponent).join('/')}`;
 }
 
 /** Rejects paths that would leave the run's artifact root or that URL normalization would rewrite. */

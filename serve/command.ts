@@ -4,7 +4,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { connectTemporal } from '../cli/client';
-import { checkpointRoot, CONTROL_TASK_QUEUE, DEFAULT_TRAINING_TASK_QUEUE, setConsoleVerbosity, temporalConfig } from '../cli/config';
+import { checkpointRoot, checkpointStoreKind, CONTROL_TASK_QUEUE, DEFAULT_TRAINING_TASK_QUEUE, setConsoleVerbosity, temporalConfig } from '../cli/config';
 import { startWorkers, type RunningWorkers } from '../cli/worker';
 import { MlflowClient } from '../mlflow/client';
 import { Campaigns } from './campaigns';
@@ -82,7 +82,7 @@ export async function startServe(ep: ServeEndpoints, opts: ServeOptions, log: (l
   let workers: RunningWorkers | null = null;
   try {
     workers = opts.worker
-      ? await startWorkers({ temporalAddress: ep.temporalAddress, mlflowTrackingUri: ep.mlflowUri, checkpointRoot: checkpointRoot(env), control: true, trainingQueues: opts.trainingQueues })
+      ? await startWorkers({ temporalAddress: ep.temporalAddress, mlflowTrackingUri: ep.mlflowUri, checkpointRoot: checkpointRoot(env), checkpointStore: checkpointStoreKind(env), control: true, trainingQueues: opts.trainingQueues })
       : null;
     const campaigns = new Campaigns({
       client,

@@ -1,6 +1,7 @@
 // `tuneflow doctor` as a user runs it: the built CLI in a child process (async spawn).
 import { join } from 'node:path';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, inject, test } from 'vitest';
+import { freePort } from '../../cli/services/process';
 import { doctorReport, GPU_TRAINING_TASK_QUEUE, type DoctorReport } from '../../cli/doctor';
 import { DEFAULT_TRAINING_TASK_QUEUE } from '../../cli/config';
 import { backendInfo } from '../../training';
@@ -54,5 +55,29 @@ describe('tuneflow doctor', () => {
     const unused = doctorReport({ ...info, package: '@tensorflow/tfjs-node', usingGpu: false }, gpus);
     expect(unused.taskQueue).toBe(DEFAULT_TRAINING_TASK_QUEUE);
     expect(unused.warnings).toEqual([expect.stringMatching(/1 GPU\(s\) found but TensorFlow runs on the CPU/)]);
+  });
+
+  test('names the checkpoint store and probes it: local by default, mlflow against MLFLOW_TRACKING_URI', async () => {
+    const local = await tuneflow(['doctor', '--json']);
+    expect((JSON.parse(local.stdout) as DoctorReport).checkpointStore).toMatchObject({ kind: 'local', ok: true });
+
+    const mlflow = await tuneflow(['doctor'], { TUNEFLOW_CHECKPOINT_STORE: 'mlflow', MLFLOW_TRACKING_URI: inject('mlflowTrackingUri') });
+    expect(mlflow.code, mlflow.stderr).toBe(0);
+    expect(mlflow.stdout).toMatch(/^checkpoints: +mlflow store, http:\/\/127\.0\.0\.1:\d+ \(each job's run, artifacts under tuneflow-checkpoints\/; local cache .*\): probe written, read and deleted$/m);
+  });
+
+  test('a store that cannot be written fails the doctor with a clear line, as does an unknown store', async () => {
+    const down = await tuneflow(['doctor'], { TUNEFLOW_CHECKPOINT_STORE: 'mlflow', MLFLOW_TRACKING_URI: `http://127.0.0.1:${await freePort()}` });
+    expect(down.code).toBe(1);
+    expect(down.stdout).toMatch(/^checkpoints: +mlflow store, .*: FAILED: the MLflow checkpoint store could not write a probe at .*ECONNREFUSED.*--serve-artifacts/m);
+
+    const unknown = await tuneflow(['doctor', '--json'], { TUNEFLOW_CHECKPOINT_STORE: 's3' });
+    expect(unknown.code).toBe(1);
+    expect((JSON.parse(unknown.stdout) as DoctorReport).checkpointStore).toEqual({
+      kind: null,
+      location: '',
+      ok: false,
+      error: 'TUNEFLOW_CHECKPOINT_STORE="s3": the checkpoint store must be one of local, mlflow',
+    });
   });
 });

@@ -12,12 +12,12 @@ export interface WorkerProcess {
   output(): string;
 }
 
-/** `tuneflow worker --training-queue <queue>` (control queue included) against the test services. */
-export function startWorkerProcess(trainingQueue: string, checkpointDir: string): WorkerProcess {
+/** `tuneflow worker --training-queue <queue>` (control queue included) against the test services; `env` adds to its environment. */
+export function startWorkerProcess(trainingQueue: string, checkpointDir: string, env: NodeJS.ProcessEnv = {}): WorkerProcess {
   let output = '';
   const proc = spawn(process.execPath, [join(root, 'dist', 'cli', 'main.js'), 'worker', '--training-queue', trainingQueue], {
     cwd: root,
-    env: { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), MLFLOW_TRACKING_URI: inject('mlflowTrackingUri'), TUNEFLOW_CHECKPOINT_DIR: checkpointDir },
+    env: { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), MLFLOW_TRACKING_URI: inject('mlflowTrackingUri'), TUNEFLOW_CHECKPOINT_DIR: checkpointDir, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   proc.stdout!.on('data', (d) => (output += d));
@@ -43,15 +43,15 @@ export async function experimentId(experimentName: string): Promise<string> {
   return body.experiment.experiment_id;
 }
 
-/** Waits until the campaign's `trial-0` run has logged its first epoch (`val_loss`), and returns that run. */
-export function firstEpochLogged(experimentName: string, campaignId: string): Promise<RestRun> {
+/** Waits until the campaign's `trial-0` run has logged its first epoch (`metric`, default `val_loss`), and returns that run. */
+export function firstEpochLogged(experimentName: string, campaignId: string, metric = 'val_loss'): Promise<RestRun> {
   const mlflow = inject('mlflowTrackingUri');
   return until(
     'trial 0 to log an epoch',
     async () => {
       const run = (await campaignRuns(mlflow, await experimentId(experimentName), campaignId)).find((r) => r.info.run_name === 'trial-0');
       if (!run) return undefined;
-      return (await metricHistory(mlflow, run.info.run_id, 'val_loss')).length >= 1 ? run : undefined;
+      return (await metricHistory(mlflow, run.info.run_id, metric)).length >= 1 ? run : undefined;
     },
     240_000,
   );

@@ -28,6 +28,8 @@ const forbidden: [string, string][] = [
   ['analysis/x.ts', "import { packTrials } from '../trials';\nexport const a = packTrials;\n"],
   ['analysis/x.ts', "import { readFileSync } from 'node:fs';\nexport const a = readFileSync;\n"],
   ['report/x.ts', "import { Campaigns } from '../serve/campaigns';\nexport const a = Campaigns;\n"],
+  ['stores/x.ts', "import { loadTf } from '../training';\nexport const a = loadTf;\n"],
+  ['mlflow/x.ts', "import { localStore } from '../stores';\nexport const a = localStore;\n"],
 ];
 
 const allowed: [string, string][] = [
@@ -38,6 +40,8 @@ const allowed: [string, string][] = [
   ['cli/x.ts', "import { campaign } from '../workflows';\nexport const a = campaign;\n"],
   ['report/x.ts', "import { importance } from '../analysis';\nexport const a = importance;\n"],
   ['analysis/x.ts', "import { rankFeasible } from '../search/ranking';\nexport const a = rankFeasible;\n"],
+  ['stores/x.ts', "import { MlflowClient } from '../mlflow/client';\nexport const a = MlflowClient;\n"],
+  ['activities/x.ts', "import { localStore } from '../stores';\nexport const a = localStore;\n"],
   ['cli/x.ts', "import { importance } from '../analysis';\nexport const a = importance;\n"],
   ['serve/x.ts', "import { campaignHandle } from '../cli/client';\nexport const a = campaignHandle;\n"],
 ];

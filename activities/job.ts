@@ -1,0 +1,32 @@
+// A job's names: its MLflow run's name and identifying tags, and its local folder. Tracking and training
+// both use them, so they live apart from either.
+import { join } from 'node:path';
+import type { RunRef } from './types';
+
+/** Tags that identify a job's run (with the campaign's own run, `stage = campaign`). */
+export const RUN_KEY_TAGS = {
+  campaign: 'tuneflow.campaign_id',
+  stage: 'tuneflow.stage',
+  trial: 'tuneflow.trial_number',
+  seed: 'tuneflow.seed_index',
+} as const;
+
+/** `trial-<n>` or `retrain-<n>-seed<k>`, as the MLflow run is named. */
+export function jobName(ref: RunRef): string {
+  return ref.stage === 'retrain' ? `retrain-${ref.trialNumber}-seed${ref.seedIndex}` : `trial-${ref.trialNumber}`;
+}
+
+/** The tags `ensureRun` creates a job's run with and finds it by. */
+export function runKey(ref: Omit<RunRef, 'tracking'>): Record<string, string> {
+  return {
+    [RUN_KEY_TAGS.campaign]: ref.campaignId,
+    [RUN_KEY_TAGS.stage]: ref.stage,
+    [RUN_KEY_TAGS.trial]: String(ref.trialNumber),
+    ...(ref.stage === 'retrain' ? { [RUN_KEY_TAGS.seed]: String(ref.seedIndex) } : {}),
+  };
+}
+
+/** `<root>/<campaign>/<job>`: named by campaign and job, so every retry finds the same checkpoints. */
+export function checkpointDir(root: string, ref: RunRef): string {
+  return join(root, ref.campaignId.replace(/[^A-Za-z0-9._-]/g, '_'), jobName(ref));
+}
