@@ -31,7 +31,7 @@ export interface SchedulerContext {
   direction: Direction;
   /**
    * One direction per objective. With two or more, the pruning schedulers judge trials by Pareto
-   * dominance on their `intermediateValues` (multi-objective pruning, paretoRules.ts); absent or with one
+   * dominance on their `intermediateValues` (multi-objective pruning, dominance.ts); absent or with one
    * entry they read `intermediate` and `direction`, exactly as with one objective.
    */
   directions?: readonly Direction[];
