@@ -9,15 +9,22 @@ import type { Study } from '../search/study';
 export interface DriverOptions {
   /** New trials to start (promotions do not count). */
   trials: number;
+  /** Steps to spend: once reached nothing new starts and nothing is promoted; running trials finish. */
+  maxCost?: number;
   maxSteps: number;
   workers: number;
+  /** With several objectives: report the first objective only (pruning as before multi-objective pruning) instead of every one. */
+  reportFirstOnly?: boolean;
 }
 
 export interface Completion {
   number: number;
   /** Steps consumed by all trials when this one completed. */
   cost: number;
+  /** The first objective's final value. */
   value: number;
+  /** Every objective's final value (one entry with one objective). */
+  values: number[];
 }
 
 export interface DriverLog {
@@ -31,8 +38,11 @@ export interface DriverLog {
   stepsTrainedTwice: number;
 }
 
-/** Runs the study to the end; `value(params, step)` is the trial's intermediate value at `step` (1-based). */
-export function driveStudy(study: Study, value: (params: Params, step: number) => number, options: DriverOptions): DriverLog {
+/**
+ * Runs the study to the end; `value(params, step)` is the trial's intermediate value at `step` (1-based):
+ * a number, or one value per objective for a study with several directions.
+ */
+export function driveStudy(study: Study, value: (params: Params, step: number) => number | number[], options: DriverOptions): DriverLog {
   const log: DriverLog = { cost: 0, completions: [], pruned: 0, promotions: 0, stepsTrainedTwice: 0 };
   const trained = new Map<number, Set<number>>();
   const progress = new Map<number, { params: Params; step: number }>();
@@ -41,7 +51,7 @@ export function driveStudy(study: Study, value: (params: Params, step: number) =
 
   for (;;) {
     // Fill free slots: promotions first, then new trials.
-    while (active.length < options.workers) {
+    while (active.length < options.workers && log.cost < (options.maxCost ?? Infinity)) {
       const promoted = study.promote(options.workers - active.length);
       if (promoted.length > 0) {
         log.promotions += promoted.length;
@@ -67,10 +77,11 @@ export function driveStudy(study: Study, value: (params: Params, step: number) =
       steps.add(step);
       log.cost += 1;
       const y = value(trial.params, step);
-      study.report(number, step, y);
+      study.report(number, step, options.reportFirstOnly === true && typeof y !== 'number' ? y[0]! : y);
       if (step >= options.maxSteps) {
         study.tell(number, y);
-        log.completions.push({ number, cost: log.cost, value: y });
+        const values = typeof y === 'number' ? [y] : y;
+        log.completions.push({ number, cost: log.cost, value: values[0]!, values });
         continue;
       }
       const decision = study.decide(number);

@@ -120,3 +120,27 @@ export const BRANIN_MF = {
     return branin(x1, num(params, 'x2')) + (2 / step) * (1 + 0.5 * Math.sin(3 * x1));
   },
 };
+
+/**
+ * zdt1_mf: a two-objective multi-fidelity problem for multi-objective pruning (defined here, not in
+ * bench-problems.md). ZDT1 on x0 and two distance variables, both minimized: f0 = x0,
+ * f1 = g·(1 − √(x0/g)), g = 1 + 4.5·(x1 + x2). At step t in 1..27 each objective carries an extra
+ * c(x)/t that fades with the step, with c depending on the point, so early steps rank trials only
+ * roughly (at t = 1 the extra moves f0 by up to 0.75 and f1 by up to 4.5).
+ */
+export const ZDT1_MF = {
+  name: 'zdt1_mf',
+  trials: 100,
+  maxSteps: 27,
+  space: box(xs(3), 0, 1),
+  directions: ['minimize', 'minimize'] as ('minimize' | 'maximize')[],
+  /** Bounds the hypervolume: about the worst final values on a random-search front (f0 ≤ 1 always; the front rarely has f1 > 6). */
+  reference: [1, 6],
+  value(params: Record<string, number | string | boolean>, step: number): number[] {
+    const [x0, x1, x2] = vector(params, xs(3)) as [number, number, number];
+    const g = 1 + 4.5 * (x1 + x2);
+    const f0 = x0;
+    const f1 = g * (1 - Math.sqrt(x0 / g));
+    return [f0 + (0.5 / step) * (1 + 0.5 * Math.sin(6 * x1 + x2)), f1 + (3 / step) * (1 + 0.5 * Math.cos(5 * x0 + 3 * x2))];
+  },
+};

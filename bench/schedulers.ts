@@ -9,6 +9,10 @@
 // quickstart data through the real workflow (bench/schedulers-cnn.ts). `--real-trials N` (default 27),
 // `--real-noise X` (pixel noise), `--real-schedulers none,asha` (a subset), `--real-only` (skip branin_mf),
 // `--real-json FILE` (every trial's accuracy per epoch).
+//
+// Then multi-objective pruning on zdt1_mf against no pruning (bench/multi-objective-pruning.ts): steps
+// and hypervolume for the same trials, and hypervolume at equal steps; samplers random, tpe and nsga2
+// over seeds 0–4 (`--quick`: random, seeds 0–1). `--mo-only` runs this part alone.
 import { existsSync } from 'node:fs';
 import { realCnnBench } from './schedulers-cnn';
 import { join } from 'node:path';
@@ -16,6 +20,7 @@ import { samplers } from '../search/samplers';
 import { createStudy } from '../search/study';
 import { cacheDir } from '../training/cache';
 import { bestWithin, driveStudy, type DriverLog } from './multi-fidelity';
+import { printMoPruningBench } from './multi-objective-pruning';
 import { OPTUNA_VERSION, ensureOptuna, runPython } from './optuna-env';
 import { BRANIN_MF } from './problems';
 import { fmt, iqr, machine, median, table } from './table';
@@ -135,9 +140,19 @@ async function realPart(): Promise<void> {
   });
 }
 
+/** Multi-objective pruning against no pruning on zdt1_mf. */
+function moPart(quick: boolean): void {
+  const wanted = quick ? ['random'] : ['random', 'tpe', 'nsga2'];
+  printMoPruningBench(quick ? [0, 1] : [0, 1, 2, 3, 4], wanted.filter((s) => Object.hasOwn(samplers, s)));
+}
+
 async function main(): Promise<void> {
   if (process.argv.includes('--real-only')) return realPart();
   const quick = process.argv.includes('--quick');
+  if (process.argv.includes('--mo-only')) {
+    console.log(`# bench:schedulers — multi-objective pruning${quick ? ' (quick)' : ''}\nmachine: ${machine()}`);
+    return moPart(quick);
+  }
   const seeds = quick ? [0, 1] : [0, 1, 2, 3, 4];
   const sampler = Object.hasOwn(samplers, 'tpe') ? 'tpe' : 'random';
   console.log(`# bench:schedulers — branin_mf, ${BRANIN_MF.trials} trials × seeds ${seeds.join(',')}, steps 1..${BRANIN_MF.maxSteps}${quick ? ' (quick)' : ''}`);
@@ -181,6 +196,7 @@ async function main(): Promise<void> {
   const trainedTwice = ours.reduce((n, r) => n + r.runs.reduce((m, x) => m + x.trainedTwice, 0), 0);
   console.log(`epochs trained twice (all our runs): ${trainedTwice} ${trainedTwice === 0 ? 'PASS' : 'FAIL'}`);
   verdict(ours, optuna);
+  moPart(quick);
   if (!quick && !process.argv.includes('--no-real')) await realPart();
 }
 

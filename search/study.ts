@@ -76,8 +76,12 @@ export interface Study {
   ask(): AskedTrial;
   /** Finishes a RUNNING trial, optionally with its constraint values. */
   tell(number: number, result: TellResult, options?: TellOptions): void;
-  /** Records a RUNNING trial's intermediate (first objective) value at `step`. */
-  report(number: number, step: number, value: number): void;
+  /**
+   * Records a RUNNING trial's intermediate value at `step`: a number (the first objective), or with
+   * several directions a list with one value per direction, which the schedulers judge by Pareto
+   * dominance (docs/objectives.md). A study reports the one way or the other, not both.
+   */
+  report(number: number, step: number, value: number | readonly number[]): void;
   /**
    * Whether to stop the trial now (the Optuna loop: report, then shouldPrune), judged at its last reported
    * step; false before any report. A promotion-type scheduler answers with its stopping rule on the same
@@ -159,7 +163,14 @@ function buildStudy(options: StudyOptions, saved?: StudyJSON): Study {
     return trial;
   };
 
-  const schedulerContext = (): SchedulerContext => ({ trials, direction: directions[0]!, ...(maxSteps !== undefined ? { maxEpochs: maxSteps } : {}) });
+  // How this study's trials report with several directions: every objective (Pareto pruning) or the first only.
+  let reportShape: 'first' | 'all' | null = null; // set from the saved or imported trials below
+  const schedulerContext = (): SchedulerContext => ({
+    trials,
+    direction: directions[0]!,
+    ...(directions.length > 1 && reportShape === 'all' ? { directions } : {}),
+    ...(maxSteps !== undefined ? { maxEpochs: maxSteps } : {}),
+  });
   const decideAtLastStep = (trial: TrialView, by: Scheduler): SchedulerDecision => {
     const steps = Object.keys(trial.intermediate ?? {}).map(Number);
     if (steps.length === 0) return 'continue';
@@ -220,19 +231,34 @@ function buildStudy(options: StudyOptions, saved?: StudyJSON): Study {
       if (constraints !== undefined) trial.constraints = constraints;
     },
 
-    report(number, step, value) {
+    report(number, step, reported) {
       const trial = running(number, 'report for');
       if (trial.paused === true) throw new StudyError(`report(${number}): the trial is paused at a rung; resume it with promote() first`);
       if (!Number.isInteger(step) || step < 0) throw new StudyError(`report(${number}): step must be a non-negative integer (got ${step})`);
-      if (typeof value !== 'number' || !Number.isFinite(value)) {
-        throw new StudyError(`report(${number}, ${step}): value must be a finite number (got ${value}); tell the trial {state: 'FAIL'} if it diverged`);
+      const vector = Array.isArray(reported) ? (reported as readonly unknown[]) : null;
+      if (vector !== null && vector.length !== directions.length) {
+        throw new StudyError(`report(${number}, ${step}): expected ${directions.length} value(s), one per direction (got ${vector.length})`);
+      }
+      const values = vector ?? [reported];
+      if (!values.every((v) => typeof v === 'number' && Number.isFinite(v))) {
+        throw new StudyError(`report(${number}, ${step}): values must be finite numbers (got ${JSON.stringify(reported)}); tell the trial {state: 'FAIL'} if it diverged`);
+      }
+      const value = values[0] as number;
+      const shape = vector !== null && directions.length > 1 ? 'all' : 'first';
+      if (directions.length > 1 && reportShape !== null && reportShape !== shape) {
+        const was = reportShape === 'all' ? `a list of ${directions.length} values` : 'a number (the first objective)';
+        throw new StudyError(`report(${number}, ${step}): this study's trials reported ${was} so far; report every step the same way`);
       }
       const intermediate = (trial.intermediate ??= {});
-      const previous = intermediate[step];
-      if (previous !== undefined && previous !== value) {
-        throw new StudyError(`report(${number}, ${step}): step ${step} already has value ${previous} (got ${value})`);
+      const previous = shape === 'all' ? trial.intermediateValues?.[step] : undefined;
+      const same = previous !== undefined ? previous.every((v, k) => v === values[k]) : intermediate[step] === undefined || intermediate[step] === value;
+      if (!same) {
+        const had = previous !== undefined ? JSON.stringify(previous) : String(intermediate[step]);
+        throw new StudyError(`report(${number}, ${step}): step ${step} already has value ${had} (got ${JSON.stringify(reported)})`);
       }
       intermediate[step] = value;
+      if (shape === 'all') (trial.intermediateValues ??= {})[step] = [...(values as number[])];
+      if (directions.length > 1) reportShape = shape;
     },
 
     shouldPrune(number) {
@@ -294,6 +320,7 @@ function buildStudy(options: StudyOptions, saved?: StudyJSON): Study {
           ...(t.values !== undefined ? { values: [...t.values] } : {}),
           ...(t.constraints !== undefined ? { constraints: [...t.constraints] } : {}),
           ...(t.intermediate !== undefined && Object.keys(t.intermediate).length > 0 ? { intermediate: { ...t.intermediate } } : {}),
+          ...(t.intermediateValues !== undefined ? { intermediateValues: copyVectors(t.intermediateValues) } : {}),
           ...(t.paused === true ? { paused: true } : {}),
         })),
         queue: queue.map((params) => ({ ...params })),
@@ -317,6 +344,7 @@ function buildStudy(options: StudyOptions, saved?: StudyJSON): Study {
         ...(t.values !== undefined ? { values: [...t.values] } : {}),
         ...(t.constraints !== undefined ? { constraints: [...t.constraints] } : {}),
         ...(t.intermediate !== undefined ? { intermediate: numericKeys(t.intermediate) } : {}),
+        ...(t.intermediateValues !== undefined ? { intermediateValues: copyVectors(t.intermediateValues) } : {}),
         ...(t.paused === true && t.state === 'RUNNING' ? { paused: true } : {}),
       });
       taken.add(paramsKey(t.params));
@@ -328,6 +356,7 @@ function buildStudy(options: StudyOptions, saved?: StudyJSON): Study {
       taken.add(paramsKey(trial.params));
     }
   }
+  if (trials.some((t) => t.intermediateValues !== undefined)) reportShape = 'all';
   return study;
 }
 
@@ -356,6 +385,7 @@ function importTrials(space: Space, directions: readonly Direction[], views: rea
       ...(view.state === 'COMPLETE' ? { values: [...values!] } : {}),
       ...(constraints !== undefined ? { constraints } : {}),
       ...(view.intermediate !== undefined ? { intermediate: numericKeys(view.intermediate) } : {}),
+      ...(view.intermediateValues !== undefined ? { intermediateValues: copyVectors(view.intermediateValues) } : {}),
     };
   });
 }
@@ -392,6 +422,13 @@ function parseDirections(options: StudyOptions): Direction[] {
     if (!DIRECTIONS.includes(direction)) throw new StudyError(`direction must be "minimize" or "maximize" (got ${JSON.stringify(direction)})`);
   }
   return [...directions];
+}
+
+/** A copy of step → vector reports, with numeric keys (see numericKeys). */
+function copyVectors(record: Record<number, number[]>): Record<number, number[]> {
+  const out: Record<number, number[]> = {};
+  for (const [step, values] of Object.entries(record)) out[Number(step)] = [...values];
+  return out;
 }
 
 /** JSON turns step keys into strings; keep them as numbers-as-keys like a fresh record. */

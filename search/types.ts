@@ -23,6 +23,12 @@ export interface TrialView {
   /** First objective per reported step (the campaign reports after each epoch: epoch → value). */
   intermediate?: Record<number, number>;
   /**
+   * Several objectives: every objective per reported step (step → one value per direction; its first
+   * entry is `intermediate`'s value). Schedulers judge by Pareto dominance on it when the context has
+   * several `directions` (docs/objectives.md, "Pruning with several objectives").
+   */
+  intermediateValues?: Record<number, number[]>;
+  /**
    * A RUNNING trial stopped at a rung by a promotion-type scheduler (ASHA, Hyperband in promotion mode):
    * it holds no worker and resumes from its checkpoint when `Scheduler.promotions` names it.
    */

@@ -60,6 +60,7 @@ async function setUp(state: CampaignState, input: CampaignInput): Promise<void> 
   const spec = state.spec;
   // Asked only with several objectives, so single-objective histories never see the marker.
   if (spec.objective.length > 1) state.paretoRanking = patched('pareto-ranking');
+  if (spec.objective.length > 1) state.paretoPruning = patched('pareto-pruning');
   state.space = parseSpace(spec.search.space);
   const controls = (state.controls ??= initialControls(spec));
   const tracking = carried?.tracking ?? (await control.ensureCampaignRun({ campaignId: state.workflowId, spec, specText }));

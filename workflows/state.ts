@@ -114,10 +114,21 @@ export class CampaignState {
     return this.ranked()[0]?.trial;
   }
 
-  /** The trials as the scheduler reads them, for a decision now. */
+  /**
+   * Prune several objectives by Pareto dominance (set in setUp behind a patch marker): a history recorded
+   * before it pruned by the first objective only, and replays that way.
+   */
+  paretoPruning = true;
+
+  /** The trials as the scheduler reads them, for a decision now: with several objectives, every objective per epoch. */
   schedulerContext(): SchedulerContext {
     const { spec } = this.ready();
-    return { trials: this.trials.map(toView), direction: spec.objective[0]!.direction, maxEpochs: spec.training.epochs };
+    const direction = spec.objective[0]!.direction;
+    const maxEpochs = spec.training.epochs;
+    if (spec.objective.length < 2 || !this.paretoPruning) return { trials: this.trials.map(toView), direction, maxEpochs };
+    // `history` is already epoch → one value per objective: the vectors multi-objective pruning reads.
+    const trials = this.trials.map((t) => ({ ...toView(t), intermediateValues: t.history }));
+    return { trials, direction, directions: spec.objective.map((o) => o.direction), maxEpochs };
   }
 
   carried(): CarriedState {

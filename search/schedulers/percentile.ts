@@ -10,8 +10,11 @@
 // Steps are the caller's numbers (the campaign passes epochs done, starting at 1). When the campaign
 // trains several epochs per segment, a check falls on a segment boundary, so choose intervalSteps as a
 // multiple of segmentEpochs for checks to happen at every interval.
+// With several objectives (the context's `directions`) the same options drive the dominance rule of
+// dominance.ts: a trial is pruned when dominated by at least percentile / 100 of the completed trials.
 import { OptionReader } from '../options';
 import type { Direction, TrialView } from '../types';
+import { decideByDominance, paretoDirections } from './dominance';
 import type { Scheduler, SchedulerContext, SchedulerFactory } from './types';
 
 export const createPercentileScheduler: SchedulerFactory = (options) => {
@@ -36,6 +39,8 @@ export function percentileRule(name: string, percentile: number, reader: OptionR
       if (completed.length === 0 || completed.length < nStartupTrials) return 'continue';
       if (step < nWarmupSteps) return 'continue';
       if (!isFirstStepOfInterval(step, reportedSteps(trial), nWarmupSteps, intervalSteps)) return 'continue';
+      const directions = paretoDirections(ctx);
+      if (directions !== null) return decideByDominance(completed, trial, step, directions, percentile / 100, nMinTrials);
 
       const best = bestValueUpTo(trial, step, ctx.direction);
       if (best === null) return 'continue'; // nothing reported yet

@@ -13,9 +13,12 @@
 // Brackets (Hyperband): trials are spread over brackets by trial number in proportion to Hyperband's
 // budgets, with a smooth weighted round-robin, so every prefix of trials follows the proportions closely
 // (Optuna hashes the number instead); each bracket is an independent successive-halving instance.
+// Several objectives (the context's `directions`): "top" means first in the campaign's ranking order of
+// the vectors at the rung (non-dominated front, then crowding distance; see dominance.ts), in both modes.
 import { AlgorithmConfigError } from '../errors';
 import { OptionReader } from '../options';
 import type { Direction, TrialView } from '../types';
+import { hasNaN, paretoDirections, paretoOrder, vectorAt, type RungEntry } from './dominance';
 import { findTrial } from './percentile';
 import type { Scheduler, SchedulerContext } from './types';
 
@@ -95,6 +98,9 @@ export function createRungScheduler(name: string, settings: RungSettings): Sched
       const trial = findTrial(ctx, trialNumber, name);
       const value = trial.intermediate?.[step];
       if (value !== undefined && Number.isNaN(value)) return 'prune'; // diverged: no rung will take it
+      const directions = paretoDirections(ctx);
+      const vector = directions === null ? undefined : vectorAt(trial, step, directions.length);
+      if (vector !== undefined && hasNaN(vector)) return 'prune';
       const rungs = rungsOf(ctx, trialNumber);
       // At the maximum resource the trial is done: nothing left to save by stopping it.
       if (rungs === undefined || value === undefined || step >= maxResourceOf(ctx)!) return 'continue';
@@ -109,6 +115,10 @@ export function createRungScheduler(name: string, settings: RungSettings): Sched
       const bracket = bracketOfNumber(layout, trialNumber);
       const sign = ctx.direction === 'minimize' ? 1 : -1;
       for (const rung of entered) {
+        if (directions !== null) {
+          if (vector !== undefined && !inTopByPareto(ctx.trials, trialNumber, vector, rung, directions, eta, (n) => bracketOfNumber(layout, n) === bracket)) return 'prune';
+          continue;
+        }
         const competitors = [sign * value];
         for (const other of ctx.trials) {
           if (other.number === trialNumber || bracketOfNumber(layout, other.number) !== bracket) continue;
@@ -143,39 +153,50 @@ export function createRungScheduler(name: string, settings: RungSettings): Sched
       const maxResource = maxResourceOf(ctx);
       if (maxResource === undefined) return [];
       const layout = layoutOf(maxResource);
-      return promotable(ctx.trials, ctx.direction, layout, (n) => bracketOfNumber(layout, n), eta).slice(0, freeSlots);
+      const bracketOf = (n: number) => bracketOfNumber(layout, n);
+      const directions = paretoDirections(ctx);
+      const chosen = directions === null ? promotable(ctx.trials, ctx.direction, layout, bracketOf, eta) : promotableByPareto(ctx.trials, directions, layout, bracketOf, eta);
+      return chosen.slice(0, freeSlots);
     };
     scheduler.stoppingVariant = () => createRungScheduler(name, { ...settings, mode: 'stopping' });
   }
   return scheduler;
 }
 
-/** Paused trials in the top ⌊n/η⌋ of their current rung, highest rung first, then best value, then number. */
-function promotable(trials: readonly TrialView[], direction: Direction, layout: Layout, bracketOf: (n: number) => number, eta: number): number[] {
-  const sign = direction === 'minimize' ? 1 : -1;
-  // Rung members per bracket and rung: [sign-adjusted value, trial number]. FAIL trials cannot be resumed and do not rank.
-  const members = layout.rungs.map((rungs) => rungs.map(() => [] as [number, number][]));
-  const paused: { number: number; bracket: number; rung: number; value: number }[] = [];
+/** The trials at each rung of each bracket, and the paused trials with their rung; `keyAt` reads a trial's key at a step (undefined: NaN, it stops there). */
+function rungMembers<K>(trials: readonly TrialView[], layout: Layout, bracketOf: (n: number) => number, keyAt: (t: TrialView, step: number) => K | undefined) {
+  // Rung members per bracket and rung: [key, trial number]. FAIL trials cannot be resumed and do not rank.
+  const members = layout.rungs.map((rungs) => rungs.map(() => [] as [K, number][]));
+  const paused: { number: number; bracket: number; rung: number; value: K }[] = [];
   for (const t of trials) {
     if (t.state === 'FAIL') continue;
     const bracket = bracketOf(t.number);
     const rungs = layout.rungs[bracket]!;
     const steps = sortedSteps(t);
-    const last = steps.at(-1);
     let top = -1;
+    let topKey: K | undefined;
     for (let k = 0; k < rungs.length; k++) {
       const at = firstStepAtOrAfter(steps, rungs[k]!);
       if (at === undefined) break;
-      const v = t.intermediate![at]!;
-      if (Number.isNaN(v)) break;
-      members[bracket]![k]!.push([sign * v, t.number]);
+      const key = keyAt(t, at);
+      if (key === undefined) break;
+      members[bracket]![k]!.push([key, t.number]);
       top = k;
+      topKey = key;
     }
     // A paused trial waits at its highest rung (its last report falls on or after it).
-    if (t.paused === true && t.state === 'RUNNING' && top >= 0 && last !== undefined) {
-      paused.push({ number: t.number, bracket, rung: top, value: sign * t.intermediate![firstStepAtOrAfter(steps, rungs[top]!)!]! });
-    }
+    if (t.paused === true && t.state === 'RUNNING' && top >= 0) paused.push({ number: t.number, bracket, rung: top, value: topKey! });
   }
+  return { members, paused };
+}
+
+/** Paused trials in the top ⌊n/η⌋ of their current rung, highest rung first, then best value, then number. */
+function promotable(trials: readonly TrialView[], direction: Direction, layout: Layout, bracketOf: (n: number) => number, eta: number): number[] {
+  const sign = direction === 'minimize' ? 1 : -1;
+  const { members, paused } = rungMembers(trials, layout, bracketOf, (t, at) => {
+    const v = t.intermediate![at]!;
+    return Number.isNaN(v) ? undefined : sign * v;
+  });
   const chosen = paused.filter(({ number, bracket, rung }) => {
     const ranked = members[bracket]![rung]!.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
     const quota = Math.floor(ranked.length / eta);
@@ -184,6 +205,56 @@ function promotable(trials: readonly TrialView[], direction: Direction, layout: 
   });
   chosen.sort((a, b) => layout.rungs[b.bracket]![b.rung]! - layout.rungs[a.bracket]![a.rung]! || a.value - b.value || a.number - b.number);
   return chosen.map((c) => c.number);
+}
+
+/**
+ * Several objectives: paused trials in the top ⌊n/η⌋ of their rung's Pareto order (dominance.ts),
+ * highest rung first, then the better place in that order, then the lower number.
+ */
+function promotableByPareto(trials: readonly TrialView[], directions: readonly Direction[], layout: Layout, bracketOf: (n: number) => number, eta: number): number[] {
+  const { members, paused } = rungMembers(trials, layout, bracketOf, (t, at) => {
+    const v = vectorAt(t, at, directions.length);
+    return v === undefined || hasNaN(v) ? undefined : v;
+  });
+  const places = new Map<string, Map<number, number>>(); // "bracket/rung" → trial number → place in the order
+  const placeOf = (bracket: number, rung: number, number: number): number => {
+    const key = `${bracket}/${rung}`;
+    let place = places.get(key);
+    if (place === undefined) {
+      const order = paretoOrder(members[bracket]![rung]!.map(([values, n]) => ({ number: n, values })), directions);
+      place = new Map(order.map((n, i) => [n, i]));
+      places.set(key, place);
+    }
+    return place.get(number)!;
+  };
+  const chosen = paused
+    .map((p) => ({ ...p, place: placeOf(p.bracket, p.rung, p.number) }))
+    .filter((p) => p.place < Math.floor(members[p.bracket]![p.rung]!.length / eta));
+  chosen.sort((a, b) => layout.rungs[b.bracket]![b.rung]! - layout.rungs[a.bracket]![a.rung]! || a.place - b.place || a.number - b.number);
+  return chosen.map((c) => c.number);
+}
+
+/**
+ * Several objectives, stopping mode: whether the trial, with `vector` at `rung`, is in the top
+ * max(1, ⌊n/η⌋) of the Pareto order of the n trials of its bracket (`sameBracket`) that reached the rung.
+ */
+function inTopByPareto(
+  trials: readonly TrialView[],
+  trialNumber: number,
+  vector: readonly number[],
+  rung: number,
+  directions: readonly Direction[],
+  eta: number,
+  sameBracket: (n: number) => boolean,
+): boolean {
+  const entries: RungEntry[] = [{ number: trialNumber, values: vector }];
+  for (const other of trials) {
+    if (other.number === trialNumber || !sameBracket(other.number)) continue;
+    const v = rungEntry(other.intermediateValues, rung);
+    if (v !== undefined && v.length === directions.length && !hasNaN(v)) entries.push({ number: other.number, values: v });
+  }
+  const place = paretoOrder(entries, directions).indexOf(trialNumber);
+  return place < Math.max(1, Math.floor(entries.length / eta));
 }
 
 function buildLayout(settings: RungSettings, maxResource: number): Layout {
@@ -237,14 +308,19 @@ function firstStepAtOrAfter(steps: readonly number[], rung: number): number | un
 
 /** A trial's value at a rung: at its first report at or after the rung step. */
 function rungValue(trial: TrialView, rung: number): number | undefined {
-  const exact = trial.intermediate?.[rung];
+  return rungEntry(trial.intermediate, rung);
+}
+
+/** The report at the first step at or after `rung` in a step → report record. */
+function rungEntry<T>(reports: Record<number, T> | undefined, rung: number): T | undefined {
+  const exact = reports?.[rung];
   if (exact !== undefined) return exact;
   let at: number | undefined;
-  for (const key of Object.keys(trial.intermediate ?? {})) {
+  for (const key of Object.keys(reports ?? {})) {
     const s = Number(key);
     if (s >= rung && (at === undefined || s < at)) at = s;
   }
-  return at === undefined ? undefined : trial.intermediate![at];
+  return at === undefined ? undefined : reports![at];
 }
 
 /** Reads the options every rung scheduler shares and checks them. */

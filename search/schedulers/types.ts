@@ -25,10 +25,16 @@
 import type { Direction, TrialView } from '../types';
 
 export interface SchedulerContext {
-  /** Every trial, with `intermediate` holding the first objective per reported step. */
+  /** Every trial, with `intermediate` holding the first objective per reported step (and `intermediateValues` every objective, with several). */
   trials: readonly TrialView[];
   /** Direction of the first objective (the one intermediate values measure). */
   direction: Direction;
+  /**
+   * One direction per objective. With two or more, the pruning schedulers judge trials by Pareto
+   * dominance on their `intermediateValues` (multi-objective pruning, dominance.ts); absent or with one
+   * entry they read `intermediate` and `direction`, exactly as with one objective.
+   */
+  directions?: readonly Direction[];
   /** Steps (epochs) a trial runs when nothing stops it (the spec's `training.epochs`, the maximum resource); undefined when the caller does not know. */
   maxEpochs?: number;
 }

@@ -38,6 +38,9 @@ const SCENARIOS: {
       forkCampaign(client, new MlflowClient({ trackingUri: mlflowUri }), 'replay-retrain-and-register', { sets: ['search.sampler=tpe', 'budget.maxTrials=2'] }),
   },
   { name: 'promotion-and-pruning', spec: 'asha.yaml' },
+  // Two objectives with ASHA: promotions by Pareto order (patch marker `pareto-pruning`). The fixture
+  // two-objectives-asha-before-pruning.json was recorded from this spec before that marker existed.
+  { name: 'two-objectives-asha', spec: 'two-objectives-asha.yaml' },
   { name: 'failed-trial', spec: 'diverge.yaml' },
   {
     name: 'pause-enqueue-extend-stop',
