@@ -42,11 +42,12 @@ export interface Spawned {
  * Start a long-running service with its output in `logFile`. Detached services get their own process
  * group and survive the parent, so the user can keep using the UIs after `tuneflow run` returns.
  */
-export function spawnService(command: string, args: string[], opts: { logFile: string; detached: boolean; env?: NodeJS.ProcessEnv }): Spawned {
+export function spawnService(command: string, args: string[], opts: { logFile: string; detached: boolean; env?: NodeJS.ProcessEnv; cwd?: string }): Spawned {
   mkdirSync(dirname(opts.logFile), { recursive: true });
   const fd = openSync(opts.logFile, 'a');
   const child = spawn(command, args, {
     detached: opts.detached,
+    cwd: opts.cwd,
     stdio: ['ignore', fd, fd],
     env: opts.env ?? process.env,
   });
