@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMlflowUp, startMlflowServer } from './mlflow-server';
-import { backendStoreUri, isPostgresUp, startPostgres, stopPostgres } from './postgres';
+import { backendStoreUri, checkMlflowDriver, isPostgresUp, startPostgres, stopPostgres } from './postgres';
 import { isAlive, stopProcess } from './process';
 import { isTemporalUp, startTemporalServer, registerCampaignSearchAttributes } from './temporal-server';
 
@@ -84,6 +84,7 @@ export async function ensureLocalServices(
   if (want.temporal && temporal) await registerCampaignSearchAttributes(temporal.address);
   let { mlflow, postgres } = known;
   const db = want.db ?? 'sqlite';
+  if (want.mlflow && db === 'postgres') await checkMlflowDriver(); // before anything starts: set-up may not have run
   if (want.mlflow && db === 'postgres' && (!postgres || !isPostgresUp(postgres.dataDir, postgres.pid))) {
     log('starting PostgreSQL for MLflow (data in .tuneflow/postgres/) ...');
     const server = await startPostgres({ dir: join(dir, 'postgres'), logFile: join(dir, 'logs', 'postgres.log'), detached: true });

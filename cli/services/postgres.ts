@@ -10,7 +10,7 @@ import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, write
 import { dirname, join, resolve } from 'node:path';
 import { startMlflowServer, type MlflowServer } from './mlflow-server';
 import { freePort, isAlive, spawnService, waitUntil } from './process';
-import { findPostgresBinDir } from './tools';
+import { findPostgresBinDir, findTool } from './tools';
 
 export const MLFLOW_DATABASE = 'mlflow';
 export const SUPERUSER = 'tuneflow';
@@ -239,9 +239,19 @@ export interface MlflowOnPostgres {
   stop(): Promise<void>;
 }
 
+/** Throws unless MLflow's Python has psycopg2 (set-up's postgres step installs it into the venv). */
+export async function checkMlflowDriver(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const python = join(dirname(findTool('mlflow', env)), 'python');
+  if (!existsSync(python)) return; // an MLflow installed some other way: its own start error will tell
+  await runToEnd(python, ['-c', 'import psycopg2'], { cwd: process.cwd() }).catch(() => {
+    throw new PostgresError(`MLflow's Python (${python}) has no PostgreSQL driver (psycopg2): run \`npm run setup\` (its postgres step installs psycopg2-binary into MLflow's venv).`);
+  });
+}
+
 /** A PostgreSQL cluster and an MLflow server with several workers on it. */
 export async function startMlflowOnPostgres(opts: MlflowOnPostgresOptions): Promise<MlflowOnPostgres> {
   const detached = opts.detached ?? false;
+  await checkMlflowDriver();
   const postgres = await startPostgres({ dir: opts.postgresDir, logFile: join(opts.logDir, 'postgres.log'), detached });
   let mlflow: MlflowServer;
   try {
