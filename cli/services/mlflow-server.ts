@@ -4,7 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { freePort, spawnService, stopProcess, waitUntil } from './process';
+import { freePort, spawnService, stopProcess, waitOrStop } from './process';
 import { findTool } from './tools';
 
 export interface MlflowServerOptions {
@@ -79,16 +79,7 @@ export async function startMlflowServer(opts: MlflowServerOptions): Promise<Mlfl
   // `mlflow server` forwards SIGTERM to its uvicorn child and exits after it.
   const stop = () => stopProcess(proc.pid, { group: detached, graceMs: 10_000 });
   const url = `http://${connectHost(host)}:${port}`;
-  try {
-    await waitUntil(`MLflow server (${url})`, () => isMlflowUp(url), {
-      timeoutMs: opts.timeoutMs ?? 90_000,
-      exited: proc.exited,
-      logFile: opts.logFile,
-    });
-  } catch (err) {
-    await stop();
-    throw err;
-  }
+  await waitOrStop(`MLflow server (${url})`, () => isMlflowUp(url), { timeoutMs: opts.timeoutMs ?? 90_000, exited: proc.exited, logFile: opts.logFile }, stop);
   return { url, pid: proc.pid, startupMs: Date.now() - startedAt, stop };
 }
 

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { startMlflowServer, type MlflowServer } from './mlflow-server';
-import { freePort, isAlive, spawnService, waitUntil } from './process';
+import { freePort, isAlive, spawnService, waitOrStop } from './process';
 import { findPostgresBinDir, findTool } from './tools';
 
 export const MLFLOW_DATABASE = 'mlflow';
@@ -181,16 +181,8 @@ export async function startPostgres(opts: PostgresOptions): Promise<PostgresServ
   const detached = opts.detached ?? false;
   const proc = spawnService(server.command, server.args, { logFile: opts.logFile, detached, env, cwd: dataDir });
   const stop = () => stopPostgres(proc.pid);
-  try {
-    await waitUntil(`PostgreSQL (${dataDir}, port ${port})`, async () => postmasterStatus(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8')) === 'ready', {
-      timeoutMs: opts.timeoutMs ?? 60_000,
-      exited: proc.exited,
-      logFile: opts.logFile,
-    });
-  } catch (err) {
-    await stop();
-    throw err;
-  }
+  const ready = async () => postmasterStatus(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8')) === 'ready';
+  await waitOrStop(`PostgreSQL (${dataDir}, port ${port})`, ready, { timeoutMs: opts.timeoutMs ?? 60_000, exited: proc.exited, logFile: opts.logFile }, stop);
   return { dataDir, port, pid: proc.pid, backendStoreUri: backendStoreUri(dataDir, port), initialized, startupMs: Date.now() - startedAt, stop };
 }
 

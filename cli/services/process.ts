@@ -80,6 +80,21 @@ export async function waitUntil(
   throw new Error(`${what} was not ready after ${opts.timeoutMs / 1000} s.${opts.logFile ? ` Log ${opts.logFile}:\n${tail(opts.logFile)}` : ''}`);
 }
 
+/** `waitUntil`, but a service that never got ready is stopped (nothing half-started is left behind) before the error. */
+export async function waitOrStop(
+  what: string,
+  ready: () => Promise<boolean>,
+  opts: { timeoutMs: number; exited?: Promise<number | null>; logFile?: string },
+  stop: () => Promise<void>,
+): Promise<void> {
+  try {
+    await waitUntil(what, ready, opts);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
 /** SIGTERM a process group (or process), then SIGKILL if it lingers. */
 export async function stopProcess(pid: number, opts: { group: boolean; graceMs?: number } = { group: true }): Promise<void> {
   const target = opts.group ? -pid : pid;

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { scratchFolder, script } from './fakes';
+import { scratchFolder, script, stepContext } from './fakes';
 
 // setup/ is plain ESM (it runs before node_modules exists); this test file is CommonJS.
 const loadStep = () => import('../../setup/postgres.mjs');
@@ -58,10 +58,7 @@ function fakeUsers(...users: string[]): void {
   script(path.join(bin, 'useradd'), `echo "$*" >> '${path.join(tmp, 'useradd-calls')}'`);
 }
 
-function ctx(env: Record<string, string | undefined> = {}) {
-  const messages: string[] = [];
-  return { messages, ctx: { repoRoot: tmp, cache, env: { PATH: bin, ...env }, progress: (m: string) => messages.push(m) } };
-}
+const ctx = (env: Record<string, string | undefined> = {}) => stepContext({ tmp, cache, bin }, env);
 
 describe('PostgreSQL step: the server programs', () => {
   it('prefers $TUNEFLOW_POSTGRES_BIN_DIR, then Debian\'s newest version folder, then initdb on PATH (its real folder)', async () => {
