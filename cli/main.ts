@@ -13,7 +13,7 @@ import { reportCommand, ReportUsageError } from './report';
 import { checkpointRoot, checkpointStoreKind, DEFAULT_TRAINING_TASK_QUEUE, setConsoleVerbosity, stateDir } from './config';
 import { redactUserInfo } from '../mlflow/client';
 import { formatProgress } from './progress';
-import { ensureLocalServices, readState, stopLocalServices } from './services/local';
+import { ensureLocalServices, LocalServicesError, mlflowDbChoice, readState, stopLocalServices, type MlflowDb } from './services/local';
 import { doctorCommand } from './doctor';
 import { applySpecOverrides, OverrideError, parseOverride, trainCommand } from './train';
 import { startWorkers } from './worker';
@@ -22,8 +22,9 @@ import { serveCommand, ServeUsageError } from '../serve/command';
 const USAGE = `Usage: tuneflow <command> [options]
 
 Commands:
-  run <spec.yaml> [--set key=value ...] [--json] [--no-worker] [--workflow-id ID] [--verbose]
-                          start a campaign and follow it to the end (--set: as for train)
+  run <spec.yaml> [--set key=value ...] [--json] [--no-worker] [--workflow-id ID] [--db sqlite|postgres] [--verbose]
+                          start a campaign and follow it to the end (--set: as for train; --db: the
+                          local MLflow server's store, default TUNEFLOW_MLFLOW_DB or sqlite)
   worker [--no-control] [--training-queue Q ...] [--slots N] [--trainables-root DIR ...] [--verbose]
                           run a worker (control and/or training task queues); it runs user code
                           (model modules, trainables) only from under the --trainables-root folders
@@ -50,12 +51,13 @@ Commands:
   serve [--host 127.0.0.1] [--port 8080] [--no-worker] [--data-root DIR] [--allow-code] [--training-queue Q ...]
                           the REST API (/api/v1) and the dashboard (/); a token is required off loopback
                           (TUNEFLOW_SERVE_TOKEN, or one generated and printed once)
-  down                    stop the local Temporal and MLflow servers started by \`run\`
+  down                    stop the local Temporal, MLflow and PostgreSQL servers started by \`run\`
 
 --verbose (or TUNEFLOW_VERBOSE=1) shows TensorFlow's and the Temporal SDK's own logging.
 
 Services: TEMPORAL_ADDRESS and MLFLOW_TRACKING_URI point at existing servers; without them
-\`run\` starts local ones under .tuneflow/ and leaves them running for their UIs.`;
+\`run\` starts local ones under .tuneflow/ and leaves them running for their UIs; MLflow's store there
+is a SQLite file, or with --db postgres a local PostgreSQL with several MLflow workers (docs/postgres.md).`;
 
 class UsageError extends Error {}
 
@@ -67,8 +69,8 @@ interface Endpoints {
   temporalUi: string | null;
 }
 
-/** Environment first; otherwise the local services, started when `start` is set. */
-async function endpoints(start: boolean): Promise<Endpoints> {
+/** Environment first; otherwise the local services, started when `start` is set (MLflow on `db`). */
+async function endpoints(start: boolean, db?: MlflowDb): Promise<Endpoints> {
   const envTemporal = process.env.TEMPORAL_ADDRESS;
   const envMlflow = process.env.MLFLOW_TRACKING_URI;
   const dir = stateDir();
@@ -76,7 +78,7 @@ async function endpoints(start: boolean): Promise<Endpoints> {
     envTemporal && envMlflow
       ? {}
       : start
-        ? await ensureLocalServices(dir, { temporal: !envTemporal, mlflow: !envMlflow }, err)
+        ? await ensureLocalServices(dir, { temporal: !envTemporal, mlflow: !envMlflow, db: db ?? mlflowDbChoice(undefined) }, err)
         : readState(dir);
   const temporalAddress = envTemporal ?? local.temporal?.address;
   const mlflowUri = envMlflow ?? local.mlflow?.url;
@@ -102,16 +104,21 @@ async function run(args: string[]): Promise<number> {
       'no-worker': { type: 'boolean' },
       'workflow-id': { type: 'string' },
       set: { type: 'string', multiple: true },
+      db: { type: 'string' },
       verbose: { type: 'boolean' },
     },
   });
   const specPath = positionals[0];
   if (!specPath) throw new UsageError('run: give a spec file, e.g. `tuneflow run experiments/quickstart.yaml`');
+  const db = mlflowDbChoice(values.db);
+  if (values.db !== undefined && process.env.MLFLOW_TRACKING_URI) {
+    throw new UsageError('run: --db chooses the store of the local MLflow server, but MLFLOW_TRACKING_URI points at another server; unset one of them');
+  }
   setConsoleVerbosity(values.verbose);
   const started = Date.now();
   // The spec and its --set overrides (the rules of `tuneflow train --set`) are checked before any service starts.
   const specText = applySpecOverrides(await readSpecText(specPath), specPath, (values.set ?? []).map(parseOverride)).text;
-  const ep = await endpoints(true);
+  const ep = await endpoints(true, db);
   const client = await connectTemporal(ep.temporalAddress);
   const specDir = resolve(dirname(specPath));
   const handle = await startCampaignFromText(client, {
@@ -265,8 +272,8 @@ main(process.argv.slice(2)).then(
   (e: unknown) => {
     if (e instanceof SpecError) err(formatSpecError(e));
     else if (e instanceof ControlRejectedError) err(`tuneflow: ${e.message}`);
-    else if (e instanceof UsageError || e instanceof OverrideError || e instanceof ControlUsageError || e instanceof LineageUsageError || e instanceof ReportUsageError || e instanceof ServeUsageError || (e instanceof Error && e.name === 'LineageError') || (e instanceof Error && e.name === 'TypeError' && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))) err(`tuneflow: ${e.message}`);
+    else if (e instanceof UsageError || e instanceof OverrideError || e instanceof ControlUsageError || e instanceof LineageUsageError || e instanceof ReportUsageError || e instanceof ServeUsageError || e instanceof LocalServicesError || (e instanceof Error && e.name === 'LineageError') || (e instanceof Error && e.name === 'TypeError' && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))) err(`tuneflow: ${e.message}`);
     else err(`tuneflow: ${e instanceof Error ? (process.env.TUNEFLOW_DEBUG ? (e.stack ?? e.message) : e.message) : String(e)}`);
-    process.exit(e instanceof SpecError || e instanceof UsageError || e instanceof OverrideError || e instanceof ControlUsageError || e instanceof ControlRejectedError || e instanceof ReportUsageError || e instanceof ServeUsageError ? 2 : 1);
+    process.exit(e instanceof SpecError || e instanceof UsageError || e instanceof OverrideError || e instanceof ControlUsageError || e instanceof ControlRejectedError || e instanceof ReportUsageError || e instanceof ServeUsageError || e instanceof LocalServicesError ? 2 : 1);
   },
 );

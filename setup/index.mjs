@@ -1,8 +1,8 @@
 // `npm run setup`: makes this checkout ready to run, idempotently. Each step reuses what is there
 // and caches what is expensive under the user's cache folder, so a second run takes seconds.
-//   node setup/index.mjs [--check] [--skip-temporal] [--skip-mlflow] [--skip-examples] [--skip-tensorflow] [--skip-browser]
+//   node setup/index.mjs [--check] [--skip-temporal] [--skip-mlflow] [--skip-examples] [--skip-tensorflow] [--skip-browser] [--skip-postgres]
 //   env: TUNEFLOW_SETUP_SKIP=temporal,mlflow  TUNEFLOW_CACHE_DIR  TUNEFLOW_PYTHON
-//        TUNEFLOW_TEMPORAL_BIN, TUNEFLOW_MLFLOW_BIN, TUNEFLOW_CHROMIUM (use these instead of installing them)
+//        TUNEFLOW_TEMPORAL_BIN, TUNEFLOW_MLFLOW_BIN, TUNEFLOW_CHROMIUM, TUNEFLOW_POSTGRES_BIN_DIR (use these instead of installing them)
 //        TUNEFLOW_ALLOW_PURE_JS=1 (a failed tensorflow step only warns)
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import * as browser from './browser.mjs';
 import * as mlflow from './mlflow.mjs';
 import * as npm from './npm.mjs';
+import * as postgres from './postgres.mjs';
 import { cacheDir, repoRoot, toolsFile, writeTools } from './paths.mjs';
 import * as pythonExamples from './python-examples.mjs';
 import * as tensorflow from './tensorflow.mjs';
@@ -20,11 +21,13 @@ const STEPS = [
   { id: 'npm', title: 'npm dependencies', step: npm },
   { id: 'temporal', title: 'Temporal CLI', step: temporal },
   { id: 'mlflow', title: 'MLflow', step: mlflow },
+  // After mlflow: it installs MLflow's PostgreSQL driver into MLflow's venv.
+  { id: 'postgres', title: 'PostgreSQL', step: postgres },
   { id: 'examples', title: 'Python examples', step: pythonExamples },
   { id: 'tensorflow', title: 'TensorFlow native', step: tensorflow },
   { id: 'browser', title: 'Browser', step: browser },
 ];
-const SKIPPABLE = ['temporal', 'mlflow', 'examples', 'tensorflow', 'browser'];
+const SKIPPABLE = ['temporal', 'mlflow', 'postgres', 'examples', 'tensorflow', 'browser'];
 
 /** Parses the command line and TUNEFLOW_SETUP_SKIP into `{ check, skip }`. */
 export function parseOptions(argv, env = {}) {

@@ -1,14 +1,19 @@
-// Launches a real MLflow tracking server: SQLite backend store, local artifact folder served through
-// the server's artifact proxy (so clients only ever need the HTTP URL), one uvicorn worker.
+// Launches a real MLflow tracking server: a SQLite backend store with one uvicorn worker (SQLite has a
+// single writer), or a database server's (PostgreSQL, cli/services/postgres.ts) with several; a local
+// artifact folder served through the server's artifact proxy (so clients only ever need the HTTP URL).
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { freePort, spawnService, stopProcess, waitUntil } from './process';
+import { freePort, spawnService, stopProcess, waitOrStop } from './process';
 import { findTool } from './tools';
 
 export interface MlflowServerOptions {
   /** Holds `mlflow.db` and `artifacts/`; created if missing. Reusing a folder keeps all earlier runs. */
   dir: string;
+  /** A database server's SQLAlchemy URI instead of `<dir>/mlflow.db` (then `dir` holds the artifacts only). */
+  backendStoreUri?: string;
+  /** uvicorn worker processes (default 1). */
+  workers?: number;
   /** Interface to bind (default 127.0.0.1). For 0.0.0.0 also pass `allowedHosts` for the names users type. */
   host?: string;
   /** 0 or undefined: a free port. */
@@ -54,12 +59,12 @@ export async function startMlflowServer(opts: MlflowServerOptions): Promise<Mlfl
 
   const args = [
     'server',
-    '--backend-store-uri', `sqlite:///${join(dir, 'mlflow.db')}`,
+    '--backend-store-uri', opts.backendStoreUri ?? `sqlite:///${join(dir, 'mlflow.db')}`,
     '--artifacts-destination', join(dir, 'artifacts'),
     '--serve-artifacts',
     '--host', host,
     '--port', String(port),
-    '--workers', '1',
+    '--workers', String(opts.workers ?? 1),
   ];
   if (opts.allowedHosts?.length) args.push('--allowed-hosts', opts.allowedHosts.join(','));
   if (opts.corsAllowedOrigins?.length) args.push('--cors-allowed-origins', opts.corsAllowedOrigins.join(','));
@@ -74,16 +79,7 @@ export async function startMlflowServer(opts: MlflowServerOptions): Promise<Mlfl
   // `mlflow server` forwards SIGTERM to its uvicorn child and exits after it.
   const stop = () => stopProcess(proc.pid, { group: detached, graceMs: 10_000 });
   const url = `http://${connectHost(host)}:${port}`;
-  try {
-    await waitUntil(`MLflow server (${url})`, () => isMlflowUp(url), {
-      timeoutMs: opts.timeoutMs ?? 90_000,
-      exited: proc.exited,
-      logFile: opts.logFile,
-    });
-  } catch (err) {
-    await stop();
-    throw err;
-  }
+  await waitOrStop(`MLflow server (${url})`, () => isMlflowUp(url), { timeoutMs: opts.timeoutMs ?? 90_000, exited: proc.exited, logFile: opts.logFile }, stop);
   return { url, pid: proc.pid, startupMs: Date.now() - startedAt, stop };
 }
 

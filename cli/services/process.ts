@@ -42,11 +42,12 @@ export interface Spawned {
  * Start a long-running service with its output in `logFile`. Detached services get their own process
  * group and survive the parent, so the user can keep using the UIs after `tuneflow run` returns.
  */
-export function spawnService(command: string, args: string[], opts: { logFile: string; detached: boolean; env?: NodeJS.ProcessEnv }): Spawned {
+export function spawnService(command: string, args: string[], opts: { logFile: string; detached: boolean; env?: NodeJS.ProcessEnv; cwd?: string }): Spawned {
   mkdirSync(dirname(opts.logFile), { recursive: true });
   const fd = openSync(opts.logFile, 'a');
   const child = spawn(command, args, {
     detached: opts.detached,
+    cwd: opts.cwd,
     stdio: ['ignore', fd, fd],
     env: opts.env ?? process.env,
   });
@@ -77,6 +78,21 @@ export async function waitUntil(
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`${what} was not ready after ${opts.timeoutMs / 1000} s.${opts.logFile ? ` Log ${opts.logFile}:\n${tail(opts.logFile)}` : ''}`);
+}
+
+/** `waitUntil`, but a service that never got ready is stopped (nothing half-started is left behind) before the error. */
+export async function waitOrStop(
+  what: string,
+  ready: () => Promise<boolean>,
+  opts: { timeoutMs: number; exited?: Promise<number | null>; logFile?: string },
+  stop: () => Promise<void>,
+): Promise<void> {
+  try {
+    await waitUntil(what, ready, opts);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
 }
 
 /** SIGTERM a process group (or process), then SIGKILL if it lingers. */

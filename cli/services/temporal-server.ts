@@ -3,7 +3,7 @@
 import { Connection } from '@temporalio/client';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { freePort, spawnService, stopProcess, waitUntil } from './process';
+import { freePort, spawnService, stopProcess, waitOrStop } from './process';
 import { findTool } from './tools';
 import { registerSearchAttributes } from '../../activities/temporal';
 import { SEARCH_ATTRIBUTES } from '../../workflows/control';
@@ -63,16 +63,7 @@ export async function startTemporalServer(opts: TemporalServerOptions): Promise<
   const proc = spawnService(findTool('temporal'), args, { logFile: opts.logFile, detached });
   const address = `${host}:${port}`;
   const stop = () => stopProcess(proc.pid, { group: detached });
-  try {
-    await waitUntil('Temporal dev server', () => isTemporalUp(address), {
-      timeoutMs: opts.timeoutMs ?? 60_000,
-      exited: proc.exited,
-      logFile: opts.logFile,
-    });
-  } catch (err) {
-    await stop();
-    throw err;
-  }
+  await waitOrStop('Temporal dev server', () => isTemporalUp(address), { timeoutMs: opts.timeoutMs ?? 60_000, exited: proc.exited, logFile: opts.logFile }, stop);
   return { address, uiUrl: uiPort === null ? null : `http://${host}:${uiPort}`, pid: proc.pid, stop };
 }
 

@@ -1,8 +1,8 @@
 // Where the external programs (MLflow, Temporal CLI, chromium for the browser test) live. `npm run setup`
 // installs them and records their paths in tools.json; an environment variable or PATH can override.
 // The cache-folder rule mirrors setup/paths.mjs (an ES module that CommonJS code cannot import).
-import { accessSync, constants, readFileSync, statSync } from 'node:fs';
-import { delimiter, join, resolve } from 'node:path';
+import { accessSync, constants, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { cacheDir } from '../../training/cache';
 
 export { cacheDir };
@@ -73,4 +73,40 @@ export function findTool(name: ToolName, env: NodeJS.ProcessEnv = process.env): 
     ? `${toolsFile(env)} points to ${recorded}, which is missing`
     : `it is not in ${toolsFile(env)} nor on PATH`;
   throw new ToolNotFoundError(`Cannot find \`${name}\`: ${why}. Run \`npm run setup\` (or set ${envVar}).`);
+}
+
+const POSTGRES_PROGRAMS = ['initdb', 'postgres'];
+const DEBIAN_POSTGRES_ROOT = '/usr/lib/postgresql';
+
+const holdsPostgres = (dir: string) => POSTGRES_PROGRAMS.every((p) => isExecutableFile(join(dir, p)));
+
+/**
+ * The folder of PostgreSQL's server programs (initdb, postgres), by the rules of setup/postgres.mjs:
+ * `$TUNEFLOW_POSTGRES_BIN_DIR`, else the folder set-up recorded (`postgresBinDir` in tools.json), else
+ * Debian's newest `/usr/lib/postgresql/<version>/bin`, else the real folder of `initdb` on PATH.
+ */
+export function findPostgresBinDir(env: NodeJS.ProcessEnv = process.env, debianRoot = DEBIAN_POSTGRES_ROOT): string {
+  const fromEnv = env.TUNEFLOW_POSTGRES_BIN_DIR;
+  if (fromEnv) {
+    if (holdsPostgres(resolve(fromEnv))) return resolve(fromEnv);
+    throw new ToolNotFoundError(`TUNEFLOW_POSTGRES_BIN_DIR=${fromEnv} does not hold PostgreSQL's initdb and postgres; fix or unset it.`);
+  }
+  const recorded = readToolsFile(env).postgresBinDir;
+  if (recorded && holdsPostgres(recorded)) return recorded;
+  let versions: string[] = [];
+  try {
+    versions = readdirSync(debianRoot).filter((v) => /^\d+(\.\d+)?$/.test(v)).sort((a, b) => Number(b) - Number(a));
+  } catch {
+    // not Debian
+  }
+  for (const version of versions) {
+    const dir = join(debianRoot, version, 'bin');
+    if (holdsPostgres(dir)) return dir;
+  }
+  const initdb = findOnPath('initdb', env);
+  if (initdb && holdsPostgres(dirname(realpathSync(initdb)))) return dirname(realpathSync(initdb));
+  throw new ToolNotFoundError(
+    'Cannot find PostgreSQL\'s server programs (initdb, postgres) for MLflow\'s database: run `npm run setup` '
+    + '(as root it installs Debian\'s postgresql; otherwise `sudo apt-get install postgresql`), or set TUNEFLOW_POSTGRES_BIN_DIR.',
+  );
 }

@@ -1,5 +1,6 @@
 // Runs one campaign end to end for an e2e test: in-process workers (control + training) against the
-// real servers the global setup started, the campaign to its end, then every MLflow run it logged.
+// real servers the global setup started (or another MLflow server), the campaign to its end, then
+// every MLflow run it logged.
 import { afterAll, beforeAll, inject } from 'vitest';
 import { connectTemporal, startCampaign, type CampaignResult } from '../../cli/client';
 import { startWorkers, type RunningWorkers } from '../../cli/worker';
@@ -15,10 +16,12 @@ export interface FinishedCampaign {
 export interface CampaignOptions {
   /** The queues the in-process training worker polls (default: the default training queue). */
   trainingQueues?: string[];
+  /** Another MLflow server than the global setup's (e.g. tests/e2e/postgres.test.ts's). */
+  mlflowTrackingUri?: string;
 }
 
 export async function runCampaignToEnd(specPath: string, checkpointRoot: string, options: CampaignOptions = {}): Promise<FinishedCampaign> {
-  const mlflow = inject('mlflowTrackingUri');
+  const mlflow = options.mlflowTrackingUri ?? inject('mlflowTrackingUri');
   const trainingQueues = options.trainingQueues ?? ['tuneflow-training'];
   const workers = await startWorkers({ temporalAddress: inject('temporalAddress'), mlflowTrackingUri: mlflow, checkpointRoot, control: true, trainingQueues });
   try {

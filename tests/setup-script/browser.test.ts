@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { scratchFolder, script } from './fakes';
+import { scratchFolder, script, stepContext } from './fakes';
 
 // setup/ is plain ESM (it runs before node_modules exists); this test file is CommonJS.
 const loadBrowser = () => import('../../setup/browser.mjs');
@@ -33,10 +33,7 @@ function fakeAptGet(fails?: 'update' | 'install'): string {
 
 const aptCalls = () => (fs.existsSync(path.join(tmp, 'apt-calls')) ? fs.readFileSync(path.join(tmp, 'apt-calls'), 'utf8').trim().split('\n') : []);
 
-function ctx(env: Record<string, string | undefined> = {}) {
-  const messages: string[] = [];
-  return { messages, ctx: { repoRoot: tmp, cache, env: { PATH: bin, ...env }, progress: (m: string) => messages.push(m) } };
-}
+const ctx = (env: Record<string, string | undefined> = {}) => stepContext({ tmp, cache, bin }, env);
 
 describe('Browser step', () => {
   it('prefers $TUNEFLOW_CHROMIUM to PATH, without apt-get, and fails on a broken one', async () => {

@@ -22,3 +22,9 @@ export function script(file: string, body: string): string {
   fs.writeFileSync(file, `#!/bin/sh\nexport PATH=/usr/bin:/bin\n${body}\n`, { mode: 0o755 });
   return file;
 }
+
+/** A set-up step's context: `repoRoot` the scratch folder, only `bin` on PATH; `messages` collects its progress lines. */
+export function stepContext(folders: { tmp: string; cache: string; bin: string }, env: Record<string, string | undefined> = {}) {
+  const messages: string[] = [];
+  return { messages, ctx: { repoRoot: folders.tmp, cache: folders.cache, env: { PATH: folders.bin, ...env }, progress: (m: string) => messages.push(m) } };
+}

@@ -46,6 +46,7 @@ describe('parseOptions', () => {
     expect(parseOptions([], {}).skip.size).toBe(0);
     expect([...parseOptions(['--skip-browser'], { TUNEFLOW_SETUP_SKIP: 'tensorflow' }).skip].sort()).toEqual(['browser', 'tensorflow']);
     expect([...parseOptions(['--skip-examples'], {}).skip]).toEqual(['examples']);
+    expect([...parseOptions(['--skip-postgres'], { TUNEFLOW_SETUP_SKIP: 'browser' }).skip].sort()).toEqual(['browser', 'postgres']);
   });
 
   it('names the unknown option or step', async () => {
