@@ -77,15 +77,29 @@ async function main(): Promise<void> {
     });
     const started = Date.now();
     const handle = await startCampaignFromText(client, { specText: spec, specName: 'serve-bench.yaml' });
+    const seconds = () => ((Date.now() - started) / 1000).toFixed(0);
+    let nextProgress = Date.now() + 10_000;
     for (;;) {
       const t = (await handle.status()).trials;
-      if (t.completed + t.pruned + t.failed >= trials) break;
+      const ended = t.completed + t.pruned + t.failed;
+      if (ended >= trials) break;
+      if (Date.now() >= nextProgress) {
+        log(`${seconds()} s: ${ended}/${trials} trials ended (${t.completed} completed, ${t.failed} failed), ${t.running} running`);
+        nextProgress += 10_000;
+      }
       await new Promise((r) => setTimeout(r, 500));
     }
     await handle.pause();
-    while ((await handle.status()).trials.running > 0) await new Promise((r) => setTimeout(r, 500));
-    const total = (await handle.status()).trials.total;
-    log(`campaign ${handle.workflowId}: ${total} trials in ${((Date.now() - started) / 1000).toFixed(0)} s, paused`);
+    // A paused campaign keeps trials parked at a segment boundary RUNNING (they resume from there), so
+    // `running` need not reach 0: wait instead until no segment or bookkeeping activity is in flight.
+    const workflow = client.workflow.getHandle(handle.workflowId);
+    for (;;) {
+      const { raw } = await workflow.describe();
+      if (!raw.pendingActivities?.length && !raw.pendingWorkflowTask) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const { total, running } = (await handle.status()).trials;
+    log(`campaign ${handle.workflowId}: ${total} trials in ${seconds()} s, paused (${running} running, parked at a segment boundary)`);
 
     const main = join(__dirname, '..', 'cli', 'main.js');
     child = spawn(process.execPath, [main, 'serve', '--port', '0', '--no-worker'], { env: { ...process.env, TEMPORAL_ADDRESS: temporal.address, MLFLOW_TRACKING_URI: mlflowServer.url, TUNEFLOW_SERVE_TOKEN: '' }, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -124,7 +138,8 @@ async function main(): Promise<void> {
     await handle.cancel().catch(() => undefined);
   } finally {
     child?.kill('SIGTERM');
-    formula.shutdown();
+    // A signal to this process (Ctrl-C) already stopped the worker, and shutdown() would throw over the first error.
+    if (formula.getState() === 'RUNNING') formula.shutdown();
     await formulaDone.catch(() => undefined);
     await connection.close();
     await workers.shutdown();
