@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { connectTemporal, ControlRejectedError, startCampaign, type CampaignHandle } from '../../cli/client';
 import { startWorkers, type RunningWorkers } from '../../cli/worker';
 import { campaignRuns, tagsOf } from '../helpers/mlflow-queries';
+import { experimentId } from '../helpers/processes';
 import { tempDir } from '../helpers/temp';
 
 const root = join(__dirname, '..', '..');
@@ -97,7 +98,12 @@ describe('live control', () => {
   it('cancel stops running segments now, skips retrain and marks the runs KILLED', async () => {
     const client = await connectTemporal(address);
     const h = await startCampaign(client, { specPath: spec });
-    await until('a running trial', async () => (await h.status()).trials.running >= 1 && (await h.leaderboard()).length >= 1);
+    // A trial whose MLflow run exists and is still running: a cancel that lands before startRun leaves no run to mark.
+    await until('a running trial with its MLflow run', async () => {
+      if ((await h.status()).trials.running < 1) return false;
+      const runs = await campaignRuns(mlflow, await experimentId(h.spec.tracking.experimentName), h.workflowId);
+      return runs.some((r) => tagsOf(r)['tuneflow.stage'] === 'search' && r.info.status === 'RUNNING');
+    });
     await h.cancel();
     const result = await h.result();
     expect(result.status).toBe('CANCELLED');
