@@ -98,11 +98,11 @@ describe('live control', () => {
   it('cancel stops running segments now, skips retrain and marks the runs KILLED', async () => {
     const client = await connectTemporal(address);
     const h = await startCampaign(client, { specPath: spec });
-    // A trial whose MLflow run exists and is still running: a cancel that lands before startRun leaves no run to mark.
-    await until('a running trial with its MLflow run', async () => {
-      if ((await h.status()).trials.running < 1) return false;
+    // A trial mid-training (its MLflow run exists, runs, and has logged an epoch of its three): a cancel that
+    // lands before startRun leaves no run to mark.
+    await until('a running trial with a logged epoch', async () => {
       const runs = await campaignRuns(mlflow, await experimentId(h.spec.tracking.experimentName), h.workflowId);
-      return runs.some((r) => tagsOf(r)['tuneflow.stage'] === 'search' && r.info.status === 'RUNNING');
+      return runs.some((r) => tagsOf(r)['tuneflow.stage'] === 'search' && r.info.status === 'RUNNING' && (r.data.metrics?.length ?? 0) > 0);
     });
     await h.cancel();
     const result = await h.result();
