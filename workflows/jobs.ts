@@ -25,6 +25,14 @@ function jobSeed(spec: ExperimentSpec, trialNumber: number, seedIndex: number): 
 /** Bookkeeping that must happen even when the job was cancelled. */
 const finish = (...args: Parameters<typeof control.finishRun>) => CancellationScope.nonCancellable(() => control.finishRun(...args));
 
+/**
+ * A run, once asked for, is always learned: a cancel that lands while MLflow creates it would otherwise
+ * leave the run RUNNING forever, its id never known to be finished. The cancel takes effect at the next await.
+ * Behind a patch marker: histories recorded before it replay as they were.
+ */
+const startRun = (...args: Parameters<typeof control.startRun>) =>
+  patched('start-run-settles') ? CancellationScope.nonCancellable(() => control.startRun(...args)) : control.startRun(...args);
+
 export class JobRunner {
   constructor(
     private readonly state: CampaignState,
@@ -91,7 +99,7 @@ export class JobRunner {
     let queue: QueueChoice | null = null;
     state.running += 1;
     try {
-      t.runId ??= await control.startRun({ ...this.ref(t.number, 'search', 0), params: t.params, spec });
+      t.runId ??= await startRun({ ...this.ref(t.number, 'search', 0), params: t.params, spec });
       let last: Record<string, number> | null = null;
       while (t.epochsDone < spec.training.epochs) {
         await condition(() => !controls.paused || state.draining);
@@ -170,7 +178,7 @@ export class JobRunner {
     let checkpoint = '';
     let queue: QueueChoice | null = null;
     try {
-      result.runId = await control.startRun({ ...ref, params: t.params, spec });
+      result.runId = await startRun({ ...ref, params: t.params, spec });
       for (let from = 0; from < spec.retrain.epochs; from += spec.training.segmentEpochs) {
         const toEpoch = Math.min(from + spec.training.segmentEpochs, spec.retrain.epochs);
         const trained = await this.train(this.segment(t, 'retrain', seedIndex, result.runId, from, toEpoch));

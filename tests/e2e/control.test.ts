@@ -115,4 +115,21 @@ describe('live control', () => {
     await expect(h.pause()).rejects.toThrow();
     await client.connection.close();
   }, 300_000);
+
+  it('a cancel that lands while a trial\'s MLflow run is being created still ends that run', async () => {
+    const client = await connectTemporal(address);
+    const h = await startCampaign(client, { specPath: spec });
+    const history = client.workflow.getHandle(h.workflowId);
+    // Polled without a pause: the activity takes only tens of milliseconds.
+    const scheduled = async () =>
+      (await history.fetchHistory()).events?.some((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'startRun') ?? false;
+    for (const deadline = Date.now() + 60_000; !(await scheduled()); ) if (Date.now() > deadline) throw new Error('startRun was never scheduled');
+    await h.cancel();
+    expect((await h.result()).status).toBe('CANCELLED');
+    const runs = await campaignRuns(mlflow, await experimentId(h.spec.tracking.experimentName), h.workflowId);
+    const trials = runs.filter((r) => tagsOf(r)['tuneflow.stage'] === 'search');
+    expect(trials.length).toBeGreaterThanOrEqual(1);
+    for (const r of trials) expect(r.info.status, `run ${r.info.run_id}`).not.toBe('RUNNING');
+    await client.connection.close();
+  }, 300_000);
 });
