@@ -24,6 +24,8 @@ export const LINEAGE_TAGS = {
   /** Old trials the new campaign's sampler started from, and old trials left out (not in the new space). */
   warmStartTrials: 'tuneflow.warm_start_trials',
   warmStartSkipped: 'tuneflow.warm_start_skipped',
+  /** On every parent run: the spec file's folder, so an extension or a `--set` fork resolves the spec's relative paths as the original did. */
+  specDir: 'tuneflow.spec_dir',
 } as const;
 
 /** Imported trials travel in the workflow history and its continue-as-new state: ~100 bytes each. */
@@ -52,14 +54,15 @@ export async function findCampaignRun(mlflow: MlflowClient, campaignId: string, 
 }
 
 /** A finished campaign's parent run and spec text, for `tuneflow extend` / `fork` to build the new spec from. */
-export async function finishedCampaign(mlflow: MlflowClient, campaignId: string): Promise<{ run: Run; specText: string }> {
+export async function finishedCampaign(mlflow: MlflowClient, campaignId: string): Promise<{ run: Run; specText: string; specDir?: string }> {
   const run = await findCampaignRun(mlflow, campaignId);
   const status = run.data.tags['tuneflow.status'];
   if (status === undefined) {
     throw new LineageError(`campaign "${campaignId}" has not finished (its MLflow run has no tuneflow.status yet); extend a running campaign with \`tuneflow extend\` while it runs`);
   }
   const specText = (await mlflow.downloadArtifact(run.info.runId, 'experiment.yaml')).toString('utf8');
-  return { run, specText };
+  const specDir = run.data.tags[LINEAGE_TAGS.specDir];
+  return { run, specText, ...(specDir ? { specDir } : {}) };
 }
 
 interface StoredTrial {

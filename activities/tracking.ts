@@ -3,6 +3,7 @@
 import { log } from '@temporalio/activity';
 import { stringify } from 'yaml';
 import type { MlflowClient } from '../mlflow/client';
+import { LINEAGE_TAGS } from './lineage';
 import { ensureExperiment, ensureModelVersion, ensureRun, finishRun as finishMlflowRun, logEpochMetrics, logMetricsOnce, paramTexts } from '../mlflow/runs';
 import { buildReport, leaderboardCsv, loadCampaign } from '../report';
 import { compareTies, compareValues } from '../search/ranking';
@@ -107,7 +108,7 @@ async function attachReport(mlflow: MlflowClient, runId: string): Promise<void> 
 export function trackingActivities(deps: TrackingDeps) {
   const { mlflow } = deps;
   return {
-    async ensureCampaignRun(input: { campaignId: string; spec: ExperimentSpec; specText: string }): Promise<Tracking> {
+    async ensureCampaignRun(input: { campaignId: string; spec: ExperimentSpec; specText: string; specDir?: string }): Promise<Tracking> {
       const { spec, campaignId } = input;
       // The experiment kind switches MLflow 3's UI from its GenAI pages to the training-runs view.
       const experimentId = await ensureExperiment(mlflow, spec.tracking.experimentName, { 'mlflow.experimentKind': 'custom_model_development' });
@@ -115,7 +116,13 @@ export function trackingActivities(deps: TrackingDeps) {
         experimentId,
         key: { [TAG.campaign]: campaignId, [TAG.stage]: 'campaign' },
         runName: campaignId,
-        tags: { ...spec.tracking.tags, 'tuneflow.spec_name': spec.name, 'mlflow.note.content': spec.description },
+        tags: {
+          ...spec.tracking.tags,
+          'tuneflow.spec_name': spec.name,
+          'mlflow.note.content': spec.description,
+          // Where the spec's relative paths (model modules, trainables) point: extend and fork resolve them there again.
+          ...(input.specDir ? { [LINEAGE_TAGS.specDir]: input.specDir } : {}),
+        },
         params: fixedParams(spec),
       });
       // Artifacts are overwritten by a retry, never duplicated.

@@ -47,10 +47,11 @@ export function applySets(specText: string, sets: readonly string[]): string {
 
 /** Continue a finished campaign with `trials` more trials: same spec, same MLflow experiment, numbering goes on. */
 export async function extendFinishedCampaign(client: Client, mlflow: MlflowClient, parent: string, trials: number): Promise<Started> {
-  const { specText } = await finishedCampaign(mlflow, parent);
+  const { specText, specDir } = await finishedCampaign(mlflow, parent);
   return startCampaignFromText(client, {
     specText: extensionSpec(specText, trials),
     specName: `${parent} (extended)`,
+    ...(specDir ? { specDir } : {}),
     lineage: { kind: 'extend', parent },
   });
 }
@@ -69,6 +70,11 @@ export async function forkCampaign(
     return startCampaignFromText(client, { specText, specName: change.specPath, specDir: resolve(dirname(change.specPath)), lineage: { kind: 'fork', parent } });
   }
   if (!change.sets?.length) throw new LineageUsageError('fork: give the change: --spec new.yaml, or --set key.path=value (repeatable)');
-  const { specText } = await finishedCampaign(mlflow, parent);
-  return startCampaignFromText(client, { specText: applySets(specText, change.sets), specName: `${parent} (fork)`, lineage: { kind: 'fork', parent } });
+  const { specText, specDir } = await finishedCampaign(mlflow, parent);
+  return startCampaignFromText(client, {
+    specText: applySets(specText, change.sets),
+    specName: `${parent} (fork)`,
+    ...(specDir ? { specDir } : {}),
+    lineage: { kind: 'fork', parent },
+  });
 }

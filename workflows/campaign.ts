@@ -63,7 +63,7 @@ async function setUp(state: CampaignState, input: CampaignInput): Promise<void> 
   if (spec.objective.length > 1) state.paretoPruning = patched('pareto-pruning');
   state.space = parseSpace(spec.search.space);
   const controls = (state.controls ??= initialControls(spec));
-  const tracking = carried?.tracking ?? (await control.ensureCampaignRun({ campaignId: state.workflowId, spec, specText }));
+  const tracking = carried?.tracking ?? (await control.ensureCampaignRun({ campaignId: state.workflowId, spec, specText, ...(input.specDir ? { specDir: input.specDir } : {}) }));
   const names = Object.values(SEARCH_ATTRIBUTES).map((key) => key.name);
   const searchAttributes = carried?.searchAttributes ?? (await control.searchAttributesReady({ names }));
   if (lineage && !carried) {

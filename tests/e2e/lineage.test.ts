@@ -3,7 +3,7 @@
 // the old trials that fit; the lineage shows as MLflow tags. The workers run with MLflow and Temporal
 // credentials set, and no secret may reach the workflow histories or MLflow params and tags.
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -108,6 +108,8 @@ describe('extend and fork a finished campaign', () => {
         'tuneflow.lineage': first.workflowId,
         'tuneflow.warm_start_trials': '4',
         'tuneflow.warm_start_skipped': '0',
+        // The spec's relative paths resolve where the original spec was, not where `extend` runs.
+        'tuneflow.spec_dir': resolve(dir),
       });
 
       // The fork keeps only units=16 and draws with TPE: old trials with units=8 do not fit its space.
@@ -126,6 +128,7 @@ describe('extend and fork a finished campaign', () => {
         'tuneflow.lineage': `${first.workflowId},${extension.workflowId}`,
         'tuneflow.warm_start_trials': String(fitting),
         'tuneflow.warm_start_skipped': String(7 - fitting),
+        'tuneflow.spec_dir': resolve(dir),
       });
       expect(numbersOf(forkRuns)).toEqual([fitting, fitting + 1]);
       for (const run of searchRuns(forkRuns)) expect(['16', '32']).toContain(paramsOf(run).units);
