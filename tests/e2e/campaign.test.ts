@@ -3,9 +3,10 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { connectTemporal, startCampaign, type CampaignResult } from '../../cli/client';
-import { startWorkers, type RunningWorkers } from '../../cli/worker';
+import type { RunningWorkers } from '../../cli/worker';
 import { artifactPaths, campaignRuns, downloadArtifact, metricHistory, paramsOf, tagsOf, type RestRun } from '../helpers/mlflow-queries';
 import { tempDir } from '../helpers/temp';
+import { startTestWorkers } from '../helpers/campaign';
 
 const mlflow = inject('mlflowTrackingUri');
 const spec = join(__dirname, '..', 'fixtures', 'specs', 'tiny.yaml');
@@ -18,13 +19,7 @@ describe('campaign workflow end to end', () => {
   let activityTypes: string[];
 
   beforeAll(async () => {
-    workers = await startWorkers({
-      temporalAddress: inject('temporalAddress'),
-      mlflowTrackingUri: mlflow,
-      checkpointRoot: checkpoints,
-      control: true,
-      trainingQueues: ['tuneflow-training'],
-    });
+    workers = await startTestWorkers(checkpoints, { mlflowTrackingUri: mlflow });
     const client = await connectTemporal(inject('temporalAddress'));
     const handle = await startCampaign(client, { specPath: spec });
     result = await handle.result();

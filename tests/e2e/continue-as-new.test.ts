@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { connectTemporal, startCampaign } from '../../cli/client';
 import { startTemporalServer, registerCampaignSearchAttributes, type TemporalServer } from '../../cli/services/temporal-server';
-import { startWorkers, type RunningWorkers } from '../../cli/worker';
+import type { RunningWorkers } from '../../cli/worker';
 import { campaignRuns, metricHistory, tagsOf } from '../helpers/mlflow-queries';
 import { tempDir } from '../helpers/temp';
+import { startTestWorkers } from '../helpers/campaign';
 
 const mlflow = inject('mlflowTrackingUri');
 const dir = tempDir('can');
@@ -22,13 +23,7 @@ describe('continue-as-new', () => {
       dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 150 },
     });
     await registerCampaignSearchAttributes(temporal.address);
-    workers = await startWorkers({
-      temporalAddress: temporal.address,
-      mlflowTrackingUri: mlflow,
-      checkpointRoot: join(dir, 'checkpoints'),
-      control: true,
-      trainingQueues: ['tuneflow-training'],
-    });
+    workers = await startTestWorkers(join(dir, 'checkpoints'), { temporalAddress: temporal.address, mlflowTrackingUri: mlflow });
   });
   afterAll(async () => {
     await workers?.shutdown();

@@ -4,10 +4,11 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { connectTemporal, ControlRejectedError, startCampaign, type CampaignHandle } from '../../cli/client';
-import { startWorkers, type RunningWorkers } from '../../cli/worker';
+import type { RunningWorkers } from '../../cli/worker';
 import { campaignRuns, tagsOf } from '../helpers/mlflow-queries';
 import { experimentId } from '../helpers/processes';
 import { tempDir } from '../helpers/temp';
+import { startTestWorkers } from '../helpers/campaign';
 
 const root = join(__dirname, '..', '..');
 const address = inject('temporalAddress');
@@ -41,13 +42,7 @@ function cli(args: string[]): Promise<{ code: number | null; stdout: string; std
 describe('live control', () => {
   let workers: RunningWorkers;
   beforeAll(async () => {
-    workers = await startWorkers({
-      temporalAddress: address,
-      mlflowTrackingUri: mlflow,
-      checkpointRoot: checkpoints,
-      control: true,
-      trainingQueues: ['tuneflow-training'],
-    });
+    workers = await startTestWorkers(checkpoints, { temporalAddress: address, mlflowTrackingUri: mlflow });
   });
   afterAll(async () => workers?.shutdown());
 

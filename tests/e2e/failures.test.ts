@@ -4,9 +4,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { connectTemporal, startCampaign } from '../../cli/client';
-import { startWorkers, type RunningWorkers } from '../../cli/worker';
+import type { RunningWorkers } from '../../cli/worker';
 import { campaignRuns, tagsOf } from '../helpers/mlflow-queries';
 import { tempDir } from '../helpers/temp';
+import { startTestWorkers } from '../helpers/campaign';
 
 const mlflow = inject('mlflowTrackingUri');
 const dir = tempDir('failures');
@@ -15,13 +16,7 @@ const diverge = readFileSync(join(__dirname, '..', 'fixtures', 'specs', 'diverge
 describe('failing trials', () => {
   let workers: RunningWorkers;
   beforeAll(async () => {
-    workers = await startWorkers({
-      temporalAddress: inject('temporalAddress'),
-      mlflowTrackingUri: mlflow,
-      checkpointRoot: join(dir, 'checkpoints'),
-      control: true,
-      trainingQueues: ['tuneflow-training'],
-    });
+    workers = await startTestWorkers(join(dir, 'checkpoints'), { mlflowTrackingUri: mlflow });
   });
   afterAll(async () => {
     await workers?.shutdown();

@@ -10,11 +10,12 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { CampaignResult } from '../../activities/types';
 import { campaignHandle, connectTemporal, startCampaign } from '../../cli/client';
 import { forkCampaign } from '../../cli/lineage';
-import { startWorkers, type RunningWorkers } from '../../cli/worker';
+import type { RunningWorkers } from '../../cli/worker';
 import { MlflowClient } from '../../mlflow/client';
 import { campaignRuns, paramsOf, tagsOf, type RestRun } from '../helpers/mlflow-queries';
 import { runNode } from '../helpers/run-node';
 import { tempDir } from '../helpers/temp';
+import { startTestWorkers } from '../helpers/campaign';
 
 const root = join(__dirname, '..', '..');
 const mlflow = inject('mlflowTrackingUri');
@@ -68,13 +69,7 @@ describe('extend and fork a finished campaign', () => {
     process.env.MLFLOW_TRACKING_PASSWORD = `pw-${SECRET}`;
     process.env.TEMPORAL_API_KEY = `key-${SECRET}`;
     process.env.TEMPORAL_TLS = 'false';
-    workers = await startWorkers({
-      temporalAddress,
-      mlflowTrackingUri: mlflow.replace('://', `://tuneflow:url-${SECRET}@`),
-      checkpointRoot: join(dir, 'checkpoints'),
-      control: true,
-      trainingQueues: ['tuneflow-training'],
-    });
+    workers = await startTestWorkers(join(dir, 'checkpoints'), { temporalAddress, mlflowTrackingUri: mlflow.replace('://', `://tuneflow:url-${SECRET}@`) });
   });
   afterAll(async () => {
     await workers?.shutdown();

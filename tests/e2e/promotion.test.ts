@@ -4,9 +4,10 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { connectTemporal, startCampaign, type CampaignResult } from '../../cli/client';
-import { startWorkers, type RunningWorkers } from '../../cli/worker';
+import type { RunningWorkers } from '../../cli/worker';
 import { campaignRuns, metricHistory, tagsOf, type RestRun } from '../helpers/mlflow-queries';
 import { tempDir } from '../helpers/temp';
+import { startTestWorkers } from '../helpers/campaign';
 
 const mlflow = inject('mlflowTrackingUri');
 const checkpoints = tempDir('asha');
@@ -16,13 +17,7 @@ describe('ASHA promotion in a campaign', () => {
   let result: CampaignResult;
   let trials: RestRun[];
   beforeAll(async () => {
-    workers = await startWorkers({
-      temporalAddress: inject('temporalAddress'),
-      mlflowTrackingUri: mlflow,
-      checkpointRoot: checkpoints,
-      control: true,
-      trainingQueues: ['tuneflow-training'],
-    });
+    workers = await startTestWorkers(checkpoints, { mlflowTrackingUri: mlflow });
     const client = await connectTemporal(inject('temporalAddress'));
     const handle = await startCampaign(client, { specPath: join(__dirname, '..', 'fixtures', 'specs', 'asha.yaml') });
     result = await handle.result();

@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { campaignHandle, connectTemporal } from '../../cli/client';
 import { findTool } from '../../cli/services/tools';
-import { startWorkers, type RunningWorkers } from '../../cli/worker';
+import type { RunningWorkers } from '../../cli/worker';
 import { tempDir } from '../helpers/temp';
+import { startTestWorkers } from '../helpers/campaign';
 
 const address = inject('temporalAddress');
 const checkpoints = tempDir('temporal-cli');
@@ -21,13 +22,7 @@ function temporalStart(workflowId: string, input: unknown): void {
 describe('temporal workflow start --type campaign', () => {
   let workers: RunningWorkers;
   beforeAll(async () => {
-    workers = await startWorkers({
-      temporalAddress: address,
-      mlflowTrackingUri: inject('mlflowTrackingUri'),
-      checkpointRoot: checkpoints,
-      control: true,
-      trainingQueues: ['tuneflow-training'],
-    });
+    workers = await startTestWorkers(checkpoints, { temporalAddress: address });
   });
   afterAll(async () => workers?.shutdown());
 

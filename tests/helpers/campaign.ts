@@ -20,10 +20,23 @@ export interface CampaignOptions {
   mlflowTrackingUri?: string;
 }
 
+/** Control and training workers in this process, as the e2e tests run them (default: the global setup's servers and the default training queue). */
+export function startTestWorkers(
+  checkpointRoot: string,
+  options: { temporalAddress?: string; mlflowTrackingUri?: string; trainingQueues?: string[] } = {},
+): Promise<RunningWorkers> {
+  return startWorkers({
+    temporalAddress: options.temporalAddress ?? inject('temporalAddress'),
+    mlflowTrackingUri: options.mlflowTrackingUri ?? inject('mlflowTrackingUri'),
+    checkpointRoot,
+    control: true,
+    trainingQueues: options.trainingQueues ?? ['tuneflow-training'],
+  });
+}
+
 export async function runCampaignToEnd(specPath: string, checkpointRoot: string, options: CampaignOptions = {}): Promise<FinishedCampaign> {
   const mlflow = options.mlflowTrackingUri ?? inject('mlflowTrackingUri');
-  const trainingQueues = options.trainingQueues ?? ['tuneflow-training'];
-  const workers = await startWorkers({ temporalAddress: inject('temporalAddress'), mlflowTrackingUri: mlflow, checkpointRoot, control: true, trainingQueues });
+  const workers = await startTestWorkers(checkpointRoot, { mlflowTrackingUri: mlflow, ...(options.trainingQueues ? { trainingQueues: options.trainingQueues } : {}) });
   try {
     const client = await connectTemporal(inject('temporalAddress'));
     try {

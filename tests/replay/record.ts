@@ -14,7 +14,7 @@ import { MlflowClient } from '../../mlflow/client';
 import { startMlflowServer } from '../../cli/services/mlflow-server';
 import { startTemporalServer, registerCampaignSearchAttributes } from '../../cli/services/temporal-server';
 import { findTool } from '../../cli/services/tools';
-import { startWorkers } from '../../cli/worker';
+import { startTestWorkers } from '../helpers/campaign';
 
 const specs = join(__dirname, '..', 'fixtures', 'specs');
 const out = join(__dirname, '..', 'fixtures', 'histories');
@@ -74,13 +74,7 @@ it('records one history per workflow path', async () => {
     startMlflowServer({ dir: join(dir, 'mlflow'), logFile: join(dir, 'mlflow.log') }),
   ]);
   await registerCampaignSearchAttributes(temporal.address);
-  const workers = await startWorkers({
-    temporalAddress: temporal.address,
-    mlflowTrackingUri: mlflow.url,
-    checkpointRoot: join(dir, 'checkpoints'),
-    control: true,
-    trainingQueues: ['tuneflow-training'],
-  });
+  const workers = await startTestWorkers(join(dir, 'checkpoints'), { temporalAddress: temporal.address, mlflowTrackingUri: mlflow.url });
   const client = await connectTemporal(temporal.address);
   try {
     for (const scenario of SCENARIOS) {
