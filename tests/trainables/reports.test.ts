@@ -1,7 +1,8 @@
-// The results-line format and the epoch record that makes retries exact: parse, check, replay, dedupe.
-import { readFileSync } from 'node:fs';
+// The results-line format, reading the results file as it grows, and the epoch record that makes retries exact: parse, check, replay, dedupe.
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ResultsTail } from '../../training/trainables/command';
 import { EpochRecorder, parseResultLine } from '../../training/trainables/reports';
 import { tempDir } from '../helpers/temp';
 
@@ -60,5 +61,27 @@ describe('the epoch record', () => {
     await retry.accept(2, { x: 2 });
     const again = await EpochRecorder.open(file, { fromEpoch: 1, toEpoch: 2 }, [], 'prog');
     expect(again.epochs().map((e) => e.metrics.x)).toEqual([2]);
+  });
+});
+
+describe('ResultsTail', () => {
+  it('hands on whole lines as a program appends them, even when a read ends inside a multi-byte character', async () => {
+    const file = join(tempDir('results-tail'), 'results.jsonl');
+    const seen: [string, number][] = [];
+    const tail = new ResultsTail(file, (text, lineNumber) => seen.push([text, lineNumber]));
+    await tail.poll(); // no file yet: nothing, no error
+    const line = Buffer.from('{"epoch": 1, "note": "välid ✓"}\n', 'utf8');
+    const cut = line.indexOf(Buffer.from('✓', 'utf8')) + 1; // inside the three bytes of ✓
+    writeFileSync(file, line.subarray(0, cut));
+    await tail.poll();
+    expect(seen).toEqual([]);
+    appendFileSync(file, Buffer.concat([line.subarray(cut), Buffer.from('{"epoch": 2}', 'utf8')]));
+    await tail.poll();
+    expect(seen).toEqual([['{"epoch": 1, "note": "välid ✓"}', 1]]);
+    await tail.poll(true); // the program ended: a last line without its newline still counts
+    expect(seen).toEqual([
+      ['{"epoch": 1, "note": "välid ✓"}', 1],
+      ['{"epoch": 2}', 2],
+    ]);
   });
 });

@@ -5,6 +5,7 @@
 // the group, then SIGKILL after the grace period; the group is killed whatever happens when the run ends.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { open, readFile, writeFile, type FileHandle } from 'node:fs/promises';
+import { StringDecoder } from 'node:string_decoder';
 import type { CommandTrainableSpec } from '../../spec/types';
 import { TrainableError, TrainingProcessExitedError } from '../errors';
 import { programEnvironment, resolveCommand } from './access';
@@ -52,10 +53,12 @@ function protocolVariables(run: RunRequest): Record<string, string> {
 }
 
 /** Reads the results file as the program appends to it and hands complete lines on, numbered. */
-class ResultsTail {
+export class ResultsTail {
   private offset = 0;
   private partial = '';
   private lineNumber = 0;
+  // A read can end inside a multi-byte character; the decoder keeps its first bytes for the next read.
+  private readonly decoder = new StringDecoder('utf8');
 
   constructor(
     private readonly file: string,
@@ -75,11 +78,12 @@ class ResultsTail {
         const buffer = Buffer.alloc(size - this.offset);
         const { bytesRead } = await handle.read(buffer, 0, buffer.length, this.offset);
         this.offset += bytesRead;
-        this.partial += buffer.subarray(0, bytesRead).toString('utf8');
+        this.partial += this.decoder.write(buffer.subarray(0, bytesRead));
       }
     } finally {
       await handle.close();
     }
+    if (final) this.partial += this.decoder.end();
     const lines = this.partial.split('\n');
     this.partial = final ? '' : lines.pop()!;
     for (const line of lines) {
