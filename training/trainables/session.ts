@@ -140,6 +140,26 @@ async function makeDirs(jobDir: string): Promise<ReturnType<typeof trainableDirs
   return dirs;
 }
 
+/** Runs the user's code once; the run counts as done only when every report it made has been handled. */
+async function runOnce(
+  runner: Runner,
+  trainable: TrainableSpec,
+  source: string,
+  job: Pick<RunRequest, 'info' | 'dirs' | 'signal'>,
+  worker: { trainablesRoots?: readonly string[]; commandVariables?: Record<string, string> },
+  recorder: EpochRecorder | null,
+  onEpoch?: SegmentRequest['onEpoch'],
+): Promise<Session> {
+  const session = new Session(recorder, onEpoch, trainable.epochTimeoutSeconds, source, trainable.kind === 'function');
+  try {
+    await runner({ ...job, session, trainablesRoots: await realRoots(worker.trainablesRoots), commandVariables: worker.commandVariables ?? {} });
+    await session.settle();
+  } finally {
+    session.close();
+  }
+  return session;
+}
+
 /** Trains a segment with the user's code; see reports.ts for how retries replay and deduplicate epochs. */
 export async function trainableSegment(req: SegmentRequest, trainable: TrainableSpec, source: string, runner: Runner): Promise<SegmentResult> {
   const started = performance.now();
@@ -150,13 +170,7 @@ export async function trainableSegment(req: SegmentRequest, trainable: Trainable
     const stage = req.job?.stage ?? 'search';
     const totalEpochs = req.totalEpochs ?? req.spec.training.epochs;
     const info = trialInfo(req.spec, req.job, stage, { params: req.params, seed: req.seed, fromEpoch: req.fromEpoch, toEpoch: req.toEpoch, totalEpochs }, dirs);
-    const session = new Session(recorder, req.onEpoch, trainable.epochTimeoutSeconds, source, trainable.kind === 'function');
-    try {
-      await runner({ info, dirs, session, signal: req.signal, trainablesRoots: await realRoots(req.trainablesRoots), commandVariables: req.commandVariables ?? {} });
-      await session.settle();
-    } finally {
-      session.close();
-    }
+    await runOnce(runner, trainable, source, { info, dirs, signal: req.signal }, req, recorder, req.onEpoch);
   }
   const epochs = recorder.finish();
   const trained = epochs.slice(epochs.length - recorder.trainedNow);
@@ -176,12 +190,6 @@ export async function trainableEvaluate(req: EvaluateRequest, trainable: Trainab
   if (!req.checkpointDir || req.epoch === undefined) throw new TrainableError('the evaluate stage needs the job folder and its final epoch');
   const dirs = await makeDirs(req.checkpointDir);
   const info = trialInfo(req.spec, req.job, 'evaluate', { params: req.params, seed: req.spec.seed, fromEpoch: req.epoch, toEpoch: req.epoch, totalEpochs: req.epoch }, dirs);
-  const session = new Session(null, undefined, trainable.epochTimeoutSeconds, source, trainable.kind === 'function');
-  try {
-    await runner({ info, dirs, session, signal: undefined, trainablesRoots: await realRoots(req.trainablesRoots), commandVariables: req.commandVariables ?? {} });
-    await session.settle();
-  } finally {
-    session.close();
-  }
+  const session = await runOnce(runner, trainable, source, { info, dirs, signal: undefined }, req, null);
   return { ...session.final };
 }
