@@ -8,6 +8,8 @@ export interface RequestCounts {
   total: number;
   /** `POST /api/2.0/mlflow/runs/log-batch` -> count. */
   byEndpoint: Record<string, number>;
+  /** Seconds from request to the end of the answer, summed by endpoint: where the server's time goes. */
+  secondsByEndpoint: Record<string, number>;
   serverErrors: number;
 }
 
@@ -28,11 +30,14 @@ export function endpointOf(method: string, url: string): string {
 
 export async function startCountingProxy(target: string): Promise<CountingProxy> {
   const upstream = new URL(target);
-  let counts: RequestCounts = { total: 0, byEndpoint: {}, serverErrors: 0 };
+  let counts: RequestCounts = { total: 0, byEndpoint: {}, secondsByEndpoint: {}, serverErrors: 0 };
   const server: Server = createServer((req, res) => {
     const endpoint = endpointOf(req.method ?? 'GET', req.url ?? '/');
     counts.total += 1;
     counts.byEndpoint[endpoint] = (counts.byEndpoint[endpoint] ?? 0) + 1;
+    const started = performance.now();
+    const tally = counts; // a reset meanwhile starts a new tally
+    res.once('close', () => (tally.secondsByEndpoint[endpoint] = (tally.secondsByEndpoint[endpoint] ?? 0) + (performance.now() - started) / 1000));
     const forward = request(
       { hostname: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } },
       (answer) => {
@@ -54,8 +59,8 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
-    counts: () => ({ ...counts, byEndpoint: { ...counts.byEndpoint } }),
-    reset: () => (counts = { total: 0, byEndpoint: {}, serverErrors: 0 }),
+    counts: () => ({ ...counts, byEndpoint: { ...counts.byEndpoint }, secondsByEndpoint: { ...counts.secondsByEndpoint } }),
+    reset: () => (counts = { total: 0, byEndpoint: {}, secondsByEndpoint: {}, serverErrors: 0 }),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -9,8 +9,8 @@ import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { CampaignResult } from '../activities/types';
-import { startCampaignFromText } from '../cli/client';
-import type { CountingProxy, RequestCounts } from './counting-proxy';
+import { connectTemporal, startCampaignFromText } from '../cli/client';
+import { startCountingProxy, type CountingProxy, type RequestCounts } from './counting-proxy';
 import { cpuSeconds } from './cpu-usage';
 import { campaignRuns, tagsOf } from './mlflow-queries';
 
@@ -54,6 +54,8 @@ export interface ScaleRow {
   mlflowServerErrors: number;
   /** Requests per trial by endpoint, most first. */
   mlflowRequestsPerTrialByEndpoint: Record<string, number>;
+  /** Seconds the requests of each endpoint took, summed (request to answer, as a client waits). */
+  mlflowSecondsByEndpoint: Record<string, number>;
   /** CPU seconds per wall second (1 = one core busy) by component. */
   cpuCores: Record<string, number>;
   busiest: string;
@@ -103,6 +105,34 @@ export function workerEnv(env: ScaleEnvironment, epochMs: number): NodeJS.Proces
   };
 }
 
+/**
+ * The counting proxy in front of `mlflowUrl`, a Temporal client and the control worker process (it polls a
+ * training queue no campaign uses: `tuneflow worker` always polls one). `close` stops all three.
+ */
+export async function openScaleEnvironment(opts: { temporalAddress: string; mlflowUrl: string; servers: Record<string, number[]>; dir: string }): Promise<ScaleEnvironment & { close(): Promise<void> }> {
+  mkdirSync(opts.dir, { recursive: true });
+  const proxy = await startCountingProxy(opts.mlflowUrl);
+  const client = await connectTemporal(opts.temporalAddress).catch(async (err: unknown) => {
+    await proxy.close();
+    throw err;
+  });
+  const env: ScaleEnvironment = { ...opts, client, proxy, controlPid: 0 };
+  let control: ChildProcess | undefined;
+  const close = async () => {
+    if (control) await stopProcesses([control]);
+    await client.connection.close();
+    await proxy.close();
+  };
+  try {
+    control = await startWorkerProcess(workerEnv(env, 0), ['--training-queue', 'scale-bench-unused'], join(opts.dir, `control-worker-${Date.now()}.log`));
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  env.controlPid = control.pid!;
+  return { ...env, close };
+}
+
 /** The campaign of one row: random search, no pruning, no retrain, the trainable that sleeps. */
 export function scaleSpec(opts: ScaleRowOptions, taskQueue: string, experimentName: string): string {
   return stringify({
@@ -149,6 +179,10 @@ export function perTrial(counts: RequestCounts, trials: number): Record<string, 
       .sort((a, b) => b[1] - a[1])
       .map(([endpoint, n]) => [endpoint, Math.round((n / trials) * 100) / 100]),
   );
+}
+
+export function rounded(seconds: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(seconds).map(([k, v]) => [k, Math.round(v * 10) / 10]));
 }
 
 /** CPU of each component: servers, the control worker, the training workers, this process (client and proxy). */
@@ -213,6 +247,7 @@ export async function runScaleRow(env: ScaleEnvironment, opts: ScaleRowOptions, 
       mlflowRequestsPerTrial: counts.total / trials,
       mlflowServerErrors: counts.serverErrors,
       mlflowRequestsPerTrialByEndpoint: perTrial(counts, trials),
+      mlflowSecondsByEndpoint: rounded(counts.secondsByEndpoint),
       cpuCores: cores,
       busiest,
       busiestCpuShare,

@@ -6,18 +6,16 @@
 // `--zero-cost --trials 5000` runs the scale test's campaign instead (a formula answers each segment):
 // the control plane alone, as fast as it goes. `--db postgres` puts MLflow on a local PostgreSQL.
 import { NativeConnection, Worker } from '@temporalio/worker';
-import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { connectTemporal, startCampaignFromText } from '../cli/client';
+import { startCampaignFromText } from '../cli/client';
 import { startMlflowServer } from '../cli/services/mlflow-server';
 import { startMlflowOnPostgres } from '../cli/services/postgres';
 import { registerCampaignSearchAttributes, startTemporalServer } from '../cli/services/temporal-server';
 import { MlflowClient } from '../mlflow/client';
-import { startCountingProxy } from './counting-proxy';
-import { CpuSampler, historyEvents, perTrial, runScaleRow, searchRunCounts, startWorkerProcess, stopProcesses, workerEnv, type ScaleEnvironment, type ScaleRow } from './scale-run';
+import { CpuSampler, historyEvents, openScaleEnvironment, perTrial, rounded, runScaleRow, searchRunCounts, type ScaleEnvironment, type ScaleRow } from './scale-run';
 import { fmt, machine, table } from './table';
 import { zeroCostActivities } from './zero-cost';
 
@@ -117,6 +115,7 @@ async function zeroCostRow(env: ScaleEnvironment, trials: number): Promise<Scale
       mlflowRequestsPerTrial: counts.total / done,
       mlflowServerErrors: counts.serverErrors,
       mlflowRequestsPerTrialByEndpoint: perTrial(counts, done),
+      mlflowSecondsByEndpoint: rounded(counts.secondsByEndpoint),
       cpuCores: cores,
       busiest,
       busiestCpuShare,
@@ -156,7 +155,7 @@ function printRows(rows: ScaleRow[], args: Args): void {
   );
   const last = rows.at(-1)!;
   console.log(`\nMLflow requests per trial by endpoint (${last.workers ? `${last.workers} workers` : 'zero-cost'}):`);
-  console.log(table(['endpoint', 'per trial'], Object.entries(last.mlflowRequestsPerTrialByEndpoint).map(([k, v]) => [k, v.toFixed(2)])));
+  console.log(table(['endpoint', 'per trial', 'seconds waited (all requests)'], Object.entries(last.mlflowRequestsPerTrialByEndpoint).map(([k, v]) => [k, v.toFixed(2), (last.mlflowSecondsByEndpoint[k] ?? 0).toFixed(1)])));
   console.log(`\nCPU (cores busy) by component, ${last.workers ? `${last.workers} workers` : 'zero-cost'}: ${Object.entries(last.cpuCores).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`);
   const setting = args.zeroCost ? `zero-cost, scale.yaml` : `${args.epochs} epochs x ${args.epochSeconds} s, ${args.trials ?? 4} trials per worker, MLflow on ${args.db}`;
   console.log(`\n${setting}; ${machine()}; load average at the end ${machineInfo().loadAverage}`);
@@ -166,7 +165,6 @@ async function main(): Promise<number> {
   const args = parse(process.argv.slice(2));
   const dir = mkdtempSync(join(tmpdir(), 'tuneflow-scale-'));
   const stops: (() => Promise<unknown>)[] = [];
-  const procs: ChildProcess[] = [];
   try {
     say(`services under ${dir}`);
     const temporal = await startTemporalServer({
@@ -192,15 +190,8 @@ async function main(): Promise<number> {
       servers.mlflow = [mlflow.pid];
       mlflowUrl = mlflow.url;
     }
-    const proxy = await startCountingProxy(mlflowUrl);
-    stops.push(() => proxy.close());
-    const client = await connectTemporal(temporal.address);
-    stops.push(() => client.connection.close());
-    const env: ScaleEnvironment = { client, temporalAddress: temporal.address, mlflowUrl, proxy, servers, controlPid: 0, dir };
-    // The control worker polls a training queue no campaign uses: `tuneflow worker` always polls one.
-    const control = await startWorkerProcess(workerEnv(env, 0), ['--training-queue', 'scale-bench-unused'], join(dir, 'control-worker.log'));
-    procs.push(control);
-    env.controlPid = control.pid!;
+    const env = await openScaleEnvironment({ temporalAddress: temporal.address, mlflowUrl, servers, dir });
+    stops.push(() => env.close());
 
     const rows: ScaleRow[] = [];
     if (args.zeroCost) {
@@ -225,7 +216,6 @@ async function main(): Promise<number> {
     if (bad.length > 0) say(`FAILED: ${bad.map((r) => `${r.workers} workers: status ${r.status}, ${r.searchRuns} runs for ${r.trials} trials, ${r.duplicateRuns} duplicates`).join('; ')}`);
     return bad.length > 0 ? 1 : 0;
   } finally {
-    await stopProcesses(procs);
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
     if (!args.keep) rmSync(dir, { recursive: true, force: true });
   }
