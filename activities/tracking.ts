@@ -3,7 +3,7 @@
 import { Context, log } from '@temporalio/activity';
 import { stringify } from 'yaml';
 import type { MlflowClient } from '../mlflow/client';
-import { ensureExperiment, ensureModelVersion, ensureRun, finishRun as finishMlflowRun, logMetricsOnce, paramTexts } from '../mlflow/runs';
+import { ensureExperiment, ensureModelVersion, ensureRun, finishRun as finishMlflowRun, paramTexts } from '../mlflow/runs';
 import { buildReport, leaderboardCsv, loadCampaign } from '../report';
 import { compareTies, compareValues } from '../search/ranking';
 import { tieBreakValue } from '../trials';
@@ -174,10 +174,12 @@ export function trackingActivities(deps: TrackingDeps) {
         train_seconds: result.timing.trainSeconds,
       };
       if (result.best) summary[`best_${objectiveLabel(objective)}`] = result.best.value;
-      await logMetricsOnce(mlflow, runId, summary);
-      await mlflow.setTag(runId, 'tuneflow.status', result.status);
-      if (result.reason) await mlflow.setTag(runId, TAG.reason, result.reason);
-      if (result.best) await mlflow.setTag(runId, 'tuneflow.best_trial', String(result.best.trialNumber));
+      // One request, the same points on every attempt (see finishRun).
+      const at = Context.current().info.scheduledTimestampMs;
+      const tags: Record<string, string> = { 'tuneflow.status': result.status };
+      if (result.reason) tags[TAG.reason] = result.reason;
+      if (result.best) tags['tuneflow.best_trial'] = String(result.best.trialNumber);
+      await mlflow.logBatch({ runId, tags, metrics: Object.entries(summary).map(([key, value]) => ({ key, value, timestamp: at, step: 0 })) });
       const model = await registerBestModel(mlflow, input);
       if (model) await mlflow.setTag(runId, 'tuneflow.registered_model', `${model.name}/${model.version}`);
       await attachReport(mlflow, runId);
