@@ -6,7 +6,7 @@
 import type { Client } from '@temporalio/client';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { stringify } from 'yaml';
 import type { CampaignResult } from '../activities/types';
 import { connectTemporal, startCampaignFromText } from '../cli/client';
@@ -14,7 +14,9 @@ import { startCountingProxy, type CountingProxy, type RequestCounts } from './co
 import { cpuSeconds } from './cpu-usage';
 import { campaignRuns, tagsOf } from './mlflow-queries';
 
-const ROOT = join(__dirname, '..', '..');
+/** The built bench (the workers run from dist/, and so does the trainable), also when this file runs as TypeScript under vitest. */
+const DIST_BENCH = basename(dirname(__dirname)) === 'dist' ? __dirname : join(__dirname, '..', 'dist', 'bench');
+const ROOT = join(DIST_BENCH, '..', '..');
 /** What `tuneflow worker` prints once it polls (cli/main.ts). */
 const READY_LINE = 'worker polling ';
 
@@ -138,7 +140,7 @@ export function scaleSpec(opts: ScaleRowOptions, taskQueue: string, experimentNa
   return stringify({
     name: 'scale-bench',
     seed: 7,
-    trainable: { module: join(__dirname, 'scale-trainable.js'), export: 'train' },
+    trainable: { module: join(DIST_BENCH, 'scale-trainable.js'), export: 'train' },
     search: {
       space: {
         learningRate: { type: 'float', low: 1e-4, high: 1, log: true },
@@ -219,7 +221,7 @@ export async function runScaleRow(env: ScaleEnvironment, opts: ScaleRowOptions, 
   try {
     const started = await Promise.all(
       Array.from({ length: opts.workers }, (_, i) =>
-        startWorkerProcess(workerEnv(env, opts.epochMs), ['--no-control', '--training-queue', taskQueue, '--trainables-root', __dirname], join(logDir, `${taskQueue}-worker-${i}.log`)),
+        startWorkerProcess(workerEnv(env, opts.epochMs), ['--no-control', '--training-queue', taskQueue, '--trainables-root', DIST_BENCH], join(logDir, `${taskQueue}-worker-${i}.log`)),
       ),
     );
     procs.push(...started);
