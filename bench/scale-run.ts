@@ -43,6 +43,7 @@ export interface ScaleRowOptions {
 }
 
 export interface ScaleRow {
+  workflowId: string;
   workers: number;
   trials: number;
   wallSeconds: number;
@@ -239,6 +240,7 @@ export async function runScaleRow(env: ScaleEnvironment, opts: ScaleRowOptions, 
     const runs = await searchRunCounts(env.mlflowUrl, result.mlflow.experimentId, result.workflowId);
     const [busiest, busiestCpuShare] = Object.entries(cores).sort((a, b) => b[1] - a[1])[0]!;
     return {
+      workflowId: result.workflowId,
       workers: opts.workers,
       trials,
       wallSeconds,

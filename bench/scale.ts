@@ -105,6 +105,7 @@ async function zeroCostRow(env: ScaleEnvironment, trials: number): Promise<Scale
     const events = await historyEvents(env.client, result.workflowId);
     const [busiest, busiestCpuShare] = Object.entries(cores).sort((a, b) => b[1] - a[1])[0]!;
     return {
+      workflowId: result.workflowId,
       workers: 0,
       trials: done,
       wallSeconds,
