@@ -6,7 +6,7 @@
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import { join, sep } from 'node:path';
 import type { MlflowClient } from '../mlflow/client';
-import { findRun, logEpochMetrics, logMetricsOnce } from '../mlflow/runs';
+import { findRun, logMetricsOnce, RunWriter } from '../mlflow/runs';
 import type { ExperimentSpec } from '../spec/types';
 import { addStats, createCheckpointStore, NO_TRANSFER, type CheckpointStore, type StoredJob, type StoreKind, type TransferStats } from '../stores';
 import { exportModel, NON_RETRYABLE_ERROR_NAMES, trainableDirs, type JobIdentity, type TrainingProcessPool } from '../training';
@@ -154,6 +154,8 @@ async function trainSegment(deps: TrainingDeps, store: CheckpointStore, input: S
 async function trainAndLog(deps: TrainingDeps, input: SegmentInput, afterEpoch: () => Promise<void>): Promise<SegmentOutput> {
   const ctx = Context.current();
   const graceMs = abortGraceMs(input.spec);
+  // The run is read once for the segment (its logged steps and tags), so each epoch costs one request.
+  const run = new RunWriter(deps.mlflow, input.runId);
   // Heartbeats follow the training process: a hung one stops them, and the heartbeat timeout retries the segment.
   const result = await deps.trainingProcesses.trainSegment(
     {
@@ -172,18 +174,18 @@ async function trainAndLog(deps: TrainingDeps, input: SegmentInput, afterEpoch: 
         // The checkpoint is stored before the epoch is logged, so an epoch MLflow shows is never trained again.
         // The training process waits for this: the epoch's checkpoint is on disk and stays as it is meanwhile.
         await afterEpoch();
-        // A retried segment reports epochs already logged again; the helper skips steps the run already has.
-        await logEpochMetrics(deps.mlflow, input.runId, [e]);
+        // A retried segment reports epochs already logged again; the writer skips steps the run already has.
+        await run.logEpochs([e]);
       },
     },
     { onAlive: () => ctx.heartbeat(), ...(graceMs ? { abortGraceMs: graceMs } : {}) },
   );
-  // Where the job trained, so a run shows which queue, backend and device served it (setting a tag again is harmless).
+  // Where the job trained, so a run shows which queue, backend and device served it (sent only when they changed).
   const tags: Record<string, string> = { [RUN_TAGS.taskQueue]: ctx.info.taskQueue, [RUN_TAGS.backend]: result.backend };
   if (result.device) tags[RUN_TAGS.device] = result.device;
   // `auto` picks the family from the data: record the pick.
   if (result.family && result.family !== input.spec.model.family) tags[RUN_TAGS.resolvedFamily] = result.family;
-  await deps.mlflow.logBatch({ runId: input.runId, tags });
+  await run.setTags(tags);
   // Epochs before `resumedFrom` came from checkpoints of an earlier attempt (a killed worker or training process).
   const resumedFrom = input.toEpoch - result.trainedEpochs;
   if (resumedFrom > input.fromEpoch) {

@@ -147,19 +147,65 @@ export interface EpochMetrics {
  * NaN and ±Infinity are logged as they are (MLflow stores ±Infinity as ±Number.MAX_VALUE).
  */
 export async function logEpochMetrics(client: MlflowClient, runId: string, epochs: readonly EpochMetrics[]): Promise<{ logged: number; skipped: number }> {
-  if (epochs.length === 0) return { logged: 0, skipped: 0 };
-  const latestStep = latestSteps((await client.getRun(runId)).data.metrics);
-  const points: { key: string; value: number; timestamp: number; step: number }[] = [];
-  let skipped = 0;
-  for (const { epoch, endedAt, metrics } of [...epochs].sort((a, b) => a.epoch - b.epoch)) {
-    for (const [key, value] of Object.entries(metrics)) {
-      const latest = latestStep.get(key);
-      if (latest !== undefined && latest >= epoch) skipped++;
-      else points.push({ key, value, timestamp: Math.round(endedAt), step: epoch });
-    }
+  return new RunWriter(client, runId).logEpochs(epochs);
+}
+
+/**
+ * One writer's view of a run: its latest metric steps and its tags, read once (one `runs/get`) and then
+ * kept up to date with this writer's own writes. A training segment logs epoch after epoch through one of
+ * these, so each epoch costs one request instead of two; the run's state is read again only by the next
+ * segment (or a retry of this one), which is what makes a retried or resumed segment skip logged epochs.
+ * It assumes no one else logs the same metrics to the run meanwhile (true of a trial's run: one segment
+ * at a time).
+ */
+export class RunWriter {
+  private state: Promise<{ latest: Map<string, number>; tags: Record<string, string> }> | null = null;
+
+  constructor(
+    private readonly client: MlflowClient,
+    readonly runId: string,
+  ) {}
+
+  private read() {
+    this.state ??= this.client.getRun(this.runId).then(
+      (run) => ({ latest: latestSteps(run.data.metrics), tags: { ...run.data.tags } }),
+      (err: unknown) => {
+        this.state = null; // the next call reads again
+        throw err;
+      },
+    );
+    return this.state;
   }
-  if (points.length > 0) await client.logBatch({ runId, metrics: points });
-  return { logged: points.length, skipped };
+
+  /** `logEpochMetrics`, with the run read at most once per writer. */
+  async logEpochs(epochs: readonly EpochMetrics[]): Promise<{ logged: number; skipped: number }> {
+    if (epochs.length === 0) return { logged: 0, skipped: 0 };
+    const { latest } = await this.read();
+    const points: { key: string; value: number; timestamp: number; step: number }[] = [];
+    let skipped = 0;
+    for (const { epoch, endedAt, metrics } of [...epochs].sort((a, b) => a.epoch - b.epoch)) {
+      for (const [key, value] of Object.entries(metrics)) {
+        const logged = latest.get(key);
+        if (logged !== undefined && logged >= epoch) skipped++;
+        else points.push({ key, value, timestamp: Math.round(endedAt), step: epoch });
+      }
+    }
+    if (points.length > 0) {
+      // The client splits it within MLflow's limits (1,000 metrics a request).
+      await this.client.logBatch({ runId: this.runId, metrics: points });
+      for (const p of points) latest.set(p.key, Math.max(p.step, latest.get(p.key) ?? -Infinity));
+    }
+    return { logged: points.length, skipped };
+  }
+
+  /** Sets the tags whose value on the run differs (none: no request). */
+  async setTags(tags: Record<string, string>): Promise<void> {
+    const state = await this.read();
+    const changed = Object.fromEntries(Object.entries(tags).filter(([key, value]) => state.tags[key] !== value));
+    if (Object.keys(changed).length === 0) return;
+    await this.client.logBatch({ runId: this.runId, tags: changed });
+    Object.assign(state.tags, changed);
+  }
 }
 
 /**

@@ -17,6 +17,28 @@ const STATES: readonly string[] = ['RUNNING', 'COMPLETE', 'PRUNED', 'FAIL'];
 /** Parallel MLflow requests for metric histories. */
 const CONCURRENCY = 8;
 
+/**
+ * Finished trials never change (their run has its end time, final tags and every epoch), so their report rows
+ * are kept between reads by this process: a campaign's report is redrawn every `reportEvery` trials, and
+ * reading every trial's history each time made each redraw cost O(trials) MLflow requests, O(trials²) over
+ * the campaign. A row is keyed by run and by the objectives it was computed for; the oldest go first.
+ */
+const finishedTrials = new Map<string, ReportTrial>();
+const MAX_FINISHED_TRIALS = 20_000;
+
+async function loadTrialCached(mlflow: MlflowClient, spec: ExperimentSpec, params: readonly ReportParam[], run: Run): Promise<ReportTrial> {
+  const finished = run.info.status !== 'RUNNING' && run.info.status !== 'SCHEDULED' && run.info.endTime !== undefined;
+  const key = `${run.info.runId} ${JSON.stringify(spec.objective)}`;
+  const cached = finished ? finishedTrials.get(key) : undefined;
+  if (cached && cached.end === run.info.endTime) return cached;
+  const trial = await loadTrial(mlflow, spec, params, run);
+  if (finished) {
+    finishedTrials.set(key, trial);
+    if (finishedTrials.size > MAX_FINISHED_TRIALS) finishedTrials.delete(finishedTrials.keys().next().value!);
+  }
+  return trial;
+}
+
 /** The searched parameters as plot axes; fixed ones are left out (they do not vary). */
 export function reportParams(spec: ExperimentSpec): ReportParam[] {
   return parseSpace(spec.search.space).params.flatMap((p): ReportParam[] => {
@@ -46,7 +68,7 @@ export async function loadCampaign(mlflow: MlflowClient, parent: Run): Promise<C
   const spec = parseSpec(specText, 'experiment.yaml');
   const params = reportParams(spec);
   const jobRuns = (stage: string) => runsTagged(mlflow, parent.info.experimentId, { 'tuneflow.campaign_id': campaignId, 'tuneflow.stage': stage });
-  const trials = await mapLimit(await jobRuns('search'), CONCURRENCY, (run) => loadTrial(mlflow, spec, params, run));
+  const trials = await mapLimit(await jobRuns('search'), CONCURRENCY, (run) => loadTrialCached(mlflow, spec, params, run));
   trials.sort((a, b) => a.number - b.number);
   const retrains = await mapLimit(await jobRuns('retrain'), CONCURRENCY, (run) => loadRetrain(mlflow, run));
   retrains.sort((a, b) => a.sourceTrial - b.sourceTrial || a.seed - b.seed);

@@ -145,7 +145,8 @@ async function search(state: CampaignState, jobs: JobRunner): Promise<Ending> {
       void state.work.run(() => jobs.runTrial(t));
     });
   }
-  await condition(() => state.running === 0);
+  // Trials that gave their slot back finish their bookkeeping before the search ends.
+  await condition(() => state.running === 0 && state.finishing === 0);
   return ending;
 }
 

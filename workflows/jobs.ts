@@ -91,12 +91,25 @@ export class JobRunner {
     }
   }
 
+  /**
+   * A trial whose training is over gives its slot back before its bookkeeping (finishRun, the checkpoint
+   * clean-up), so the next trial's suggestion and start overlap them instead of leaving a worker idle for
+   * four activity round trips. Behind a patch marker: histories recorded before it replay as they were.
+   */
+  private releaseSlot(slot: { released: boolean }): void {
+    if (slot.released || !patched('early-slot')) return;
+    slot.released = true;
+    this.state.running -= 1;
+    this.state.finishing += 1;
+  }
+
   /** Train a search trial to its end, to a rung where the scheduler prunes or pauses it, or to a continue-as-new. */
   async runTrial(t: TrialRecord): Promise<void> {
     const { state } = this;
     const { spec, controls, scheduler } = state.ready();
     const context = () => state.schedulerContext();
     let queue: QueueChoice | null = null;
+    const slot = { released: false };
     state.running += 1;
     try {
       t.runId ??= await startRun({ ...this.ref(t.number, 'search', 0), params: t.params, spec });
@@ -117,6 +130,7 @@ export class JobRunner {
         if (decision === 'prune') {
           t.state = 'PRUNED';
           t.reason = `pruned by ${scheduler.name} after epoch ${toEpoch}`;
+          this.releaseSlot(slot);
           await finish({ runId: t.runId, state: 'PRUNED', reason: t.reason, summary: { rung: toEpoch }, campaign: this.campaignAfter() });
           this.refreshReportIfDue();
           await this.dropCheckpoints(t, queue);
@@ -138,6 +152,7 @@ export class JobRunner {
       const tieBreak = last ? tieBreakValue(last) : undefined;
       if (tieBreak !== undefined && patched('tie-break')) t.tieBreak = tieBreak;
       t.state = 'COMPLETE';
+      this.releaseSlot(slot);
       await finish({ runId: t.runId, state: 'COMPLETE', summary: { objective: t.values[0]! }, campaign: this.campaignAfter() });
       this.refreshReportIfDue();
       await this.dropCheckpoints(t, queue);
@@ -150,7 +165,8 @@ export class JobRunner {
       if (!isCancellation(err)) this.refreshReportIfDue();
       await this.dropCheckpoints(t, queue);
     } finally {
-      state.running -= 1;
+      if (slot.released) state.finishing -= 1;
+      else state.running -= 1;
     }
   }
 

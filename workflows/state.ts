@@ -56,8 +56,10 @@ export class CampaignState {
   warm: PackedTrials | null;
   /** Trials that failed (not cancelled): more than `budget.maxFailedTrials` ends the campaign FAILED. */
   failed: number;
-  /** Jobs (trials or retrains) running now. */
+  /** Jobs (trials or retrains) holding a slot now. */
   running = 0;
+  /** Trials that gave their slot back and are still writing their bookkeeping (jobs.ts `releaseSlot`). */
+  finishing = 0;
   /** Continue-as-new is due: running trials park at their next segment boundary. */
   draining = false;
   readonly retrainResults: RetrainResult[] = [];

@@ -8,12 +8,11 @@ import { NativeConnection } from '@temporalio/worker';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { EvaluateInput, SegmentInput, SegmentOutput } from '../../activities/types';
 import { connectTemporal, startCampaignFromText } from '../../cli/client';
 import { startTemporalServer, registerCampaignSearchAttributes, type TemporalServer } from '../../cli/services/temporal-server';
 import { startWorkers, type RunningWorkers } from '../../cli/worker';
 import { MlflowClient } from '../../mlflow/client';
-import { logEpochMetrics, logMetricsOnce } from '../../mlflow/runs';
+import { zeroCostActivities } from '../../bench/zero-cost';
 import { campaignRuns, tagsOf } from '../helpers/mlflow-queries';
 import { tempDir } from '../helpers/temp';
 
@@ -22,34 +21,6 @@ const dir = tempDir('scale');
 // The suite runs 400 (still ~7 continue-as-new runs, about a minute); the full proof of 5,000 trials
 // (7 to 17 minutes on two cores) is `npm run test:scale`, which sets TUNEFLOW_SCALE_TRIALS=5000.
 const TRIALS = Number(process.env.TUNEFLOW_SCALE_TRIALS ?? 400);
-
-/** A smooth function of the parameters, lower with more epochs: what a training curve looks like. */
-function zeroCostLoss(params: SegmentInput['params'], epoch: number): number {
-  const lr = Math.log10(Number(params.learningRate));
-  const units = Math.log2(Number(params.units));
-  const activation = params.activation === 'relu' ? 0 : 0.3;
-  return (lr + 2) ** 2 + 0.1 * (units - 6) ** 2 + activation + 1 / epoch;
-}
-
-function zeroCostActivities(mlflow: MlflowClient) {
-  return {
-    async trainSegment(input: SegmentInput): Promise<SegmentOutput> {
-      const epochs = [];
-      for (let epoch = input.fromEpoch + 1; epoch <= input.toEpoch; epoch++) {
-        const loss = zeroCostLoss(input.params, epoch);
-        epochs.push({ epoch, metrics: { val_loss: loss, val_accuracy: 1 / (1 + loss) }, endedAt: Date.now() });
-      }
-      await logEpochMetrics(mlflow, input.runId, epochs);
-      return { epochs: epochs.map(({ epoch, metrics }) => ({ epoch, metrics })), checkpoint: `zero-cost:${input.runId}`, trainSeconds: 0, backend: 'formula' };
-    },
-    async evaluateRun(input: EvaluateInput): Promise<Record<string, number>> {
-      const metrics = { test_loss: zeroCostLoss(input.params, 100) };
-      await logMetricsOnce(mlflow, input.runId, metrics);
-      return metrics;
-    },
-    async deleteCheckpoints(): Promise<void> {},
-  };
-}
 
 describe('a campaign of thousands of zero-cost trials', () => {
   let temporal: TemporalServer;

@@ -2,7 +2,8 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { MlflowClient, MlflowError } from '../../mlflow/client';
-import { ensureExperiment, ensureModelVersion, ensureRun, finishRun, findRun, logEpochMetrics, logMetricsOnce, tagFilter } from '../../mlflow/runs';
+import { ensureExperiment, ensureModelVersion, ensureRun, finishRun, findRun, logEpochMetrics, logMetricsOnce, RunWriter, tagFilter } from '../../mlflow/runs';
+import { startCountingProxy } from '../../bench/counting-proxy';
 
 const client = new MlflowClient({ trackingUri: inject('mlflowTrackingUri') });
 const unique = (name: string) => `${name}-${randomUUID().slice(0, 8)}`;
@@ -153,6 +154,32 @@ describe('metrics', () => {
     expect(await logMetricsOnce(client, runId, { best_val_loss: 0.3 })).toEqual({ logged: 1, skipped: 0 });
     expect(await logMetricsOnce(client, runId, { best_val_loss: 0.3, trials: 5 })).toEqual({ logged: 1, skipped: 1 });
     expect(await client.getMetricHistory(runId, 'best_val_loss')).toHaveLength(1);
+  });
+});
+
+describe('RunWriter (one segment logging epoch after epoch)', () => {
+  it('reads the run once, then sends one request per epoch and tags only when they change', async () => {
+    const experimentId = await ensureExperiment(client, unique('runs-writer'));
+    const { runId } = (await client.createRun({ experimentId })).info;
+    const proxy = await startCountingProxy(inject('mlflowTrackingUri'));
+    try {
+      const counted = new MlflowClient({ trackingUri: proxy.url });
+      const writer = new RunWriter(counted, runId);
+      for (let epoch = 1; epoch <= 3; epoch++) await writer.logEpochs([{ epoch, endedAt: 1_000 * epoch, metrics: { loss: 1 / epoch } }]);
+      await writer.setTags({ 'tuneflow.backend': 'cpu' });
+      await writer.setTags({ 'tuneflow.backend': 'cpu' });
+      expect(proxy.counts().byEndpoint).toEqual({ 'GET /api/2.0/mlflow/runs/get': 1, 'POST /api/2.0/mlflow/runs/log-batch': 4 });
+      // The next segment (or a retry of this one) reads the run again and skips what is logged.
+      const next = new RunWriter(counted, runId);
+      expect(await next.logEpochs([{ epoch: 3, endedAt: 9_999, metrics: { loss: 0.3 } }, { epoch: 4, endedAt: 4_000, metrics: { loss: 0.25 } }])).toEqual({ logged: 1, skipped: 1 });
+      await next.setTags({ 'tuneflow.backend': 'cpu' });
+      expect(proxy.counts().byEndpoint['GET /api/2.0/mlflow/runs/get']).toBe(2);
+      expect(proxy.counts().byEndpoint['POST /api/2.0/mlflow/runs/log-batch']).toBe(5);
+    } finally {
+      await proxy.close();
+    }
+    expect((await client.getMetricHistory(runId, 'loss')).map((p) => p.step)).toEqual([1, 2, 3, 4]);
+    expect((await client.getRun(runId)).data.tags['tuneflow.backend']).toBe('cpu');
   });
 });
 

@@ -1,0 +1,70 @@
+// A counting HTTP proxy in front of the MLflow server, for the scale bench: every request a worker or
+// the client sends to MLflow passes through it and is counted by method and path (query string
+// dropped), with the server's 5xx answers apart. Bodies are streamed through untouched.
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface RequestCounts {
+  total: number;
+  /** `POST /api/2.0/mlflow/runs/log-batch` -> count. */
+  byEndpoint: Record<string, number>;
+  /** Seconds from request to the end of the answer, summed by endpoint: where the server's time goes. */
+  secondsByEndpoint: Record<string, number>;
+  serverErrors: number;
+}
+
+export interface CountingProxy {
+  url: string;
+  /** The counts since the last reset. */
+  counts(): RequestCounts;
+  reset(): void;
+  close(): Promise<void>;
+}
+
+/** `/api/2.0/mlflow-artifacts/artifacts/1/<run>/artifacts/x.json` -> `/api/2.0/mlflow-artifacts/artifacts/...`: one row per kind of call. */
+export function endpointOf(method: string, url: string): string {
+  const path = url.split('?')[0]!;
+  const artifacts = path.match(/^(.*\/mlflow-artifacts\/artifacts)\//);
+  return `${method} ${artifacts ? `${artifacts[1]}/...` : path}`;
+}
+
+export async function startCountingProxy(target: string): Promise<CountingProxy> {
+  const upstream = new URL(target);
+  let counts: RequestCounts = { total: 0, byEndpoint: {}, secondsByEndpoint: {}, serverErrors: 0 };
+  const server: Server = createServer((req, res) => {
+    const endpoint = endpointOf(req.method ?? 'GET', req.url ?? '/');
+    counts.total += 1;
+    counts.byEndpoint[endpoint] = (counts.byEndpoint[endpoint] ?? 0) + 1;
+    const started = performance.now();
+    const tally = counts; // a reset meanwhile starts a new tally
+    res.once('close', () => (tally.secondsByEndpoint[endpoint] = (tally.secondsByEndpoint[endpoint] ?? 0) + (performance.now() - started) / 1000));
+    const forward = request(
+      { hostname: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } },
+      (answer) => {
+        if ((answer.statusCode ?? 0) >= 500) counts.serverErrors += 1;
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    forward.on('error', (err) => {
+      counts.serverErrors += 1;
+      if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
+      res.end(`proxy: ${err.message}`);
+    });
+    req.pipe(forward);
+  });
+  // Many workers keep connections open: no idle limit below theirs.
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    counts: () => ({ ...counts, byEndpoint: { ...counts.byEndpoint }, secondsByEndpoint: { ...counts.secondsByEndpoint } }),
+    reset: () => (counts = { total: 0, byEndpoint: {}, secondsByEndpoint: {}, serverErrors: 0 }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

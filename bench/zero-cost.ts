@@ -1,0 +1,27 @@
+// Zero-cost training for the scale test and `bench:scale --zero-cost`: a worker on the spec's training
+// queue answers each segment with a formula of the trial's parameters (logged to MLflow as a real
+// segment would be), so trials cost nothing and what is measured is the campaign's bookkeeping.
+import type { EvaluateInput, SegmentInput, SegmentOutput } from '../activities/types';
+import type { MlflowClient } from '../mlflow/client';
+import { logEpochMetrics, logMetricsOnce } from '../mlflow/runs';
+import { simulatedLoss } from './scale-trainable';
+
+export function zeroCostActivities(mlflow: MlflowClient) {
+  return {
+    async trainSegment(input: SegmentInput): Promise<SegmentOutput> {
+      const epochs = [];
+      for (let epoch = input.fromEpoch + 1; epoch <= input.toEpoch; epoch++) {
+        const loss = simulatedLoss(input.params, epoch);
+        epochs.push({ epoch, metrics: { val_loss: loss, val_accuracy: 1 / (1 + loss) }, endedAt: Date.now() });
+      }
+      await logEpochMetrics(mlflow, input.runId, epochs);
+      return { epochs: epochs.map(({ epoch, metrics }) => ({ epoch, metrics })), checkpoint: `zero-cost:${input.runId}`, trainSeconds: 0, backend: 'formula' };
+    },
+    async evaluateRun(input: EvaluateInput): Promise<Record<string, number>> {
+      const metrics = { test_loss: simulatedLoss(input.params, 100) };
+      await logMetricsOnce(mlflow, input.runId, metrics);
+      return metrics;
+    },
+    async deleteCheckpoints(): Promise<void> {},
+  };
+}
