@@ -126,6 +126,8 @@ export class JobRunner {
       t.values = trialValues(spec, lastValues, t.history);
       const constraints = last ? constraintValues(spec, last) : undefined;
       if (constraints) t.constraints = constraints;
+      // Query-only state (status, result): no command depends on it, so histories replay unchanged.
+      if (last?.val_examples !== undefined) state.valExamples = last.val_examples;
       // Behind a patch marker: a history recorded before ties were settled by val_loss replays by trial number.
       const tieBreak = last ? tieBreakValue(last) : undefined;
       if (tieBreak !== undefined && patched('tie-break')) t.tieBreak = tieBreak;
