@@ -11,7 +11,8 @@ import type { Params, Scalar } from '../search/space-types';
 import type { ExperimentSpec } from '../spec/types';
 import type { TrialView } from '../search/types';
 import { trialConfiguration } from '../training/config';
-import { constraintValues, objectiveValues, type TrialState } from '../trials';
+import { objectiveMetrics } from '../spec/objective';
+import { constraintValues, epochValues, objectiveValues, outcomeMetrics, trialValues, valueEpoch, type TrialState } from '../trials';
 import type { WarmStart, WarmStartInput } from './types';
 
 export const LINEAGE_TAGS = {
@@ -68,16 +69,19 @@ export async function finishedCampaign(mlflow: MlflowClient, campaignId: string)
 interface StoredTrial {
   params: Record<string, string>;
   state: TrialState;
+  /** The last value of every metric. */
   metrics: Record<string, number>;
+  /** Per-epoch metrics (epoch → metric → value), read when the new spec's first objective has `aggregate: best`. */
+  byEpoch?: Map<number, Record<string, number>>;
 }
 
 /** Finished search trials of the campaign and, before them, of its ancestors, in trial order. */
-async function storedTrials(mlflow: MlflowClient, run: Run, depth: number): Promise<{ trials: StoredTrial[]; ancestors: string[] }> {
+async function storedTrials(mlflow: MlflowClient, run: Run, depth: number, historyKeys: readonly string[]): Promise<{ trials: StoredTrial[]; ancestors: string[] }> {
   const tags = run.data.tags;
   const parentId = tags[LINEAGE_TAGS.extends] ?? tags[LINEAGE_TAGS.forkedFrom];
   const earlier =
     parentId !== undefined && depth < MAX_DEPTH
-      ? await storedTrials(mlflow, await findCampaignRun(mlflow, parentId, run.info.experimentId), depth + 1)
+      ? await storedTrials(mlflow, await findCampaignRun(mlflow, parentId, run.info.experimentId), depth + 1, historyKeys)
       : { trials: [], ancestors: [] };
   const campaignId = tags['tuneflow.campaign_id'] as string;
   const own: (StoredTrial & { number: number })[] = [];
@@ -89,10 +93,24 @@ async function storedTrials(mlflow: MlflowClient, run: Run, depth: number): Prom
       params: trial.data.params,
       state: state as TrialState,
       metrics: Object.fromEntries(trial.data.metrics.map((m) => [m.key, m.value])),
+      ...(state === 'COMPLETE' && historyKeys.length > 0 ? { byEpoch: await metricsByEpoch(mlflow, trial.info.runId, historyKeys) } : {}),
     });
   }
   own.sort((a, b) => a.number - b.number);
   return { trials: [...earlier.trials, ...own], ancestors: [...earlier.ancestors, campaignId] };
+}
+
+async function metricsByEpoch(mlflow: MlflowClient, runId: string, keys: readonly string[]): Promise<Map<number, Record<string, number>>> {
+  const byEpoch = new Map<number, Record<string, number>>();
+  for (const key of keys) {
+    for (const point of await mlflow.getMetricHistory(runId, key)) byEpoch.set(point.step, { ...byEpoch.get(point.step), [key]: point.value });
+  }
+  return byEpoch;
+}
+
+/** With `aggregate: best` on the first objective, the metrics a warm start reads per epoch (trials/metrics.ts trialOutcome). */
+function historyKeys(spec: ExperimentSpec): string[] {
+  return spec.objective[0]?.aggregate === 'best' ? [...new Set([...spec.objective.flatMap(objectiveMetrics), ...outcomeMetrics(spec)])] : [];
 }
 
 /**
@@ -139,14 +157,17 @@ export function warmStartTrials(spec: ExperimentSpec, stored: readonly StoredTri
     let values: number[] | undefined;
     let constraints: number[] | undefined;
     if (params !== null && trial.state === 'COMPLETE') {
+      // With `aggregate: best` values and constraints come from the epochs the new campaign would read.
+      const history = trial.byEpoch ? epochValues(spec, trial.byEpoch) : {};
       try {
-        values = objectiveValues(spec, trial.metrics);
+        values = trialValues(spec, objectiveValues(spec, trial.metrics), history);
       } catch {
         values = undefined;
       }
       if (!values?.every(Number.isFinite)) continue;
+      const epoch = valueEpoch(spec, history);
       try {
-        constraints = constraintValues(spec, trial.metrics);
+        constraints = constraintValues(spec, (epoch !== undefined ? trial.byEpoch?.get(epoch) : undefined) ?? trial.metrics);
       } catch {
         constraints = undefined; // the old campaign did not record a constraint metric: feasibility unknown
       }
@@ -164,7 +185,7 @@ export async function loadWarmStart(mlflow: MlflowClient, input: WarmStartInput)
   const { lineage, spec, tracking } = input;
   try {
     const parentRun = await findCampaignRun(mlflow, lineage.parent, tracking.experimentId);
-    const { trials: stored, ancestors } = await storedTrials(mlflow, parentRun, 0);
+    const { trials: stored, ancestors } = await storedTrials(mlflow, parentRun, 0, historyKeys(spec));
     const { trials, skipped } = warmStartTrials(spec, stored);
     await mlflow.logBatch({
       runId: tracking.parentRunId,

@@ -124,6 +124,8 @@ export interface CampaignResult {
   best: { trialNumber: number; params: Params; value: number; values?: number[] } | null;
   /** One objective: how many other trials have exactly the best value (val_loss settled the tie); absent when none. */
   tiedWithBest?: number;
+  /** One objective: the top trials cannot be told apart on the validation set (search/separation.ts), and what could help. */
+  separation?: string;
   /** Several objectives: the Pareto front in ranked order (what `retrain.topK` takes first). */
   front?: { trialNumber: number; params: Params; values: number[] }[];
   trials: { completed: number; pruned: number; failed: number };

@@ -111,7 +111,8 @@ export async function controlCommand(client: Client, verb: ControlVerb, args: st
     return 0;
   }
   const handle = campaignHandle(client, requireId(verb, positionals[0]));
-  const show = (p: Awaited<ReturnType<CampaignHandle['status']>>) => out(values.json ? JSON.stringify(p) : formatProgress(p));
+  const show = (p: Awaited<ReturnType<CampaignHandle['status']>>) =>
+    out(values.json ? JSON.stringify(p) : `${formatProgress(p)}${p.separation ? `\n  note: ${p.separation} (docs/objectives.md)` : ''}`);
   switch (verb) {
     case 'status':
       show(await handle.status());

@@ -164,6 +164,7 @@ async function run(args: string[]): Promise<number> {
       err(`  trials: ${result.trials.completed} complete, ${result.trials.pruned} pruned, ${result.trials.failed} failed`);
       if (b) err(`  best: trial ${b.trialNumber} ${objectiveLabel(spec.objective[0]!)}=${b.value.toPrecision(4)} ${JSON.stringify(b.params)}`);
       if (result.tiedWithBest) err(`  (tied with ${result.tiedWithBest} other trial(s) at that value: the lower val_loss ranked it first; docs/objectives.md)`);
+      if (result.separation) err(`  note: ${result.separation} (docs/objectives.md)`);
       for (const t of result.front ?? []) {
         err(`  Pareto front: trial ${t.trialNumber} ${spec.objective.map((o, k) => `${objectiveLabel(o)}=${t.values[k]!.toPrecision(4)}`).join(' ')} ${JSON.stringify(t.params)}`);
       }

@@ -16,7 +16,9 @@ export function formatProgress(p: CampaignProgress): string {
   const t = p.trials;
   const tied = p.tiedWithBest ? `, tied with ${p.tiedWithBest} other${p.tiedWithBest > 1 ? 's' : ''}: val_loss breaks the tie` : '';
   const front = p.front ? `; Pareto front of ${p.objectives!.join(', ')}: ${p.front.length} trial${p.front.length === 1 ? '' : 's'}` : '';
-  const best = p.best ? `best ${p.metric}=${p.best.value.toPrecision(4)} (trial ${p.best.trialNumber}${tied})${front}` : 'best -';
+  // One line (the live line is redrawn in place): `tuneflow status` prints the full note below it.
+  const close = p.separation && !p.tiedWithBest ? ', others within validation noise' : '';
+  const best = p.best ? `best ${p.metric}=${p.best.value.toPrecision(4)} (trial ${p.best.trialNumber}${tied}${close})${front}` : 'best -';
   const eta = p.remainingSeconds === null ? '' : `, ~${formatDuration(p.remainingSeconds)} left`;
   return (
     `[${p.phase}] trials ${t.completed + t.pruned + t.failed}/${maxTrials} done ` +

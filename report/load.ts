@@ -6,8 +6,8 @@ import { runsTagged } from '../mlflow/runs';
 import { parseSpace } from '../search/space';
 import type { Params } from '../search/space-types';
 import { parseSpec, type ExperimentSpec } from '../spec';
-import { HEALTH_METRICS, objectiveLabel, objectiveMetrics, objectiveValue } from '../spec/objective';
-import { constraintValues, objectiveValues, tieBreakValue, trialValues, type TrialState } from '../trials';
+import { HEALTH_METRICS, objectiveLabel, objectiveMetrics } from '../spec/objective';
+import { epochValues, objectiveValues, outcomeMetrics, tieBreakValue, trialOutcome, trialValues, type TrialState } from '../trials';
 import type { CampaignData, ReportParam, ReportRetrain, ReportTrial } from './types';
 
 /** Per-epoch training metrics a retrain run's curves show (docs/model-health.md). */
@@ -99,34 +99,31 @@ async function loadTrial(mlflow: MlflowClient, spec: ExperimentSpec, params: rea
   const rawState = tags['tuneflow.state'] ?? 'RUNNING';
   const state = (STATES.includes(rawState) ? rawState : 'RUNNING') as TrialState;
   const latest = Object.fromEntries(run.data.metrics.map((m) => [m.key, m.value]));
-  let values: number[] | null = null;
-  let constraints: number[] | undefined;
-  const tieBreak = state === 'COMPLETE' ? tieBreakValue(latest) : undefined;
-  if (state === 'COMPLETE') {
-    try {
-      values = objectiveValues(spec, latest);
-      constraints = constraintValues(spec, latest);
-    } catch {
-      values = values ?? null; // a metric the objective or a constraint needs was not recorded
-    }
-  }
-  // Per-epoch objective values, from the histories of the metrics the objectives need.
-  const needed = [...new Set(spec.objective.flatMap(objectiveMetrics))];
+  // Per-epoch metrics: the objectives' (intermediate values), and with `aggregate: best` what the outcome reads at that epoch.
+  const needed = [...new Set([...spec.objective.flatMap(objectiveMetrics), ...(spec.objective[0]?.aggregate === 'best' ? outcomeMetrics(spec) : [])])];
   const byStep = new Map<number, Record<string, number>>();
   for (const key of needed) {
     for (const point of await mlflow.getMetricHistory(run.info.runId, key)) {
       byStep.set(point.step, { ...byStep.get(point.step), [key]: point.value });
     }
   }
-  const history: Record<number, number[]> = {};
-  for (const [step, metrics] of byStep) {
+  const history = epochValues(spec, byStep);
+  let values: number[] | null = null;
+  let constraints: number[] | undefined;
+  let tieBreak: number | undefined;
+  if (state === 'COMPLETE') {
     try {
-      history[step] = spec.objective.map((o) => objectiveValue(o, metrics));
+      ({ values, constraints, tieBreak } = trialOutcome(spec, latest, byStep));
     } catch {
-      // an epoch without every objective metric: not an intermediate value
+      // A constraint metric was not recorded: the values stand, feasibility is unknown (or the objective's is missing).
+      try {
+        values = trialValues(spec, objectiveValues(spec, latest), history);
+        tieBreak = tieBreakValue(latest);
+      } catch {
+        values = null;
+      }
     }
   }
-  if (values) values = trialValues(spec, values, history);
   return {
     number: Number(tags['tuneflow.trial_number']),
     runId: run.info.runId,

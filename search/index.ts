@@ -6,6 +6,8 @@ export { constrainedDominates, crowdingDistance, dominates, hypervolume2D, isFea
 export { compareTies, compareValues, rankFeasible, rankFeasibleFronts, TIE_BREAK_METRIC } from './ranking';
 export type { Rankable, Ranked } from './ranking';
 export { campaignStopReason } from './stopping';
+export { accuracyMargin, isAccuracy, separation } from './separation';
+export type { Separation, SeparationInput } from './separation';
 export type { StopRule } from './stopping';
 export { suggest, MAX_ATTEMPTS, ENUMERATION_LIMIT } from './suggest';
 export type { SuggestRequest } from './suggest';

@@ -134,6 +134,13 @@ function checkTrainable(spec: ExperimentSpec, input: SpecInput): FieldIssue[] {
   } else if (trainable.export !== undefined) {
     issues.push({ path: ['trainable', 'export'], target: 'key', message: 'only goes with "module" (the function to call), not with "command"' });
   }
+  // Folds are data slices tuneflow's engine cuts; a trainable loads and splits its own data.
+  if (spec.training.crossValidation !== undefined) {
+    issues.push({
+      path: ['training', 'crossValidation'],
+      message: "k-fold cross-validation needs tuneflow's engine (it cuts the folds from the data set); a trainable splits its own data: remove training.crossValidation, or use a model module (model: {module: ...})",
+    });
+  }
   spec.objective.forEach((objective, index) => {
     if (objective.healthWeight) {
       const path = Array.isArray(input.objective) ? ['objective', index, 'health'] : ['objective', 'health'];

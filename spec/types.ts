@@ -111,6 +111,12 @@ export interface ExperimentSpec {
     optimizer: string;
     /** Fraction of the train split held out for validation, carved with the spec seed. */
     validationSplit: number;
+    /**
+     * k-fold cross-validation of search trials (training/cross-validation.ts): each trial trains k models,
+     * fold i validating on the i-th slice of the training + validation data, and reports the folds' means.
+     * Present only when the spec names it.
+     */
+    crossValidation?: number;
   };
   retrain: {
     topK: number;

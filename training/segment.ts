@@ -28,6 +28,8 @@ import { trainingLoss } from './loss';
 import { modelInput, registerCustomLayers, resolveFamily, type ModelFamily } from './models';
 import { moduleFamily } from './trainables/model-module';
 import { healthMetrics } from './health';
+import { inferenceMsPerSample } from './latency';
+import { crossValidates, foldDataset, trainFolds, type Fold } from './cross-validation';
 import { createOptimizer, setLearningRate } from './optimizer';
 import { HealthProbe, probeSize, type ExampleLoss } from './probe';
 import { mixSeed, permutation } from './rng';
@@ -53,7 +55,7 @@ function canonicalJson(value: unknown): string {
 }
 
 /** Everything that determines a trial's weights; checkpoints of another configuration are refused. */
-function configHash(spec: ExperimentSpec, config: TrialConfig, seed: number, totalEpochs: number): string {
+function configHash(spec: ExperimentSpec, config: TrialConfig, seed: number, totalEpochs: number, fold: Fold | undefined): string {
   const identity = {
     dataset: spec.dataset,
     dataSeed: spec.seed,
@@ -65,6 +67,8 @@ function configHash(spec: ExperimentSpec, config: TrialConfig, seed: number, tot
     seed,
     // Schedule settings are in `hyper`; a cosine schedule's rates also depend on the job's length.
     totalEpochs: dependsOnTotalEpochs(config.schedule) ? totalEpochs : undefined,
+    // Absent without cross-validation, so the hashes of existing checkpoints do not change.
+    fold,
   };
   return createHash('sha256').update(canonicalJson(identity)).digest('hex');
 }
@@ -181,12 +185,18 @@ function checkRange(fromEpoch: number, toEpoch: number): void {
 
 /** Trains epochs (fromEpoch, toEpoch] of one trial; see the file comment for the retry rules. */
 export async function trainSegment(req: SegmentRequest): Promise<SegmentResult> {
+  // k-fold cross-validation: one model per fold, each an ordinary segment in its own folder.
+  return crossValidates(req) ? trainFolds(req, trainModel) : trainModel(req, undefined);
+}
+
+/** One model's segment: the trial's, or one fold's (trained on the fold's data, checkpoints marked with it). */
+export async function trainModel(req: SegmentRequest, fold: Fold | undefined): Promise<SegmentResult> {
   const wallStart = performance.now();
   const { spec, params, seed, fromEpoch, toEpoch, checkpointDir: dir } = req;
   checkRange(fromEpoch, toEpoch);
   const config = resolveTrialConfig(spec, params, await userFamily(spec, req.trainablesRoots));
   const totalEpochs = req.totalEpochs ?? spec.training.epochs;
-  const hash = configHash(spec, config, seed, totalEpochs);
+  const hash = configHash(spec, config, seed, totalEpochs, fold);
 
   await mkdir(dir, { recursive: true });
   await removeStaleTemps(dir);
@@ -230,7 +240,7 @@ export async function trainSegment(req: SegmentRequest): Promise<SegmentResult> 
     };
   }
 
-  const dataset = await datasetFor(spec);
+  const dataset = fold ? foldDataset(await datasetFor(spec), fold, spec.seed) : await datasetFor(spec);
   const family = resolveFamily(config.family, modelInput(dataset, seed)).name;
   const history = resumed?.history.filter((e) => e.epoch <= resumeEpoch) ?? [];
   let model: LayersModel | null = null;
@@ -292,6 +302,8 @@ export async function trainSegment(req: SegmentRequest): Promise<SegmentResult> 
         const val = await evaluate(tf, model, validation.x, validation.y);
         metrics.val_loss = val.loss;
         metrics.val_accuracy = val.accuracy;
+        metrics.val_examples = dataset.validation.count;
+        metrics.inference_ms_per_sample = await inferenceMsPerSample(tf, model, validation.x);
       }
       const diverged = divergence(tf, model, metrics);
       if (diverged) throw new TrainingDivergedError(epoch, metrics, diverged);

@@ -22,6 +22,10 @@ export const EPOCH_METRICS = [
   'health_seconds',
   /** The learning rate the epoch trained at (training/schedule.ts). */
   'lr',
+  /** Milliseconds per example to predict a batch of validation examples (training/latency.ts). */
+  'inference_ms_per_sample',
+  /** Validation examples the val_* metrics were measured on (cross-validation: all folds together). */
+  'val_examples',
   ...HEALTH_METRICS,
 ] as const;
 

@@ -4,4 +4,4 @@
 export { newTrial, toView, countStates, type TrialRecord, type TrialState, type Direction } from './record';
 export { isPacked, packTrials, unpackTrials, encodeFloat64, decodeFloat64, type PackedTrials } from './pack';
 export { rankCompleted, leaderboard, type LeaderboardRow } from './ranking';
-export { objectiveValues, constraintValues, tieBreakValue, trialValues } from './metrics';
+export { objectiveValues, constraintValues, epochValues, outcomeMetrics, tieBreakValue, trialOutcome, trialValues, valueEpoch } from './metrics';

@@ -202,6 +202,7 @@ async function finalize(state: CampaignState, end: Ending): Promise<CampaignResu
   const ranked = state.ranked();
   const best = ranked[0]?.trial;
   const tied = ranked.filter((r) => r.front === 1).length - 1;
+  const separation = state.separationMessage(ranked);
   const front = spec.objective.length > 1 ? ranked.filter((r) => r.front === 1).map(({ trial: t }) => state.shown({ trialNumber: t.number, params: t.params, values: t.values! })) : null;
   const retrainRuns = state.retrainResults;
   const result: CampaignResult = {
@@ -211,6 +212,7 @@ async function finalize(state: CampaignState, end: Ending): Promise<CampaignResu
     best: best ? state.shown({ trialNumber: best.number, params: best.params, value: best.values![0]!, ...(front ? { values: best.values! } : {}) }) : null,
     ...(front ? { front } : {}),
     ...(!front && tied > 0 ? { tiedWithBest: tied } : {}),
+    ...(separation ? { separation } : {}),
     trials: { completed: counts.COMPLETE, pruned: counts.PRUNED, failed: counts.FAIL },
     retrain: retrainRuns
       .sort((a, b) => a.trialNumber - b.trialNumber || a.seedIndex - b.seedIndex)

@@ -22,6 +22,8 @@ export interface CampaignProgress {
   front?: { trialNumber: number; values: number[] }[];
   /** One objective: how many other trials have exactly the best value (ties settled by val_loss, docs/objectives.md). */
   tiedWithBest?: number;
+  /** One objective: the top trials cannot be told apart on the validation set (search/separation.ts), and what could help. */
+  separation?: string;
   /** Why the search stopped on its own (`budget.stopWhen`), once it has. */
   stopReason?: string;
   elapsedSeconds: number;

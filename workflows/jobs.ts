@@ -4,7 +4,7 @@
 import { ActivityFailure, ApplicationFailure, CancellationScope, condition, isCancellation, log, patched } from '@temporalio/workflow';
 import type { FinishRunInput, RetrainResult, RunRef, SegmentInput, SegmentOutput } from '../activities/types';
 import type { ExperimentSpec } from '../spec/types';
-import { constraintValues, objectiveValues, tieBreakValue, trialValues, type TrialRecord } from '../trials';
+import { constraintValues, objectiveValues, tieBreakValue, trialValues, valueEpoch, type TrialRecord } from '../trials';
 import { control, type QueueChoice, type TrainingQueues } from './proxies';
 import type { CampaignState } from './state';
 
@@ -34,6 +34,13 @@ const startRun = (...args: Parameters<typeof control.startRun>) =>
   patched('start-run-settles') ? CancellationScope.nonCancellable(() => control.startRun(...args)) : control.startRun(...args);
 
 export class JobRunner {
+  /**
+   * With `aggregate: best` on the first objective: each running trial's best epoch so far and its metrics,
+   * for the constraints and tie key at its end. Kept across a pause and its promotion, not across
+   * continue-as-new (the trial then falls back to its last epoch's metrics).
+   */
+  private readonly valueEpochMetrics = new Map<number, { epoch: number; metrics: Record<string, number> }>();
+
   constructor(
     private readonly state: CampaignState,
     private readonly queues: TrainingQueues,
@@ -123,6 +130,7 @@ export class JobRunner {
         const trained = await this.train(this.segment(t, 'search', 0, t.runId, t.epochsDone, toEpoch));
         queue = trained.queue;
         for (const e of trained.out.epochs) t.history[e.epoch] = objectiveValues(spec, e.metrics);
+        this.noteValueEpoch(t, trained.out.epochs);
         t.epochsDone = toEpoch;
         last = trained.out.epochs.at(-1)?.metrics ?? last;
         if (toEpoch >= spec.training.epochs) break;
@@ -146,10 +154,13 @@ export class JobRunner {
       const lastValues = last ? objectiveValues(spec, last) : (t.history[spec.training.epochs] ?? null);
       if (!lastValues) throw new Error(`trial ${t.number} finished without metrics`);
       t.values = trialValues(spec, lastValues, t.history);
-      const constraints = last ? constraintValues(spec, last) : undefined;
+      const outcome = this.outcomeMetrics(t, last);
+      const constraints = outcome ? constraintValues(spec, outcome) : undefined;
       if (constraints) t.constraints = constraints;
+      // Query-only state (status, result): no command depends on it, so histories replay unchanged.
+      if (last?.val_examples !== undefined) state.valExamples = last.val_examples;
       // Behind a patch marker: a history recorded before ties were settled by val_loss replays by trial number.
-      const tieBreak = last ? tieBreakValue(last) : undefined;
+      const tieBreak = outcome ? tieBreakValue(outcome) : undefined;
       if (tieBreak !== undefined && patched('tie-break')) t.tieBreak = tieBreak;
       t.state = 'COMPLETE';
       this.releaseSlot(slot);
@@ -167,7 +178,30 @@ export class JobRunner {
     } finally {
       if (slot.released) state.finishing -= 1;
       else state.running -= 1;
+      if (!t.paused) this.valueEpochMetrics.delete(t.number); // ended (or parked for continue-as-new): a paused trial keeps its best epoch
     }
+  }
+
+  /** Remembers the metrics of the epoch a trial's value comes from (`aggregate: best`), as segments report it. */
+  private noteValueEpoch(t: TrialRecord, epochs: SegmentOutput['epochs']): void {
+    const epoch = valueEpoch(this.state.ready().spec, t.history);
+    const reported = epochs.find((e) => e.epoch === epoch);
+    if (epoch !== undefined && reported) this.valueEpochMetrics.set(t.number, { epoch, metrics: reported.metrics });
+  }
+
+  /**
+   * The metrics a finished trial's constraints and tie key read: its last epoch's, or with `aggregate: best`
+   * on the first objective the epoch its value comes from (behind a patch marker: histories recorded before
+   * read the last epoch). Without that epoch's metrics at hand (a trial carried over continue-as-new) the last.
+   */
+  private outcomeMetrics(t: TrialRecord, last: Record<string, number> | null): Record<string, number> | null {
+    const kept = this.valueEpochMetrics.get(t.number);
+    this.valueEpochMetrics.delete(t.number);
+    const epoch = valueEpoch(this.state.ready().spec, t.history);
+    if (epoch === undefined || !patched('aggregate-best-outcome')) return last;
+    if (kept?.epoch === epoch) return kept.metrics;
+    if (last && epoch !== t.epochsDone) log.warn(`trial ${t.number + this.state.offset}: the metrics of its best epoch ${epoch} are not at hand; its constraints and tie key read its last epoch`);
+    return last;
   }
 
   /** A paused trial resumes where it stopped, on any worker. */

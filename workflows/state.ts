@@ -7,6 +7,7 @@ import type { Scheduler, SchedulerContext } from '../search/schedulers';
 import type { Space } from '../search/space';
 import type { ExperimentSpec } from '../spec/types';
 import { rankFeasibleFronts, type Ranked } from '../search/ranking';
+import { separation } from '../search/separation';
 import type { Direction } from '../search/types';
 import { countStates, isPacked, packTrials, toView, unpackTrials, type PackedTrials, type TrialRecord } from '../trials';
 import { SEARCH_ATTRIBUTES, type CampaignPhase, type CampaignProgress, type Controls } from './control';
@@ -23,6 +24,8 @@ export interface CarriedState {
   searchAttributes: boolean;
   /** An extension's or fork's old trials, packed; absent for a campaign of its own. */
   warm?: PackedTrials;
+  /** Validation examples the trials' val_* metrics were measured on, once a trial reported them. */
+  valExamples?: number;
 }
 
 export interface CampaignInput extends LoadSpecInput {
@@ -69,6 +72,8 @@ export class CampaignState {
   readonly work = new CancellationScope();
   /** The best value last published as a search attribute. */
   private shownBest: number | null = null;
+  /** Validation examples behind the val_* metrics (the `val_examples` metric of a completed trial), for `separation`. */
+  valExamples: number | undefined;
 
   constructor(
     readonly workflowId: string,
@@ -81,6 +86,7 @@ export class CampaignState {
     this.trainSeconds = carried?.trainSeconds ?? 0;
     this.startedAt = carried?.startedAt ?? now;
     this.warm = carried?.warm ?? null;
+    this.valExamples = carried?.valExamples;
     this.failed = this.trials.filter((t) => t.state === 'FAIL').length;
   }
 
@@ -111,6 +117,22 @@ export class CampaignState {
     return directions.length ? rankFeasibleFronts(this.trials, directions) : [];
   }
 
+  /**
+   * With one objective: why the top trials cannot be told apart (tied, or within one validation example
+   * or a binomial standard error of the best accuracy), or null (search/separation.ts).
+   */
+  separationMessage(ranked: readonly Ranked<TrialRecord>[] = this.ranked()): string | null {
+    const objective = this.spec?.objective;
+    if (!objective || objective.length !== 1) return null;
+    return separation({
+      metric: objective[0]!.metric,
+      direction: objective[0]!.direction,
+      values: ranked.map((r) => r.trial.values![0]!),
+      ...(this.valExamples !== undefined ? { valExamples: this.valExamples } : {}),
+      ...(this.spec!.training.crossValidation ? { crossValidation: this.spec!.training.crossValidation } : {}),
+    }).message;
+  }
+
   /** The best trial by the one ranking (feasible COMPLETE trials only), or undefined. */
   best(): TrialRecord | undefined {
     return this.ranked()[0]?.trial;
@@ -136,7 +158,18 @@ export class CampaignState {
   carried(): CarriedState {
     const { spec, controls, tracking, searchAttributes } = this.ready();
     const { trials, trainSeconds, startedAt, warm } = this;
-    return { spec, tracking, trials: packTrials(trials), controls, trainSeconds, startedAt, searchAttributes, ...(warm ? { warm } : {}) };
+    const valExamples = this.valExamples;
+    return {
+      spec,
+      tracking,
+      trials: packTrials(trials),
+      controls,
+      trainSeconds,
+      startedAt,
+      searchAttributes,
+      ...(warm ? { warm } : {}),
+      ...(valExamples !== undefined ? { valExamples } : {}),
+    };
   }
 
   ready(): Setup {
@@ -165,6 +198,7 @@ export class CampaignState {
       metric: spec?.objective[0]?.metric ?? null,
       ...(several ? { objectives: spec!.objective.map((o) => o.metric), front: leaders } : {}),
       ...(!several && leaders.length > 1 ? { tiedWithBest: leaders.length - 1 } : {}),
+      ...withSeparation(this.separationMessage(ranked)),
       ...(controls?.stopReason ? { stopReason: controls.stopReason } : {}),
       elapsedSeconds,
       trainSeconds: this.trainSeconds,
@@ -199,3 +233,5 @@ export class CampaignState {
     this.shownBest = best;
   }
 }
+
+const withSeparation = (message: string | null): { separation?: string } => (message ? { separation: message } : {});

@@ -79,6 +79,23 @@ describe('old trials read back for a warm start', () => {
     expect(trials[1]!.constraints).toBeUndefined();
   });
 
+  it('with `aggregate: best`, reads the old trials\' best epoch for the value and the constraints', () => {
+    const best = parseExperiment(
+      tiny
+        .replace('objective: {metric: val_loss, direction: minimize}', 'objective: {metric: val_loss, direction: minimize, aggregate: best}')
+        .replace('  sampler: random', '  sampler: random\n  constraints:\n    - {metric: loss, max: 0.3}'),
+      'b.yaml',
+    );
+    const byEpoch = new Map([
+      [1, { val_loss: 0.5, loss: 0.6 }],
+      [2, { val_loss: 0.2, loss: 0.25 }],
+      [3, { val_loss: 0.4, loss: 0.1 }],
+    ]);
+    const [trial] = warmStartTrials(best, [{ params: { learningRate: '0.01', units: '8' }, state: 'COMPLETE', metrics: { val_loss: 0.4, loss: 0.1 }, byEpoch }]).trials;
+    expect(trial!.values).toEqual([0.2]);
+    expect(trial!.constraints![0]).toBeCloseTo(0.25 - 0.3, 12); // epoch 2's loss, not the last epoch's
+  });
+
   it(`keeps at most ${MAX_WARM_START_TRIALS} trials, the most recent`, () => {
     const many = Array.from({ length: MAX_WARM_START_TRIALS + 5 }, (_, i) => ({
       params: { learningRate: String(0.001 + i * 1e-6), units: '8' },

@@ -44,6 +44,13 @@ describe('progress line', () => {
     );
   });
 
+  it('says when other trials are within validation noise of the best (the full note is for status)', () => {
+    const separation = 'the validation set is too small to separate the top trials: 1 other trial is within 0.00714 of the best val_accuracy';
+    const line = formatProgress({ ...base, requests: [], separation });
+    expect(line).toContain('| best val_accuracy=1.000 (trial 2, others within validation noise) |');
+    expect(line).not.toContain('\n');
+  });
+
   it('shows the size of the Pareto front with several objectives', () => {
     const front = [
       { trialNumber: 2, values: [1, 900] },

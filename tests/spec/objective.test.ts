@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { DEFAULT_HEALTH_WEIGHT, healthAwareValue, normalizeObjective, objectiveLabel, objectiveValue } from '../../spec/objective';
-import { objectiveValues, trialValues } from '../../trials';
+import { epochValues, objectiveValues, outcomeMetrics, trialOutcome, trialValues, valueEpoch } from '../../trials';
 import { parseSpec } from '../../spec';
 import { HEADER, problemLines } from './helpers';
 
@@ -63,5 +63,28 @@ describe('objective aggregates', () => {
     expect(trialValues(spec, [0.9, 0.45, 4], history)).toEqual([0.95, 0.45, 1]);
     const plain = parse(`${HEADER}objective: {metric: val_accuracy, direction: maximize}\n`);
     expect(trialValues(plain, [0.9], { 1: [0.95], 2: [0.9] })).toEqual([0.9]);
+  });
+
+  test('with `aggregate: best` on the first objective, constraints and the tie key read the epoch its value comes from', () => {
+    const spec = parse(
+      `${HEADER}objective: {metric: val_accuracy, direction: maximize, aggregate: best}\nsearch:\n  constraints:\n    - {metric: param_count, max: 100}\n`,
+    );
+    const byEpoch = new Map([
+      [1, { val_accuracy: 0.7, val_loss: 0.9, param_count: 50 }],
+      [2, { val_accuracy: 0.95, val_loss: 0.3, param_count: 80 }],
+      [3, { val_accuracy: 0.95, val_loss: 0.2, param_count: 120 }],
+      [4, { val_accuracy: 0.9, val_loss: 0.25, param_count: 150 }],
+    ]);
+    const last = byEpoch.get(4)!;
+    // Epoch 2 is the earliest best: its val_loss is the tie key and its param_count is the one constrained (feasible).
+    expect(valueEpoch(spec, epochValues(spec, byEpoch))).toBe(2);
+    expect(trialOutcome(spec, last, byEpoch)).toEqual({ values: [0.95], constraints: [80 - 100], tieBreak: 0.3 });
+    expect(outcomeMetrics(spec)).toEqual(['val_loss', 'param_count']);
+    // `aggregate: last` (the default): the last epoch, as before.
+    const plain = parse(`${HEADER}objective: {metric: val_accuracy, direction: maximize}\nsearch:\n  constraints:\n    - {metric: param_count, max: 100}\n`);
+    expect(valueEpoch(plain, epochValues(plain, byEpoch))).toBeUndefined();
+    expect(trialOutcome(plain, last, byEpoch)).toEqual({ values: [0.9], constraints: [50], tieBreak: 0.25 });
+    // Epochs without the metrics (an old run): the last epoch's, as before.
+    expect(trialOutcome(spec, last, new Map())).toEqual({ values: [0.9], constraints: [50], tieBreak: 0.25 });
   });
 });

@@ -40,7 +40,8 @@ export interface LoadDatasetOptions {
   validationSplit: number;
 }
 
-function pick(split: Split, indices: Int32Array, exampleSize: number): Split {
+/** The examples of `split` at `indices`, in that order. */
+export function pick(split: Split, indices: Int32Array, exampleSize: number): Split {
   const x = new (split.x.constructor as Uint8ArrayConstructor | Float32ArrayConstructor)(indices.length * exampleSize);
   const y = new (split.y.constructor as Uint8ArrayConstructor | Int32ArrayConstructor)(indices.length);
   indices.forEach((source, target) => {
