@@ -1,6 +1,10 @@
 // The pure PBT decisions (search/schedulers/pbt.ts): who exploits whom at a boundary, what explore does
 // to each kind of parameter, determinism from the seed, and the options' errors.
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parseExperiment } from '../../catalog';
+import { pbtMutable, PBT_TRAINING_PARAMS, SpecError } from '../../spec';
+import { TRAINING_HYPERPARAMETERS } from '../../training';
 import { AlgorithmConfigError } from '../../search/errors';
 import { createScheduler } from '../../search/schedulers';
 import { explore, pbtDecisions, quantileSize, readPbtOptions, type PbtMember, type PbtRound } from '../../search/schedulers/pbt';
@@ -116,5 +120,59 @@ describe('pbt options', () => {
     const ctx = { trials: [], direction: 'minimize' as const, maxEpochs: 8 };
     expect([0, 1, 3, 5, 6, 7].map((d) => s.nextMilestone!(ctx, 0, d))).toEqual([3, 3, 6, 6, 8, 8]);
     expect(s.decide(ctx, 0, 3)).toBe('continue');
+  });
+});
+
+describe('pbt in a spec (spec/pbt.ts)', () => {
+  const spec = (scheduler: string, extra = '') => `name: p
+dataset: synthetic-shapes
+model: mlp
+search:
+  space:
+    learningRate: {type: float, low: 0.001, high: 0.1, log: true}
+    momentum: {type: float, low: 0, high: 0.9}
+    units: {type: int, low: 8, high: 64}
+  scheduler: ${scheduler}
+${extra}budget: {maxTrials: 4, maxConcurrentTrials: 4}
+training: {epochs: 6, optimizer: sgd}
+`;
+
+  it('the allow-list is the training settings less the optimizer', () => {
+    expect([...PBT_TRAINING_PARAMS].sort()).toEqual(Object.keys(TRAINING_HYPERPARAMETERS).filter((k) => k !== 'optimizer').sort());
+  });
+
+  it('defaults mutable to the searched training settings, never a model hyperparameter', () => {
+    const parsed = parseExperiment(spec('{type: pbt, options: {populationSize: 4}}'), 'p.yaml');
+    expect(pbtMutable(parsed)).toEqual(['learningRate', 'momentum']);
+  });
+
+  it('refuses pbt with several objectives and an interval as long as training, naming file:line and field', () => {
+    const text = spec('{type: pbt, options: {populationSize: 4, perturbationInterval: 6}}', 'objective: [{metric: val_loss, direction: minimize}, {metric: param_count, direction: minimize}]\n');
+    const error = (() => {
+      try {
+        parseExperiment(text, 'p.yaml');
+      } catch (e) {
+        return e as SpecError;
+      }
+      throw new Error('accepted');
+    })();
+    expect(error).toBeInstanceOf(SpecError);
+    expect(error.message).toMatch(/p\.yaml:9:\d+: search\.scheduler\.options\.perturbationInterval: must be < training\.epochs \(6\)/);
+    expect(error.message).toMatch(/p\.yaml:10:\d+: objective: scheduler pbt ranks its population by one objective/);
+  });
+
+  it('a trainable must list its mutable parameters', () => {
+    const text = `name: p
+trainable: {module: ${join(__dirname, '..', 'fixtures', 'trainables', 'pbt-decay.ts')}}
+search:
+  space:
+    lr: {type: float, low: 0.01, high: 0.5}
+  scheduler: {type: pbt, options: {populationSize: 4}}
+objective: {metric: val_loss, direction: minimize}
+budget: {maxTrials: 4, maxConcurrentTrials: 4}
+training: {epochs: 6}
+`;
+    expect(() => parseExperiment(text, 'p.yaml')).toThrow(/p\.yaml:6:\d+: search\.scheduler\.options: a trainable must list its mutable parameters/);
+    expect(pbtMutable(parseExperiment(text.replace('populationSize: 4}', 'populationSize: 4, mutable: [lr]}'), 'p.yaml'))).toEqual(['lr']);
   });
 });
