@@ -9,6 +9,7 @@ import type { ExperimentSpec } from '../spec/types';
 import { rankFeasibleFronts, type Ranked } from '../search/ranking';
 import type { Direction } from '../search/types';
 import { countStates, isPacked, packTrials, toView, unpackTrials, type PackedTrials, type TrialRecord } from '../trials';
+import type { PbtCarried, Population } from './pbt';
 import { SEARCH_ATTRIBUTES, type CampaignPhase, type CampaignProgress, type Controls } from './control';
 
 /** What a campaign hands to its next run on continue-as-new. */
@@ -23,6 +24,8 @@ export interface CarriedState {
   searchAttributes: boolean;
   /** An extension's or fork's old trials, packed; absent for a campaign of its own. */
   warm?: PackedTrials;
+  /** Scheduler pbt: the population's schedules, exploits and applied boundaries (workflows/pbt.ts). */
+  pbt?: PbtCarried;
 }
 
 export interface CampaignInput extends LoadSpecInput {
@@ -65,6 +68,8 @@ export class CampaignState {
   reportRefresh: Promise<void> | null = null;
   /** Every trial and retrain job runs inside this scope, so `cancel` stops them all at once. */
   readonly work = new CancellationScope();
+  /** Scheduler pbt (set in setUp behind a patch marker): the population's exploit/explore state. */
+  pbt: Population | null = null;
   /** The best value last published as a search attribute. */
   private shownBest: number | null = null;
 
@@ -134,7 +139,8 @@ export class CampaignState {
   carried(): CarriedState {
     const { spec, controls, tracking, searchAttributes } = this.ready();
     const { trials, trainSeconds, startedAt, warm } = this;
-    return { spec, tracking, trials: packTrials(trials), controls, trainSeconds, startedAt, searchAttributes, ...(warm ? { warm } : {}) };
+    const pbt = this.pbt ? { pbt: this.pbt.carried() } : {};
+    return { spec, tracking, trials: packTrials(trials), controls, trainSeconds, startedAt, searchAttributes, ...(warm ? { warm } : {}), ...pbt };
   }
 
   ready(): Setup {
