@@ -53,7 +53,11 @@ export async function exploitCheckpoint(store: CheckpointStore, donor: StoredJob
   await store.restore(recipient);
   const target = checkpointOf(input, recipient.dir);
   const done = await readMarker(target);
-  if (done && done.donor === input.donor.trialNumber && done.epoch === input.epoch) return { copied: false, checkpoint: target };
+  if (done && done.donor === input.donor.trialNumber && done.epoch === input.epoch) {
+    // Killed after the rename, before the store had it: saving again uploads only what it lacks.
+    await store.save(recipient);
+    return { copied: false, checkpoint: target };
+  }
   await removeLeftovers(recipient.dir);
   const source = checkpointOf(input, donor.dir);
   const suffix = `${input.epoch}-${process.pid}-${randomBytes(4).toString('hex')}`;
