@@ -83,3 +83,30 @@ describe('a PBT campaign', () => {
     expect(JSON.parse(await downloadArtifact(mlflow, retrain!, 'pbt_schedule.json'))).toMatchObject({ schedule });
   });
 });
+
+describe("a PBT campaign on tuneflow's engine", () => {
+  const campaign = campaignFixture(join(__dirname, '..', 'fixtures', 'specs', 'pbt-engine.yaml'), tempDir('pbt-engine'));
+
+  it("resumes every recipient from its donor's checkpoint: the donor's architecture, the explored learning rate", async () => {
+    const { result, runs } = campaign();
+    // A checkpoint of another configuration would fail the recipient (CheckpointError): none did.
+    expect(result.status).toBe('COMPLETED');
+    expect(result.trials).toEqual({ completed: 4, pruned: 0, failed: 0 });
+    const search = byStage(runs, 'search');
+    const byTrial = new Map(search.map((r) => [trialOf(r), r]));
+    let exploits = 0;
+    for (const recipient of search) {
+      for (const entry of (tagsOf(recipient)['tuneflow.pbt.exploits'] ?? '').split(',').filter(Boolean)) {
+        const [donorNumber, epoch] = entry.split('@').map(Number) as [number, number];
+        const donor = byTrial.get(donorNumber)!;
+        // The model after the boundary is the donor's (its width, so its parameter count).
+        expect((await series(recipient, 'param_count')).get(epoch + 1)).toBe((await series(donor, 'param_count')).get(epoch));
+        // The engine trained the next epoch with the explored learning rate.
+        expect((await series(recipient, 'lr')).get(epoch + 1)).toBeCloseTo((await series(recipient, 'pbt.learningRate')).get(epoch)!, 12);
+        exploits += 1;
+      }
+    }
+    expect(exploits).toBe(1); // 4 members, quantile 0.25, one boundary (epoch 2) before the end
+    expect(result.retrain[0]!.metrics.test_accuracy).toBeGreaterThan(0);
+  });
+});
