@@ -47,12 +47,24 @@ function searched(spec: ExperimentSpec): string[] {
     .map(([name]) => name);
 }
 
-/** The parameters explore changes: `mutable` as written, or (engine only) every searched training setting. */
+/** The parameters a parameter's `when` reads. */
+function parents(spec: ExperimentSpec, name: string): string[] {
+  const param = spec.search.space[name];
+  return typeof param === 'object' && param.when ? Object.keys(param.when) : [];
+}
+
+/**
+ * The parameters explore changes: `mutable` as written, or (engine only) every searched training setting.
+ * A conditional one (momentum when optimizer is sgd) may change as long as what it depends on does not:
+ * exploit copies the donor's whole configuration, so its presence follows the donor's.
+ */
 export function pbtMutable(spec: ExperimentSpec): string[] {
   const options = pbtOptions(spec);
   if (!options) return [];
   if (options.mutable) return [...options.mutable];
-  return spec.trainable ? [] : searched(spec).filter((name) => PBT_TRAINING_PARAMS.includes(name));
+  if (spec.trainable) return [];
+  const candidates = searched(spec).filter((name) => PBT_TRAINING_PARAMS.includes(name));
+  return candidates.filter((name) => !parents(spec, name).some((parent) => candidates.includes(parent)));
 }
 
 /** Everything wrong with a pbt spec, each at the field to change. */
@@ -104,7 +116,10 @@ function checkMutable(spec: ExperimentSpec, options: PbtOptions, optionsPath: (s
     const param = spec.search.space[name];
     if (param === undefined) issues.push({ path, message: `"${name}" is not a parameter of search.space` });
     else if (typeof param !== 'object' || param.type === 'fixed') issues.push({ path, message: `"${name}" is fixed in search.space: there is nothing to explore` });
-    else if (param.when) issues.push({ path, message: `"${name}" is conditional (when): a mutable parameter must be present in every member` });
+    else if (parents(spec, name).some((parent) => options.mutable!.includes(parent))) {
+      const parent = parents(spec, name).find((p) => options.mutable!.includes(p))!;
+      issues.push({ path, message: `"${name}" depends on "${parent}" (when), which is mutable too: explore could leave "${name}" set where it does not apply; keep "${parent}" fixed during training` });
+    }
     else if (spec.trainable) return;
     else if (name === 'optimizer') issues.push({ path, message: `"optimizer" cannot change during training: the optimizer's state (moments, accumulators) in the copied checkpoint belongs to its optimizer; ${allowed}` });
     else if (!PBT_TRAINING_PARAMS.includes(name)) {
