@@ -22,6 +22,21 @@ async function series(run: RestRun, key: string): Promise<Map<number, number>> {
   return new Map((await metricHistory(mlflow, run.info.run_id, key)).map((m) => [m.step, m.value]));
 }
 
+/** Every exploit the search runs' `tuneflow.pbt.exploits` tags record, with both runs. */
+function exploitsOf(runs: RestRun[]): { recipient: RestRun; donor: RestRun; donorNumber: number; epoch: number }[] {
+  const search = byStage(runs, 'search');
+  const byTrial = new Map(search.map((r) => [trialOf(r), r]));
+  return search.flatMap((recipient) =>
+    (tagsOf(recipient)['tuneflow.pbt.exploits'] ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((entry) => {
+        const [donorNumber, epoch] = entry.split('@').map(Number) as [number, number];
+        return { recipient, donor: byTrial.get(donorNumber)!, donorNumber, epoch };
+      }),
+  );
+}
+
 interface Schedule {
   schedule: { epoch: number; params: { lr: number } }[];
   exploits: { donor: number; epoch: number }[];
@@ -41,29 +56,23 @@ describe('a PBT campaign', () => {
 
   it("an exploited member's next epoch starts from its donor's weights, with explored parameters", async () => {
     const { runs } = campaign();
-    const search = byStage(runs, 'search');
-    const byTrial = new Map(search.map((r) => [trialOf(r), r]));
     let checked = 0;
-    for (const recipient of search) {
-      for (const entry of (tagsOf(recipient)['tuneflow.pbt.exploits'] ?? '').split(',').filter(Boolean)) {
-        const [donorNumber, epoch] = entry.split('@').map(Number) as [number, number];
-        const donor = byTrial.get(donorNumber)!;
-        const [dw, rw, rStart, dOrigin, rOrigin] = await Promise.all([series(donor, 'w'), series(recipient, 'w'), series(recipient, 'w_start'), series(donor, 'origin'), series(recipient, 'origin')]);
-        // Its own weights at the boundary differed; its next epoch started from the donor's.
-        expect(rw.get(epoch)).not.toBe(dw.get(epoch));
-        expect(rStart.get(epoch + 1)).toBe(dw.get(epoch));
-        expect(rOrigin.get(epoch + 1)).toBe(dOrigin.get(epoch));
-        // Explore: a new lr from the boundary on, and the trainable trained with it.
-        const [dLr, rLr, rTrainedLr] = await Promise.all([series(donor, 'pbt.lr'), series(recipient, 'pbt.lr'), series(recipient, 'lr')]);
-        expect(rLr.get(epoch)).not.toBe(dLr.get(epoch));
-        expect(rTrainedLr.get(epoch + 1)).toBe(rLr.get(epoch));
-        const ratio = rLr.get(epoch)! / [...dLr].filter(([s]) => s <= epoch).at(-1)![1];
-        expect([0.8, 1.2].some((f) => Math.abs(ratio - f) < 1e-9) || (rLr.get(epoch)! >= 0.01 && rLr.get(epoch)! <= 0.6)).toBe(true);
-        // The lineage artifact agrees with the tag.
-        const lineage = JSON.parse(await downloadArtifact(mlflow, recipient, 'pbt_schedule.json')) as Schedule;
-        expect(lineage.exploits).toContainEqual({ donor: donorNumber, epoch });
-        checked += 1;
-      }
+    for (const { recipient, donor, donorNumber, epoch } of exploitsOf(runs)) {
+      const [dw, rw, rStart, dOrigin, rOrigin] = await Promise.all([series(donor, 'w'), series(recipient, 'w'), series(recipient, 'w_start'), series(donor, 'origin'), series(recipient, 'origin')]);
+      // Its own weights at the boundary differed; its next epoch started from the donor's.
+      expect(rw.get(epoch)).not.toBe(dw.get(epoch));
+      expect(rStart.get(epoch + 1)).toBe(dw.get(epoch));
+      expect(rOrigin.get(epoch + 1)).toBe(dOrigin.get(epoch));
+      // Explore: a new lr from the boundary on, and the trainable trained with it.
+      const [dLr, rLr, rTrainedLr] = await Promise.all([series(donor, 'pbt.lr'), series(recipient, 'pbt.lr'), series(recipient, 'lr')]);
+      expect(rLr.get(epoch)).not.toBe(dLr.get(epoch));
+      expect(rTrainedLr.get(epoch + 1)).toBe(rLr.get(epoch));
+      const ratio = rLr.get(epoch)! / [...dLr].filter(([s]) => s <= epoch).at(-1)![1];
+      expect([0.8, 1.2].some((f) => Math.abs(ratio - f) < 1e-9) || (rLr.get(epoch)! >= 0.01 && rLr.get(epoch)! <= 0.6)).toBe(true);
+      // The lineage artifact agrees with the tag.
+      const lineage = JSON.parse(await downloadArtifact(mlflow, recipient, 'pbt_schedule.json')) as Schedule;
+      expect(lineage.exploits).toContainEqual({ donor: donorNumber, epoch });
+      checked += 1;
     }
     expect(checked).toBe(2);
   });
@@ -92,19 +101,13 @@ describe("a PBT campaign on tuneflow's engine", () => {
     // A checkpoint of another configuration would fail the recipient (CheckpointError): none did.
     expect(result.status).toBe('COMPLETED');
     expect(result.trials).toEqual({ completed: 4, pruned: 0, failed: 0 });
-    const search = byStage(runs, 'search');
-    const byTrial = new Map(search.map((r) => [trialOf(r), r]));
     let exploits = 0;
-    for (const recipient of search) {
-      for (const entry of (tagsOf(recipient)['tuneflow.pbt.exploits'] ?? '').split(',').filter(Boolean)) {
-        const [donorNumber, epoch] = entry.split('@').map(Number) as [number, number];
-        const donor = byTrial.get(donorNumber)!;
-        // The model after the boundary is the donor's (its width, so its parameter count).
-        expect((await series(recipient, 'param_count')).get(epoch + 1)).toBe((await series(donor, 'param_count')).get(epoch));
-        // The engine trained the next epoch with the explored learning rate.
-        expect((await series(recipient, 'lr')).get(epoch + 1)).toBeCloseTo((await series(recipient, 'pbt.learningRate')).get(epoch)!, 12);
-        exploits += 1;
-      }
+    for (const { recipient, donor, epoch } of exploitsOf(runs)) {
+      // The model after the boundary is the donor's (its width, so its parameter count).
+      expect((await series(recipient, 'param_count')).get(epoch + 1)).toBe((await series(donor, 'param_count')).get(epoch));
+      // The engine trained the next epoch with the explored learning rate.
+      expect((await series(recipient, 'lr')).get(epoch + 1)).toBeCloseTo((await series(recipient, 'pbt.learningRate')).get(epoch)!, 12);
+      exploits += 1;
     }
     expect(exploits).toBe(1); // 4 members, quantile 0.25, one boundary (epoch 2) before the end
     expect(result.retrain[0]!.metrics.test_accuracy).toBeGreaterThan(0);

@@ -161,6 +161,15 @@ training: {epochs: 6, optimizer: sgd}
     expect(error.message).toMatch(/p\.yaml:10:\d+: objective: scheduler pbt ranks its population by one objective/);
   });
 
+  it('a conditional parameter is mutable while what it depends on is not', () => {
+    const conditional = spec('{type: pbt, options: {populationSize: 4}}')
+      .replace('    momentum: {type: float, low: 0, high: 0.9}', '    optimizer: {type: categorical, choices: [adam, sgd]}\n    momentum: {type: float, low: 0, high: 0.9, when: {optimizer: sgd}}')
+      .replace(', optimizer: sgd}', '}');
+    expect(pbtMutable(parseExperiment(conditional, 'p.yaml'))).toEqual(['learningRate', 'momentum']);
+    const withParent = conditional.replace('populationSize: 4}', 'populationSize: 4, mutable: [learningRate, momentum, optimizer]}');
+    expect(() => parseExperiment(withParent, 'p.yaml')).toThrow(/search\.scheduler\.options\.mutable\[2\]: "optimizer" cannot change during training/);
+  });
+
   it('a trainable must list its mutable parameters', () => {
     const text = `name: p
 trainable: {module: ${join(__dirname, '..', 'fixtures', 'trainables', 'pbt-decay.ts')}}
