@@ -9,6 +9,7 @@
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { downloadArtifact, metricHistory, tagsOf, type RestRun } from '../helpers/mlflow-queries';
+import { connectTemporal, startCampaign } from '../../cli/client';
 import { campaignFixture } from '../helpers/campaign';
 import { tempDir } from '../helpers/temp';
 
@@ -42,7 +43,7 @@ interface Schedule {
   exploits: { donor: number; epoch: number }[];
 }
 
-describe('a PBT campaign', () => {
+describe('a PBT campaign (function trainable)', () => {
   const campaign = campaignFixture(join(fixtures, 'pbt.yaml'), tempDir('pbt-campaign'));
 
   it('completes the population and exploits at the boundaries', () => {
@@ -75,6 +76,21 @@ describe('a PBT campaign', () => {
       checked += 1;
     }
     expect(checked).toBe(2);
+  });
+
+  it("refuses to grow a running population: extend --trials and enqueue", async () => {
+    const client = await connectTemporal(inject('temporalAddress'));
+    try {
+      const h = await startCampaign(client, { specPath: join(fixtures, 'pbt.yaml') });
+      const deadline = Date.now() + 60_000;
+      while ((await h.status()).trials.total < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      await expect(h.extend({ trials: 1 })).rejects.toThrow(/extend --trials: a pbt campaign's population is fixed/);
+      await expect(h.enqueue([{ lr: 0.1 }])).rejects.toThrow(/enqueue: a pbt campaign's population is fixed/);
+      await h.cancel();
+      expect((await h.result()).status).toBe('CANCELLED');
+    } finally {
+      await client.connection.close();
+    }
   });
 
   it("retrains the winner with its learned schedule, epoch by epoch", async () => {
