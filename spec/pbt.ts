@@ -33,7 +33,8 @@ export const PBT_TRAINING_PARAMS: readonly string[] = [
   'labelSmoothing',
 ];
 
-export const isPbt = (spec: ExperimentSpec): boolean => spec.search.scheduler.type === 'pbt';
+// Hand-built specs (tests, `tuneflow train`) may leave out the search: then it is no pbt spec.
+export const isPbt = (spec: ExperimentSpec): boolean => spec.search?.scheduler?.type === 'pbt';
 
 /** The PBT options of a spec that uses it (already checked at load), else null. */
 export function pbtOptions(spec: ExperimentSpec): PbtOptions | null {
