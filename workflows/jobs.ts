@@ -98,8 +98,10 @@ export class JobRunner {
         await condition(() => !controls.paused || state.draining);
         if (state.draining) return; // parked at a segment boundary: the next run resumes it from its checkpoint
         // PBT: at a population boundary, wait for the others, then maybe exploit a donor and explore (workflows/pbt.ts).
-        const on = this.queues.on(queue);
-        if (state.pbt && !(await state.pbt.beforeSegment(state, t, { exploit: (req) => on.exploitCheckpoint(req), lineage: (req) => control.logPbtLineage(req) }))) return;
+        if (state.pbt) {
+          const on = this.queues.on(queue);
+          if (!(await state.pbt.beforeSegment(state, t, { exploit: (req) => on.exploitCheckpoint(req), lineage: (req) => control.logPbtLineage(req) }))) return;
+        }
         // Segments end at the scheduler's rungs, so every decision sees a finished epoch.
         const milestone = scheduler.nextMilestone?.(context(), t.number, t.epochsDone) ?? Infinity;
         const toEpoch = Math.min(t.epochsDone + spec.training.segmentEpochs, milestone, spec.training.epochs);
