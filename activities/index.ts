@@ -8,7 +8,8 @@ import { temporalActivities, type TemporalDeps } from './temporal';
 import { trackingActivities } from './tracking';
 import { trainingActivities } from './training';
 import { loadWarmStart as loadLineageWarmStart } from './lineage';
-import type { CampaignActivities, WarmStartInput } from './types';
+import { logPbtLineage } from './pbt';
+import type { CampaignActivities, PbtLineageInput, WarmStartInput } from './types';
 
 export interface ActivityDeps extends TemporalDeps {
   mlflow: MlflowClient;
@@ -19,12 +20,13 @@ export interface ActivityDeps extends TemporalDeps {
 export type ControlActivities = Omit<CampaignActivities, TrainingActivityName>;
 export type TrainingActivities = Pick<CampaignActivities, TrainingActivityName>;
 /** The activities that run where the checkpoints and the accelerators are: the training task queue. */
-type TrainingActivityName = 'trainSegment' | 'evaluateRun' | 'deleteCheckpoints';
+type TrainingActivityName = 'trainSegment' | 'evaluateRun' | 'deleteCheckpoints' | 'exploitCheckpoint';
 
 export function controlActivities(deps: ActivityDeps): ControlActivities {
   // suggestTrials heartbeats by itself while its worker thread computes (suggest.ts); the rest beat while they wait.
   const loadWarmStart = (input: WarmStartInput) => loadLineageWarmStart(deps.mlflow, input);
-  return { suggestTrials, ...heartbeating({ loadSpec, loadWarmStart, ...trackingActivities(deps), ...temporalActivities(deps) }) };
+  const pbtLineage = (input: PbtLineageInput) => logPbtLineage(deps.mlflow, input);
+  return { suggestTrials, ...heartbeating({ loadSpec, loadWarmStart, logPbtLineage: pbtLineage, ...trackingActivities(deps), ...temporalActivities(deps) }) };
 }
 
 export { trainingActivities };

@@ -13,7 +13,8 @@ import { exportModel, NON_RETRYABLE_ERROR_NAMES, trainableDirs, type JobIdentity
 import { beatWhile } from './heartbeat';
 import { checkpointDir, jobName, runKey } from './job';
 import { uploadTrainableFiles } from './trainable-files';
-import type { EvaluateInput, RunRef, SegmentInput, SegmentOutput } from './types';
+import { exploitCheckpoint } from './pbt';
+import type { EvaluateInput, ExploitInput, RunRef, SegmentInput, SegmentOutput } from './types';
 
 export interface TrainingDeps {
   mlflow: MlflowClient;
@@ -123,6 +124,8 @@ export function trainingActivities(deps: TrainingDeps) {
     trainSegment: (input: SegmentInput) => failingFast(() => trainSegment(deps, store, input)),
     deleteCheckpoints: (ref: RunRef) => failingFast(() => beatWhile(() => deleteCheckpoints(deps, store, ref))),
     evaluateRun: (input: EvaluateInput) => failingFast(() => evaluateRun(deps, store, input)),
+    exploitCheckpoint: (input: ExploitInput) =>
+      failingFast(() => beatWhile(() => exploitCheckpoint(store, storedJob(deps, input.donor, input.donor.runId), storedJob(deps, input.recipient, input.recipient.runId), input))),
   };
 }
 

@@ -167,7 +167,45 @@ export interface WarmStart {
   ancestors: string[];
 }
 
+/** PBT's exploit step (activities/pbt.ts): the donor's checkpoint at `epoch` becomes the recipient's. */
+export interface ExploitInput {
+  spec: ExperimentSpec;
+  /** Both search jobs of the campaign (stage search, seed 0), with their MLflow runs. */
+  donor: RunRef & { runId: string };
+  recipient: RunRef & { runId: string };
+  /** The boundary: both have trained this many epochs. */
+  epoch: number;
+}
+
+export interface ExploitOutput {
+  /** False when an earlier attempt had already copied it (a retry after a killed worker). */
+  copied: boolean;
+  /** The recipient's checkpoint now (a folder under its job folder). */
+  checkpoint: string;
+}
+
+/** A PBT member's parameters from `epoch` on, and the exploits so far: metrics `pbt.<name>`, tags, `pbt_schedule.json`. */
+export interface PbtLineageInput {
+  runId: string;
+  epoch: number;
+  params: Params;
+  /** The member's schedule so far (epoch from which each configuration holds), the artifact's content. */
+  schedule: PbtScheduleEntry[];
+  /** Every exploit so far, oldest first: `{donor, epoch}` with the donor's trial number as the user sees it. */
+  exploits: { donor: number; epoch: number }[];
+}
+
+export interface PbtScheduleEntry {
+  /** The configuration holds for epochs epoch+1 onwards (until the next entry). */
+  epoch: number;
+  params: Params;
+}
+
 export interface CampaignActivities {
+  /** PBT: copy the donor's checkpoint into the recipient's job folder, once (training queue). */
+  exploitCheckpoint(input: ExploitInput): Promise<ExploitOutput>;
+  /** PBT: a member's hyperparameters from a boundary on, onto its MLflow run (idempotent). */
+  logPbtLineage(input: PbtLineageInput): Promise<void>;
   loadSpec(input: LoadSpecInput): Promise<LoadedSpec>;
   ensureCampaignRun(input: { campaignId: string; spec: ExperimentSpec; specText: string }): Promise<Tracking>;
   suggestTrials(input: SuggestInput): Promise<Params[]>;

@@ -49,8 +49,15 @@ export interface CnnBenchOptions {
   json?: string;
 }
 
+/** What the PBT rows (bench/schedulers-pbt.ts) change: epochs, trials at a time, the campaign seed. */
+export interface SpecOverrides {
+  epochs?: number;
+  concurrency?: number;
+  seed?: number;
+}
+
 /** The quickstart spec, turned into a campaign of `trials` × 9 epochs that maximizes validation accuracy. */
-function specFor(label: string, scheduler: unknown, opts: CnnBenchOptions): string {
+export function specFor(label: string, scheduler: unknown, opts: CnnBenchOptions, overrides: SpecOverrides = {}): string {
   const doc = parseDocument(readFileSync(join(__dirname, '..', '..', 'experiments', 'quickstart.yaml'), 'utf8'));
   doc.set('name', `bench-${label.split(' ')[0]}`);
   doc.set('dataset', { ...DATASET, options: { ...DATASET.options, ...(opts.noise !== undefined ? { noise: opts.noise } : {}) } });
@@ -62,8 +69,9 @@ function specFor(label: string, scheduler: unknown, opts: CnnBenchOptions): stri
   doc.setIn(['search', 'sampler'], { type: 'random', options: {} });
   doc.set('objective', { metric: 'val_accuracy', direction: 'maximize' });
   doc.setIn(['budget', 'maxTrials'], opts.trials);
-  doc.setIn(['budget', 'maxConcurrentTrials'], 2);
-  doc.setIn(['training', 'epochs'], EPOCHS);
+  doc.setIn(['budget', 'maxConcurrentTrials'], overrides.concurrency ?? 2);
+  doc.setIn(['training', 'epochs'], overrides.epochs ?? EPOCHS);
+  if (overrides.seed !== undefined) doc.set('seed', overrides.seed);
   doc.setIn(['training', 'validationSplit'], VALIDATION_SPLIT);
   doc.set('retrain', { topK: 0 });
   return doc.toString();
@@ -80,8 +88,10 @@ interface TrialTrace {
   seconds: number;
 }
 
-interface RunTrace {
+export interface RunTrace {
   trials: Map<number, TrialTrace>;
+  /** PBT's exploit steps (exploitCheckpoint activities scheduled). */
+  exploits: number;
   epochs: number;
   seconds: number;
   trainedTwice: number;
@@ -90,7 +100,7 @@ interface RunTrace {
 type HistoryEvent = NonNullable<Awaited<ReturnType<ReturnType<Client['workflow']['getHandle']>['fetchHistory']>>['events']>[number];
 
 /** The trainSegment activities of a campaign (following continue-as-new back to its first run). */
-async function traceCampaign(client: Client, workflowId: string): Promise<RunTrace> {
+export async function traceCampaign(client: Client, workflowId: string): Promise<RunTrace> {
   const events: HistoryEvent[] = [];
   let runId: string | undefined;
   for (;;) {
@@ -103,7 +113,7 @@ async function traceCampaign(client: Client, workflowId: string): Promise<RunTra
   const decode = <T>(payload: unknown) => defaultPayloadConverter.fromPayload<T>(payload as never);
   const scheduled = new Map<string, SegmentInput>();
   const attempts = new Map<string, number>();
-  const trace: RunTrace = { trials: new Map(), epochs: 0, seconds: 0, trainedTwice: 0 };
+  const trace: RunTrace = { trials: new Map(), exploits: 0, epochs: 0, seconds: 0, trainedTwice: 0 };
   const trialOf = (input: SegmentInput) => {
     let t = trace.trials.get(input.trialNumber);
     if (t === undefined) trace.trials.set(input.trialNumber, (t = { params: input.params, seed: input.seed, trainedCount: new Map(), accuracy: new Map(), seconds: 0 }));
@@ -112,6 +122,7 @@ async function traceCampaign(client: Client, workflowId: string): Promise<RunTra
   const key = (id: unknown) => String(id);
   for (const e of events) {
     const s = e.activityTaskScheduledEventAttributes;
+    if (s?.activityType?.name === 'exploitCheckpoint') trace.exploits += 1;
     if (s?.activityType?.name === 'trainSegment') {
       const input = decode<SegmentInput>(s.input!.payloads![0]);
       if (input.stage === 'search') scheduled.set(key(e.eventId), input);
@@ -141,8 +152,8 @@ async function traceCampaign(client: Client, workflowId: string): Promise<RunTra
   return trace;
 }
 
-export async function realCnnBench(opts: CnnBenchOptions): Promise<void> {
-  const chosen = SCHEDULERS.filter((s) => !opts.only || opts.only.includes(s.label.split(' ')[0]!));
+/** A Temporal dev server, an MLflow server and in-process workers for `work`, all stopped after it. */
+export async function withBenchServices(work: (client: Client, dir: string) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'tuneflow-bench-cnn-'));
   const [temporal, mlflow] = await Promise.all([
     startTemporalServer({ logFile: join(dir, 'temporal.log'), uiPort: null }),
@@ -156,8 +167,22 @@ export async function realCnnBench(opts: CnnBenchOptions): Promise<void> {
     trainingQueues: ['tuneflow-training'],
   });
   const client = await connectTemporal(temporal.address);
-  const results: { label: string; result: CampaignResult; wall: number; trace: RunTrace }[] = [];
   try {
+    await work(client, dir);
+  } finally {
+    await client.connection.close();
+    // A bench must end: a worker that does not stop in a minute is left to the process exit.
+    const stopped = await Promise.race([workers.shutdown().then(() => true), delay(60_000).then(() => false)]);
+    if (!stopped) console.error('warning: the workers did not shut down within 60 s');
+    await Promise.all([temporal.stop(), mlflow.stop()]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function realCnnBench(opts: CnnBenchOptions): Promise<void> {
+  const chosen = SCHEDULERS.filter((s) => !opts.only || opts.only.includes(s.label.split(' ')[0]!));
+  await withBenchServices(async (client, dir) => {
+    const results: { label: string; result: CampaignResult; wall: number; trace: RunTrace }[] = [];
     for (const { label, scheduler } of chosen) {
       const specPath = join(dir, `${label.split(' ')[0]}.yaml`);
       writeFileSync(specPath, specFor(label, scheduler, opts));
@@ -170,14 +195,7 @@ export async function realCnnBench(opts: CnnBenchOptions): Promise<void> {
     }
     report(results, opts);
     if (opts.json) writeFileSync(opts.json, JSON.stringify(results.map(({ label, trace }) => ({ label, trials: traceJson(trace) })), null, 1));
-  } finally {
-    await client.connection.close();
-    // A bench must end: a worker that does not stop in a minute is left to the process exit.
-    const stopped = await Promise.race([workers.shutdown().then(() => true), delay(60_000).then(() => false)]);
-    if (!stopped) console.error('warning: the workers did not shut down within 60 s');
-    await Promise.all([temporal.stop(), mlflow.stop()]);
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 function traceJson(trace: RunTrace) {

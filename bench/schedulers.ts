@@ -13,8 +13,13 @@
 // Then multi-objective pruning on zdt1_mf against no pruning (bench/multi-objective-pruning.ts): steps
 // and hypervolume for the same trials, and hypervolume at equal steps; samplers random, tpe and nsga2
 // over seeds 0–4 (`--quick`: random, seeds 0–1). `--mo-only` runs this part alone.
+//
+// Last (not with --quick or --no-real) PBT against ASHA and none at equal compute on the same real CNN
+// (bench/schedulers-pbt.ts): `--pbt-seeds 0,1,2`, `--pbt-population 4`, `--pbt-epochs 6`, `--pbt-interval 2`;
+// `--pbt-only` runs this part alone.
 import { existsSync } from 'node:fs';
 import { realCnnBench } from './schedulers-cnn';
+import { pbtCnnBench } from './schedulers-pbt';
 import { join } from 'node:path';
 import { samplers } from '../search/samplers';
 import { createStudy } from '../search/study';
@@ -146,7 +151,18 @@ function moPart(quick: boolean): void {
   printMoPruningBench(quick ? [0, 1] : [0, 1, 2, 3, 4], wanted.filter((s) => Object.hasOwn(samplers, s)));
 }
 
+/** PBT vs ASHA vs none at equal compute on the real CNN: `--pbt-seeds 0,1,2`, `--pbt-population 4`, `--pbt-epochs 6`, `--pbt-interval 2`. */
+async function pbtPart(): Promise<void> {
+  await pbtCnnBench({
+    seeds: (argValue('--pbt-seeds') ?? '0,1,2').split(',').map(Number),
+    population: Number(argValue('--pbt-population') ?? 4),
+    epochs: Number(argValue('--pbt-epochs') ?? 6),
+    interval: Number(argValue('--pbt-interval') ?? 2),
+  });
+}
+
 async function main(): Promise<void> {
+  if (process.argv.includes('--pbt-only')) return pbtPart();
   if (process.argv.includes('--real-only')) return realPart();
   const quick = process.argv.includes('--quick');
   if (process.argv.includes('--mo-only')) {
@@ -197,7 +213,10 @@ async function main(): Promise<void> {
   console.log(`epochs trained twice (all our runs): ${trainedTwice} ${trainedTwice === 0 ? 'PASS' : 'FAIL'}`);
   verdict(ours, optuna);
   moPart(quick);
-  if (!quick && !process.argv.includes('--no-real')) await realPart();
+  if (!quick && !process.argv.includes('--no-real')) {
+    await realPart();
+    await pbtPart();
+  }
 }
 
 /** The issue's target: some scheduler of ours reaches, within 1350 steps, Optuna's best pruner's value there and spends fewer steps than Optuna's Hyperband. */

@@ -31,7 +31,8 @@ export type { CategoricalParam, Conditions, Enumeration, FixedParam, NumericPara
 export type { Condition, Params, ParamSpec, Scalar, SearchSpace } from './space-types';
 export { createSampler, samplers, samplerRng } from './samplers';
 export type { SampleContext, Sampler, SamplerFactory } from './samplers';
-export { createScheduler, schedulers } from './schedulers';
+export { createScheduler, schedulers, pbtDecisions, readPbtOptions } from './schedulers';
+export type { PbtDecision, PbtMember, PbtOptions, PbtRound } from './schedulers';
 export type { Scheduler, SchedulerContext, SchedulerDecision, SchedulerFactory } from './schedulers';
 export { createRng, rngFromState } from './rng';
 export type { Rng, RngState } from './rng';

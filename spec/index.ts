@@ -15,3 +15,4 @@ export {
   defaultRetrainTopK,
 } from './defaults';
 export { experimentSchema } from './schema';
+export { checkPbt, isPbt, pbtMutable, pbtOptions, PBT_TRAINING_PARAMS } from './pbt';

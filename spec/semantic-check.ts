@@ -2,6 +2,7 @@
 import type { FieldIssue } from './errors';
 import type { SpecInput } from './normalize';
 import { checkDataPaths, climbsOut } from './path-check';
+import { checkPbt } from './pbt';
 import { checkSpace } from './space-check';
 import type { ExperimentSpec } from './types';
 
@@ -84,6 +85,7 @@ export function checkSpecSemantics(spec: ExperimentSpec, input: SpecInput, known
     ...checkRegistered('scheduler', spec.search.scheduler.type, known.schedulers, algorithmPath('scheduler')),
     ...checkDataPaths(spec.dataset.options),
     ...checkCodePaths(input),
+    ...checkPbt(spec, input),
   );
   // A trainable brings its own model, data and metrics: tuneflow's registries do not apply to them.
   if (input.trainable) return [...issues, ...checkTrainable(spec, input)];

@@ -35,6 +35,7 @@ import { HealthProbe, probeSize, type ExampleLoss } from './probe';
 import { mixSeed, permutation } from './rng';
 import { dependsOnTotalEpochs, learningRateAt } from './schedule';
 import type { EpochResult, EvaluateRequest, SegmentRequest, SegmentResult } from './types';
+import { isPbt, pbtMutable } from '../spec/pbt';
 import type { ExperimentSpec } from '../spec/types';
 
 /** Batch size for validation and test passes: larger than training batches, same results. */
@@ -54,17 +55,27 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** Everything that determines a trial's weights; checkpoints of another configuration are refused. */
+const without = <T extends object>(value: T, keys: readonly string[]): T =>
+  Object.fromEntries(Object.entries(value).filter(([key]) => !keys.includes(key))) as T;
+
+/**
+ * Everything that determines a trial's weights; checkpoints of another configuration are refused. With
+ * scheduler pbt a member's checkpoint may be its donor's (copied by the exploit step) and its mutable
+ * parameters change between segments: the identity then leaves out the seed and the mutable parameters,
+ * and keeps everything that fixes the model's shape (docs/pbt.md). Other specs hash exactly as before.
+ */
 function configHash(spec: ExperimentSpec, config: TrialConfig, seed: number, totalEpochs: number, fold: Fold | undefined): string {
+  const mutable = pbtMutable(spec);
+  const pbt = isPbt(spec);
   const identity = {
     dataset: spec.dataset,
     dataSeed: spec.seed,
     validationSplit: spec.training.validationSplit,
     family: config.family.name,
     module: spec.model.module,
-    hyper: config.hyper,
-    optimizer: config.optimizer,
-    seed,
+    hyper: pbt ? without(config.hyper, mutable) : config.hyper,
+    optimizer: pbt ? without(config.optimizer, mutable) : config.optimizer,
+    seed: pbt ? undefined : seed,
     // Schedule settings are in `hyper`; a cosine schedule's rates also depend on the job's length.
     totalEpochs: dependsOnTotalEpochs(config.schedule) ? totalEpochs : undefined,
     // Absent without cross-validation, so the hashes of existing checkpoints do not change.

@@ -10,11 +10,13 @@ import { campaignStopReason } from '../search/stopping';
 import { parseSpace } from '../search/space';
 import type { Params } from '../search/space-types';
 import { objectiveLabel } from '../spec/objective';
+import { isPbt } from '../spec/pbt';
 import type { ExperimentSpec } from '../spec/types';
 import { countStates, leaderboard, newTrial, packTrials } from '../trials';
 import { SEARCH_ATTRIBUTES, type Controls } from './control';
 import { installHandlers } from './handlers';
 import { failureReason, JobRunner } from './jobs';
+import { Population } from './pbt';
 import { control, sampling, TrainingQueues } from './proxies';
 import { CampaignState, type CampaignInput } from './state';
 
@@ -62,6 +64,8 @@ async function setUp(state: CampaignState, input: CampaignInput): Promise<void> 
   if (spec.objective.length > 1) state.paretoRanking = patched('pareto-ranking');
   if (spec.objective.length > 1) state.paretoPruning = patched('pareto-pruning');
   state.space = parseSpace(spec.search.space);
+  // Asked only for pbt specs, so histories of other campaigns never see the marker.
+  if (isPbt(spec) && patched('pbt')) state.pbt = new Population(spec, carried?.pbt);
   const controls = (state.controls ??= initialControls(spec));
   const tracking = carried?.tracking ?? (await control.ensureCampaignRun({ campaignId: state.workflowId, spec, specText, ...(input.specDir ? { specDir: input.specDir } : {}) }));
   const names = Object.values(SEARCH_ATTRIBUTES).map((key) => key.name);

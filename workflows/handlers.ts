@@ -25,6 +25,11 @@ function check(problem: string | null): void {
   if (problem) throw new Error(problem);
 }
 
+/** A pbt campaign's population is its trials: none can join it later (docs/pbt.md). */
+function fixedPopulation(state: CampaignState, what: string | null): string | null {
+  return what && state.pbt ? `${what}: a pbt campaign's population is fixed at search.scheduler.options.populationSize` : null;
+}
+
 export function installHandlers(state: CampaignState): void {
   const loaded = (): Controls => {
     if (!state.controls) throw new Error('the campaign is still loading its spec; try again in a moment');
@@ -62,12 +67,12 @@ export function installHandlers(state: CampaignState): void {
       if (req.seconds !== undefined && c.maxDurationSeconds !== null) c.maxDurationSeconds += req.seconds;
       return progress();
     },
-    { validator: (req) => check(extendProblem(req, state.phase, loaded())) },
+    { validator: (req) => check(fixedPopulation(state, req?.trials !== undefined ? 'extend --trials' : null) ?? extendProblem(req, state.phase, loaded())) },
   );
   setHandler(setConcurrencyUpdate, (n) => ((loaded().maxConcurrentTrials = n), progress()), {
     validator: (n) => check(concurrencyProblem(n, state.phase, loaded())),
   });
   setHandler(enqueueUpdate, (list) => (loaded().enqueued.push(...list), progress()), {
-    validator: (list) => check(enqueueProblem(list, state.space, state.phase, loaded())),
+    validator: (list) => check(fixedPopulation(state, 'enqueue') ?? enqueueProblem(list, state.space, state.phase, loaded())),
   });
 }

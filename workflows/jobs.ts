@@ -2,10 +2,11 @@
 // decision at every rung), the promotion of a trial paused at a rung, or one retrain of a top trial.
 // The main loop starts as many as the controls allow; each job records its own outcome in the state.
 import { ActivityFailure, ApplicationFailure, CancellationScope, condition, isCancellation, log, patched } from '@temporalio/workflow';
-import type { FinishRunInput, RetrainResult, RunRef, SegmentInput, SegmentOutput } from '../activities/types';
+import type { FinishRunInput, PbtScheduleEntry, RetrainResult, RunRef, SegmentInput, SegmentOutput } from '../activities/types';
 import type { ExperimentSpec } from '../spec/types';
 import { constraintValues, objectiveValues, tieBreakValue, trialValues, valueEpoch, type TrialRecord } from '../trials';
 import { control, type QueueChoice, type TrainingQueues } from './proxies';
+import { Population } from './pbt';
 import type { CampaignState } from './state';
 
 /** What went wrong, as the user reads it: the activity's own error, not Temporal's wrapper. */
@@ -51,10 +52,10 @@ export class JobRunner {
     return { campaignId: workflowId, tracking: this.state.ready().tracking, stage, trialNumber: trialNumber + offset, seedIndex };
   }
 
-  private segment(t: TrialRecord, stage: RunRef['stage'], seedIndex: number, runId: string, fromEpoch: number, toEpoch: number): SegmentInput {
+  private segment(t: TrialRecord, stage: RunRef['stage'], seedIndex: number, runId: string, fromEpoch: number, toEpoch: number, params = t.params): SegmentInput {
     const { spec } = this.state.ready();
     const seed = jobSeed(spec, t.number + this.state.offset, stage === 'search' ? 0 : seedIndex + 1);
-    return { ...this.ref(t.number, stage, seedIndex), runId, spec, params: t.params, seed, fromEpoch, toEpoch };
+    return { ...this.ref(t.number, stage, seedIndex), runId, spec, params, seed, fromEpoch, toEpoch };
   }
 
   /** The campaign's progress after a search trial ends, for the parent run's `best_value` series. */
@@ -124,6 +125,11 @@ export class JobRunner {
       while (t.epochsDone < spec.training.epochs) {
         await condition(() => !controls.paused || state.draining);
         if (state.draining) return; // parked at a segment boundary: the next run resumes it from its checkpoint
+        // PBT: at a population boundary, wait for the others, then maybe exploit a donor and explore (workflows/pbt.ts).
+        if (state.pbt) {
+          const on = this.queues.on(queue);
+          if (!(await state.pbt.beforeSegment(state, t, { exploit: (req) => on.exploitCheckpoint(req), lineage: (req) => control.logPbtLineage(req) }))) return;
+        }
         // Segments end at the scheduler's rungs, so every decision sees a finished epoch.
         const milestone = scheduler.nextMilestone?.(context(), t.number, t.epochsDone) ?? Infinity;
         const toEpoch = Math.min(t.epochsDone + spec.training.segmentEpochs, milestone, spec.training.epochs);
@@ -220,6 +226,14 @@ export class JobRunner {
     await this.dropCheckpoints(t, null);
   }
 
+  /** The schedule a PBT retrain replays, on its run as on the member's (pbt.* metrics, pbt_schedule.json). */
+  private async logSchedule(t: TrialRecord, runId: string, schedule: PbtScheduleEntry[]): Promise<void> {
+    const exploits = this.state.pbt!.exploits[t.number] ?? [];
+    for (const entry of schedule.filter((e) => e.epoch < this.state.ready().spec.retrain.epochs)) {
+      await control.logPbtLineage({ runId, epoch: entry.epoch, params: entry.params, schedule, exploits });
+    }
+  }
+
   /** Train a top trial's configuration again with full epochs and one more seed, then evaluate it on the test split. */
   async retrain(t: TrialRecord, seedIndex: number): Promise<RetrainResult> {
     const { spec } = this.state.ready();
@@ -229,9 +243,14 @@ export class JobRunner {
     let queue: QueueChoice | null = null;
     try {
       result.runId = await startRun({ ...ref, params: t.params, spec });
-      for (let from = 0; from < spec.retrain.epochs; from += spec.training.segmentEpochs) {
-        const toEpoch = Math.min(from + spec.training.segmentEpochs, spec.retrain.epochs);
-        const trained = await this.train(this.segment(t, 'retrain', seedIndex, result.runId, from, toEpoch));
+      // A PBT member is retrained with its learned schedule: segments end where its parameters change.
+      const schedule = this.state.pbt?.scheduleOf(t) ?? null;
+      if (schedule) await this.logSchedule(t, result.runId, schedule);
+      const cuts = schedule ? Population.changes(schedule) : [];
+      for (let from = 0, toEpoch = 0; from < spec.retrain.epochs; from = toEpoch) {
+        toEpoch = Math.min(from + spec.training.segmentEpochs, spec.retrain.epochs, ...cuts.filter((c) => c > from));
+        const params = schedule ? Population.paramsAfter(schedule, from) : t.params;
+        const trained = await this.train(this.segment(t, 'retrain', seedIndex, result.runId, from, toEpoch, params));
         queue = trained.queue;
         checkpoint = trained.out.checkpoint;
         result.metrics = { ...result.metrics, ...(trained.out.epochs.at(-1)?.metrics ?? {}) };

@@ -26,7 +26,7 @@ export const sampling = proxyActivities<Pick<CampaignActivities, 'suggestTrials'
   retry: controlRetry,
 });
 
-type TrainingActivityName = 'trainSegment' | 'evaluateRun' | 'deleteCheckpoints';
+type TrainingActivityName = 'trainSegment' | 'evaluateRun' | 'deleteCheckpoints' | 'exploitCheckpoint';
 export type TrainingCalls = Pick<CampaignActivities, TrainingActivityName>;
 /** Which of the campaign's training queues a job's last segment ran on. */
 export type QueueChoice = 'primary' | 'fallback';
@@ -86,6 +86,7 @@ export class TrainingQueues {
       trainSegment: async (req) => (await this.trainSegment(req)).out,
       evaluateRun: async (req) => (await this.firstThenFallback((on) => on.evaluateRun(req))).value,
       deleteCheckpoints: async (ref) => (await this.firstThenFallback((on) => on.deleteCheckpoints(ref))).value,
+      exploitCheckpoint: async (req) => (await this.firstThenFallback((on) => on.exploitCheckpoint(req))).value,
     };
   }
 }

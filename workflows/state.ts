@@ -10,6 +10,7 @@ import { rankFeasibleFronts, type Ranked } from '../search/ranking';
 import { separation } from '../search/separation';
 import type { Direction } from '../search/types';
 import { countStates, isPacked, packTrials, toView, unpackTrials, type PackedTrials, type TrialRecord } from '../trials';
+import type { PbtCarried, Population } from './pbt';
 import { SEARCH_ATTRIBUTES, type CampaignPhase, type CampaignProgress, type Controls } from './control';
 
 /** What a campaign hands to its next run on continue-as-new. */
@@ -26,6 +27,8 @@ export interface CarriedState {
   warm?: PackedTrials;
   /** Validation examples the trials' val_* metrics were measured on, once a trial reported them. */
   valExamples?: number;
+  /** Scheduler pbt: the population's schedules, exploits and applied boundaries (workflows/pbt.ts). */
+  pbt?: PbtCarried;
 }
 
 export interface CampaignInput extends LoadSpecInput {
@@ -70,6 +73,8 @@ export class CampaignState {
   reportRefresh: Promise<void> | null = null;
   /** Every trial and retrain job runs inside this scope, so `cancel` stops them all at once. */
   readonly work = new CancellationScope();
+  /** Scheduler pbt (set in setUp behind a patch marker): the population's exploit/explore state. */
+  pbt: Population | null = null;
   /** The best value last published as a search attribute. */
   private shownBest: number | null = null;
   /** Validation examples behind the val_* metrics (the `val_examples` metric of a completed trial), for `separation`. */
@@ -169,6 +174,7 @@ export class CampaignState {
       searchAttributes,
       ...(warm ? { warm } : {}),
       ...(valExamples !== undefined ? { valExamples } : {}),
+      ...(this.pbt ? { pbt: this.pbt.carried() } : {}),
     };
   }
 

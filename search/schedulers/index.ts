@@ -6,6 +6,7 @@ import { createBohbScheduler, createHyperbandScheduler } from './hyperband';
 import { createMedianScheduler } from './median';
 import { createNoneScheduler } from './none';
 import { createPatienceScheduler } from './patience';
+import { createPbtScheduler } from './pbt';
 import { createPercentileScheduler } from './percentile';
 import { createShaScheduler } from './sha';
 import { createThresholdScheduler } from './threshold';
@@ -18,6 +19,7 @@ export const schedulers: Readonly<Record<string, SchedulerFactory>> = {
   median: createMedianScheduler,
   none: createNoneScheduler,
   patience: createPatienceScheduler,
+  pbt: createPbtScheduler,
   percentile: createPercentileScheduler,
   sha: createShaScheduler,
   threshold: createThresholdScheduler,
@@ -32,3 +34,6 @@ export function createScheduler(config: AlgorithmConfig): Scheduler {
 }
 
 export type { Scheduler, SchedulerContext, SchedulerDecision, SchedulerFactory } from './types';
+
+export { explore, pbtDecisions, quantileSize, readPbtOptions } from './pbt';
+export type { PbtDecision, PbtMember, PbtOptions, PbtRound } from './pbt';

@@ -1,7 +1,7 @@
 // Records the histories the replay test runs: real campaigns on real servers, one per workflow path
 // (pruning and promotion, failure, live control, cancel, continue-as-new, retrain). Run it when a
 // workflow change is meant to change histories (then guard old ones with `patched()`, see
-// docs/design-notes.md):  npm run record:histories
+// docs/design-notes.md):  npm run record:histories  (TUNEFLOW_RECORD_ONLY=pbt: one scenario)
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -65,7 +65,12 @@ const SCENARIOS: {
     },
   },
   { name: 'continue-as-new', spec: 'many.yaml' },
+  // Population-based training: boundaries, exploit copies and lineage activities (patch marker `pbt`).
+  { name: 'pbt', spec: 'pbt-engine.yaml' },
 ];
+
+/** `TUNEFLOW_RECORD_ONLY=pbt,cancel npm run record:histories`: record these scenarios only, keep the other files. */
+const only = process.env.TUNEFLOW_RECORD_ONLY?.split(',');
 
 it('records one history per workflow path', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tuneflow-record-'));
@@ -77,7 +82,7 @@ it('records one history per workflow path', async () => {
   const workers = await startTestWorkers(join(dir, 'checkpoints'), { temporalAddress: temporal.address, mlflowTrackingUri: mlflow.url });
   const client = await connectTemporal(temporal.address);
   try {
-    for (const scenario of SCENARIOS) {
+    for (const scenario of SCENARIOS.filter((s) => !only || only.includes(s.name))) {
       const workflowId = `replay-${scenario.name}`;
       const handle = scenario.start
         ? await scenario.start(client, mlflow.url)

@@ -12,7 +12,7 @@ const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
 
 describe('replay of recorded campaign histories', () => {
   it('has a history for every workflow path', () => {
-    const paths = ['retrain-and-register', 'promotion-and-pruning', 'failed-trial', 'pause-enqueue-extend-stop', 'cancel', 'continue-as-new', 'fork-warm-start'];
+    const paths = ['retrain-and-register', 'promotion-and-pruning', 'failed-trial', 'pause-enqueue-extend-stop', 'cancel', 'continue-as-new', 'fork-warm-start', 'pbt'];
     for (const p of paths) expect(files.some((f) => f.startsWith(p))).toBe(true);
   });
 

@@ -128,6 +128,7 @@ const CONTRACT: ContractCase[] = [
   { type: 'hyperband', options: {}, warmup: { minResource: 3 } },
   { type: 'hyperband', options: { mode: 'promotion', maxResource: 6 }, warmup: { mode: 'promotion', minResource: 3 } },
   { type: 'bohb', options: {}, warmup: { minResource: 3 } },
+  { type: 'pbt', options: { perturbationInterval: 2 }, warmup: {} },
 ];
 
 for (const { type, options, warmup, absolute } of CONTRACT) {
