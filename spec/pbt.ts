@@ -99,6 +99,12 @@ export function checkPbt(spec: ExperimentSpec, input: SpecInput): FieldIssue[] {
   if (spec.objective.length > 1) {
     issues.push({ path: ['objective'], message: 'scheduler pbt ranks its population by one objective: give one objective, or use asha/hyperband for several' });
   }
+  if (training.crossValidation !== undefined) {
+    issues.push({
+      path: ['training', 'crossValidation'],
+      message: 'scheduler pbt copies one checkpoint per member, and a cross-validated trial has one per fold: leave crossValidation out, or use another scheduler',
+    });
+  }
   issues.push(...checkMutable(spec, options, optionsPath));
   return issues;
 }
