@@ -59,21 +59,20 @@ export async function chooseEngine(
   const loaded = loadGraphAddon(env);
   if (!loaded.addon) return { engine: null, reason: loaded.reason };
   const weights = await Promise.all(model.getWeights().map(toHost));
-  const engine = GraphEngine.create(loaded.addon, {
-    model: translated.model,
-    optimizer: settings.optimizer,
-    labelSmoothing: settings.labelSmoothing,
-    numClasses: settings.numClasses,
-  }, weights);
   const state = await optimizer.getWeights();
+  let engine: GraphEngine | null = null;
   try {
-    if (state.length > 1) engine.setOptimizerState(await Promise.all(state.map(async (w) => ({ name: w.name, tensor: await toHost(w.tensor) }))));
-    else engine.setOptimizerState([{ name: 'iter', tensor: await toHost(state[0]!.tensor) }]);
+    engine = GraphEngine.create(loaded.addon, { model: translated.model, ...settings }, weights);
+    engine.setOptimizerState(await Promise.all(state.map(async (w) => ({ name: w.name, tensor: await toHost(w.tensor) }))));
+    return { engine, reason: null };
+  } catch (error) {
+    // TensorFlow refused the graph (an op or gradient it lacks): eager still trains the model.
+    engine?.dispose();
+    return { engine: null, reason: `the graph engine failed to build this model: ${error instanceof Error ? error.message : String(error)}` };
   } finally {
     // getWeights() returns the slot variables themselves and a fresh `iter` scalar: free only that.
     tf.dispose(state.filter((w) => !(w.tensor instanceof tf.Variable)).map((w) => w.tensor));
   }
-  return { engine, reason: null };
 }
 
 /** Copies the engine's weights into the tfjs model and its optimizer state into the tfjs optimizer. */
