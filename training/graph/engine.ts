@@ -65,6 +65,19 @@ function sessionConfig(intraOp: number, interOp: number): Uint8Array {
   return Uint8Array.from(bytes);
 }
 
+/**
+ * beta^(steps + 1) as the Adam update's variable holds it after `steps` steps: beta, then multiplied by
+ * beta in float32 at every step (a product of two float32 values is exact in a double, so one fround
+ * per step rounds as TensorFlow does). A resumed trial thus continues with the very same value an
+ * uninterrupted one has; tfjs's setWeights uses pow() instead, a few float32 ulps away.
+ */
+export function adamPower(beta: number, steps: number): number {
+  const b = Math.fround(beta);
+  let power = b;
+  for (let i = 0; i < steps; i++) power = Math.fround(power * b);
+  return power;
+}
+
 export interface EpochStats {
   /** Loss and accuracy of every batch, and its example count. */
   losses: number[];
@@ -359,6 +372,7 @@ export class GraphEngine {
   }
 
   private assignAll(pairs: [Variable, HostTensor][]): void {
+    if (pairs.length === 0) return;
     for (const [variable, value] of pairs) {
       if (value.shape.join(',') !== variable.shape.join(',')) throw new Error(`graph engine: a value of shape [${value.shape}] for a variable of shape [${variable.shape}]`);
     }
@@ -402,8 +416,8 @@ export class GraphEngine {
     const pairs: [Variable, HostTensor][] = flat.map((v, i) => [v, slots[i]?.tensor ?? hostTensor('float32', v.shape, new Float32Array(v.shape.reduce((a, b) => a * b, 1)))]);
     const config = this.options.optimizer;
     if (config.optimizer === 'adam' || config.optimizer === 'adamw') {
-      // As tfjs's AdamOptimizer.setWeights: the bias-correction powers after `iterations` steps.
-      pairs.push([this.scalars[0]!, hostTensor('float32', [], [config.beta1 ** (iterations + 1)])], [this.scalars[1]!, hostTensor('float32', [], [config.beta2 ** (iterations + 1)])]);
+      pairs.push([this.scalars[0]!, hostTensor('float32', [], [adamPower(config.beta1, iterations)])]);
+      pairs.push([this.scalars[1]!, hostTensor('float32', [], [adamPower(config.beta2, iterations)])]);
     }
     this.assignAll(pairs);
     this.iterations = iterations;

@@ -11,7 +11,7 @@ import { loadGraphAddon, type HostTensor } from './native';
 import { translateModel } from './translate';
 
 export { GraphEngine, type EpochStats } from './engine';
-export { loadGraphAddon } from './native';
+export { graphAddonPath, loadGraphAddon } from './native';
 export { translateModel, type GraphModel, type LayerSpec, type Translation } from './translate';
 
 export type EngineName = 'graph' | 'eager';

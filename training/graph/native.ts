@@ -68,7 +68,8 @@ export type AddonLoad = { addon: GraphAddon; path: string } | { addon: null; rea
 
 let cached: AddonLoad | null = null;
 
-function recordedPath(env: NodeJS.ProcessEnv): { path: string } | { reason: string } {
+/** Where the addon is: $TUNEFLOW_GRAPH_ENGINE_ADDON, else what set-up recorded in tools.json; or why there is none. */
+export function graphAddonPath(env: NodeJS.ProcessEnv = process.env): { path: string } | { reason: string } {
   if (env.TUNEFLOW_GRAPH_ENGINE_ADDON) return { path: env.TUNEFLOW_GRAPH_ENGINE_ADDON };
   const file = join(cacheDir(env), 'tools.json');
   let entry: { addon?: unknown; error?: unknown } | undefined;
@@ -85,7 +86,7 @@ function recordedPath(env: NodeJS.ProcessEnv): { path: string } | { reason: stri
 /** The addon, loaded once per process, or why not. */
 export function loadGraphAddon(env: NodeJS.ProcessEnv = process.env): AddonLoad {
   if (cached) return cached;
-  const found = recordedPath(env);
+  const found = graphAddonPath(env);
   if ('reason' in found) return (cached = { addon: null, reason: found.reason });
   try {
     const addon = createRequire(__filename)(found.path) as GraphAddon;
