@@ -104,7 +104,7 @@ export class GraphEngine {
   private readonly prefix = `tuneflow_${Math.random().toString(36).slice(2)}`;
   /** Steps taken, as tfjs optimizers count them (`iter`). */
   iterations = 0;
-  /** Ops in the graph (forward, gradients, updates), for the bench. */
+  /** Ops in the graph (forward, gradients, updates, and each variable's initializer), for the bench. */
   opCount = 0;
 
   private constructor(
@@ -360,6 +360,11 @@ export class GraphEngine {
     }
     this.iterations += stats.losses.length;
     return stats;
+  }
+
+  /** Ops a training step runs: the graph less each variable's initializer (a placeholder and an assign). */
+  get stepOps(): number {
+    return this.opCount - 2 * (this.weights.length + this.slots.flat().length + this.scalars.length);
   }
 
   /** Frees TensorFlow's memory for this trial now. */
