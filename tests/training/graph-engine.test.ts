@@ -9,7 +9,7 @@ import { chooseEngine, epochMeans, loadGraphAddon, trainEpoch, translateModel, t
 import { trainingLoss } from '../../training/loss';
 import { createOptimizer } from '../../training/optimizer';
 import { mulberry32 } from '../../training/rng';
-import { checkpointWeights, maxDifference, segmentRequest, tempDir, useTempCache } from './helpers';
+import { checkpointWeights, maxDifference, npyDataset, segmentRequest, tempDir, tokenSequences, useTempCache } from './helpers';
 
 // Before useTempCache(): the addon path comes from the real cache's tools.json or the test set-up's variable.
 const loaded = loadGraphAddon();
@@ -29,9 +29,14 @@ const CLASSES = 4;
 const COUNT = 100;
 const BATCH = 32;
 
-function data() {
+const STEPS = 10;
+const VOCABULARY = 40;
+const SEQUENCES = new Set(['lstm']);
+
+/** Random images (or token sequences of length STEPS), labels cycling through the classes. */
+function data(sequence: boolean) {
   const random = mulberry32(5);
-  const x = Float32Array.from({ length: COUNT * 256 }, () => random());
+  const x = sequence ? Int32Array.from({ length: COUNT * STEPS }, () => Math.floor(random() * VOCABULARY)) : Float32Array.from({ length: COUNT * 256 }, () => random());
   const y = new Float32Array(COUNT * CLASSES);
   for (let i = 0; i < COUNT; i++) y[i * CLASSES + ((i * 7) % CLASSES)] = 1;
   return { x, y };
@@ -45,9 +50,12 @@ interface Run {
 /** Two epochs of `family` from the same initial weights, eagerly (model.fit) and on the graph engine. */
 async function bothEngines(family: string, hyper: Record<string, unknown>, settings: Record<string, unknown>, labelSmoothing = 0): Promise<{ eager: Run; graph: Run; engine: string }> {
   const config = resolveOptimizerConfig({ batchSize: BATCH, learningRate: 0.01, ...settings });
-  const { x, y } = data();
+  const sequence = SEQUENCES.has(family);
+  const { x, y } = data(sequence);
   const fam = modelFamily(family);
-  const input = { kind: 'image' as const, inputShape: SHAPE, numClasses: CLASSES, seed: 3 };
+  const input = sequence
+    ? { kind: 'sequence' as const, inputShape: [STEPS] as [number], vocabularySize: VOCABULARY, numClasses: CLASSES, seed: 3 }
+    : { kind: 'image' as const, inputShape: SHAPE, numClasses: CLASSES, seed: 3 };
   const build = () => {
     const model = fam.build(tf, input, hyper);
     const optimizer = createOptimizer(tf, config);
@@ -56,7 +64,7 @@ async function bothEngines(family: string, hyper: Record<string, unknown>, setti
   };
   const order = Int32Array.from({ length: COUNT }, (_, i) => (i * 37) % COUNT);
   const eager = build();
-  const xs = tf.gather(tf.tensor4d(x, [COUNT, ...SHAPE]), tf.tensor1d(order, 'int32'));
+  const xs = tf.gather(x instanceof Int32Array ? tf.tensor2d(x, [COUNT, STEPS], 'int32') : tf.tensor4d(x, [COUNT, ...SHAPE]), tf.tensor1d(order, 'int32'));
   const ys = tf.gather(tf.tensor2d(y, [COUNT, CLASSES]), tf.tensor1d(order, 'int32'));
   const eagerLosses: number[] = [];
   await eager.model.fit(xs, ys, {
@@ -118,6 +126,8 @@ describe.skipIf(!loaded.addon)(`graph engine${reason}`, () => {
     ['cnn', { filters: 4, denseUnits: 0, pooling: 'avg', convsPerBlock: 2, kernelSize: 5 }],
     ['softmax', {}],
     ['softmax', { l1: 0.001, l2: 0.01 }],
+    ['lstm', { units: 16, embeddingSize: 8 }],
+    ['lstm', { units: 8, embeddingSize: 8, layers: 2 }],
   ] as const)('%s %j: losses and weights equal the eager engine step by step (adam)', async (family, hyper) => {
     const run = await bothEngines(family, hyper, { optimizer: 'adam' });
     expect(run.engine).toBe('graph');
@@ -154,14 +164,18 @@ describe.skipIf(!loaded.addon)(`graph engine${reason}`, () => {
     }
   }
 
+  const tokens = () => ({ family: 'lstm', modelOptions: { units: 8, embeddingSize: 8 }, dataset: npyDataset('tokens', tokenSequences, { kind: 'sequence' }) });
+
   test.each([
-    ['eager', 'graph'],
-    ['graph', 'eager'],
-  ] as const)('a checkpoint written by the %s engine resumes on the %s engine and equals uninterrupted training', async (first, second) => {
-    const straight = await segmentOn(second, CNN, { toEpoch: 3 });
+    ['eager', 'graph', 'cnn'],
+    ['graph', 'eager', 'cnn'],
+    ['graph', 'eager', 'lstm'],
+  ] as const)('a checkpoint written by the %s engine resumes on the %s engine and equals uninterrupted training (%s)', async (first, second, family) => {
+    const parts = family === 'cnn' ? CNN : tokens();
+    const straight = await segmentOn(second, parts, { toEpoch: 3 });
     const dir = tempDir('trial');
-    const a = await segmentOn(first, CNN, { toEpoch: 2, checkpointDir: dir });
-    const b = await segmentOn(second, CNN, { fromEpoch: 2, toEpoch: 3, checkpointDir: dir });
+    const a = await segmentOn(first, parts, { toEpoch: 2, checkpointDir: dir });
+    const b = await segmentOn(second, parts, { fromEpoch: 2, toEpoch: 3, checkpointDir: dir });
     expect([straight.engine, a.engine, b.engine]).toEqual([second, first, second]);
     // Without the optimizer's moments and iteration count crossing engines the weights would drift far more.
     expect(maxDifference(await checkpointWeights(straight.checkpoint), await checkpointWeights(b.checkpoint))).toBeLessThan(1e-4);
@@ -190,8 +204,11 @@ describe.skipIf(!loaded.addon)(`graph engine${reason}`, () => {
   test.each([
     ['batch normalization', { family: 'cnn', modelOptions: { filters: 4, denseUnits: 16, batchNorm: true }, dataset: DATA }, /layer batch_normalization\w* \(BatchNormalization\)/],
     ['an SVM family with its own loss', { family: 'svm-linear', modelOptions: {}, dataset: DATA }, /cross-entropy loss only/],
+    ['dropout inside an LSTM', { family: 'lstm', modelOptions: { units: 8, embeddingSize: 8, dropout: 0.2 } }, /layer lstm_LSTM\d+: dropout inside the LSTM/],
+    ['a bidirectional LSTM', { family: 'lstm', modelOptions: { units: 8, embeddingSize: 8, bidirectional: true } }, /\(Bidirectional\)/],
   ] as const)('a model it does not cover (%s) trains eagerly and says why', async (_name, parts, why) => {
-    const result = await trainSegment(segmentRequest(parts, { toEpoch: 1 }));
+    const dataset = 'dataset' in parts ? parts.dataset : npyDataset('tokens', tokenSequences, { kind: 'sequence' });
+    const result = await trainSegment(segmentRequest({ ...parts, dataset }, { toEpoch: 1 }));
     expect(result.engine).toBe('eager');
     expect(result.engineReason).toMatch(why);
   });

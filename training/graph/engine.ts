@@ -229,6 +229,10 @@ export class GraphEngine {
         return this.activation(layer.activation, x);
       case 'leakyRelu':
         return g.out('LeakyRelu', [x], { alpha: { f: layer.alpha } });
+      case 'embedding':
+        return g.out('GatherV2', [read(layer.embeddings), x, g.constant('int32', [], [0])]);
+      case 'lstm':
+        return this.lstm(layer, x);
       case 'dropout': {
         if (layer.rate <= 0) return x;
         // A stateless mask from (epoch seed, step, layer): a resumed epoch draws the same masks.
@@ -238,6 +242,38 @@ export class GraphEngine {
         return g.mul(g.mul(x, keep), g.scalar(1 / (1 - layer.rate)));
       }
     }
+  }
+
+  /**
+   * An LSTM unrolled over the (static) sequence length, with tfjs's LSTMCell arithmetic: z = x W + h U + b,
+   * split into the i, f, c, o gates; c = f c + i act(z_c); h = o act(c); the state starts at zero.
+   */
+  private lstm(layer: Extract<LayerSpec, { kind: 'lstm' }>, x: Output): Output {
+    const g = this.g;
+    const shape = g.shape(x);
+    const steps = shape?.[1] ?? -1;
+    if (!shape || shape.length !== 3 || steps < 1) throw new Error(`graph engine: layer ${layer.name} needs a sequence of known length, got [${shape}]`);
+    const read = (i: number) => this.weights[i]!.read;
+    const inputs = g.op('Unpack', [x], { num: { i: steps }, axis: { i: 1 } });
+    // Zero state of the batch's size: [batch, units] from the first step's shape.
+    const batch = g.out('StridedSlice', [g.out('Shape', [x]), g.ints([0]), g.ints([1]), g.ints([1])], { shrink_axis_mask: { i: 1 } });
+    const zeros = g.out('Fill', [g.out('Pack', [{ list: [batch, g.constant('int32', [], [layer.units])] }], { N: { i: 2 } }), g.scalar(0)]);
+    let h = zeros;
+    let c = zeros;
+    const outputs: Output[] = [];
+    for (let t = 0; t < steps; t++) {
+      let z = g.add(g.out('MatMul', [[inputs, t], read(layer.kernel)]), g.out('MatMul', [h, read(layer.recurrentKernel)]));
+      if (layer.bias !== null) z = g.out('BiasAdd', [z, read(layer.bias)]);
+      const gates = g.op('Split', [g.constant('int32', [], [1]), z], { num_split: { i: 4 } });
+      const [zi, zf, zc, zo] = [0, 1, 2, 3].map((k) => [gates, k] as Output);
+      const i = this.activation(layer.recurrentActivation, zi!);
+      const f = this.activation(layer.recurrentActivation, zf!);
+      c = g.add(g.mul(f, c), g.mul(i, this.activation(layer.activation, zc!)));
+      const o = this.activation(layer.recurrentActivation, zo!);
+      h = g.mul(o, this.activation(layer.activation, c));
+      outputs.push(h);
+    }
+    return layer.returnSequences ? g.out('Pack', [{ list: outputs }], { N: { i: steps }, axis: { i: 1 } }) : h;
   }
 
   /** tfjs's categoricalCrossentropy, averaged over the batch, plus kernel penalties. */

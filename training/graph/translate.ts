@@ -22,7 +22,19 @@ export type LayerSpec =
   | { kind: 'flatten'; name: string }
   | { kind: 'activation'; name: string; activation: GraphActivation }
   | { kind: 'leakyRelu'; name: string; alpha: number }
-  | { kind: 'dropout'; name: string; rate: number };
+  | { kind: 'dropout'; name: string; rate: number }
+  | { kind: 'embedding'; name: string; embeddings: number }
+  | {
+      kind: 'lstm';
+      name: string;
+      units: number;
+      activation: GraphActivation;
+      recurrentActivation: GraphActivation;
+      returnSequences: boolean;
+      kernel: number;
+      recurrentKernel: number;
+      bias: number | null;
+    };
 
 export interface WeightSpec {
   /** The tfjs variable name (unique in the process): optimizer slots are named after it. */
@@ -171,12 +183,37 @@ function translate(model: LayersModel): GraphModel {
         requireNull(config, name, ['noiseShape']);
         layers.push({ kind: 'dropout', name, rate: Number(config.rate) });
         break;
+      case 'Embedding':
+        requireNull(config, name, ['embeddingsRegularizer', 'activityRegularizer', 'embeddingsConstraint']);
+        if (config.maskZero) throw new Unsupported(`layer ${name}: maskZero`);
+        layers.push({ kind: 'embedding', name, embeddings: own(0) });
+        break;
+      case 'LSTM': {
+        requireNull(config, name, ['kernelRegularizer', 'recurrentRegularizer', 'biasRegularizer', 'activityRegularizer', 'kernelConstraint', 'recurrentConstraint', 'biasConstraint']);
+        for (const key of ['returnState', 'goBackwards', 'stateful']) if (config[key]) throw new Unsupported(`layer ${name}: ${key}`);
+        // tfjs draws these masks anew at every call; the graph engine would need its own seeded ones.
+        for (const key of ['dropout', 'recurrentDropout']) if (Number(config[key] ?? 0) > 0) throw new Unsupported(`layer ${name}: ${key} inside the LSTM`);
+        layers.push({
+          kind: 'lstm',
+          name,
+          units: Number(config.units),
+          activation: activationOf(config, name),
+          recurrentActivation: activationOf({ activation: config.recurrentActivation }, name),
+          returnSequences: Boolean(config.returnSequences),
+          kernel: own(0),
+          recurrentKernel: own(1),
+          bias: config.useBias === false ? null : own(2),
+        });
+        break;
+      }
       default:
         throw new Unsupported(`layer ${name} (${className})`);
     }
   }
   if (layers.length === 0) throw new Unsupported('a model without layers');
-  return { inputShape: input.shape.slice(1).map((d) => d ?? -1), inputDtype: input.dtype, layers, weights, penalties };
+  // Token ids: tfjs casts the (float32-declared) input of an embedding to int32; the data are int32 already.
+  const inputDtype = layers[0]!.kind === 'embedding' ? 'int32' : input.dtype;
+  return { inputShape: input.shape.slice(1).map((d) => d ?? -1), inputDtype, layers, weights, penalties };
 }
 
 /** Each layer must take exactly the previous layer's single output: a plain chain. */
