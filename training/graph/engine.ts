@@ -8,7 +8,7 @@
 import type { OptimizerConfig } from '../optimizer';
 import { GraphBuilder, hostTensor } from './builder';
 import type { DType, EngineHandle, GraphAddon, HostTensor, Output } from './native';
-import type { GraphActivation, GraphModel, LayerSpec } from './translate';
+import type { GraphActivation, GraphModel, LayerSpec, LstmSpec } from './translate';
 
 /** tfjs's backend epsilon: the cross-entropy clips probabilities to [1e-7, 1 - 1e-7]. */
 const EPSILON = 1e-7;
@@ -233,6 +233,8 @@ export class GraphEngine {
         return g.out('GatherV2', [read(layer.embeddings), x, g.constant('int32', [], [0])]);
       case 'lstm':
         return this.lstm(layer, x);
+      case 'bidirectional':
+        return g.out('ConcatV2', [{ list: [this.lstm(layer.forward, x), this.lstm(layer.backward, x)] }, g.constant('int32', [], [-1])]);
       case 'dropout': {
         if (layer.rate <= 0) return x;
         // A stateless mask from (epoch seed, step, layer): a resumed epoch draws the same masks.
@@ -246,9 +248,11 @@ export class GraphEngine {
 
   /**
    * An LSTM unrolled over the (static) sequence length, with tfjs's LSTMCell arithmetic: z = x W + h U + b,
-   * split into the i, f, c, o gates; c = f c + i act(z_c); h = o act(c); the state starts at zero.
+   * split into the i, f, c, o gates; c = f c + i act(z_c); h = o act(c); the state starts at zero. A
+   * reversed one (a bidirectional layer's backward half) runs from the last step; its sequence output
+   * is in the input's time order, as tfjs's Bidirectional reverses it back.
    */
-  private lstm(layer: Extract<LayerSpec, { kind: 'lstm' }>, x: Output): Output {
+  private lstm(layer: LstmSpec, x: Output): Output {
     const g = this.g;
     const shape = g.shape(x);
     const steps = shape?.[1] ?? -1;
@@ -260,8 +264,9 @@ export class GraphEngine {
     const zeros = g.out('Fill', [g.out('Pack', [{ list: [batch, g.constant('int32', [], [layer.units])] }], { N: { i: 2 } }), g.scalar(0)]);
     let h = zeros;
     let c = zeros;
-    const outputs: Output[] = [];
-    for (let t = 0; t < steps; t++) {
+    const outputs: Output[] = new Array<Output>(steps);
+    for (let k = 0; k < steps; k++) {
+      const t = layer.reverse ? steps - 1 - k : k;
       let z = g.add(g.out('MatMul', [[inputs, t], read(layer.kernel)]), g.out('MatMul', [h, read(layer.recurrentKernel)]));
       if (layer.bias !== null) z = g.out('BiasAdd', [z, read(layer.bias)]);
       const gates = g.op('Split', [g.constant('int32', [], [1]), z], { num_split: { i: 4 } });
@@ -271,7 +276,7 @@ export class GraphEngine {
       c = g.add(g.mul(f, c), g.mul(i, this.activation(layer.activation, zc!)));
       const o = this.activation(layer.recurrentActivation, zo!);
       h = g.mul(o, this.activation(layer.activation, c));
-      outputs.push(h);
+      outputs[t] = h;
     }
     return layer.returnSequences ? g.out('Pack', [{ list: outputs }], { N: { i: steps }, axis: { i: 1 } }) : h;
   }

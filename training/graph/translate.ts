@@ -24,17 +24,22 @@ export type LayerSpec =
   | { kind: 'leakyRelu'; name: string; alpha: number }
   | { kind: 'dropout'; name: string; rate: number }
   | { kind: 'embedding'; name: string; embeddings: number }
-  | {
-      kind: 'lstm';
-      name: string;
-      units: number;
-      activation: GraphActivation;
-      recurrentActivation: GraphActivation;
-      returnSequences: boolean;
-      kernel: number;
-      recurrentKernel: number;
-      bias: number | null;
-    };
+  | LstmSpec
+  | { kind: 'bidirectional'; name: string; forward: LstmSpec; backward: LstmSpec };
+
+export interface LstmSpec {
+  kind: 'lstm';
+  name: string;
+  units: number;
+  activation: GraphActivation;
+  recurrentActivation: GraphActivation;
+  returnSequences: boolean;
+  /** Runs from the last time step to the first (the backward half of a bidirectional layer). */
+  reverse: boolean;
+  kernel: number;
+  recurrentKernel: number;
+  bias: number | null;
+}
 
 export interface WeightSpec {
   /** The tfjs variable name (unique in the process): optimizer slots are named after it. */
@@ -188,22 +193,17 @@ function translate(model: LayersModel): GraphModel {
         if (config.maskZero) throw new Unsupported(`layer ${name}: maskZero`);
         layers.push({ kind: 'embedding', name, embeddings: own(0) });
         break;
-      case 'LSTM': {
-        requireNull(config, name, ['kernelRegularizer', 'recurrentRegularizer', 'biasRegularizer', 'activityRegularizer', 'kernelConstraint', 'recurrentConstraint', 'biasConstraint']);
-        for (const key of ['returnState', 'goBackwards', 'stateful']) if (config[key]) throw new Unsupported(`layer ${name}: ${key}`);
-        // tfjs draws these masks anew at every call; the graph engine would need its own seeded ones.
-        for (const key of ['dropout', 'recurrentDropout']) if (Number(config[key] ?? 0) > 0) throw new Unsupported(`layer ${name}: ${key} inside the LSTM`);
-        layers.push({
-          kind: 'lstm',
-          name,
-          units: Number(config.units),
-          activation: activationOf(config, name),
-          recurrentActivation: activationOf({ activation: config.recurrentActivation }, name),
-          returnSequences: Boolean(config.returnSequences),
-          kernel: own(0),
-          recurrentKernel: own(1),
-          bias: config.useBias === false ? null : own(2),
-        });
+      case 'LSTM':
+        layers.push(lstmSpec(config, name, false, own, 0));
+        break;
+      case 'Bidirectional': {
+        const inner = config.layer as { className?: string; config?: Config } | undefined;
+        if (inner?.className !== 'LSTM' || !inner.config) throw new Unsupported(`layer ${name}: a bidirectional ${String(inner?.className)}`);
+        if (config.mergeMode !== 'concat') throw new Unsupported(`layer ${name}: mergeMode ${String(config.mergeMode)}`);
+        // tfjs lists the forward layer's weights, then the backward one's.
+        const forward = lstmSpec(inner.config, `${name}/forward`, false, own, 0);
+        const backward = lstmSpec(inner.config, `${name}/backward`, true, own, forward.bias === null ? 2 : 3);
+        layers.push({ kind: 'bidirectional', name, forward, backward });
         break;
       }
       default:
@@ -214,6 +214,26 @@ function translate(model: LayersModel): GraphModel {
   // Token ids: tfjs casts the (float32-declared) input of an embedding to int32; the data are int32 already.
   const inputDtype = layers[0]!.kind === 'embedding' ? 'int32' : input.dtype;
   return { inputShape: input.shape.slice(1).map((d) => d ?? -1), inputDtype, layers, weights, penalties };
+}
+
+/** An LSTM layer's configuration; its kernel, recurrent kernel and bias are the layer's weights from `first` on. */
+function lstmSpec(config: Config, name: string, reverse: boolean, own: (i: number) => number, first: number): LstmSpec {
+  requireNull(config, name, ['kernelRegularizer', 'recurrentRegularizer', 'biasRegularizer', 'activityRegularizer', 'kernelConstraint', 'recurrentConstraint', 'biasConstraint']);
+  for (const key of ['returnState', 'goBackwards', 'stateful']) if (config[key]) throw new Unsupported(`layer ${name}: ${key}`);
+  // tfjs draws these masks anew at every call; the graph engine would need its own seeded ones.
+  for (const key of ['dropout', 'recurrentDropout']) if (Number(config[key] ?? 0) > 0) throw new Unsupported(`layer ${name}: ${key} inside the LSTM`);
+  return {
+    kind: 'lstm',
+    name,
+    units: Number(config.units),
+    activation: activationOf(config, name),
+    recurrentActivation: activationOf({ activation: config.recurrentActivation }, name),
+    returnSequences: Boolean(config.returnSequences),
+    reverse,
+    kernel: own(first),
+    recurrentKernel: own(first + 1),
+    bias: config.useBias === false ? null : own(first + 2),
+  };
 }
 
 /** Each layer must take exactly the previous layer's single output: a plain chain. */
