@@ -92,6 +92,8 @@ export class GraphEngine {
   private readonly slots: Variable[][] = [];
   private readonly scalars: Variable[] = [];
   private readonly trainable: number[];
+  /** Assigns of non-trained state each step (batch normalization's moving averages). */
+  private readonly stateUpdates: number[] = [];
   private x!: Output;
   private y!: Output;
   private lr!: Output;
@@ -169,7 +171,7 @@ export class GraphEngine {
       if (!grad) throw new Error(`graph engine: weight ${model.weights[this.trainable[i]!]!.name} does not reach the loss`);
       return grad;
     }));
-    this.train = g.op('NoOp', [], {}, updates, 'train');
+    this.train = g.op('NoOp', [], {}, [...updates, ...this.stateUpdates], 'train');
     this.opCount = this.addon.graphOps(this.handle);
   }
 
@@ -233,6 +235,22 @@ export class GraphEngine {
         return g.out('GatherV2', [read(layer.embeddings), x, g.constant('int32', [], [0])]);
       case 'lstm':
         return this.lstm(layer, x);
+      case 'batchNorm': {
+        // tfjs in training: batch moments over all axes but the last (gradients flow through both), then
+        // moving <- moving - (moving - batch value) * (1 - momentum) for the mean and the variance.
+        const axes = (g.shape(x) ?? []).slice(0, -1).map((_, i) => i);
+        const mean = g.reduce('Mean', x, axes, true);
+        const centered = g.sub(x, mean);
+        const variance = g.reduce('Mean', g.unary('Square', centered), axes, true);
+        const normed = g.mul(centered, g.unary('Rsqrt', g.add(variance, g.scalar(layer.epsilon))));
+        const decay = g.scalar(1 - layer.momentum);
+        const flat = (v: Output) => g.out('Reshape', [v, g.ints([-1])]);
+        for (const [weight, value] of [[layer.movingMean, mean], [layer.movingVariance, variance]] as const) {
+          const moving = this.weights[weight]!;
+          this.stateUpdates.push(this.assign(moving, g.sub(moving.read, g.mul(g.sub(moving.read, flat(value)), decay))));
+        }
+        return g.add(g.mul(normed, read(layer.gamma)), read(layer.beta));
+      }
       case 'bidirectional':
         return g.out('ConcatV2', [{ list: [this.lstm(layer.forward, x), this.lstm(layer.backward, x)] }, g.constant('int32', [], [-1])]);
       case 'dropout': {

@@ -25,6 +25,7 @@ export type LayerSpec =
   | { kind: 'dropout'; name: string; rate: number }
   | { kind: 'embedding'; name: string; embeddings: number }
   | LstmSpec
+  | { kind: 'batchNorm'; name: string; epsilon: number; momentum: number; gamma: number; beta: number; movingMean: number; movingVariance: number }
   | { kind: 'bidirectional'; name: string; forward: LstmSpec; backward: LstmSpec };
 
 export interface LstmSpec {
@@ -196,6 +197,27 @@ function translate(model: LayersModel): GraphModel {
       case 'LSTM':
         layers.push(lstmSpec(config, name, false, own, 0));
         break;
+      case 'BatchNormalization': {
+        requireNull(config, name, ['betaRegularizer', 'gammaRegularizer', 'betaConstraint', 'gammaConstraint']);
+        if (config.axis !== -1 && config.axis !== (layer.input as { shape: unknown[] }).shape.length - 1) throw new Unsupported(`layer ${name}: axis ${String(config.axis)}`);
+        if (config.center === false || config.scale === false) throw new Unsupported(`layer ${name}: center or scale off`);
+        const byName = (suffix: string) => {
+          const at = layer.weights.findIndex((w) => w.originalName.endsWith(`/${suffix}`));
+          if (at < 0) throw new Unsupported(`layer ${name}: no ${suffix} weight`);
+          return own(at);
+        };
+        layers.push({
+          kind: 'batchNorm',
+          name,
+          epsilon: Number(config.epsilon),
+          momentum: Number(config.momentum),
+          gamma: byName('gamma'),
+          beta: byName('beta'),
+          movingMean: byName('moving_mean'),
+          movingVariance: byName('moving_variance'),
+        });
+        break;
+      }
       case 'Bidirectional': {
         const inner = config.layer as { className?: string; config?: Config } | undefined;
         if (inner?.className !== 'LSTM' || !inner.config) throw new Unsupported(`layer ${name}: a bidirectional ${String(inner?.className)}`);
