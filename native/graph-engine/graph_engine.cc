@@ -179,6 +179,26 @@ TensorPtr getTensor(napi_env env, napi_value value) {
   return TensorPtr(tensor, deleteTensor);
 }
 
+/** An array of op indices -> the ops (targets to run, or control inputs). */
+std::vector<TF_Operation*> getOps(napi_env env, Engine* engine, napi_value array) {
+  std::vector<TF_Operation*> out;
+  for (uint32_t i = 0, n = arrayLength(env, array); i < n; i++) {
+    auto op = static_cast<size_t>(getNumber(env, element(env, array, i)));
+    if (op >= engine->ops.size()) throw JsError{"unknown op index " + std::to_string(op)};
+    out.push_back(engine->ops[op]);
+  }
+  return out;
+}
+
+/** [[op, i], tensor][] -> the outputs fed and copies of their values. */
+void getFeeds(napi_env env, Engine* engine, napi_value array, std::vector<TF_Output>* feeds, std::vector<TensorPtr>* values) {
+  for (uint32_t i = 0, n = arrayLength(env, array); i < n; i++) {
+    napi_value pair = element(env, array, i);
+    feeds->push_back(getOutput(env, engine, element(env, pair, 0)));
+    values->push_back(getTensor(env, element(env, pair, 1)));
+  }
+}
+
 napi_value makeTensor(napi_env env, TF_Tensor* tensor) {
   TF_DataType type = TF_TensorType(tensor);
   size_t bytes = TF_TensorByteSize(tensor);
@@ -335,11 +355,7 @@ EXPORTED(addOp) {
     napi_valuetype controlKind;
     CHECK_NAPI(napi_typeof(env, argv[5], &controlKind));
     if (controlKind == napi_object) {
-      for (uint32_t i = 0, n = arrayLength(env, argv[5]); i < n; i++) {
-        auto op = static_cast<size_t>(getNumber(env, element(env, argv[5], i)));
-        if (op >= engine->ops.size()) throw JsError{"unknown control input " + std::to_string(op)};
-        TF_AddControlInput(desc, engine->ops[op]);
-      }
+      for (TF_Operation* op : getOps(env, engine, argv[5])) TF_AddControlInput(desc, op);
     }
   } catch (const JsError& error) {
     Status status;
@@ -424,13 +440,6 @@ EXPORTED(startSession) {
   return nullptr;
 }
 
-struct RunArgs {
-  std::vector<TF_Output> feeds;
-  std::vector<TensorPtr> feedValues;
-  std::vector<TF_Output> fetches;
-  std::vector<TF_Operation*> targets;
-};
-
 /** Runs the session once; the outputs are owned by the caller. */
 std::vector<TensorPtr> runSession(Engine* engine, const std::vector<TF_Output>& feeds, const std::vector<TF_Tensor*>& values,
                                   const std::vector<TF_Output>& fetches, const std::vector<TF_Operation*>& targets) {
@@ -452,21 +461,10 @@ EXPORTED(run) {
   if (engine->busy) throw JsError{"the engine is training on another thread"};
   std::vector<TF_Output> feeds;
   std::vector<TensorPtr> owned;
+  getFeeds(env, engine, argv[1], &feeds, &owned);
   std::vector<TF_Tensor*> values;
-  for (uint32_t i = 0, n = arrayLength(env, argv[1]); i < n; i++) {
-    napi_value pair = element(env, argv[1], i);
-    feeds.push_back(getOutput(env, engine, element(env, pair, 0)));
-    owned.push_back(getTensor(env, element(env, pair, 1)));
-    values.push_back(owned.back().get());
-  }
-  std::vector<TF_Output> fetches = getOutputs(env, engine, argv[2]);
-  std::vector<TF_Operation*> targets;
-  for (uint32_t i = 0, n = arrayLength(env, argv[3]); i < n; i++) {
-    auto op = static_cast<size_t>(getNumber(env, element(env, argv[3], i)));
-    if (op >= engine->ops.size()) throw JsError{"unknown target op"};
-    targets.push_back(engine->ops[op]);
-  }
-  std::vector<TensorPtr> out = runSession(engine, feeds, values, fetches, targets);
+  for (auto& value : owned) values.push_back(value.get());
+  std::vector<TensorPtr> out = runSession(engine, feeds, values, getOutputs(env, engine, argv[2]), getOps(env, engine, argv[3]));
   napi_value result;
   CHECK_NAPI(napi_create_array_with_length(env, out.size(), &result));
   for (size_t i = 0; i < out.size(); i++) CHECK_NAPI(napi_set_element(env, result, static_cast<uint32_t>(i), makeTensor(env, out[i].get())));
@@ -629,19 +627,9 @@ EXPORTED(trainSteps) {
     s->seedFeed = getOutput(env, engine, getProp(env, o, "seedFeed"));
     s->seedBase = static_cast<int64_t>(getNumber(env, getProp(env, o, "seedBase")));
   }
-  napi_value feeds = getProp(env, o, "feeds");
-  for (uint32_t i = 0, n = arrayLength(env, feeds); i < n; i++) {
-    napi_value pair = element(env, feeds, i);
-    s->extraFeeds.push_back(getOutput(env, engine, element(env, pair, 0)));
-    s->extraValues.push_back(getTensor(env, element(env, pair, 1)));
-  }
+  getFeeds(env, engine, getProp(env, o, "feeds"), &s->extraFeeds, &s->extraValues);
   s->fetches = getOutputs(env, engine, getProp(env, o, "fetches"));
-  napi_value targets = getProp(env, o, "targets");
-  for (uint32_t i = 0, n = arrayLength(env, targets); i < n; i++) {
-    auto op = static_cast<size_t>(getNumber(env, element(env, targets, i)));
-    if (op >= engine->ops.size()) throw JsError{"unknown target op"};
-    s->targets.push_back(engine->ops[op]);
-  }
+  s->targets = getOps(env, engine, getProp(env, o, "targets"));
   // Keep the handle and the arrays alive while the worker thread reads them.
   CHECK_NAPI(napi_create_reference(env, argv[0], 1, &s->handleRef));
   CHECK_NAPI(napi_create_reference(env, x, 1, &s->xRef));
