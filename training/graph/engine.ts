@@ -27,6 +27,8 @@ export interface NamedTensor {
 }
 
 interface Variable {
+  resource: Output;
+  /** The one read per step: forward, backward and update all use this value. */
   read: Output;
   init: Output;
   assignInit: number;
@@ -137,11 +139,11 @@ export class GraphEngine {
     const read = g.out('ReadVariableOp', [resource], { dtype: { type: 'float32' } }, scope);
     const init = g.placeholder('float32', shape, `${scope}/init`);
     const assignInit = g.op('AssignVariableOp', [resource, init], { dtype: { type: 'float32' } }, null, `${scope}/init`);
-    return Object.assign({ read, init, assignInit, shape }, { resource });
+    return { resource, read, init, assignInit, shape };
   }
 
   private assign(variable: Variable, value: Output): number {
-    return this.g.op('AssignVariableOp', [(variable as Variable & { resource: Output }).resource, value], { dtype: { type: 'float32' } }, null, 'update');
+    return this.g.op('AssignVariableOp', [variable.resource, value], { dtype: { type: 'float32' } }, null, 'update');
   }
 
   private build(): void {
