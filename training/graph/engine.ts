@@ -157,7 +157,8 @@ export class GraphEngine {
     this.y = g.placeholder('float32', [-1, numClasses], 'y');
     this.lr = g.placeholder('float32', [], 'lr');
     if (optimizer.weightDecay) this.decayKeep = g.placeholder('float32', [], 'decay');
-    if (model.layers.some((l) => l.kind === 'dropout')) this.seed = g.placeholder('int64', [2], 'seed');
+    const lstms = model.layers.flatMap((l) => (l.kind === 'lstm' ? [l] : l.kind === 'bidirectional' ? [l.forward, l.backward] : []));
+    if (model.layers.some((l) => l.kind === 'dropout') || lstms.some((l) => l.dropout > 0 || l.recurrentDropout > 0)) this.seed = g.placeholder('int64', [2], 'seed');
 
     let h = this.x;
     model.layers.forEach((layer, i) => (h = this.layer(layer, h, i)));
@@ -236,7 +237,7 @@ export class GraphEngine {
       case 'embedding':
         return g.out('GatherV2', [read(layer.embeddings), x, g.constant('int32', [], [0])]);
       case 'lstm':
-        return this.lstm(layer, x);
+        return this.lstm(layer, x, 4 * index);
       case 'batchNorm': {
         // tfjs in training: batch moments over all axes but the last (gradients flow through both), then
         // moving <- moving - (moving - batch value) * (1 - momentum) for the mean and the variance.
@@ -254,16 +255,21 @@ export class GraphEngine {
         return g.add(g.mul(normed, read(layer.gamma)), read(layer.beta));
       }
       case 'bidirectional':
-        return g.out('ConcatV2', [{ list: [this.lstm(layer.forward, x), this.lstm(layer.backward, x)] }, g.constant('int32', [], [-1])]);
-      case 'dropout': {
-        if (layer.rate <= 0) return x;
-        // A stateless mask from (epoch seed, step, layer): a resumed epoch draws the same masks.
-        const seed = g.add(this.seed!, g.constant('int64', [2], [0, index * 2 ** 32]));
-        const uniform = g.out('StatelessRandomUniform', [g.out('Shape', [x]), seed], { dtype: { type: 'float32' } });
-        const keep = g.cast(g.out('GreaterEqual', [uniform, g.scalar(layer.rate)]), 'float32');
-        return g.mul(g.mul(x, keep), g.scalar(1 / (1 - layer.rate)));
-      }
+        return g.out('ConcatV2', [{ list: [this.lstm(layer.forward, x, 4 * index), this.lstm(layer.backward, x, 4 * index + 2)] }, g.constant('int32', [], [-1])]);
+      case 'dropout':
+        return layer.rate <= 0 ? x : g.mul(x, this.dropoutMask(x, layer.rate, 4 * index));
     }
+  }
+
+  /**
+   * Kept units scaled by 1 / (1 - rate), in the shape of `like`: a stateless mask from (epoch seed,
+   * step, `stream`), so a resumed epoch draws the very same masks.
+   */
+  private dropoutMask(like: Output, rate: number, stream: number): Output {
+    const g = this.g;
+    const seed = g.add(this.seed!, g.constant('int64', [2], [0, stream * 2 ** 32]));
+    const uniform = g.out('StatelessRandomUniform', [g.out('Shape', [like]), seed], { dtype: { type: 'float32' } });
+    return g.mul(g.cast(g.out('GreaterEqual', [uniform, g.scalar(rate)]), 'float32'), g.scalar(1 / (1 - rate)));
   }
 
   /**
@@ -272,7 +278,7 @@ export class GraphEngine {
    * reversed one (a bidirectional layer's backward half) runs from the last step; its sequence output
    * is in the input's time order, as tfjs's Bidirectional reverses it back.
    */
-  private lstm(layer: LstmSpec, x: Output): Output {
+  private lstm(layer: LstmSpec, x: Output, stream: number): Output {
     const g = this.g;
     const shape = g.shape(x);
     const steps = shape?.[1] ?? -1;
@@ -284,10 +290,15 @@ export class GraphEngine {
     const zeros = g.out('Fill', [g.out('Pack', [{ list: [batch, g.constant('int32', [], [layer.units])] }], { N: { i: 2 } }), g.scalar(0)]);
     let h = zeros;
     let c = zeros;
+    // As tfjs's LSTMCell: one input mask and one state mask per training step, the same at every time step.
+    const inputMask = layer.dropout > 0 ? this.dropoutMask([inputs, 0], layer.dropout, stream) : null;
+    const stateMask = layer.recurrentDropout > 0 ? this.dropoutMask(zeros, layer.recurrentDropout, stream + 1) : null;
     const outputs: Output[] = new Array<Output>(steps);
     for (let k = 0; k < steps; k++) {
       const t = layer.reverse ? steps - 1 - k : k;
-      let z = g.add(g.out('MatMul', [[inputs, t], read(layer.kernel)]), g.out('MatMul', [h, read(layer.recurrentKernel)]));
+      const input: Output = inputMask ? g.mul([inputs, t], inputMask) : [inputs, t];
+      const state = stateMask ? g.mul(h, stateMask) : h;
+      let z = g.add(g.out('MatMul', [input, read(layer.kernel)]), g.out('MatMul', [state, read(layer.recurrentKernel)]));
       if (layer.bias !== null) z = g.out('BiasAdd', [z, read(layer.bias)]);
       const gates = g.op('Split', [g.constant('int32', [], [1]), z], { num_split: { i: 4 } });
       const [zi, zf, zc, zo] = [0, 1, 2, 3].map((k) => [gates, k] as Output);

@@ -37,6 +37,9 @@ export interface LstmSpec {
   returnSequences: boolean;
   /** Runs from the last time step to the first (the backward half of a bidirectional layer). */
   reverse: boolean;
+  /** Dropout rates of the inputs and of the recurrent state (one mask per step of training, as tfjs). */
+  dropout: number;
+  recurrentDropout: number;
   kernel: number;
   recurrentKernel: number;
   bias: number | null;
@@ -242,8 +245,6 @@ function translate(model: LayersModel): GraphModel {
 function lstmSpec(config: Config, name: string, reverse: boolean, own: (i: number) => number, first: number): LstmSpec {
   requireNull(config, name, ['kernelRegularizer', 'recurrentRegularizer', 'biasRegularizer', 'activityRegularizer', 'kernelConstraint', 'recurrentConstraint', 'biasConstraint']);
   for (const key of ['returnState', 'goBackwards', 'stateful']) if (config[key]) throw new Unsupported(`layer ${name}: ${key}`);
-  // tfjs draws these masks anew at every call; the graph engine would need its own seeded ones.
-  for (const key of ['dropout', 'recurrentDropout']) if (Number(config[key] ?? 0) > 0) throw new Unsupported(`layer ${name}: ${key} inside the LSTM`);
   return {
     kind: 'lstm',
     name,
@@ -252,6 +253,8 @@ function lstmSpec(config: Config, name: string, reverse: boolean, own: (i: numbe
     recurrentActivation: activationOf({ activation: config.recurrentActivation }, name),
     returnSequences: Boolean(config.returnSequences),
     reverse,
+    dropout: Number(config.dropout ?? 0),
+    recurrentDropout: Number(config.recurrentDropout ?? 0),
     kernel: own(first),
     recurrentKernel: own(first + 1),
     bias: config.useBias === false ? null : own(first + 2),
