@@ -9,7 +9,7 @@ import type { MlflowClient } from '../mlflow/client';
 import { findRun, logMetricsOnce, RunWriter } from '../mlflow/runs';
 import type { ExperimentSpec } from '../spec/types';
 import { addStats, createCheckpointStore, NO_TRANSFER, type CheckpointStore, type StoredJob, type StoreKind, type TransferStats } from '../stores';
-import { exportModel, NON_RETRYABLE_ERROR_NAMES, trainableDirs, type JobIdentity, type TrainingProcessPool } from '../training';
+import { exportModel, NON_RETRYABLE_ERROR_NAMES, trainableDirs, type JobIdentity, type SegmentResult, type TrainingProcessPool } from '../training';
 import { beatWhile } from './heartbeat';
 import { checkpointDir, jobName, runKey } from './job';
 import { uploadTrainableFiles } from './trainable-files';
@@ -37,9 +37,20 @@ export const RUN_TAGS = {
   taskQueue: 'tuneflow.task_queue',
   backend: 'tuneflow.backend',
   device: 'tuneflow.device',
+  /** `graph` (TensorFlow graph mode, training/graph/) or `eager` (tfjs model.fit) for the job's last segment. */
+  engine: 'tuneflow.engine',
+  /** Why that segment trained eagerly (an unsupported layer, TUNEFLOW_ENGINE=eager, no addon). */
+  engineReason: 'tuneflow.engine_reason',
 } as const;
 
 export { checkpointDir, jobName };
+
+/** `tuneflow.engine` (and why it was eager) for a segment's result; none for a trainable's. */
+export function engineTags(result: Pick<SegmentResult, 'engine' | 'engineReason'>): Record<string, string> {
+  if (!result.engine) return {};
+  // MLflow tag values are limited in size; the reason's first line says enough.
+  return { [RUN_TAGS.engine]: result.engine, ...(result.engineReason ? { [RUN_TAGS.engineReason]: result.engineReason.split('\n')[0]!.slice(0, 500) } : {}) };
+}
 
 /** The exported model (evaluateRun writes `<job>/model/`) is a copy of a checkpoint: never mirrored. */
 const isExportedModel = (path: string): boolean => path === 'model' || path.startsWith('model/');
@@ -186,6 +197,11 @@ async function trainAndLog(deps: TrainingDeps, input: SegmentInput, afterEpoch: 
   // Where the job trained, so a run shows which queue, backend and device served it (sent only when they changed).
   const tags: Record<string, string> = { [RUN_TAGS.taskQueue]: ctx.info.taskQueue, [RUN_TAGS.backend]: result.backend };
   if (result.device) tags[RUN_TAGS.device] = result.device;
+  Object.assign(tags, engineTags(result));
+  if (result.engine) {
+    const why = result.engine === 'eager' ? `: ${result.engineReason ?? 'no reason given'}` : '';
+    log.info(`${jobName(input)} of ${input.campaignId} trained on the ${result.engine} engine${why}`, { engine: result.engine });
+  }
   // `auto` picks the family from the data: record the pick.
   if (result.family && result.family !== input.spec.model.family) tags[RUN_TAGS.resolvedFamily] = result.family;
   await run.setTags(tags);

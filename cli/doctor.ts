@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { MlflowClient } from '../mlflow/client';
 import { createCheckpointStore, type StoreKind } from '../stores';
 import { backendInfo, type BackendInfo } from '../training';
+import { loadGraphAddon } from '../training/graph';
 import { checkpointRoot, checkpointStoreKind, DEFAULT_TRAINING_TASK_QUEUE } from './config';
 
 /** The queue GPU workers serve; specs send trials there with `resources.taskQueue: tuneflow-gpu`. */
@@ -35,6 +36,14 @@ export interface DoctorReport {
   warnings: string[];
   /** The checkpoint store a worker started here uses, and whether a probe could be written, read and deleted. */
   checkpointStore?: StoreCheck;
+  /** The graph engine's addon (training/graph/): loaded, or why covered models will train eagerly. */
+  graphEngine?: { ok: true; addon: string; tensorflow: string } | { ok: false; reason: string };
+}
+
+/** Whether the graph engine's addon loads here. */
+export function graphEngineStatus(): NonNullable<DoctorReport['graphEngine']> {
+  const loaded = loadGraphAddon();
+  return loaded.addon ? { ok: true, addon: loaded.path, tensorflow: loaded.addon.version() } : { ok: false, reason: loaded.reason };
 }
 
 export interface StoreCheck {
@@ -134,6 +143,7 @@ export function formatDoctor(r: DoctorReport): string {
     'devices:',
     ...r.devices.map((d) => `  ${d.type}  ${d.name} (${d.detail})${d.usedByTensorflow ? '  <- training runs here' : ''}`),
     `task queue:   ${r.taskQueue}  (tuneflow worker --training-queue ${r.taskQueue})`,
+    ...(r.graphEngine ? [r.graphEngine.ok ? `engine:       graph where it covers the model (${r.graphEngine.addon}, TensorFlow ${r.graphEngine.tensorflow})` : `engine:       eager only: ${r.graphEngine.reason}`] : []),
     ...(r.checkpointStore ? [storeLine(r.checkpointStore)] : []),
     ...r.warnings.map((w) => `warning:      ${w}`),
   ];
@@ -152,7 +162,7 @@ function storeLine(c: StoreCheck): string {
 export async function doctorCommand(args: string[], mlflowUri: () => string): Promise<number> {
   const { values } = parseArgs({ args, options: { json: { type: 'boolean' } } });
   const [info, gpus, store] = await Promise.all([backendInfo(), nvidiaGpus(), checkStore(mlflowUri)]);
-  const report: DoctorReport = { ...doctorReport(info, gpus), checkpointStore: store };
+  const report: DoctorReport = { ...doctorReport(info, gpus), graphEngine: graphEngineStatus(), checkpointStore: store };
   process.stdout.write(`${values.json ? JSON.stringify(report) : formatDoctor(report)}\n`);
   return report.native && store.ok ? 0 : 1;
 }

@@ -28,6 +28,7 @@ import { parseArgs } from 'node:util';
 import { LineCounter, parse as parseYaml, parseDocument } from 'yaml';
 import { finishedCampaign } from '../activities/lineage';
 import { fixedParams } from '../activities/tracking';
+import { engineTags } from '../activities/training';
 import { parseExperiment } from '../catalog';
 import { MlflowClient } from '../mlflow/client';
 import { ensureExperiment, ensureRun, finishRun, logEpochMetrics, logMetricsOnce, paramTexts } from '../mlflow/runs';
@@ -237,6 +238,10 @@ interface TrainReport {
   test: Record<string, number>;
   samplesPerSecond: number;
   backend: string;
+  /** `graph` or `eager` (tuneflow's engine; null for a trainable or when no epoch was trained). */
+  engine: 'graph' | 'eager' | null;
+  /** Why the engine was `eager`. */
+  engineReason: string | null;
   /** The npm package behind the backend, e.g. @tensorflow/tfjs-node. */
   backendPackage: string;
   /** Parameters of the model (tuneflow's engine; null for a trainable). */
@@ -397,6 +402,7 @@ export async function trainCommand(args: string[]): Promise<number> {
       });
       const test = await trainable.evaluate({ spec, params, checkpoint: result.checkpoint, split: 'test', job, checkpointDir, epoch: spec.training.epochs, trainablesRoots: OWN_MACHINE });
       if (tracking) {
+        if (result.engine) await tracking.mlflow.logBatch({ runId: tracking.runId, tags: engineTags(result) });
         await logMetricsOnce(tracking.mlflow, tracking.runId, test);
         await finishRun(tracking.mlflow, tracking.runId, 'FINISHED');
       }
@@ -412,6 +418,8 @@ export async function trainCommand(args: string[]): Promise<number> {
         test,
         samplesPerSecond: result.epochs.length / inverseRates,
         backend: result.backend,
+        engine: result.engine ?? null,
+        engineReason: result.engineReason ?? null,
         backendPackage: info.package,
         paramCount: result.paramCount ?? null,
         trainSeconds: result.trainSeconds,
@@ -422,7 +430,8 @@ export async function trainCommand(args: string[]): Promise<number> {
       if (json) process.stdout.write(`${JSON.stringify(report)}\n`);
       else {
         out(`test:   ${Object.entries(test).map(([k, v]) => `${k}=${format(v)}`).join(' ')}`);
-        out(`speed:  ${format(report.samplesPerSecond)} samples/s on ${info.package} (${result.backend}), ${result.paramCount} parameters, ${format(report.trainSeconds)} s training`);
+        const engine = result.engine ? `, ${result.engine} engine${result.engineReason ? ` (${result.engineReason})` : ''}` : '';
+        out(`speed:  ${format(report.samplesPerSecond)} samples/s on ${info.package} (${result.backend}${engine}), ${result.paramCount} parameters, ${format(report.trainSeconds)} s training`);
         if (keep) out(`model:  ${result.checkpoint}`);
       }
       return 0;

@@ -1,6 +1,6 @@
 // `npm run setup`: makes this checkout ready to run, idempotently. Each step reuses what is there
 // and caches what is expensive under the user's cache folder, so a second run takes seconds.
-//   node setup/index.mjs [--check] [--skip-temporal] [--skip-mlflow] [--skip-examples] [--skip-tensorflow] [--skip-browser] [--skip-postgres]
+//   node setup/index.mjs [--check] [--skip-temporal] [--skip-mlflow] [--skip-examples] [--skip-tensorflow] [--skip-graph-engine] [--skip-browser] [--skip-postgres]
 //   env: TUNEFLOW_SETUP_SKIP=temporal,mlflow  TUNEFLOW_CACHE_DIR  TUNEFLOW_PYTHON
 //        TUNEFLOW_TEMPORAL_BIN, TUNEFLOW_MLFLOW_BIN, TUNEFLOW_CHROMIUM, TUNEFLOW_POSTGRES_BIN_DIR (use these instead of installing them)
 //        TUNEFLOW_ALLOW_PURE_JS=1 (a failed tensorflow step only warns)
@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import { pathToFileURL } from 'node:url';
 import * as browser from './browser.mjs';
+import * as graphEngine from './graph-engine.mjs';
 import * as mlflow from './mlflow.mjs';
 import * as npm from './npm.mjs';
 import * as postgres from './postgres.mjs';
@@ -25,9 +26,11 @@ const STEPS = [
   { id: 'postgres', title: 'PostgreSQL', step: postgres },
   { id: 'examples', title: 'Python examples', step: pythonExamples },
   { id: 'tensorflow', title: 'TensorFlow native', step: tensorflow },
+  // After tensorflow: compiled against the library that step extracts.
+  { id: 'graph-engine', title: 'Graph engine', step: graphEngine },
   { id: 'browser', title: 'Browser', step: browser },
 ];
-const SKIPPABLE = ['temporal', 'mlflow', 'postgres', 'examples', 'tensorflow', 'browser'];
+const SKIPPABLE = ['temporal', 'mlflow', 'postgres', 'examples', 'tensorflow', 'graph-engine', 'browser'];
 
 /** Parses the command line and TUNEFLOW_SETUP_SKIP into `{ check, skip }`. */
 export function parseOptions(argv, env = {}) {
@@ -78,6 +81,10 @@ async function main() {
       console.error(`✗ ${label(title)}${took()}  failed: ${message}`);
       if (options.check) {
         problems += 1;
+      } else if (id === 'graph-engine') {
+        // Not fatal: training runs on the eager tfjs path instead, and says so in its log.
+        console.error('  training will use the eager engine (slower); the log and the run tag tuneflow.engine say so.');
+        Object.assign(tools, graphEngine.failedTools(err.message));
       } else if (id === 'tensorflow') {
         console.error('\n  !!! WARNING: no native TensorFlow: training will use the pure-JS backend, about 200x slower. !!!');
         if (process.env.TUNEFLOW_ALLOW_PURE_JS !== '1') {

@@ -10,7 +10,7 @@ import process from 'node:process';
 import { systemPython } from './paths.mjs';
 import { SetupError, buildDirAtomically, linkOrCopy, run } from './util.mjs';
 
-const TF_VERSION = '2.21.0';
+export const TF_VERSION = '2.21.0';
 // tfjs-node 4.22 lists N-API versions 3..8; node-pre-gyp builds the highest one into lib/napi-v8.
 const BINDING = path.join('lib', 'napi-v8', 'tfjs_binding.node');
 // The names the addon links against (-ltensorflow) and the soname tfjs-node's own download would have.
@@ -135,7 +135,7 @@ function populateDeps(tfjsDir, libDir) {
 }
 
 /** Node's headers for node-gyp, found locally: node-gyp would otherwise download them. */
-function nodeHeadersDir() {
+export function nodeHeadersDir() {
   const candidates = ['/usr', path.resolve(process.execPath, '..', '..')];
   const found = candidates.find((dir) => fs.existsSync(path.join(dir, 'include', 'node', 'node_api.h')));
   if (!found) throw new SetupError(`Node's C headers (include/node/node_api.h) are in none of ${candidates.join(', ')}: install them (e.g. the nodejs-dev package)`);

@@ -2,7 +2,10 @@
 // after every epoch, and make retries cheap and exact:
 // - weights are initialized from the seed and each epoch's shuffle is a pure function of (seed, epoch),
 //   and the optimizer state travels with the checkpoint, so 2+2 resumed epochs equal 4 straight ones
-//   (models without dropout; dropout masks are not seeded);
+//   (on the eager engine for models without dropout, whose masks are not seeded there; on the graph
+//   engine with dropout too: its masks are a function of (seed, epoch, step));
+// - each epoch trains on the graph engine (training/graph/) where it covers the model, else eagerly
+//   with model.fit; the result says which (`engine`) and why not graph (`engineReason`);
 // - a retried segment finds the checkpoints its killed predecessor wrote, replays their metrics and
 //   trains only the missing epochs.
 import { createHash } from 'node:crypto';
@@ -30,6 +33,7 @@ import { moduleFamily } from './trainables/model-module';
 import { healthMetrics } from './health';
 import { inferenceMsPerSample } from './latency';
 import { crossValidates, foldDataset, trainFolds, type Fold } from './cross-validation';
+import { chooseEngine, epochMeans, syncToTfjs, trainEpoch, type EngineChoice } from './graph';
 import { createOptimizer, setLearningRate } from './optimizer';
 import { HealthProbe, probeSize, type ExampleLoss } from './probe';
 import { mixSeed, permutation } from './rng';
@@ -40,6 +44,8 @@ import type { ExperimentSpec } from '../spec/types';
 
 /** Batch size for validation and test passes: larger than training batches, same results. */
 const EVAL_BATCH_SIZE = 256;
+/** Mixed into the dropout seed, so masks are a stream of their own (not the shuffle's). */
+const DROPOUT_STREAM = 0x64726f70;
 /** How often training yields to the event loop so timers (heartbeats) and cancellation get through. */
 const YIELD_EVERY_MS = 200;
 
@@ -257,6 +263,7 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
   let model: LayersModel | null = null;
   let optimizer: Optimizer | null = null;
   let hook: ReturnType<typeof batchHook> | null = null;
+  let choice: EngineChoice | null = null;
   const tensors: Tensor[] = [];
   let trainSeconds = 0;
   try {
@@ -270,6 +277,15 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
 
     const train = splitTensors(tf, dataset, dataset.train);
     tensors.push(train.x, train.y);
+    // The graph engine where it covers the model (training/graph/); the tfjs model stays the source of
+    // truth between epochs, so validation, health, checkpoints and export are the same for both engines.
+    choice = await chooseEngine(tf, model, optimizer, {
+      optimizer: config.optimizer,
+      labelSmoothing: config.labelSmoothing,
+      ownLoss: config.family.loss?.(tf, config.hyper) !== undefined,
+      numClasses: dataset.numClasses,
+    });
+    const graphData = choice.engine ? { x: (await train.x.data()) as Float32Array | Int32Array, y: (await train.y.data()) as Float32Array } : null;
     const validation = dataset.validation.count > 0 ? splitTensors(tf, dataset, dataset.validation) : null;
     if (validation) tensors.push(validation.x, validation.y);
     hook = batchHook(tf, model, req.signal);
@@ -285,18 +301,34 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
       const epochStart = performance.now();
       const lr = learningRateAt(config.optimizer.learningRate, config.schedule, epoch, totalEpochs);
       setLearningRate(optimizer, lr);
-      const [x, y] = tf.tidy(() => {
-        const order = tf.tensor1d(permutation(dataset.train.count, mixSeed(seed, epoch)), 'int32');
-        return [tf.gather(train.x, order), tf.gather(train.y, order)];
-      });
+      const order = permutation(dataset.train.count, mixSeed(seed, epoch));
+      // The eager path's shuffled copy of the data; the graph engine gathers each batch natively.
+      const shuffled = choice.engine
+        ? null
+        : tf.tidy(() => {
+            const indices = tf.tensor1d(order, 'int32');
+            return { x: tf.gather(train.x, indices), y: tf.gather(train.y, indices) };
+          });
       let logs: Logs;
       let fitSeconds: number;
       let probed: Awaited<ReturnType<HealthProbe['measure']>>;
       let healthSeconds: number;
+      let graphLosses: number[] | null = null;
       try {
         const fitStart = performance.now();
-        const fitted = await model.fit(x, y, { epochs: 1, batchSize: config.optimizer.batchSize, shuffle: false, verbose: 0, callbacks: [hook] });
-        logs = Object.fromEntries(Object.entries(fitted.history).map(([key, values]) => [key, Number(values[0])]));
+        if (choice.engine && graphData) {
+          // Same batches as fit() with shuffle off; dropout masks seeded by (trial, epoch, step).
+          const step = { order, batchSize: config.optimizer.batchSize, learningRate: lr, seedBase: mixSeed(seed, epoch, DROPOUT_STREAM) };
+          const stats = await trainEpoch(choice.engine, graphData, step, req.signal);
+          if (req.signal?.aborted) throw abortError(req.signal);
+          const means = epochMeans(stats);
+          logs = { loss: means.loss, acc: means.accuracy };
+          graphLosses = stats.losses;
+          await syncToTfjs(tf, choice.engine, model, optimizer);
+        } else {
+          const fitted = await model.fit(shuffled!.x, shuffled!.y, { epochs: 1, batchSize: config.optimizer.batchSize, shuffle: false, verbose: 0, callbacks: [hook] });
+          logs = Object.fromEntries(Object.entries(fitted.history).map(([key, values]) => [key, Number(values[0])]));
+        }
         fitSeconds = (performance.now() - fitStart) / 1000;
         if (req.signal?.aborted) throw abortError(req.signal);
         // While the epoch's shuffled copy is alive, so the peak counts everything a training step holds.
@@ -304,7 +336,7 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
         probed = await probe.measure();
         healthSeconds = (performance.now() - probeStart) / 1000;
       } finally {
-        tf.dispose([x, y]);
+        if (shuffled) tf.dispose([shuffled.x, shuffled.y]);
       }
       trainSeconds += fitSeconds;
 
@@ -321,7 +353,7 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
       const healthStart = performance.now();
       Object.assign(
         metrics,
-        healthMetrics({ layers: probed.layers, batchLosses: await hook.takeLosses(), accuracy: metrics.val_accuracy ?? metrics.accuracy!, paramCount }),
+        healthMetrics({ layers: probed.layers, batchLosses: graphLosses ?? (await hook.takeLosses()), accuracy: metrics.val_accuracy ?? metrics.accuracy!, paramCount }),
       );
       const seconds = (performance.now() - epochStart) / 1000;
       metrics.epoch_seconds = seconds;
@@ -364,11 +396,14 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
       device: deviceOf(tf),
       paramCount,
       family,
+      engine: choice.engine ? 'graph' : 'eager',
+      ...(choice.reason ? { engineReason: choice.reason } : {}),
     };
   } catch (error) {
     if (isOutOfMemory(error)) throw new TrainingOutOfMemoryError(error instanceof Error ? error.message : String(error), { cause: error });
     throw error;
   } finally {
+    choice?.engine?.dispose();
     hook?.dispose();
     tf.dispose(tensors);
     model?.dispose();

@@ -98,6 +98,10 @@ export interface SegmentResult {
   family?: string;
   /** A trainable's files for the trial's MLflow run: its output log and its artifacts folder. */
   files?: TrainableFiles;
+  /** Which engine trained the epochs of this call: `graph` (TensorFlow graph, training/graph/) or `eager` (tfjs model.fit); absent for a trainable or when nothing was trained. */
+  engine?: 'graph' | 'eager';
+  /** Why an `eager` segment did not run on the graph engine (an unsupported layer, TUNEFLOW_ENGINE=eager, no addon). */
+  engineReason?: string;
 }
 
 export interface TrainableFiles {

@@ -21,6 +21,13 @@ describe('tuneflow doctor', () => {
     expect(report.packageVersion).toBe(info.tfjsVersion);
     expect(report.devices[0]).toMatchObject({ type: 'CPU', usedByTensorflow: true });
     expect(report.taskQueue).toBe(info.usingGpu ? GPU_TRAINING_TASK_QUEUE : DEFAULT_TRAINING_TASK_QUEUE);
+    // Set-up builds the graph engine; the test set-up names it in TUNEFLOW_GRAPH_ENGINE_ADDON.
+    expect(report.graphEngine).toMatchObject({ ok: true, tensorflow: info.tensorflowVersion });
+  });
+
+  test('an addon that does not load is reported: covered models would train eagerly', async () => {
+    const { stdout } = await tuneflow(['doctor'], { TUNEFLOW_GRAPH_ENGINE_ADDON: join(root, 'no-such-addon.node') });
+    expect(stdout).toMatch(/^engine: +eager only: cannot load the graph engine .*no-such-addon\.node/m);
   });
 
   test('the text form names backend, version, devices and queue', async () => {
@@ -28,6 +35,7 @@ describe('tuneflow doctor', () => {
     expect(code).toBe(0);
     expect(stdout).toMatch(/^backend: +tensorflow \(native TensorFlow C library\)$/m);
     expect(stdout).toMatch(/^TensorFlow: +2\.\d+\.\d+$/m);
+    expect(stdout).toMatch(/^engine: +graph where it covers the model \(.*graph_engine\.node, TensorFlow 2\.\d+\.\d+\)$/m);
     expect(stdout).toMatch(/^ +CPU .*\d+ cores.*training runs here$/m);
     expect(stdout).toMatch(new RegExp(`^task queue: +(?:${DEFAULT_TRAINING_TASK_QUEUE}|${GPU_TRAINING_TASK_QUEUE}) `, 'm'));
   });

@@ -72,6 +72,8 @@ interface Report {
   test: Record<string, number>;
   samplesPerSecond: number;
   backend: string;
+  engine: 'graph' | 'eager' | null;
+  engineReason: string | null;
 }
 
 /** Runs `train --json` and checks the one-object contract; returns the object. */
@@ -108,6 +110,9 @@ describe('tuneflow train --json', () => {
     }
     expect(Object.keys(report.test).sort()).toEqual(['test_accuracy', 'test_loss']);
     expect(report.samplesPerSecond).toBeGreaterThan(0);
+    // The graph engine trains every cross-entropy family; the SVMs' own losses train eagerly, saying so.
+    if (family.startsWith('svm')) expect(report).toMatchObject({ engine: 'eager', engineReason: expect.stringMatching(/cross-entropy loss only/) });
+    else expect(report).toMatchObject({ engine: 'graph', engineReason: null });
     // Every --set model option is a recorded parameter, with the value as given (YAML-typed).
     for (const set of sets) {
       const [key, value] = set.slice('model.'.length).split('=') as [string, string];
@@ -119,6 +124,7 @@ describe('tuneflow train --json', () => {
   it.each(['lstm', 'auto'])('%s trains on token sequences and builds an lstm', async (family) => {
     const report = await trainJson([textSpec, '--set', `model.family=${family}`, '--epochs', '2', '--set', 'batchSize=128']);
     expect(report.model).toBe('lstm');
+    expect(report.engine).toBe('graph');
     expect(report.epochs).toHaveLength(2);
     expect(report.params.batchSize).toBe(128);
     expect(report.test.test_accuracy).toBeGreaterThanOrEqual(0);

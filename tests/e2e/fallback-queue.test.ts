@@ -19,7 +19,7 @@ describe('GPU queue with a CPU fallback, no GPU worker', () => {
     expect(result.retrain[0]!.metrics.test_accuracy).toBeGreaterThan(0);
   });
 
-  it('leaves every run FINISHED and tagged with the queue, backend and device it trained on', () => {
+  it('leaves every run FINISHED and tagged with the queue, backend, device and engine it trained on', () => {
     const jobs = campaign().runs.filter((r) => ['search', 'retrain'].includes(tagsOf(r)['tuneflow.stage']!));
     expect(jobs).toHaveLength(3);
     for (const run of jobs) {
@@ -28,6 +28,9 @@ describe('GPU queue with a CPU fallback, no GPU worker', () => {
       expect(tags['tuneflow.task_queue']).toBe('tuneflow-test-cpu');
       expect(tags['tuneflow.backend']).toBe('tensorflow');
       expect(tags['tuneflow.device']).toBe('cpu');
+      // A cross-entropy family: the graph engine trained it (the test set-up names the addon set-up built).
+      expect(tags['tuneflow.engine']).toBe('graph');
+      expect(tags['tuneflow.engine_reason']).toBeUndefined();
     }
   });
 });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { TestProject } from 'vitest/node' with { 'resolution-mode': 'import' };
 import { startMlflowServer } from '../../cli/services/mlflow-server';
 import { startTemporalServer, registerCampaignSearchAttributes } from '../../cli/services/temporal-server';
+import { graphAddonPath } from '../../training/graph/native';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -16,6 +17,10 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject) {
+  // Tests point TUNEFLOW_CACHE_DIR at temp folders, whose tools.json does not exist: name the graph
+  // engine's addon (built by set-up) directly, so training in tests runs on it as it would for users.
+  const addon = graphAddonPath(process.env);
+  if ('path' in addon) process.env.TUNEFLOW_GRAPH_ENGINE_ADDON ??= addon.path;
   const dir = mkdtempSync(join(tmpdir(), 'tuneflow-test-'));
   const [temporal, mlflow] = await Promise.all([
     startTemporalServer({ logFile: join(dir, 'temporal.log'), uiPort: null }),

@@ -152,12 +152,19 @@ describe('trainSegment', () => {
     expect(await listCheckpoints(dir)).toEqual([1]);
   });
 
-  test('timers (heartbeats) keep firing during a long epoch', async () => {
+  // The graph engine is several times faster: smaller batches keep its epoch long enough to measure.
+  test.each([
+    ['graph', 4],
+    ['eager', 16],
+  ] as const)('timers (heartbeats) keep firing during a long epoch (%s engine)', async (engine, batchSize) => {
     const ticks: number[] = [];
     const timer = setInterval(() => ticks.push(Date.now()), 50);
+    const before = process.env.TUNEFLOW_ENGINE;
+    process.env.TUNEFLOW_ENGINE = engine;
     try {
       const parts = { family: 'cnn', dataset: { name: 'synthetic-shapes', options: { trainSize: 6000, testSize: 100 } } };
-      const result = await trainSegment(request(parts, { toEpoch: 1, params: { batchSize: 16 } }));
+      const result = await trainSegment(request(parts, { toEpoch: 1, params: { batchSize } }));
+      expect(result.engine).toBe(engine);
       const epoch = result.epochs[0]!;
       const epochStart = epoch.endedAt - epoch.seconds * 1000;
       expect(epoch.seconds).toBeGreaterThan(0.6);
@@ -165,6 +172,8 @@ describe('trainSegment', () => {
       expect(ticks.filter((t) => t > epochStart + 100 && t < epoch.endedAt - 100).length).toBeGreaterThanOrEqual(2);
     } finally {
       clearInterval(timer);
+      if (before === undefined) delete process.env.TUNEFLOW_ENGINE;
+      else process.env.TUNEFLOW_ENGINE = before;
     }
   });
 

@@ -1,0 +1,237 @@
+// The graph engine (training/graph/, native/graph-engine/) against the eager engine (tfjs model.fit):
+// from the same weights over the same batches their losses and weights agree to float rounding, for
+// every family it covers and every optimizer; checkpoints cross engines; seeded dropout makes resumed
+// graph training equal uninterrupted training. Skipped, saying why, only when the addon is not built.
+import { beforeAll, describe, expect, test } from 'vitest';
+import type { LayersModel } from '@tensorflow/tfjs';
+import { loadTf, modelFamily, registerCustomLayers, resolveOptimizerConfig, trainSegment, type Tf } from '../../training';
+import { chooseEngine, epochMeans, loadGraphAddon, trainEpoch, translateModel, type GraphEngine } from '../../training/graph';
+import { trainingLoss } from '../../training/loss';
+import { createOptimizer } from '../../training/optimizer';
+import { mulberry32 } from '../../training/rng';
+import { checkpointWeights, maxDifference, npyDataset, segmentRequest, tempDir, tokenSequences, useTempCache } from './helpers';
+
+// Before useTempCache(): the addon path comes from the real cache's tools.json or the test set-up's variable.
+const loaded = loadGraphAddon();
+const reason = loaded.addon ? '' : ` (SKIPPED: the graph engine addon is not built: ${loaded.reason})`;
+if (!loaded.addon) console.warn(`graph-engine tests skipped: ${loaded.reason}`);
+
+let tf: Tf;
+beforeAll(async () => {
+  useTempCache();
+  tf = await loadTf();
+  registerCustomLayers(tf);
+});
+
+const SHAPE: [number, number, number] = [16, 16, 1];
+const CLASSES = 4;
+/** 100 examples: three batches of 32 and a last one of 4, as fit() splits them. */
+const COUNT = 100;
+const BATCH = 32;
+
+const STEPS = 10;
+const VOCABULARY = 40;
+const SEQUENCES = new Set(['lstm']);
+
+/** Random images (or token sequences of length STEPS), labels cycling through the classes. */
+function data(sequence: boolean) {
+  const random = mulberry32(5);
+  const x = sequence ? Int32Array.from({ length: COUNT * STEPS }, () => Math.floor(random() * VOCABULARY)) : Float32Array.from({ length: COUNT * 256 }, () => random());
+  const y = new Float32Array(COUNT * CLASSES);
+  for (let i = 0; i < COUNT; i++) y[i * CLASSES + ((i * 7) % CLASSES)] = 1;
+  return { x, y };
+}
+
+interface Run {
+  losses: number[];
+  weights: Float32Array[];
+}
+
+/** Two epochs of `family` from the same initial weights, eagerly (model.fit) and on the graph engine. */
+async function bothEngines(family: string, hyper: Record<string, unknown>, settings: Record<string, unknown>, labelSmoothing = 0): Promise<{ eager: Run; graph: Run; engine: string }> {
+  const config = resolveOptimizerConfig({ batchSize: BATCH, learningRate: 0.01, ...settings });
+  const sequence = SEQUENCES.has(family);
+  const { x, y } = data(sequence);
+  const fam = modelFamily(family);
+  const input = sequence
+    ? { kind: 'sequence' as const, inputShape: [STEPS] as [number], vocabularySize: VOCABULARY, numClasses: CLASSES, seed: 3 }
+    : { kind: 'image' as const, inputShape: SHAPE, numClasses: CLASSES, seed: 3 };
+  const build = () => {
+    const model = fam.build(tf, input, hyper);
+    const optimizer = createOptimizer(tf, config);
+    model.compile({ optimizer, loss: trainingLoss(tf, fam, hyper, labelSmoothing), metrics: ['accuracy'] });
+    return { model, optimizer };
+  };
+  const order = Int32Array.from({ length: COUNT }, (_, i) => (i * 37) % COUNT);
+  const eager = build();
+  const xs = tf.gather(x instanceof Int32Array ? tf.tensor2d(x, [COUNT, STEPS], 'int32') : tf.tensor4d(x, [COUNT, ...SHAPE]), tf.tensor1d(order, 'int32'));
+  const ys = tf.gather(tf.tensor2d(y, [COUNT, CLASSES]), tf.tensor1d(order, 'int32'));
+  const eagerLosses: number[] = [];
+  await eager.model.fit(xs, ys, {
+    epochs: 2,
+    batchSize: BATCH,
+    shuffle: false,
+    verbose: 0,
+    callbacks: { onBatchEnd: async (_batch, logs) => void eagerLosses.push(Number(logs?.loss)) },
+  });
+  const graph = build();
+  const choice = await chooseEngine(tf, graph.model, graph.optimizer, { optimizer: config, labelSmoothing, ownLoss: false, numClasses: CLASSES });
+  expect(choice.reason).toBeNull();
+  const engine = choice.engine as GraphEngine;
+  const graphLosses: number[] = [];
+  for (let epoch = 0; epoch < 2; epoch++) graphLosses.push(...(await trainEpoch(engine, { x, y }, { order, batchSize: BATCH, learningRate: config.learningRate, seedBase: epoch })).losses);
+  const result = {
+    eager: { losses: eagerLosses, weights: weightsOf(eager.model) },
+    graph: { losses: graphLosses, weights: engine.getWeights().map((w) => w.data as Float32Array) },
+    engine: choice.engine ? 'graph' : 'eager',
+  };
+  engine.dispose();
+  tf.dispose([xs, ys]);
+  eager.model.dispose();
+  graph.model.dispose();
+  return result;
+}
+
+function weightsOf(model: LayersModel): Float32Array[] {
+  return model.getWeights().map((w) => w.dataSync() as Float32Array);
+}
+
+function expectSameSteps({ eager, graph }: { eager: Run; graph: Run }): void {
+  expect(graph.losses).toHaveLength(8);
+  expect(eager.losses).toHaveLength(8);
+  graph.losses.forEach((loss, i) => expect(Math.abs(loss - eager.losses[i]!)).toBeLessThan(2e-5 * Math.max(1, Math.abs(eager.losses[i]!))));
+  // Adam moves a weight by about lr (0.01) per step whatever its gradient's size, so a gradient that is
+  // 0 on one side and 1e-12 on the other (a ReLU at its kink) shows as ~1e-4 here: a tenth of a step.
+  // The weights include batch normalization's moving mean and variance, which the graph updates too.
+  expect(maxDifference(eager.weights, graph.weights)).toBeLessThan(1e-3);
+  // The models did learn something: the weights moved, so agreeing is not trivially true.
+  expect(new Set(graph.losses.map((l) => l.toFixed(5))).size).toBeGreaterThan(4);
+}
+
+describe.skipIf(!loaded.addon)(`graph engine${reason}`, () => {
+  test.each([
+    ['mlp', {}],
+    ['mlp', { layers: 3, units: 24, activation: 'tanh' }],
+    ['mlp', { layers: 2, units: 16, activation: 'gelu' }],
+    ['mlp', { layers: 2, units: 16, activation: 'leaky_relu' }],
+    ['mlp', { layers: 2, units: 16, activation: 'swish' }],
+    ['mlp', { layers: 1, units: 16, activation: 'mish' }],
+    ['mlp', { layers: 1, units: 16, activation: 'elu' }],
+    ['mlp', { layers: 1, units: 16, activation: 'selu' }],
+    ['mlp', { layers: 1, units: 16, activation: 'sigmoid' }],
+    ['mlp', { layers: 1, units: 16, activation: 'softplus' }],
+    ['mlp', { layers: 1, units: 16, activation: 'relu6' }],
+    ['lenet', {}],
+    ['lenet', { activation: 'tanh' }],
+    ['cnn', { filters: 4, denseUnits: 16 }],
+    ['cnn', { filters: 4, denseUnits: 0, pooling: 'avg', convsPerBlock: 2, kernelSize: 5 }],
+    ['cnn', { filters: 4, denseUnits: 16, batchNorm: true }],
+    ['mlp', { layers: 2, units: 16, batchNorm: true }],
+    ['softmax', {}],
+    ['softmax', { l1: 0.001, l2: 0.01 }],
+    ['lstm', { units: 16, embeddingSize: 8 }],
+    ['lstm', { units: 8, embeddingSize: 8, layers: 2 }],
+    ['lstm', { units: 8, embeddingSize: 8, layers: 2, bidirectional: true }],
+  ] as const)('%s %j: losses and weights equal the eager engine step by step (adam)', async (family, hyper) => {
+    const run = await bothEngines(family, hyper, { optimizer: 'adam' });
+    expect(run.engine).toBe('graph');
+    expectSameSteps(run);
+  });
+
+  test.each([
+    ['adamw', { optimizer: 'adamw', weightDecay: 0.05 }],
+    ['sgd', { optimizer: 'sgd' }],
+    ['sgd with momentum', { optimizer: 'sgd', momentum: 0.9 }],
+    ['sgd with Nesterov momentum', { optimizer: 'sgd', momentum: 0.9, nesterov: true }],
+    ['rmsprop', { optimizer: 'rmsprop' }],
+    ['rmsprop with momentum and weight decay', { optimizer: 'rmsprop', momentum: 0.5, weightDecay: 0.01 }],
+  ] as const)('optimizer %s: the same steps as the eager engine (mlp)', async (_name, settings) => {
+    expectSameSteps(await bothEngines('mlp', { layers: 1, units: 32 }, settings));
+  });
+
+  test('label smoothing: the same loss as the eager engine', async () => {
+    expectSameSteps(await bothEngines('cnn', { filters: 4, denseUnits: 16 }, { optimizer: 'adam' }, 0.1));
+  });
+
+  const DATA = { name: 'synthetic-shapes', options: { trainSize: 400, testSize: 100 } };
+  const CNN = { family: 'cnn', modelOptions: { filters: 4, denseUnits: 16 }, dataset: DATA };
+
+  /** trainSegment with TUNEFLOW_ENGINE set to `engine` for the call. */
+  async function segmentOn(engine: 'graph' | 'eager', ...args: Parameters<typeof segmentRequest>) {
+    const before = process.env.TUNEFLOW_ENGINE;
+    process.env.TUNEFLOW_ENGINE = engine;
+    try {
+      return await trainSegment(segmentRequest(...args));
+    } finally {
+      if (before === undefined) delete process.env.TUNEFLOW_ENGINE;
+      else process.env.TUNEFLOW_ENGINE = before;
+    }
+  }
+
+  const tokens = () => ({ family: 'lstm', modelOptions: { units: 8, embeddingSize: 8 }, dataset: npyDataset('tokens', tokenSequences, { kind: 'sequence' }) });
+
+  test.each([
+    ['eager', 'graph', 'cnn'],
+    ['graph', 'eager', 'cnn'],
+    ['graph', 'eager', 'lstm'],
+  ] as const)('a checkpoint written by the %s engine resumes on the %s engine and equals uninterrupted training (%s)', async (first, second, family) => {
+    const parts = family === 'cnn' ? CNN : tokens();
+    const straight = await segmentOn(second, parts, { toEpoch: 3 });
+    const dir = tempDir('trial');
+    const a = await segmentOn(first, parts, { toEpoch: 2, checkpointDir: dir });
+    const b = await segmentOn(second, parts, { fromEpoch: 2, toEpoch: 3, checkpointDir: dir });
+    expect([straight.engine, a.engine, b.engine]).toEqual([second, first, second]);
+    // Without the optimizer's moments and iteration count crossing engines the weights would drift far more.
+    expect(maxDifference(await checkpointWeights(straight.checkpoint), await checkpointWeights(b.checkpoint))).toBeLessThan(1e-4);
+    expect(b.epochs[0]!.metrics.loss).toBeCloseTo(straight.epochs[2]!.metrics.loss!, 4);
+    expect(b.epochs[0]!.metrics.val_loss).toBeCloseTo(straight.epochs[2]!.metrics.val_loss!, 4);
+  });
+
+  test.each([
+    ['cnn', { filters: 4, denseUnits: 16, dropout: 0.3 }],
+    ['mlp', { units: 32, layers: 2, dropout: 0.5 }],
+    ['lenet', { dropout: 0.2 }],
+    ['lstm', { units: 8, embeddingSize: 8, dropout: 0.3, recurrentDropout: 0.2 }],
+  ] as const)('with dropout, 1+2 resumed epochs on the graph engine equal 3 straight ones (%s)', async (family, modelOptions) => {
+    const parts = { family, modelOptions, dataset: family === 'lstm' ? tokens().dataset : DATA };
+    const straight = await segmentOn('graph', parts, { toEpoch: 3 });
+    const dir = tempDir('trial');
+    await segmentOn('graph', parts, { toEpoch: 1, checkpointDir: dir });
+    const resumed = await segmentOn('graph', parts, { fromEpoch: 1, toEpoch: 3, checkpointDir: dir });
+    expect(resumed.engine).toBe('graph');
+    expect(maxDifference(await checkpointWeights(straight.checkpoint), await checkpointWeights(resumed.checkpoint))).toBe(0);
+    expect(resumed.epochs.map((e) => e.metrics.loss)).toEqual(straight.epochs.slice(1).map((e) => e.metrics.loss));
+    // The masks are live: the same trial without dropout trains to other weights.
+    const plain = await segmentOn('graph', { ...parts, modelOptions: { ...modelOptions, dropout: 0 } }, { toEpoch: 3 });
+    expect(maxDifference(await checkpointWeights(plain.checkpoint), await checkpointWeights(straight.checkpoint))).toBeGreaterThan(1e-3);
+  });
+
+  test.each([
+    ['an SVM family with its own loss', { family: 'svm-linear', modelOptions: {}, dataset: DATA }, /cross-entropy loss only/],
+  ] as const)('a model it does not cover (%s) trains eagerly and says why', async (_name, parts, why) => {
+    const result = await trainSegment(segmentRequest(parts, { toEpoch: 1 }));
+    expect(result.engine).toBe('eager');
+    expect(result.engineReason).toMatch(why);
+  });
+
+  test('TUNEFLOW_ENGINE=eager forces the eager engine; a default run of a covered model is on the graph engine', async () => {
+    expect((await segmentOn('eager', CNN, { toEpoch: 1 })).engineReason).toBe('TUNEFLOW_ENGINE=eager');
+    const result = await trainSegment(segmentRequest(CNN, { toEpoch: 1 }));
+    expect(result.engine).toBe('graph');
+    expect(result.engineReason).toBeUndefined();
+  });
+
+  test('the translator refuses a model that is not a chain of layers, naming where', () => {
+    const input = tf.input({ shape: [8] });
+    const a = tf.layers.dense({ units: 4, name: 'left' }).apply(input) as ReturnType<typeof tf.input>;
+    const b = tf.layers.dense({ units: 4, name: 'right' }).apply(input) as ReturnType<typeof tf.input>;
+    const sum = tf.layers.add({ name: 'join' }).apply([a, b]) as ReturnType<typeof tf.input>;
+    const model = tf.model({ inputs: input, outputs: sum });
+    expect(translateModel(model)).toEqual({ reason: expect.stringMatching(/not a plain chain of layers \(at layer right\)|layer join \(Add\)/) });
+    model.dispose();
+  });
+
+  test('epoch loss and accuracy weigh batches by their size, as fit() does', () => {
+    expect(epochMeans({ losses: [1, 3], accuracies: [0.5, 1], rows: [3, 1] })).toEqual({ loss: 1.5, accuracy: 0.625 });
+  });
+});

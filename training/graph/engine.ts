@@ -1,0 +1,502 @@
+// The graph engine: one TensorFlow graph per trial holding the forward pass of a translated model,
+// the loss the eager engine compiles (categorical cross-entropy on probabilities, as tfjs computes
+// it), TF_AddGradients' backward pass and the optimizer's update ops, each written with the same
+// arithmetic as the tfjs optimizer it stands for, so both engines agree to float rounding. Weights and
+// optimizer slots live in TensorFlow resource variables between steps; a training step is one
+// TF_SessionRun. The optimizer state maps to and from tfjs's getWeights() format (iteration count, then
+// each slot for every trainable weight), so a checkpoint written by either engine resumes on the other.
+import type { OptimizerConfig } from '../optimizer';
+import { GraphBuilder, hostTensor } from './builder';
+import type { DType, EngineHandle, GraphAddon, HostTensor, Output } from './native';
+import type { GraphActivation, GraphModel, LayerSpec, LstmSpec } from './translate';
+
+/** tfjs's backend epsilon: the cross-entropy clips probabilities to [1e-7, 1 - 1e-7]. */
+const EPSILON = 1e-7;
+
+export interface GraphEngineOptions {
+  model: GraphModel;
+  optimizer: OptimizerConfig;
+  /** Cross-entropy label smoothing (0: none). */
+  labelSmoothing: number;
+  numClasses: number;
+}
+
+export interface NamedTensor {
+  name: string;
+  tensor: HostTensor;
+}
+
+interface Variable {
+  resource: Output;
+  /** The one read per step: forward, backward and update all use this value. */
+  read: Output;
+  init: Output;
+  assignInit: number;
+  shape: number[];
+}
+
+/** Optimizer slots per trainable weight, in tfjs's getWeights() order and naming. */
+function slotNames(config: OptimizerConfig): string[] {
+  switch (config.optimizer) {
+    case 'adam':
+    case 'adamw':
+      return ['m', 'v'];
+    case 'sgd':
+      return config.momentum > 0 ? ['momentum'] : [];
+    case 'rmsprop':
+      return ['rms', 'momentum'];
+  }
+}
+
+/** A ConfigProto with only intra_op (field 2) and inter_op (field 5) thread counts set (0: TensorFlow's default). */
+function sessionConfig(intraOp: number, interOp: number): Uint8Array {
+  const bytes: number[] = [];
+  const varint = (field: number, value: number) => {
+    if (value <= 0) return;
+    bytes.push(field << 3);
+    for (let v = value; ; v >>>= 7) {
+      if (v < 0x80) {
+        bytes.push(v);
+        break;
+      }
+      bytes.push((v & 0x7f) | 0x80);
+    }
+  };
+  varint(2, intraOp);
+  varint(5, interOp);
+  return Uint8Array.from(bytes);
+}
+
+/**
+ * beta^(steps + 1) as the Adam update's variable holds it after `steps` steps: beta, then multiplied by
+ * beta in float32 at every step (a product of two float32 values is exact in a double, so one fround
+ * per step rounds as TensorFlow does). A resumed trial thus continues with the very same value an
+ * uninterrupted one has; tfjs's setWeights uses pow() instead, a few float32 ulps away.
+ */
+export function adamPower(beta: number, steps: number): number {
+  const b = Math.fround(beta);
+  let power = b;
+  for (let i = 0; i < steps; i++) power = Math.fround(power * b);
+  return power;
+}
+
+export interface EpochStats {
+  /** Loss and accuracy of every batch, and its example count. */
+  losses: number[];
+  accuracies: number[];
+  rows: number[];
+}
+
+export class GraphEngine {
+  private readonly g: GraphBuilder;
+  private readonly weights: Variable[] = [];
+  /** slots[s][t]: slot s of the t-th trainable weight. */
+  private readonly slots: Variable[][] = [];
+  private readonly scalars: Variable[] = [];
+  private readonly trainable: number[];
+  /** Assigns of non-trained state each step (batch normalization's moving averages). */
+  private readonly stateUpdates: number[] = [];
+  private x!: Output;
+  private y!: Output;
+  private lr!: Output;
+  private decayKeep: Output | null = null;
+  private seed: Output | null = null;
+  private loss!: Output;
+  private accuracy!: Output;
+  private train!: number;
+  /** Resource names are unique per engine, in case TensorFlow shares resources between sessions. */
+  private readonly prefix = `tuneflow_${Math.random().toString(36).slice(2)}`;
+  /** Steps taken, as tfjs optimizers count them (`iter`). */
+  iterations = 0;
+  /** Ops in the graph (forward, gradients, updates, and each variable's initializer), for the bench. */
+  opCount = 0;
+
+  private constructor(
+    private readonly addon: GraphAddon,
+    private readonly options: GraphEngineOptions,
+  ) {
+    this.g = new GraphBuilder(addon, addon.newGraph());
+    this.trainable = options.model.weights.flatMap((w, i) => (w.trainable ? [i] : []));
+  }
+
+  /** Builds the graph and starts its session; weights and optimizer state start as given (else zero slots). */
+  static create(addon: GraphAddon, options: GraphEngineOptions, weights: HostTensor[], threads = { intraOp: 0, interOp: 0 }): GraphEngine {
+    const engine = new GraphEngine(addon, options);
+    engine.build();
+    addon.startSession(engine.handle, sessionConfig(threads.intraOp, threads.interOp));
+    engine.setWeights(weights);
+    engine.setOptimizerState(null);
+    return engine;
+  }
+
+  private get handle(): EngineHandle {
+    return this.g.handle;
+  }
+
+  private variable(scope: string, shape: number[]): Variable {
+    const g = this.g;
+    const resource = g.out('VarHandleOp', [], { dtype: { type: 'float32' }, shape: { shape }, shared_name: { s: `${this.prefix}_${scope}` } }, scope);
+    const read = g.out('ReadVariableOp', [resource], { dtype: { type: 'float32' } }, scope);
+    const init = g.placeholder('float32', shape, `${scope}/init`);
+    const assignInit = g.op('AssignVariableOp', [resource, init], { dtype: { type: 'float32' } }, null, `${scope}/init`);
+    return { resource, read, init, assignInit, shape };
+  }
+
+  private assign(variable: Variable, value: Output): number {
+    return this.g.op('AssignVariableOp', [variable.resource, value], { dtype: { type: 'float32' } }, null, 'update');
+  }
+
+  private build(): void {
+    const { model, numClasses, optimizer } = this.options;
+    const g = this.g;
+    model.weights.forEach((w, i) => this.weights.push(this.variable(`w${i}`, w.shape)));
+    for (const slot of slotNames(optimizer)) this.slots.push(this.trainable.map((t) => this.variable(`${slot}${t}`, model.weights[t]!.shape)));
+    if (optimizer.optimizer === 'adam' || optimizer.optimizer === 'adamw') this.scalars.push(this.variable('accBeta1', []), this.variable('accBeta2', []));
+
+    this.x = g.placeholder(model.inputDtype as DType, [-1, ...model.inputShape], 'x');
+    this.y = g.placeholder('float32', [-1, numClasses], 'y');
+    this.lr = g.placeholder('float32', [], 'lr');
+    if (optimizer.weightDecay) this.decayKeep = g.placeholder('float32', [], 'decay');
+    const lstms = model.layers.flatMap((l) => (l.kind === 'lstm' ? [l] : l.kind === 'bidirectional' ? [l.forward, l.backward] : []));
+    if (model.layers.some((l) => l.kind === 'dropout') || lstms.some((l) => l.dropout > 0 || l.recurrentDropout > 0)) this.seed = g.placeholder('int64', [2], 'seed');
+
+    let h = this.x;
+    model.layers.forEach((layer, i) => (h = this.layer(layer, h, i)));
+    this.loss = this.lossOf(h);
+    // tfjs's categoricalAccuracy: argmax of the labels against argmax of the predictions.
+    const lastAxis = g.constant('int32', [], [-1]);
+    const hits = g.out('Equal', [g.out('ArgMax', [this.y, lastAxis]), g.out('ArgMax', [h, lastAxis])]);
+    this.accuracy = g.reduce('Mean', g.cast(hits, 'float32'), [0]);
+
+    const reads = this.trainable.map((t) => this.weights[t]!.read);
+    const grads = this.addon.addGradients(this.handle, 'grad', [this.loss], reads);
+    const updates = this.updates(grads.map((grad, i) => {
+      if (!grad) throw new Error(`graph engine: weight ${model.weights[this.trainable[i]!]!.name} does not reach the loss`);
+      return grad;
+    }));
+    this.train = g.op('NoOp', [], {}, [...updates, ...this.stateUpdates], 'train');
+    this.opCount = this.addon.graphOps(this.handle);
+  }
+
+  private activation(kind: GraphActivation, x: Output): Output {
+    const g = this.g;
+    switch (kind) {
+      case 'linear':
+        return x;
+      case 'relu':
+        return g.unary('Relu', x);
+      case 'relu6':
+        return g.unary('Relu6', x);
+      case 'elu':
+        return g.unary('Elu', x);
+      case 'selu':
+        return g.unary('Selu', x);
+      case 'tanh':
+        return g.unary('Tanh', x);
+      case 'sigmoid':
+        return g.unary('Sigmoid', x);
+      case 'softplus':
+        return g.unary('Softplus', x);
+      case 'softmax':
+        return g.unary('Softmax', x);
+      case 'swish':
+        return g.mul(g.unary('Sigmoid', x), x);
+      case 'mish':
+        return g.mul(x, g.unary('Tanh', g.unary('Softplus', x)));
+      case 'gelu':
+        return g.mul(x, g.mul(g.scalar(0.5), g.add(g.scalar(1), g.unary('Erf', g.div(x, g.scalar(Math.SQRT2))))));
+    }
+  }
+
+  private layer(layer: LayerSpec, x: Output, index: number): Output {
+    const g = this.g;
+    const read = (i: number) => this.weights[i]!.read;
+    const bias = (h: Output, b: number | null) => (b === null ? h : g.out('BiasAdd', [h, read(b)]));
+    switch (layer.kind) {
+      case 'dense':
+        return this.activation(layer.activation, bias(g.out('MatMul', [x, read(layer.kernel)]), layer.bias));
+      case 'conv2d': {
+        const conv = g.out('Conv2D', [x, read(layer.kernel)], {
+          strides: { ints: [1, ...layer.strides, 1] },
+          dilations: { ints: [1, ...layer.dilations, 1] },
+          padding: { s: layer.padding },
+        });
+        return this.activation(layer.activation, bias(conv, layer.bias));
+      }
+      case 'pool':
+        return g.out(layer.op, [x], { ksize: { ints: [1, ...layer.poolSize, 1] }, strides: { ints: [1, ...layer.strides, 1] }, padding: { s: layer.padding } });
+      case 'flatten': {
+        const shape = g.shape(x);
+        if (!shape || shape.slice(1).some((d) => d < 0)) throw new Error(`graph engine: layer ${layer.name} flattens an input of unknown shape`);
+        return g.out('Reshape', [x, g.ints([-1, shape.slice(1).reduce((a, b) => a * b, 1)])]);
+      }
+      case 'activation':
+        return this.activation(layer.activation, x);
+      case 'leakyRelu':
+        return g.out('LeakyRelu', [x], { alpha: { f: layer.alpha } });
+      case 'embedding':
+        return g.out('GatherV2', [read(layer.embeddings), x, g.constant('int32', [], [0])]);
+      case 'lstm':
+        return this.lstm(layer, x, 4 * index);
+      case 'batchNorm': {
+        // tfjs in training: batch moments over all axes but the last (gradients flow through both), then
+        // moving <- moving - (moving - batch value) * (1 - momentum) for the mean and the variance.
+        const axes = (g.shape(x) ?? []).slice(0, -1).map((_, i) => i);
+        const mean = g.reduce('Mean', x, axes, true);
+        const centered = g.sub(x, mean);
+        const variance = g.reduce('Mean', g.unary('Square', centered), axes, true);
+        const normed = g.mul(centered, g.unary('Rsqrt', g.add(variance, g.scalar(layer.epsilon))));
+        const decay = g.scalar(1 - layer.momentum);
+        const flat = (v: Output) => g.out('Reshape', [v, g.ints([-1])]);
+        for (const [weight, value] of [[layer.movingMean, mean], [layer.movingVariance, variance]] as const) {
+          const moving = this.weights[weight]!;
+          this.stateUpdates.push(this.assign(moving, g.sub(moving.read, g.mul(g.sub(moving.read, flat(value)), decay))));
+        }
+        return g.add(g.mul(normed, read(layer.gamma)), read(layer.beta));
+      }
+      case 'bidirectional':
+        return g.out('ConcatV2', [{ list: [this.lstm(layer.forward, x, 4 * index), this.lstm(layer.backward, x, 4 * index + 2)] }, g.constant('int32', [], [-1])]);
+      case 'dropout':
+        return layer.rate <= 0 ? x : g.mul(x, this.dropoutMask(x, layer.rate, 4 * index));
+    }
+  }
+
+  /**
+   * Kept units scaled by 1 / (1 - rate), in the shape of `like`: a stateless mask from (epoch seed,
+   * step, `stream`), so a resumed epoch draws the very same masks.
+   */
+  private dropoutMask(like: Output, rate: number, stream: number): Output {
+    const g = this.g;
+    const seed = g.add(this.seed!, g.constant('int64', [2], [0, stream * 2 ** 32]));
+    const uniform = g.out('StatelessRandomUniform', [g.out('Shape', [like]), seed], { dtype: { type: 'float32' } });
+    return g.mul(g.cast(g.out('GreaterEqual', [uniform, g.scalar(rate)]), 'float32'), g.scalar(1 / (1 - rate)));
+  }
+
+  /**
+   * An LSTM unrolled over the (static) sequence length, with tfjs's LSTMCell arithmetic: z = x W + h U + b,
+   * split into the i, f, c, o gates; c = f c + i act(z_c); h = o act(c); the state starts at zero. A
+   * reversed one (a bidirectional layer's backward half) runs from the last step; its sequence output
+   * is in the input's time order, as tfjs's Bidirectional reverses it back.
+   */
+  private lstm(layer: LstmSpec, x: Output, stream: number): Output {
+    const g = this.g;
+    const shape = g.shape(x);
+    const steps = shape?.[1] ?? -1;
+    if (!shape || shape.length !== 3 || steps < 1) throw new Error(`graph engine: layer ${layer.name} needs a sequence of known length, got [${shape}]`);
+    const read = (i: number) => this.weights[i]!.read;
+    const inputs = g.op('Unpack', [x], { num: { i: steps }, axis: { i: 1 } });
+    // Zero state of the batch's size: [batch, units] from the first step's shape.
+    const batch = g.out('StridedSlice', [g.out('Shape', [x]), g.ints([0]), g.ints([1]), g.ints([1])], { shrink_axis_mask: { i: 1 } });
+    const zeros = g.out('Fill', [g.out('Pack', [{ list: [batch, g.constant('int32', [], [layer.units])] }], { N: { i: 2 } }), g.scalar(0)]);
+    let h = zeros;
+    let c = zeros;
+    // As tfjs's LSTMCell: one input mask and one state mask per training step, the same at every time step.
+    const inputMask = layer.dropout > 0 ? this.dropoutMask([inputs, 0], layer.dropout, stream) : null;
+    const stateMask = layer.recurrentDropout > 0 ? this.dropoutMask(zeros, layer.recurrentDropout, stream + 1) : null;
+    const outputs: Output[] = new Array<Output>(steps);
+    for (let k = 0; k < steps; k++) {
+      const t = layer.reverse ? steps - 1 - k : k;
+      const input: Output = inputMask ? g.mul([inputs, t], inputMask) : [inputs, t];
+      const state = stateMask ? g.mul(h, stateMask) : h;
+      let z = g.add(g.out('MatMul', [input, read(layer.kernel)]), g.out('MatMul', [state, read(layer.recurrentKernel)]));
+      if (layer.bias !== null) z = g.out('BiasAdd', [z, read(layer.bias)]);
+      const gates = g.op('Split', [g.constant('int32', [], [1]), z], { num_split: { i: 4 } });
+      const [zi, zf, zc, zo] = [0, 1, 2, 3].map((k) => [gates, k] as Output);
+      const i = this.activation(layer.recurrentActivation, zi!);
+      const f = this.activation(layer.recurrentActivation, zf!);
+      c = g.add(g.mul(f, c), g.mul(i, this.activation(layer.activation, zc!)));
+      const o = this.activation(layer.recurrentActivation, zo!);
+      h = g.mul(o, this.activation(layer.activation, c));
+      outputs[t] = h;
+    }
+    return layer.returnSequences ? g.out('Pack', [{ list: outputs }], { N: { i: steps }, axis: { i: 1 } }) : h;
+  }
+
+  /** tfjs's categoricalCrossentropy, averaged over the batch, plus kernel penalties. */
+  private lossOf(probabilities: Output): Output {
+    const g = this.g;
+    const { labelSmoothing: s, numClasses } = this.options;
+    const target = s > 0 ? g.add(g.mul(this.y, g.scalar(1 - s)), g.scalar(s / numClasses)) : this.y;
+    const scaled = g.div(probabilities, g.reduce('Sum', probabilities, [-1], true));
+    const clipped = g.out('ClipByValue', [scaled, g.scalar(EPSILON), g.scalar(1 - EPSILON)]);
+    let loss = g.reduce('Mean', g.unary('Neg', g.reduce('Sum', g.mul(target, g.unary('Log', clipped)), [-1])), [0]);
+    for (const { weight, l1, l2 } of this.options.model.penalties) {
+      const w = this.weights[weight]!.read;
+      const all = this.weights[weight]!.shape.map((_, i) => i);
+      if (l1 > 0) loss = g.add(loss, g.reduce('Sum', g.mul(g.scalar(l1), g.unary('Abs', w)), all));
+      if (l2 > 0) loss = g.add(loss, g.reduce('Sum', g.mul(g.scalar(l2), g.unary('Square', w)), all));
+    }
+    return loss;
+  }
+
+  /** The optimizer's update ops, with tfjs's arithmetic (training/optimizer.ts's lean Adam for adam). */
+  private updates(grads: Output[]): number[] {
+    const g = this.g;
+    const config = this.options.optimizer;
+    const assigns: number[] = [];
+    const values = this.trainable.map((t) => {
+      const w = this.weights[t]!.read;
+      return this.decayKeep ? g.mul(w, this.decayKeep) : w;
+    });
+    const setWeight = (i: number, value: Output) => assigns.push(this.assign(this.weights[this.trainable[i]!]!, value));
+    switch (config.optimizer) {
+      case 'adam':
+      case 'adamw': {
+        const [acc1, acc2] = this.scalars as [Variable, Variable];
+        const beta1 = g.scalar(config.beta1);
+        const beta2 = g.scalar(config.beta2);
+        const rest1 = g.scalar(1 - config.beta1);
+        const rest2 = g.scalar(1 - config.beta2);
+        const epsilon = g.scalar(config.epsilon);
+        const one = g.scalar(1);
+        const step = g.div(g.unary('Neg', this.lr), g.sub(one, acc1.read));
+        const correction2 = g.div(one, g.sub(one, acc2.read));
+        grads.forEach((grad, i) => {
+          const [m, v] = [this.slots[0]![i]!, this.slots[1]![i]!];
+          const newM = g.add(g.mul(m.read, beta1), g.mul(grad, rest1));
+          const newV = g.add(g.mul(v.read, beta2), g.mul(g.unary('Square', grad), rest2));
+          assigns.push(this.assign(m, newM), this.assign(v, newV));
+          setWeight(i, g.add(values[i]!, g.div(g.mul(newM, step), g.add(g.unary('Sqrt', g.mul(newV, correction2)), epsilon))));
+        });
+        assigns.push(this.assign(acc1, g.mul(acc1.read, beta1)), this.assign(acc2, g.mul(acc2.read, beta2)));
+        break;
+      }
+      case 'sgd': {
+        const c = g.unary('Neg', this.lr);
+        const momentum = g.scalar(config.momentum);
+        grads.forEach((grad, i) => {
+          if (config.momentum === 0) return setWeight(i, g.add(g.mul(c, grad), values[i]!));
+          const acc = this.slots[0]![i]!;
+          const newAcc = g.add(g.mul(momentum, acc.read), grad);
+          assigns.push(this.assign(acc, newAcc));
+          const direction = config.nesterov ? g.add(grad, g.mul(newAcc, momentum)) : newAcc;
+          setWeight(i, g.add(g.mul(c, direction), values[i]!));
+        });
+        break;
+      }
+      case 'rmsprop': {
+        const decay = g.scalar(config.rho);
+        const rest = g.scalar(1 - config.rho);
+        const momentum = g.scalar(config.momentum);
+        const epsilon = g.scalar(config.epsilon);
+        grads.forEach((grad, i) => {
+          const [ms, mom] = [this.slots[0]![i]!, this.slots[1]![i]!];
+          const newMs = g.add(g.mul(ms.read, decay), g.mul(g.unary('Square', grad), rest));
+          const newMom = g.add(g.mul(mom.read, momentum), g.div(g.mul(grad, this.lr), g.unary('Sqrt', g.add(newMs, epsilon))));
+          assigns.push(this.assign(ms, newMs), this.assign(mom, newMom));
+          setWeight(i, g.sub(values[i]!, newMom));
+        });
+        break;
+      }
+    }
+    return assigns;
+  }
+
+  /** Runs `count` steps from batch `start` of an epoch whose examples come in `order`. */
+  async trainSteps(request: {
+    x: Float32Array | Int32Array;
+    y: Float32Array;
+    order: Int32Array;
+    batchSize: number;
+    start: number;
+    count: number;
+    learningRate: number;
+    seedBase: number;
+  }): Promise<EpochStats> {
+    const { model, numClasses, optimizer } = this.options;
+    const feeds: [Output, HostTensor][] = [[this.lr, hostTensor('float32', [], [request.learningRate])]];
+    if (this.decayKeep) feeds.push([this.decayKeep, hostTensor('float32', [], [1 - request.learningRate * optimizer.weightDecay!])]);
+    const out = await this.addon.trainSteps(this.handle, {
+      x: request.x,
+      xDtype: model.inputDtype,
+      xRow: model.inputShape,
+      y: request.y,
+      yDtype: 'float32',
+      yRow: [numClasses],
+      order: request.order,
+      batchSize: request.batchSize,
+      start: request.start,
+      count: request.count,
+      xFeed: this.x,
+      yFeed: this.y,
+      ...(this.seed ? { seedFeed: this.seed, seedBase: request.seedBase } : {}),
+      feeds,
+      fetches: [this.loss, this.accuracy],
+      targets: [this.train],
+    });
+    const stats: EpochStats = { losses: [], accuracies: [], rows: [] };
+    for (let i = 0; i + 2 < out.length; i += 3) {
+      stats.losses.push(out[i]!);
+      stats.accuracies.push(out[i + 1]!);
+      stats.rows.push(out[i + 2]!);
+    }
+    this.iterations += stats.losses.length;
+    return stats;
+  }
+
+  /** Ops a training step runs: the graph less each variable's initializer (a placeholder and an assign). */
+  get stepOps(): number {
+    return this.opCount - 2 * (this.weights.length + this.slots.flat().length + this.scalars.length);
+  }
+
+  /** Frees TensorFlow's memory for this trial now. */
+  dispose(): void {
+    this.addon.close(this.handle);
+  }
+
+  private fetch(variables: Variable[]): HostTensor[] {
+    return variables.length === 0 ? [] : this.addon.run(this.handle, [], variables.map((v) => v.read), []);
+  }
+
+  private assignAll(pairs: [Variable, HostTensor][]): void {
+    if (pairs.length === 0) return;
+    for (const [variable, value] of pairs) {
+      if (value.shape.join(',') !== variable.shape.join(',')) throw new Error(`graph engine: a value of shape [${value.shape}] for a variable of shape [${variable.shape}]`);
+    }
+    this.addon.run(
+      this.handle,
+      pairs.map(([v, value]) => [v.init, value]),
+      [],
+      pairs.map(([v]) => v.assignInit),
+    );
+  }
+
+  /** model.weights' values, in order. */
+  getWeights(): HostTensor[] {
+    return this.fetch(this.weights);
+  }
+
+  setWeights(values: HostTensor[]): void {
+    if (values.length !== this.weights.length) throw new Error(`graph engine: ${values.length} weight values for ${this.weights.length} weights`);
+    this.assignAll(this.weights.map((w, i) => [w, values[i]!]));
+  }
+
+  /** tfjs's optimizer.getWeights() format: `iter`, then each slot for every trainable weight. */
+  getOptimizerState(): NamedTensor[] {
+    const names = slotNames(this.options.optimizer);
+    const values = this.fetch(this.slots.flat());
+    const state: NamedTensor[] = [{ name: 'iter', tensor: hostTensor('int32', [], [this.iterations]) }];
+    names.forEach((slot, s) =>
+      this.trainable.forEach((t, i) => state.push({ name: `${this.options.model.weights[t]!.name}/${slot}`, tensor: values[s * this.trainable.length + i]! })),
+    );
+    return state;
+  }
+
+  /** Restores tfjs-format optimizer state; null (or a fresh optimizer's lone `iter`) starts from zero slots. */
+  setOptimizerState(state: NamedTensor[] | null): void {
+    const iterations = state ? Number(state[0]?.tensor.data[0] ?? 0) : 0;
+    const slots = state?.slice(1) ?? [];
+    const flat = this.slots.flat();
+    if (slots.length !== 0 && slots.length !== flat.length) {
+      throw new Error(`graph engine: optimizer state holds ${slots.length} slots, the ${this.options.optimizer.optimizer} optimizer of this model has ${flat.length}`);
+    }
+    const pairs: [Variable, HostTensor][] = flat.map((v, i) => [v, slots[i]?.tensor ?? hostTensor('float32', v.shape, new Float32Array(v.shape.reduce((a, b) => a * b, 1)))]);
+    const config = this.options.optimizer;
+    if (config.optimizer === 'adam' || config.optimizer === 'adamw') {
+      pairs.push([this.scalars[0]!, hostTensor('float32', [], [adamPower(config.beta1, iterations)])]);
+      pairs.push([this.scalars[1]!, hostTensor('float32', [], [adamPower(config.beta2, iterations)])]);
+    }
+    this.assignAll(pairs);
+    this.iterations = iterations;
+  }
+}
