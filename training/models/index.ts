@@ -2,12 +2,15 @@
 import type { Tf } from '../backend';
 import { InvalidConfigurationError } from '../errors';
 import { auto } from './auto';
+import { attentionLayers } from './attention';
 import { cnn } from './cnn';
+import { cnnLstm } from './cnn-lstm';
 import { lenet } from './lenet';
 import { lstm } from './lstm';
 import { mlp } from './mlp';
 import { softmax } from './softmax';
 import { svmLinear } from './svm-linear';
+import { transformer } from './transformer';
 import { randomFourierLayer, svmRbf } from './svm-rbf';
 import type { ModelFamily, ModelInput } from './types';
 
@@ -17,6 +20,8 @@ export const MODELS: Readonly<Record<string, ModelFamily>> = {
   [cnn.name]: cnn,
   [lenet.name]: lenet,
   [lstm.name]: lstm,
+  [transformer.name]: transformer,
+  [cnnLstm.name]: cnnLstm,
   [svmLinear.name]: svmLinear,
   [svmRbf.name]: svmRbf,
   [auto.name]: auto,
@@ -36,6 +41,7 @@ export function resolveFamily(family: ModelFamily, input: ModelInput): ModelFami
 /** Registers tuneflow's custom layers with tfjs, so checkpoints that use them load. Idempotent. */
 export function registerCustomLayers(tf: Tf): void {
   randomFourierLayer(tf);
+  attentionLayers(tf);
 }
 
 /** The model input of a data set: its kind, shape, classes (and vocabulary for sequences). */
