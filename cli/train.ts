@@ -261,7 +261,7 @@ async function describeData(spec: ExperimentSpec, out: (line: string) => void): 
   const same = (name: string) => ({ shown: name, model: name });
   if (spec.trainable) return same(spec.trainable.kind === 'command' ? `command [${spec.trainable.command.join(' ')}]` : `function ${spec.trainable.module.path}#${spec.trainable.module.export}`);
   const dataset = await loadDataset(spec.dataset, { seed: spec.seed, validationSplit: spec.training.validationSplit });
-  out(`data:   ${dataset.name} (${dataset.kind} [${dataset.inputShape.join(', ')}], ${dataset.numClasses} classes; ${dataset.train.count} train, ${dataset.validation.count} validation, ${dataset.test.count} test)`);
+  out(`data:   ${dataset.name} (${dataset.kind} [${dataset.inputShape.join(', ')}], ${dataset.numClasses} ${dataset.kind === 'series' ? 'targets' : 'classes'}; ${dataset.train.count} train, ${dataset.validation.count} validation, ${dataset.test.count} test)`);
   if (spec.model.module) return same(`module ${spec.model.module.path}#${spec.model.module.export}`);
   const family = resolveFamily(MODELS[spec.model.family]!, modelInput(dataset, spec.seed));
   return { shown: family.name === spec.model.family ? family.name : `${spec.model.family} -> ${family.name}`, model: family.name };

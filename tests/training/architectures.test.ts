@@ -3,8 +3,8 @@
 // tiny data, learns (loss falls), reloads from its checkpoint with its custom layers, and a resumed run
 // equals a straight one.
 import { beforeAll, describe, expect, test } from 'vitest';
-import { checkModelOptions, evaluateCheckpoint, loadTf, trainSegment, type SegmentRequest } from '../../training';
-import { checkpointWeights, maxDifference, npyDataset, segmentRequest, tokenSequences, useTempCache, type SpecParts } from './helpers';
+import { checkModelOptions, loadTf, trainSegment } from '../../training';
+import { expectReloads, npyDataset, segmentRequest, tokenSequences, trainAndResume, useTempCache, type SpecParts } from './helpers';
 
 beforeAll(async () => {
   useTempCache();
@@ -15,26 +15,7 @@ const SHAPES = { name: 'synthetic-shapes', options: { trainSize: 400, testSize: 
 let tokens: SpecParts['dataset'];
 const sequences = () => (tokens ??= npyDataset('tokens-arch', tokenSequences, { kind: 'sequence' }));
 
-type Result = Awaited<ReturnType<typeof trainSegment>>;
-const losses = (r: Result) => r.epochs.map((e) => e.metrics.loss!);
-
-/** Trains epochs 1-3 straight and as 1 + 2 from the checkpoint; returns the straight run after checking both agree. */
-async function trainAndResume(parts: SpecParts, learningRate = 0.01): Promise<{ result: Result; request: SegmentRequest }> {
-  const spec = { ...parts, training: { learningRate, batchSize: 32 } };
-  const straight = await trainSegment(segmentRequest(spec, { toEpoch: 3 }));
-  const first = segmentRequest(spec, { toEpoch: 1 });
-  await trainSegment(first);
-  const resumed = await trainSegment({ ...first, fromEpoch: 1, toEpoch: 3 });
-  expect(maxDifference(await checkpointWeights(straight.checkpoint), await checkpointWeights(resumed.checkpoint))).toBeLessThan(1e-4);
-  expect(resumed.epochs.at(-1)!.metrics.loss).toBeCloseTo(straight.epochs.at(-1)!.metrics.loss!, 4);
-  return { result: straight, request: segmentRequest(spec, { toEpoch: 3 }) };
-}
-
-/** The checkpoint reloaded through tfjs (custom layers included) scores what training measured. */
-async function expectReloads({ result, request }: { result: Result; request: SegmentRequest }): Promise<void> {
-  const reloaded = await evaluateCheckpoint({ spec: request.spec, params: request.params, checkpoint: result.checkpoint, split: 'validation' });
-  expect(reloaded.val_loss).toBeCloseTo(result.epochs.at(-1)!.metrics.val_loss!, 4);
-}
+const losses = (r: Awaited<ReturnType<typeof trainSegment>>) => r.epochs.map((e) => e.metrics.loss!);
 
 describe('residual and multi-branch networks', () => {
   test('cnn with residual blocks and [3, 5] branches learns, resumes exactly and has more weights than plain', async () => {

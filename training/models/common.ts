@@ -4,7 +4,7 @@ import type { Tf } from '../backend';
 import type { OptionReader } from '../../search/options';
 import { InvalidConfigurationError, settingsReader } from '../errors';
 import { mixSeed } from '../rng';
-import type { ImageInput, ModelInput, SequenceInput } from './types';
+import type { ImageInput, ModelInput, SequenceInput, SeriesInput } from './types';
 
 type Layer = InstanceType<Tf['layers']['Layer']>;
 
@@ -54,9 +54,30 @@ export function imageInput(family: string, input: ModelInput): ImageInput {
 
 export function sequenceInput(family: string, input: ModelInput): SequenceInput {
   if (input.kind !== 'sequence') {
-    throw new InvalidConfigurationError(`model "${family}" needs token sequences, but the data set holds images or features (use cnn, mlp or auto)`);
+    throw new InvalidConfigurationError(`model "${family}" needs token sequences, but the data set holds ${input.kind === 'series' ? 'time series' : 'images or features'} (use ${input.kind === 'series' ? 'lstm, transformer, cnn-lstm' : 'cnn, mlp'} or auto)`);
   }
   return input;
+}
+
+/** The input of a family that reads token sequences or float time series. */
+export function stepsInput(family: string, input: ModelInput): SequenceInput | SeriesInput {
+  if (input.kind === 'image') {
+    throw new InvalidConfigurationError(`model "${family}" needs token sequences or time series, but the data set holds images or features (use cnn, mlp or auto)`);
+  }
+  return input;
+}
+
+/** [steps, width] per example: token ids embedded, or a time series as it is (null: nothing to apply). */
+export function stepFeatures(tf: Tf, input: SequenceInput | SeriesInput, embeddingSize: number, seed: number): Layer | null {
+  return input.kind === 'sequence' ? tokenEmbedding(tf, input, embeddingSize, seed) : null;
+}
+
+/**
+ * The last layer: softmax over the classes, or for time series a linear layer of one unit per target
+ * (regression; the loss is regressionLoss).
+ */
+export function outputLayer(tf: Tf, input: ModelInput, kernel: ReturnType<typeof seededKernels>): Layer {
+  return tf.layers.dense({ units: input.numClasses, activation: input.kind === 'series' ? 'linear' : 'softmax', kernelInitializer: kernel() });
 }
 
 /**

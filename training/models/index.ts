@@ -46,12 +46,15 @@ export function registerCustomLayers(tf: Tf): void {
 
 /** The model input of a data set: its kind, shape, classes (and vocabulary for sequences). */
 export function modelInput(
-  dataset: { kind: 'image'; inputShape: [number, number, number]; numClasses: number } | { kind: 'sequence'; inputShape: [number]; numClasses: number; vocabularySize: number },
+  dataset:
+    | { kind: 'image'; inputShape: [number, number, number]; numClasses: number }
+    | { kind: 'sequence'; inputShape: [number]; numClasses: number; vocabularySize: number }
+    | { kind: 'series'; inputShape: [number, number]; numClasses: number },
   seed: number,
 ): ModelInput {
-  return dataset.kind === 'image'
-    ? { kind: 'image', inputShape: dataset.inputShape, numClasses: dataset.numClasses, seed }
-    : { kind: 'sequence', inputShape: dataset.inputShape, vocabularySize: dataset.vocabularySize, numClasses: dataset.numClasses, seed };
+  if (dataset.kind === 'image') return { kind: 'image', inputShape: dataset.inputShape, numClasses: dataset.numClasses, seed };
+  if (dataset.kind === 'series') return { kind: 'series', inputShape: dataset.inputShape, numClasses: dataset.numClasses, seed };
+  return { kind: 'sequence', inputShape: dataset.inputShape, vocabularySize: dataset.vocabularySize, numClasses: dataset.numClasses, seed };
 }
 
-export type { ImageInput, ModelFamily, ModelInput, ModelLoss, SequenceInput } from './types';
+export type { ImageInput, ModelFamily, ModelInput, ModelLoss, SequenceInput, SeriesInput } from './types';

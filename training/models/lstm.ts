@@ -1,4 +1,5 @@
-// lstm: a recurrent classifier for token sequences: embedding -> stacked (bi)LSTM -> softmax.
+// lstm: a recurrent model for token sequences (embedding -> stacked (bi)LSTM -> softmax) or float time
+// series [steps, features] (stacked (bi)LSTM -> one linear output per target: regression).
 //   embeddingSize (64)      embedding width
 //   units (64)              LSTM units per layer (per direction)
 //   layers (1)              stacked LSTM layers; all but the last return full sequences
@@ -8,14 +9,14 @@
 //   attention (false)       multi-head self-attention over the last layer's outputs at every step, added to
 //                           them and layer-normalized, then averaged over the steps (instead of the last output)
 //   attentionHeads (4)      heads; the LSTM width (units, x2 when bidirectional) must be a multiple
-// The vocabulary size and sequence length come from the data set.
+// The vocabulary size and sequence length come from the data set; embeddingSize is unused for time series.
 import type { LayersModel, SymbolicTensor } from '@tensorflow/tfjs';
 import type { Tf } from '../backend';
 import { InvalidConfigurationError } from '../errors';
 import { mixSeed } from '../rng';
 import { attentionLayers } from './attention';
-import { applied, hyperReader, seededKernels, sequenceInput, tokenEmbedding } from './common';
-import type { ModelFamily, SequenceInput } from './types';
+import { applied, hyperReader, outputLayer, seededKernels, stepFeatures, stepsInput } from './common';
+import type { ModelFamily, SequenceInput, SeriesInput } from './types';
 
 function options(hyper: Record<string, unknown>) {
   const read = hyperReader(hyper);
@@ -50,8 +51,8 @@ function lstmLayer(tf: Tf, o: Options, i: number, returnSequences: boolean, kern
 }
 
 /** The stacked LSTM with self-attention over the last layer's sequence (functional API: a residual add). */
-function buildAttention(tf: Tf, input: SequenceInput, o: Options): LayersModel {
-  const { inputShape, numClasses, seed } = input;
+function buildAttention(tf: Tf, input: SequenceInput | SeriesInput, o: Options): LayersModel {
+  const { inputShape, seed } = input;
   const width = o.units * (o.bidirectional ? 2 : 1);
   if (width % o.attentionHeads !== 0) {
     const problem = `must divide the LSTM width ${width} (units${o.bidirectional ? ' x 2 directions' : ''}), got ${o.attentionHeads}`;
@@ -59,14 +60,14 @@ function buildAttention(tf: Tf, input: SequenceInput, o: Options): LayersModel {
   }
   const kernel = seededKernels(tf, seed);
   const tokens = tf.input({ shape: inputShape });
-  let x: SymbolicTensor = applied(tokenEmbedding(tf, input, o.embeddingSize, seed), tokens);
+  const features = stepFeatures(tf, input, o.embeddingSize, seed);
+  let x: SymbolicTensor = features ? applied(features, tokens) : tokens;
   for (let i = 0; i < o.layers; i++) x = applied(lstmLayer(tf, o, i, true, kernel, seed), x);
   const { MultiHeadSelfAttention } = attentionLayers(tf);
   const attended = applied(new MultiHeadSelfAttention({ heads: o.attentionHeads, seed: mixSeed(seed, 3000) }), x);
   x = applied(tf.layers.globalAveragePooling1d(), applied(tf.layers.layerNormalization(), applied(tf.layers.add(), [x, attended])));
   if (o.dropout > 0) x = applied(tf.layers.dropout({ rate: o.dropout }), x);
-  const output = applied(tf.layers.dense({ units: numClasses, activation: 'softmax', kernelInitializer: kernel() }), x);
-  return tf.model({ inputs: tokens, outputs: output });
+  return tf.model({ inputs: tokens, outputs: applied(outputLayer(tf, input, kernel), x) });
 }
 
 export const lstm: ModelFamily = {
@@ -84,17 +85,17 @@ export const lstm: ModelFamily = {
   },
   validateOptions: options,
   build(tf, input, hyper) {
-    const sequence = sequenceInput('lstm', input);
+    const sequence = stepsInput('lstm', input);
     const o = options(hyper);
     if (o.attention) return buildAttention(tf, sequence, o);
-    const { numClasses, seed } = sequence;
+    const { seed } = sequence;
     const kernel = seededKernels(tf, seed);
 
     const model = tf.sequential();
-    model.add(tokenEmbedding(tf, sequence, o.embeddingSize, seed));
+    model.add(stepFeatures(tf, sequence, o.embeddingSize, seed) ?? tf.layers.inputLayer({ inputShape: sequence.inputShape }));
     for (let i = 0; i < o.layers; i++) model.add(lstmLayer(tf, o, i, i < o.layers - 1, kernel, seed));
     if (o.dropout > 0) model.add(tf.layers.dropout({ rate: o.dropout }));
-    model.add(tf.layers.dense({ units: numClasses, activation: 'softmax', kernelInitializer: kernel() }));
+    model.add(outputLayer(tf, sequence, kernel));
     return model;
   },
 };

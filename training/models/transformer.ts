@@ -1,6 +1,7 @@
-// transformer: a Transformer encoder classifier for token sequences: embedding + sinusoidal positions,
+// transformer: a Transformer encoder for token sequences (embedding) or time series (a linear projection of
+// each step's features to embeddingSize), plus sinusoidal positions,
 // `blocks` encoder blocks (multi-head self-attention and a feed-forward layer, each with a residual add
-// and layer normalization), pooled over the steps, then softmax.
+// and layer normalization), pooled over the steps, then softmax (or one linear output per target for series).
 //   embeddingSize (32)   model width d
 //   heads (4)            attention heads; must divide embeddingSize
 //   blocks (2)           encoder blocks
@@ -10,7 +11,7 @@
 import { InvalidConfigurationError } from '../errors';
 import { mixSeed } from '../rng';
 import { attentionLayers, encoderBlock } from './attention';
-import { applied, hyperReader, seededKernels, sequenceInput, tokenEmbedding } from './common';
+import { applied, hyperReader, outputLayer, seededKernels, stepFeatures, stepsInput } from './common';
 import type { ModelFamily } from './types';
 
 const POOLING = ['avg', 'max'] as const;
@@ -34,7 +35,7 @@ function options(hyper: Record<string, unknown>) {
 
 export const transformer: ModelFamily = {
   name: 'transformer',
-  description: 'Transformer encoder for token sequences: embedding, positions, self-attention blocks, pooling',
+  description: 'Transformer encoder for token sequences or time series: embedding, positions, self-attention blocks, pooling',
   hyperparameters: {
     embeddingSize: 'model width (default 32)',
     heads: 'attention heads, dividing embeddingSize (default 4)',
@@ -45,19 +46,19 @@ export const transformer: ModelFamily = {
   },
   validateOptions: options,
   build(tf, input, hyper) {
-    const sequence = sequenceInput('transformer', input);
-    const { numClasses, seed, inputShape } = sequence;
+    const sequence = stepsInput('transformer', input);
+    const { seed, inputShape } = sequence;
     const o = options(hyper);
     const kernel = seededKernels(tf, seed);
     const { PositionalEncoding } = attentionLayers(tf);
     const tokens = tf.input({ shape: inputShape });
-    let x = applied(new PositionalEncoding({}), applied(tokenEmbedding(tf, sequence, o.embeddingSize, seed), tokens));
+    const features = stepFeatures(tf, sequence, o.embeddingSize, seed) ?? tf.layers.dense({ units: o.embeddingSize, kernelInitializer: kernel() });
+    let x = applied(new PositionalEncoding({}), applied(features, tokens));
     for (let block = 0; block < o.blocks; block++) {
       x = encoderBlock(tf, x, { heads: o.heads, ffUnits: o.ffUnits, dropout: o.dropout, seed: mixSeed(seed, 4000 + block), kernel });
     }
     x = applied(o.pooling === 'avg' ? tf.layers.globalAveragePooling1d() : tf.layers.globalMaxPooling1d(), x);
     if (o.dropout > 0) x = applied(tf.layers.dropout({ rate: o.dropout }), x);
-    const output = applied(tf.layers.dense({ units: numClasses, activation: 'softmax', kernelInitializer: kernel() }), x);
-    return tf.model({ inputs: tokens, outputs: output });
+    return tf.model({ inputs: tokens, outputs: applied(outputLayer(tf, sequence, kernel), x) });
   },
 };
