@@ -3,6 +3,7 @@
 // tiny data, learns (loss falls), reloads from its checkpoint with its custom layers, and a resumed run
 // equals a straight one.
 import { beforeAll, describe, expect, test } from 'vitest';
+import { parseExperiment } from '../../catalog';
 import { checkModelOptions, loadTf, trainSegment } from '../../training';
 import { expectReloads, npyDataset, segmentRequest, tokenSequences, trainAndResume, useTempCache, type SpecParts } from './helpers';
 
@@ -58,8 +59,29 @@ describe('attention families', () => {
 
   test('bad architecture settings fail before training, naming the setting', () => {
     expect(checkModelOptions('transformer', { embeddingSize: 30, heads: 4 })).toEqual({ key: 'heads', problem: 'must divide embeddingSize 30, got 4' });
+    expect(checkModelOptions('transformer', { heads: 3 })).toBeNull(); // embeddingSize may be searched: checked when built
     expect(checkModelOptions('cnn', { branches: [3, 4] })?.problem).toMatch(/must be a list of 1 to 8 odd kernel sizes/);
     expect(checkModelOptions('cnn', { branches: '3,5,7', residual: true })).toBeNull();
     expect(checkModelOptions('cnn-lstm', { fusion: 'sum' })?.problem).toMatch(/concat, attention, gated/);
+  });
+});
+
+describe('architecture settings in a spec', () => {
+  const spec = (model: string, space = '{}') =>
+    `name: arch\ndataset: {name: synthetic-shapes}\nmodel:\n${model}\nsearch:\n  space: ${space}\nobjective: {metric: val_loss, direction: minimize}\nbudget: {maxTrials: 1}\ntraining: {epochs: 1}\n`;
+
+  test('a bad value fails at load with file:line:column and the field', () => {
+    expect(() => parseExperiment(spec('  family: transformer\n  options: {embeddingSize: 30, heads: 4}'), 'arch.yaml')).toThrow(
+      /arch\.yaml:\d+:\d+: model\.options(\.heads)?: .*must divide embeddingSize 30, got 4/,
+    );
+    expect(() => parseExperiment(spec('  family: cnn\n  options: {branches: [3, 4]}'), 'arch.yaml')).toThrow(/arch\.yaml:5:\d+: model\.options\.branches: must be a list of 1 to 8 odd kernel sizes/);
+    expect(() => parseExperiment(spec('  family: cnn-lstm', '{fusion: {type: categorical, choices: [concat, sum]}}'), 'arch.yaml')).toThrow(/arch\.yaml:6:\d+: search\.space\.fusion.*concat, attention, gated/);
+  });
+
+  test('searchable: heads, blocks, branches as strings, fusion, residual', () => {
+    const space = '{heads: {type: categorical, choices: [2, 4, 8]}, blocks: {type: int, low: 1, high: 3}, ffUnits: {type: categorical, choices: [32, 64]}}';
+    expect(parseExperiment(spec('  family: transformer', space), 'arch.yaml').search.space).toHaveProperty('heads');
+    const cnnSpace = '{branches: {type: categorical, choices: ["3", "3,5", "3,5,7"]}, residual: {type: categorical, choices: [false, true]}}';
+    expect(parseExperiment(spec('  family: cnn', cnnSpace), 'arch.yaml').search.space).toHaveProperty('branches');
   });
 });

@@ -16,7 +16,11 @@ import type { ModelFamily } from './types';
 
 const POOLING = ['avg', 'max'] as const;
 
-function options(hyper: Record<string, unknown>) {
+/**
+ * The options; `heads` must divide `embeddingSize`. Spec loading checks one searched value at a time, so
+ * the pair is checked here only when both are given (always when building).
+ */
+function options(hyper: Record<string, unknown>, building = false) {
   const read = hyperReader(hyper);
   const o = {
     embeddingSize: read.integer('embeddingSize', 32, { min: 1, max: 4096 }),
@@ -26,7 +30,7 @@ function options(hyper: Record<string, unknown>) {
     dropout: read.number('dropout', 0, { min: 0, max: 0.9 }),
     pooling: read.choice('pooling', POOLING, 'avg'),
   };
-  if (o.embeddingSize % o.heads !== 0) {
+  if ((building || (read.has('heads') && read.has('embeddingSize'))) && o.embeddingSize % o.heads !== 0) {
     const problem = `must divide embeddingSize ${o.embeddingSize}, got ${o.heads}`;
     throw new InvalidConfigurationError(`model option or parameter "heads" ${problem}`, { key: 'heads', problem });
   }
@@ -44,11 +48,11 @@ export const transformer: ModelFamily = {
     dropout: 'dropout in the blocks and before the classifier, 0..0.9 (default 0)',
     pooling: `pooling over the steps: ${POOLING.join(', ')} (default avg)`,
   },
-  validateOptions: options,
+  validateOptions: (hyper) => options(hyper),
   build(tf, input, hyper) {
     const sequence = stepsInput('transformer', input);
     const { seed, inputShape } = sequence;
-    const o = options(hyper);
+    const o = options(hyper, true);
     const kernel = seededKernels(tf, seed);
     const { PositionalEncoding } = attentionLayers(tf);
     const tokens = tf.input({ shape: inputShape });
