@@ -46,6 +46,28 @@ describe('native activation gradients', () => {
     expect(max).toBeLessThan(1e-6);
   });
 
+  test('the first convolution skips its input gradient; the filter and bias gradients are unchanged', async () => {
+    const conv = tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) });
+    const x = tf.randomNormal([2, 6, 6, 3], 0, 1, 'float32', 3);
+    conv.apply(x); // builds the weights
+    const variables = conv.trainableWeights.map((w) => w.read() as ReturnType<Tf['variable']>);
+    const gradients = async (native: boolean) => {
+      setNativeGradients(tf, native);
+      let grads: Float32Array[] = [];
+      const profile = await tf.profile(() => {
+        const result = tf.variableGrads(() => tf.sum(tf.square(conv.apply(x) as ReturnType<Tf['tensor']>)) as ReturnType<Tf['scalar']>, variables);
+        grads = variables.map((v) => result.grads[v.name]!.dataSync() as Float32Array);
+        tf.dispose([result.value, ...Object.values(result.grads)]);
+      });
+      return { grads, backpropInput: profile.kernels.filter((k) => k.name === 'Conv2DBackpropInput').length };
+    };
+    const js = await gradients(false);
+    const native = await gradients(true);
+    expect([js.backpropInput, native.backpropInput]).toEqual([1, 0]);
+    expect(js.grads.length).toBe(2);
+    js.grads.forEach((g, i) => g.forEach((v, j) => expect(Math.abs(v - native.grads[i]![j]!)).toBeLessThan(1e-4)));
+  });
+
   test('a ReLU CNN and an LSTM train to the same losses either way', async () => {
     const sequences = npyDataset('tokens-native', tokenSequences, { kind: 'sequence' });
     const cases = [
