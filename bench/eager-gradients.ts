@@ -1,6 +1,7 @@
-// The eager path's activation gradients: TF.js's compositions against TensorFlow's kernels
-// (training/native-gradients.ts), on bench:training's CNN and LSTM, through trainSegment. Rounds
-// alternate off/on in one process so machine noise hits both; the ratio is what to read.
+// The eager path's gradients with and without training/native-gradients.ts (TensorFlow's activation
+// gradient kernels; no input gradient for the convolution on the data), on bench:training's CNN and
+// LSTM, through trainSegment. Rounds alternate off/on in one process so machine noise hits both; the
+// ratio is what to read.
 //
 //   npm run bench:eager-gradients              3 rounds
 //   npm run bench:eager-gradients -- --quick   2 rounds, less data
@@ -80,7 +81,7 @@ async function main(): Promise<void> {
   const only = value('--only');
   const tf = await loadTf();
   const info = await backendInfo();
-  console.log(`# bench:eager-gradients${quick ? ' (quick)' : ''}: TF.js activation gradients vs TensorFlow's kernels (${info.package}, TensorFlow ${info.tensorflowVersion ?? 'none'})`);
+  console.log(`# bench:eager-gradients${quick ? ' (quick)' : ''}: TF.js gradients vs native-gradients.ts (TensorFlow's activation gradient kernels, no input gradient for the data's convolution) (${info.package}, TensorFlow ${info.tensorflowVersion ?? 'none'})`);
   console.log(`machine: ${machine()}`);
   console.log(`batch 64, Adam, ${rounds} alternating rounds x ${EPOCHS - 1} timed epochs (+1 warm-up) per side\n`);
   const root = mkdtempSync(join(tmpdir(), 'tuneflow-bench-eager-data-'));
