@@ -5,7 +5,7 @@
 import { schedulers, samplers } from '../search';
 import { parseSpec, type KnownNames } from '../spec';
 import type { ExperimentSpec } from '../spec/types';
-import { checkDatasetOptions, checkModelOptions, DATASETS, EPOCH_METRICS, MODELS, TRAINING_HYPERPARAMETERS } from '../training';
+import { checkDatasetOptions, checkModelOptions, DATASETS, EPOCH_METRICS, MODELS, REGRESSION_METRICS, TRAINING_HYPERPARAMETERS } from '../training';
 
 /** What the registries hold. */
 export const KNOWN_NAMES: KnownNames = {
@@ -17,7 +17,7 @@ export const KNOWN_NAMES: KnownNames = {
     const model = MODELS[family];
     return model ? [...Object.keys(model.hyperparameters), ...Object.keys(TRAINING_HYPERPARAMETERS)] : undefined;
   },
-  metrics: EPOCH_METRICS,
+  metrics: [...EPOCH_METRICS, ...REGRESSION_METRICS],
   datasetOptions: checkDatasetOptions,
   modelOptions: checkModelOptions,
 };

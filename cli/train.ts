@@ -262,14 +262,15 @@ const OWN_MACHINE = ['/'];
  * Prints the data set (tuneflow's engine loads it) and names the model: `shown` for the console (`auto ->
  * cnn`), `model` for the report (the family that trained, or the user's code).
  */
-async function describeData(spec: ExperimentSpec, out: (line: string) => void): Promise<{ shown: string; model: string }> {
+async function describeData(spec: ExperimentSpec, out: (line: string) => void): Promise<{ shown: string; model: string; regression?: boolean }> {
   const same = (name: string) => ({ shown: name, model: name });
   if (spec.trainable) return same(spec.trainable.kind === 'command' ? `command [${spec.trainable.command.join(' ')}]` : `function ${spec.trainable.module.path}#${spec.trainable.module.export}`);
   const dataset = await loadDataset(spec.dataset, { seed: spec.seed, validationSplit: spec.training.validationSplit });
-  out(`data:   ${dataset.name} (${dataset.kind} [${dataset.inputShape.join(', ')}], ${dataset.numClasses} classes; ${dataset.train.count} train, ${dataset.validation.count} validation, ${dataset.test.count} test)`);
-  if (spec.model.module) return same(`module ${spec.model.module.path}#${spec.model.module.export}`);
+  out(`data:   ${dataset.name} (${dataset.kind} [${dataset.inputShape.join(', ')}], ${dataset.numClasses} ${dataset.kind === 'series' ? 'targets' : 'classes'}; ${dataset.train.count} train, ${dataset.validation.count} validation, ${dataset.test.count} test)`);
+  const regression = dataset.kind === 'series';
+  if (spec.model.module) return { ...same(`module ${spec.model.module.path}#${spec.model.module.export}`), regression };
   const family = resolveFamily(MODELS[spec.model.family]!, modelInput(dataset, spec.seed));
-  return { shown: family.name === spec.model.family ? family.name : `${spec.model.family} -> ${family.name}`, model: family.name };
+  return { shown: family.name === spec.model.family ? family.name : `${spec.model.family} -> ${family.name}`, model: family.name, regression };
 }
 const TRAINING_ERRORS = [TrainingDivergedError, TrainingOutOfMemoryError];
 
@@ -378,7 +379,9 @@ export async function trainCommand(args: string[]): Promise<number> {
     const abort = new AbortController();
     const onSignal = () => abort.abort(new Error('interrupted'));
     process.once('SIGINT', onSignal);
-    const columns = ['epoch', 'loss', 'accuracy', 'val_loss', 'val_accuracy', 'epoch_seconds', 'samples_per_second'];
+    // Time series (regression) record mse/mae/r2 instead of accuracies.
+    const quality = modelName.regression ? ['mae', 'val_loss', 'val_mae', 'val_r2'] : ['accuracy', 'val_loss', 'val_accuracy'];
+    const columns = ['epoch', 'loss', ...quality, 'epoch_seconds', 'samples_per_second'];
     if (!json) out(columns.map((c) => c.padStart(c === 'epoch' ? 5 : 12)).join(' '));
     const wallStart = performance.now();
     try {

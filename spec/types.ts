@@ -8,7 +8,7 @@ export type { Direction } from '../search/types';
 import type { Direction } from '../search/types';
 
 export interface Objective {
-  /** Metric name as recorded per epoch, e.g. `val_loss`, `val_accuracy`. */
+  /** Metric name as recorded per epoch, e.g. `val_loss`, `val_accuracy` (regression: `val_mse`, `val_mae`, `val_r2`). */
   metric: string;
   direction: Direction;
   /** Health-aware objective: weight of `health_score` blended into the metric (spec/objective.ts); absent otherwise. */

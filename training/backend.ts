@@ -5,7 +5,9 @@
 //   TUNEFLOW_BACKEND=gpu            @tensorflow/tfjs-node-gpu  (TensorFlow C library, CUDA)
 //   TUNEFLOW_ALLOW_PURE_JS=1        fall back to @tensorflow/tfjs (pure JS, ~200x slower) when
 //                                   the native package fails to load; never silently.
+//   TUNEFLOW_NATIVE_GRADIENTS=0     keep TF.js's activation gradients (native-gradients.ts)
 import type * as TfModule from '@tensorflow/tfjs';
+import { useNativeGradients } from './native-gradients';
 
 /** The API every backend package exposes (tfjs-node re-exports all of @tensorflow/tfjs). */
 export type Tf = typeof TfModule;
@@ -49,6 +51,7 @@ export async function loadBackend(env: NodeJS.ProcessEnv = process.env): Promise
   try {
     const tf = await importPackage(packageName);
     await tf.ready();
+    useNativeGradients(tf, env);
     return { tf, packageName };
   } catch (nativeError) {
     const reason = nativeError instanceof Error ? nativeError.message.split('\n')[0] : String(nativeError);

@@ -5,7 +5,7 @@
 import type { ExperimentSpec } from '../spec/types';
 import type { Params } from '../search/space-types';
 import { InvalidConfigurationError, settingsReader } from './errors';
-import { LOSS_HYPERPARAMETERS, readLabelSmoothing } from './loss';
+import { LOSS_HYPERPARAMETERS, readLabelSmoothing, readRegressionLoss, type RegressionLoss } from './loss';
 import { modelFamily, type ModelFamily } from './models';
 import { OPTIMIZER_HYPERPARAMETERS, OPTIMIZERS, readOptimizerConfig, type OptimizerConfig } from './optimizer';
 import { LR_SCHEDULES, readSchedule, SCHEDULE_HYPERPARAMETERS, type LrSchedule } from './schedule';
@@ -22,6 +22,8 @@ export interface TrialConfig {
   schedule: LrSchedule;
   /** Cross-entropy label smoothing (0 = none). */
   labelSmoothing: number;
+  /** The loss on time-series (regression) data. */
+  regressionLoss: RegressionLoss;
 }
 
 type TrainingSettings = Omit<TrialConfig, 'family' | 'hyper'>;
@@ -34,7 +36,12 @@ export function resolveTrainingSettings(family: ModelFamily, merged: Record<stri
 /** The settings, and the training keys the chosen optimizer, schedule and loss read. */
 function readTrainingSettings(family: ModelFamily, merged: Record<string, unknown>): { settings: TrainingSettings; keysRead: ReadonlySet<string> } {
   const read = settingsReader(merged, (key) => `training setting or parameter "${key}"`);
-  const settings = { optimizer: readOptimizerConfig(read), schedule: readSchedule(read, merged), labelSmoothing: readLabelSmoothing(read, family) };
+  const settings = {
+    optimizer: readOptimizerConfig(read),
+    schedule: readSchedule(read, merged),
+    labelSmoothing: readLabelSmoothing(read, family),
+    regressionLoss: readRegressionLoss(read),
+  };
   return { settings, keysRead: read.keysRead };
 }
 

@@ -28,4 +28,5 @@ export { checkDatasetOptions, checkModelOptions } from './validate';
 export { evaluateCheckpoint, exportModel, trainSegment, type ExportedFile } from './segment';
 export { trainableFor, type Trainable } from './trainables';
 export { trainableDirs } from './trainables/reports';
+export { REGRESSION_METRICS, type Task } from './task';
 export { EPOCH_METRICS, type EpochResult, type EvaluateRequest, type JobIdentity, type SegmentRequest, type SegmentResult } from './types';

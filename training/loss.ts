@@ -8,9 +8,30 @@ import type { OptionReader } from '../search/options';
 import { InvalidConfigurationError, settingsReader } from './errors';
 import type { ModelFamily, ModelLoss } from './models';
 
+export const REGRESSION_LOSSES = ['mse', 'mae', 'huber'] as const;
+export type RegressionLoss = (typeof REGRESSION_LOSSES)[number];
+
 export const LOSS_HYPERPARAMETERS: Record<string, string> = {
   labelSmoothing: 'cross-entropy label smoothing, 0 <= s < 1 (default 0)',
+  regressionLoss: `loss on time-series (regression) data: ${REGRESSION_LOSSES.join(', ')} (default mse; huber with delta 1)`,
 };
+
+export function readRegressionLoss(read: OptionReader): RegressionLoss {
+  return read.choice('regressionLoss', REGRESSION_LOSSES, 'mse');
+}
+
+/** A regression loss per example, averaged over the targets. */
+export function regressionLoss(tf: Tf, loss: RegressionLoss): (yTrue: Tensor, yPred: Tensor) => Tensor {
+  if (loss === 'mse') return (yTrue, yPred) => tf.metrics.meanSquaredError(yTrue, yPred);
+  if (loss === 'mae') return (yTrue, yPred) => tf.metrics.meanAbsoluteError(yTrue, yPred);
+  return (yTrue, yPred) =>
+    tf.tidy(() => {
+      // Huber (delta 1): quadratic within 1 of the target, linear beyond, as Keras' Huber loss.
+      const error = tf.abs(tf.sub(yPred, yTrue));
+      const quadratic = tf.minimum(error, 1);
+      return tf.mean(tf.add(tf.mul(0.5, tf.square(quadratic)), tf.sub(error, quadratic)), -1);
+    });
+}
 
 /** `labelSmoothing` from the merged settings; families with their own loss refuse a non-zero value. */
 export function resolveLabelSmoothing(merged: Record<string, unknown>, family: ModelFamily): number {

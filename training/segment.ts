@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { LayersModel, Logs, Optimizer, Tensor, Tensor2D, Tensor4D } from '@tensorflow/tfjs';
+import type { LayersModel, Logs, Optimizer, Tensor, Tensor2D, Tensor3D, Tensor4D } from '@tensorflow/tfjs';
 import { deviceOf, loadTf, type Tf } from './backend';
 import {
   checkpointPath,
@@ -27,7 +27,7 @@ import {
 import { resolveTrialConfig, type TrialConfig } from './config';
 import { loadDataset, type Dataset, type Split } from './datasets';
 import { CheckpointError, InvalidConfigurationError, isOutOfMemory, TrainingDivergedError, TrainingOutOfMemoryError } from './errors';
-import { trainingLoss } from './loss';
+import { namedMetrics, qualityOf, targetVariance, TASK_METRICS, taskLoss, taskOf, type Task } from './task';
 import { modelInput, registerCustomLayers, resolveFamily, type ModelFamily } from './models';
 import { moduleFamily } from './trainables/model-module';
 import { healthMetrics } from './health';
@@ -101,9 +101,16 @@ function datasetFor(spec: ExperimentSpec): Promise<Dataset> {
 
 /**
  * Images scaled to [0, 1] as a float tensor [n, h, w, c] (token sequences: int32 [n, length]); one-hot
- * float labels [n, classes].
+ * float labels [n, classes]. Time series: floats [n, steps, features], targets [n, targets].
  */
-export function splitTensors(tf: Tf, dataset: Dataset, split: Split): { x: Tensor4D | Tensor2D; y: Tensor2D } {
+export function splitTensors(tf: Tf, dataset: Dataset, split: Split): { x: Tensor4D | Tensor3D | Tensor2D; y: Tensor2D } {
+  if (dataset.kind === 'series') {
+    const [steps, features] = dataset.inputShape;
+    return {
+      x: tf.tensor3d(Float32Array.from(split.x), [split.count, steps, features], 'float32'),
+      y: tf.tensor2d(Float32Array.from(split.y), [split.count, dataset.numClasses], 'float32'),
+    };
+  }
   const labels = () => tf.tidy(() => tf.oneHot(tf.tensor1d(Int32Array.from(split.y), 'int32'), dataset.numClasses).toFloat() as Tensor2D);
   if (dataset.kind === 'sequence') return { x: tf.tensor2d(Int32Array.from(split.x), [split.count, dataset.inputShape[0]], 'int32'), y: labels() };
   const [height, width, channels] = dataset.inputShape;
@@ -157,11 +164,12 @@ function abortError(signal: AbortSignal): unknown {
   return signal.reason ?? Object.assign(new Error('training segment aborted'), { name: 'AbortError' });
 }
 
-async function evaluate(tf: Tf, model: LayersModel, x: Tensor, y: Tensor): Promise<{ loss: number; accuracy: number }> {
+/** The loss and then the compiled metrics' values (TASK_METRICS order). */
+async function evaluate(tf: Tf, model: LayersModel, x: Tensor, y: Tensor): Promise<{ loss: number; values: number[] }> {
   const outputs = model.evaluate(x, y, { batchSize: EVAL_BATCH_SIZE }) as Tensor[];
   try {
-    const [loss, accuracy] = await Promise.all(outputs.map(async (t) => (await t.data())[0]!));
-    return { loss: loss!, accuracy: accuracy! };
+    const [loss, ...values] = await Promise.all(outputs.map(async (t) => (await t.data())[0]!));
+    return { loss: loss!, values };
   } finally {
     tf.dispose(outputs);
   }
@@ -181,13 +189,13 @@ function divergence(tf: Tf, model: LayersModel, metrics: Record<string, number>)
   return bad.length > 0 ? `weights of ${bad.slice(0, 3).join(', ')}${bad.length > 3 ? ', …' : ''}` : null;
 }
 
-function compile(tf: Tf, model: LayersModel, optimizer: Optimizer, config: TrialConfig): void {
-  model.compile({ optimizer, loss: trainingLoss(tf, config.family, config.hyper, config.labelSmoothing), metrics: ['accuracy'] });
+function compile(tf: Tf, model: LayersModel, optimizer: Optimizer, config: TrialConfig, task: Task): void {
+  model.compile({ optimizer, loss: taskLoss(tf, config, task), metrics: [...TASK_METRICS[task]] });
 }
 
 /** The compiled loss per example, for the health probe's gradients. */
-function exampleLoss(tf: Tf, config: TrialConfig): ExampleLoss {
-  const loss = trainingLoss(tf, config.family, config.hyper, config.labelSmoothing);
+function exampleLoss(tf: Tf, config: TrialConfig, task: Task): ExampleLoss {
+  const loss = taskLoss(tf, config, task);
   if (typeof loss === 'function') return loss;
   if (loss === 'categoricalCrossentropy') return (y, p) => tf.metrics.categoricalCrossentropy(y, p);
   throw new InvalidConfigurationError(`model "${config.family.name}": the health probe does not know the loss "${loss}"`);
@@ -258,6 +266,7 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
   }
 
   const dataset = fold ? foldDataset(await datasetFor(spec), fold, spec.seed) : await datasetFor(spec);
+  const task = taskOf(dataset);
   const family = resolveFamily(config.family, modelInput(dataset, seed)).name;
   const history = resumed?.history.filter((e) => e.epoch <= resumeEpoch) ?? [];
   let model: LayersModel | null = null;
@@ -271,10 +280,11 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
       ? await loadCheckpointModel(tf, checkpointPath(dir, resumeEpoch))
       : config.family.build(tf, modelInput(dataset, seed), config.hyper);
     optimizer = createOptimizer(tf, config.optimizer);
-    compile(tf, model, optimizer, config);
+    compile(tf, model, optimizer, config, task);
     if (resumed) await restoreOptimizer(tf, checkpointPath(dir, resumeEpoch), optimizer);
     const paramCount = model.countParams();
 
+    const variances = { train: targetVariance(dataset.train), validation: targetVariance(dataset.validation) };
     const train = splitTensors(tf, dataset, dataset.train);
     tensors.push(train.x, train.y);
     // The graph engine where it covers the model (training/graph/); the tfjs model stays the source of
@@ -283,6 +293,7 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
       optimizer: config.optimizer,
       labelSmoothing: config.labelSmoothing,
       ownLoss: config.family.loss?.(tf, config.hyper) !== undefined,
+      regression: task === 'regression',
       numClasses: dataset.numClasses,
     });
     const graphData = choice.engine ? { x: (await train.x.data()) as Float32Array | Int32Array, y: (await train.y.data()) as Float32Array } : null;
@@ -294,7 +305,7 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
     const probeX = tf.slice(probeSource.x, 0, probeCount);
     const probeY = tf.slice(probeSource.y, 0, probeCount);
     tensors.push(probeX, probeY);
-    const probe = new HealthProbe(tf, model, probeX, probeY, exampleLoss(tf, config));
+    const probe = new HealthProbe(tf, model, probeX, probeY, exampleLoss(tf, config, task));
 
     for (let epoch = resumeEpoch + 1; epoch <= toEpoch; epoch++) {
       if (req.signal?.aborted) throw abortError(req.signal);
@@ -340,11 +351,12 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
       }
       trainSeconds += fitSeconds;
 
-      const metrics: Record<string, number> = { loss: logs.loss!, accuracy: logs.acc ?? logs.accuracy! };
+      const trained = task === 'classification' ? [logs.acc ?? logs.accuracy!] : TASK_METRICS[task].map((name) => logs[name]!);
+      const metrics: Record<string, number> = { loss: logs.loss!, ...namedMetrics(task, trained, '', variances.train) };
       if (validation) {
         const val = await evaluate(tf, model, validation.x, validation.y);
         metrics.val_loss = val.loss;
-        metrics.val_accuracy = val.accuracy;
+        Object.assign(metrics, namedMetrics(task, val.values, 'val_', variances.validation));
         metrics.val_examples = dataset.validation.count;
         metrics.inference_ms_per_sample = await inferenceMsPerSample(tf, model, validation.x);
       }
@@ -353,7 +365,7 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
       const healthStart = performance.now();
       Object.assign(
         metrics,
-        healthMetrics({ layers: probed.layers, batchLosses: graphLosses ?? (await hook.takeLosses()), accuracy: metrics.val_accuracy ?? metrics.accuracy!, paramCount }),
+        healthMetrics({ layers: probed.layers, batchLosses: graphLosses ?? (await hook.takeLosses()), accuracy: qualityOf(task, metrics), paramCount }),
       );
       const seconds = (performance.now() - epochStart) / 1000;
       metrics.epoch_seconds = seconds;
@@ -422,11 +434,12 @@ export async function evaluateCheckpoint(req: EvaluateRequest): Promise<Record<s
   const model = await loadCheckpointModel(tf, req.checkpoint);
   const optimizer = tf.train.sgd(0); // evaluate() needs a compiled model; nothing is trained
   const { x, y } = splitTensors(tf, dataset, split);
+  const task = taskOf(dataset);
   try {
-    compile(tf, model, optimizer, config);
-    const { loss, accuracy } = await evaluate(tf, model, x, y);
-    const prefix = req.split === 'test' ? 'test' : 'val';
-    return { [`${prefix}_loss`]: loss, [`${prefix}_accuracy`]: accuracy };
+    compile(tf, model, optimizer, config, task);
+    const { loss, values } = await evaluate(tf, model, x, y);
+    const prefix = req.split === 'test' ? 'test_' : 'val_';
+    return { [`${prefix}loss`]: loss, ...namedMetrics(task, values, prefix, targetVariance(split)) };
   } finally {
     tf.dispose([x, y]);
     model.dispose();

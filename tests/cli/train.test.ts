@@ -165,7 +165,7 @@ describe('tuneflow train --json', () => {
       [['--set', 'nosuch=1'], /^tuneflow train: --set nosuch: unknown key\. Use a hyperparameter of model "cnn"/],
       [['--set', 'model.nosuch=1'], /^tuneflow train: --set model\.nosuch: model "cnn" has no option "nosuch" \(known: .*filters/],
       [['--set', 'dataset.colour=red'], /^tuneflow train: --set dataset\.colour: data set "synthetic-shapes" has no option "colour"/],
-      [['--set', 'model.family=transformer'], /^tuneflow train: --set model\.family: unknown model family "transformer" \(known: softmax, mlp/],
+      [['--set', 'model.family=resnet'], /^tuneflow train: --set model\.family: unknown model family "resnet" \(known: softmax, mlp/],
       [['--set', 'learningRate'], /^tuneflow train: --set learningRate: expected key=value/],
       [['--epochs', 'two'], /^tuneflow train: --epochs must be a positive integer, got "two"/],
       // Checked when the rewritten spec loads, with its line: not after the data is loaded.

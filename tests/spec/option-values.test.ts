@@ -126,7 +126,7 @@ describe('model options and the search space', () => {
       'x.yaml:6:44: search.space.dropout.high: must be a number >= 0 and <= 0.9, got 0.95',
       'x.yaml:7:60: search.space.activation.choices[2]: must be one of relu, elu, selu, tanh, sigmoid, swish, gelu, mish, relu6, leaky_relu, softplus, linear, got "sparkle"',
       'x.yaml:8:17: search.space.kernelSize: must be an integer >= 1 and <= 15, got 21',
-      'x.yaml:9:5: search.space.layers: is not a hyperparameter of the model (model family "cnn" reads: activation, batchNorm, batchSize, beta1, beta2, convBlocks, convsPerBlock, denseUnits, dropout, epsilon, filters, kernelSize, labelSmoothing, learningRate, lrGamma, lrMin, lrSchedule, lrStepSize, momentum, nesterov, optimizer, pooling, rho, warmupEpochs, weightDecay)',
+      'x.yaml:9:5: search.space.layers: is not a hyperparameter of the model (model family "cnn" reads: activation, batchNorm, batchSize, beta1, beta2, branches, convBlocks, convsPerBlock, denseUnits, dropout, epsilon, filters, kernelSize, labelSmoothing, learningRate, lrGamma, lrMin, lrSchedule, lrStepSize, momentum, nesterov, optimizer, pooling, regressionLoss, residual, rho, warmupEpochs, weightDecay)',
     ]);
   });
 

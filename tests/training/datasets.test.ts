@@ -123,7 +123,7 @@ describe('loadDataset', () => {
 
   test('bad names and options are errors that name the field', async () => {
     await expect(loadDataset({ name: 'cifar-1000', options: {} }, { seed: 1, validationSplit: 0.1 })).rejects.toThrow(
-      /dataset.name: unknown data set "cifar-1000" \(known: synthetic-shapes, fashion-mnist, mnist/,
+      /dataset.name: unknown data set "cifar-1000" \(known: synthetic-shapes, synthetic-series, fashion-mnist, mnist/,
     );
     await expect(loadDataset({ name: 'synthetic-shapes', options: { trainsize: 10 } }, { seed: 1, validationSplit: 0.1 })).rejects.toThrow(
       InvalidConfigurationError,

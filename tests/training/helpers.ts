@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect } from 'vitest';
 import type { ExperimentSpec } from '../../spec/types';
-import { loadTf, type SegmentRequest } from '../../training';
+import { evaluateCheckpoint, loadTf, trainSegment, type SegmentRequest } from '../../training';
 import { encodeNpy } from '../../training/formats/npy';
 import { mulberry32 } from '../../training/rng';
 
@@ -105,4 +105,28 @@ export function maxDifference(a: Float32Array[], b: Float32Array[]): number {
   let max = 0;
   a.forEach((weights, i) => weights.forEach((value, j) => (max = Math.max(max, Math.abs(value - b[i]![j]!)))));
   return max;
+}
+
+type Result = Awaited<ReturnType<typeof trainSegment>>;
+
+/**
+ * Trains epochs 1-3 straight and as 1 + 2 from the checkpoint, checks that both end with the same weights
+ * and loss, and returns the straight run with a request that names it.
+ */
+export async function trainAndResume(parts: SpecParts, learningRate = 0.01): Promise<{ result: Result; request: SegmentRequest }> {
+  const spec = { ...parts, training: { learningRate, batchSize: 32, ...parts.training } };
+  const straight = await trainSegment(segmentRequest(spec, { toEpoch: 3 }));
+  const first = segmentRequest(spec, { toEpoch: 1 });
+  await trainSegment(first);
+  const resumed = await trainSegment({ ...first, fromEpoch: 1, toEpoch: 3 });
+  expect(maxDifference(await checkpointWeights(straight.checkpoint), await checkpointWeights(resumed.checkpoint))).toBeLessThan(1e-4);
+  expect(resumed.epochs.at(-1)!.metrics.loss).toBeCloseTo(straight.epochs.at(-1)!.metrics.loss!, 4);
+  return { result: straight, request: segmentRequest(spec, { toEpoch: 3 }) };
+}
+
+/** The checkpoint reloaded through tfjs (custom layers included) scores what training measured. */
+export async function expectReloads({ result, request }: { result: Result; request: SegmentRequest }): Promise<Record<string, number>> {
+  const reloaded = await evaluateCheckpoint({ spec: request.spec, params: request.params, checkpoint: result.checkpoint, split: 'validation' });
+  expect(reloaded.val_loss).toBeCloseTo(result.epochs.at(-1)!.metrics.val_loss!, 4);
+  return reloaded;
 }

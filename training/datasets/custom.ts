@@ -5,7 +5,9 @@
 // Examples [n, d] become 1 x d x 1 "images" (feature vectors: mlp, softmax, svm-*; `auto` picks mlp),
 // [n, h, w] and [n, h, w, c] are images, unless `shape` says otherwise; with `kind: sequence` the
 // examples are token-id sequences [n, length] (0 = padding) for lstm. uint8 data are pixels scaled to
-// [0, 1] on use; any other type is used as float32 numbers, times `scale`.
+// [0, 1] on use; any other type is used as float32 numbers, times `scale`. With `kind: series` the
+// examples are float time series [n, steps, features] (or [n, steps]: one feature) and the labels are
+// real-valued regression targets [n] or [n, targets] (npy/idx; csv holds no series).
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { OptionReader } from '../../search/options';
@@ -27,7 +29,7 @@ const OPTION_DOCS: Record<string, string> = {
   labelColumn: 'csv: label column, by header name or 0-based index (default: the column named "label", else the first)',
   header: 'csv: the first row names the columns (default true)',
   delimiter: 'csv: field separator (default ",")',
-  kind: 'image (default: images or feature vectors) or sequence (integer token ids for lstm)',
+  kind: 'image (default: images or feature vectors), sequence (integer token ids) or series (float time series [n, steps, features] with regression targets)',
   shape: 'shape of one example as [height, width, channels], e.g. [28, 28, 1] for flattened MNIST rows',
   scale: 'multiply non-uint8 features by this (default 1)',
 };
@@ -210,15 +212,45 @@ export function parseCustomOptions(values: Record<string, unknown>) {
   return {
     reader,
     format,
-    kind: reader.choice('kind', ['image', 'sequence'] as const, 'image'),
+    kind: reader.choice('kind', ['image', 'sequence', 'series'] as const, 'image'),
     scale: reader.number('scale', 1),
     shapeOption: reader.has('shape') ? reader.intList('shape') : null,
   };
 }
 
+/** Float windows [n, steps, features] with float targets [n] or [n, k]. */
+function seriesData(train: Examples, test: Examples, reader: CustomOptions, scale: number): RawDataset {
+  const shapeOf = (examples: Examples, where: string): [number, number] => {
+    const shape = examples.exampleShape;
+    if (shape.length === 1) return [shape[0]!, 1];
+    if (shape.length === 2) return [shape[0]!, shape[1]!];
+    throw new InvalidConfigurationError(`dataset.options.kind series needs examples [n, steps, features] or [n, steps]; ${where} has [n, ${shape.join(', ')}]`);
+  };
+  const split = (examples: Examples, where: string): Split => {
+    const targets = examples.labels.length / Math.max(1, examples.count);
+    if (!Number.isInteger(targets) || targets < 1) throw new DatasetChecksumError(`${where}: ${examples.count} examples but ${examples.labels.length} targets (want [n] or [n, targets])`);
+    const x = Float32Array.from(examples.x);
+    if (scale !== 1) for (let i = 0; i < x.length; i++) x[i]! *= scale;
+    const y = Float32Array.from(examples.labels);
+    const bad = [...x, ...y].findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) throw new DatasetChecksumError(`${where}: value ${bad < x.length ? x[bad] : y[bad - x.length]} at ${bad} is not a finite number`);
+    return { x, y, count: examples.count };
+  };
+  const [trainPath, testPath] = [reader.string('train'), reader.string('test')];
+  const inputShape = shapeOf(train, trainPath);
+  if (inputShape.join() !== shapeOf(test, testPath).join()) throw new DatasetChecksumError(`custom data: train series are [${inputShape.join(', ')}], test [${test.exampleShape.join(', ')}]`);
+  const trainSplit = split(train, trainPath);
+  const testSplit = split(test, testPath);
+  const targets = trainSplit.y.length / Math.max(1, trainSplit.count);
+  if (testSplit.y.length !== targets * testSplit.count) throw new DatasetChecksumError(`custom data: train has ${targets} targets per example, test ${testSplit.y.length / Math.max(1, testSplit.count)}`);
+  const classNames = Array.from({ length: targets }, (_, i) => `target_${i}`);
+  return { name: 'custom', kind: 'series', inputShape, numClasses: targets, classNames, train: trainSplit, test: testSplit };
+}
+
 export async function loadCustom(values: Record<string, unknown>): Promise<RawDataset> {
   const { reader, format, kind, scale, shapeOption } = parseCustomOptions(values);
   const [train, test] = [await READERS[format](reader, 'train'), await READERS[format](reader, 'test')];
+  if (kind === 'series') return seriesData(train, test, reader, scale);
   const trainLabels = checkLabels(train, reader.string('train'));
   const testLabels = checkLabels(test, reader.string('test'));
   const numClasses = Math.max(...trainLabels, ...testLabels) + 1;

@@ -10,11 +10,13 @@ import { fashionMnist } from './fashion-mnist';
 import { gtsrb } from './gtsrb';
 import { imdb, reuters } from './keras-text';
 import { mnist } from './mnist';
+import { syntheticSeries } from './synthetic-series';
 import { syntheticShapes } from './synthetic-shapes';
 import type { Dataset, DatasetModule, RawDataset, Split } from './types';
 
 export const DATASETS: Readonly<Record<string, DatasetModule>> = {
   [syntheticShapes.name]: syntheticShapes,
+  [syntheticSeries.name]: syntheticSeries,
   [fashionMnist.name]: fashionMnist,
   [mnist.name]: mnist,
   [cifar10.name]: cifar10,
@@ -43,10 +45,12 @@ export interface LoadDatasetOptions {
 /** The examples of `split` at `indices`, in that order. */
 export function pick(split: Split, indices: Int32Array, exampleSize: number): Split {
   const x = new (split.x.constructor as Uint8ArrayConstructor | Float32ArrayConstructor)(indices.length * exampleSize);
-  const y = new (split.y.constructor as Uint8ArrayConstructor | Int32ArrayConstructor)(indices.length);
+  // One label per example, or (series) several regression targets.
+  const ySize = split.count > 0 ? split.y.length / split.count : 1;
+  const y = new (split.y.constructor as Uint8ArrayConstructor | Int32ArrayConstructor | Float32ArrayConstructor)(indices.length * ySize);
   indices.forEach((source, target) => {
     x.set(split.x.subarray(source * exampleSize, (source + 1) * exampleSize), target * exampleSize);
-    y[target] = split.y[source]!;
+    y.set(split.y.subarray(source * ySize, (source + 1) * ySize), target * ySize);
   });
   return { x, y, count: indices.length };
 }
@@ -90,4 +94,4 @@ export function clearDatasetCache(): void {
   memo.clear();
 }
 
-export type { Dataset, DatasetModule, ImageDataset, RawDataset, SequenceDataset, Split } from './types';
+export type { Dataset, DatasetModule, ImageDataset, RawDataset, SequenceDataset, SeriesDataset, Split } from './types';

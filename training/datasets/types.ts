@@ -4,12 +4,12 @@
 /**
  * One split, row-major. Image data: [count, h, w, c], a Uint8Array holds pixels 0..255 (scaled to [0, 1]
  * on use), a Float32Array holds features used as they are. Sequence data: [count, maxLength] token ids
- * in an Int32Array, 0 = padding.
+ * in an Int32Array, 0 = padding. Series data: [count, steps, features] floats.
  */
 export interface Split {
   x: Uint8Array | Float32Array | Int32Array;
-  /** Class indices 0..numClasses-1. */
-  y: Uint8Array | Int32Array;
+  /** Class indices 0..numClasses-1; for series data, [count, targets] regression targets (Float32Array). */
+  y: Uint8Array | Int32Array | Float32Array;
   count: number;
 }
 
@@ -39,10 +39,20 @@ export interface SequenceDataset extends DatasetBase {
   vocabularySize: number;
 }
 
-export type Dataset = ImageDataset | SequenceDataset;
+/**
+ * Multivariate time series [steps, features] of floats with real-valued targets (regression). `numClasses`
+ * is the number of targets per example (the model's output width); `classNames` names them.
+ */
+export interface SeriesDataset extends DatasetBase {
+  kind: 'series';
+  /** [steps, features] */
+  inputShape: [number, number];
+}
+
+export type Dataset = ImageDataset | SequenceDataset | SeriesDataset;
 
 /** What a data set module loads: the published train and test splits. */
-export type RawDataset = Omit<ImageDataset, 'validation'> | Omit<SequenceDataset, 'validation'>;
+export type RawDataset = Omit<ImageDataset, 'validation'> | Omit<SequenceDataset, 'validation'> | Omit<SeriesDataset, 'validation'>;
 
 export interface DatasetModule {
   name: string;

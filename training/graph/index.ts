@@ -49,10 +49,11 @@ export async function chooseEngine(
   tf: Tf,
   model: LayersModel,
   optimizer: Optimizer,
-  settings: { optimizer: OptimizerConfig; labelSmoothing: number; ownLoss: boolean; numClasses: number },
+  settings: { optimizer: OptimizerConfig; labelSmoothing: number; ownLoss: boolean; regression?: boolean; numClasses: number },
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<EngineChoice> {
   if (requestedEngine(env) === 'eager') return { engine: null, reason: 'TUNEFLOW_ENGINE=eager' };
+  if (settings.regression) return { engine: null, reason: 'the graph engine covers classification (cross-entropy) only; regression losses train eagerly' };
   if (settings.ownLoss) return { engine: null, reason: 'the graph engine covers the cross-entropy loss only, this model has its own' };
   const translated = translateModel(model);
   if ('reason' in translated) return { engine: null, reason: translated.reason };

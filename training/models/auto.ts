@@ -20,7 +20,7 @@ function hyperparameterUnion(): Record<string, string> {
 }
 
 export function chooseFamily(input: ModelInput): ModelFamily {
-  if (input.kind === 'sequence') return lstm;
+  if (input.kind !== 'image') return lstm; // token sequences and time series
   return input.inputShape[0] === 1 ? mlp : cnn;
 }
 

@@ -1,10 +1,10 @@
 // Pieces shared by the model families: seeded initializers, the option vocabulary and input checks.
-import type { Sequential } from '@tensorflow/tfjs';
+import type { Sequential, SymbolicTensor } from '@tensorflow/tfjs';
 import type { Tf } from '../backend';
 import type { OptionReader } from '../../search/options';
 import { InvalidConfigurationError, settingsReader } from '../errors';
 import { mixSeed } from '../rng';
-import type { ImageInput, ModelInput, SequenceInput } from './types';
+import type { ImageInput, ModelInput, SequenceInput, SeriesInput } from './types';
 
 type Layer = InstanceType<Tf['layers']['Layer']>;
 
@@ -54,7 +54,58 @@ export function imageInput(family: string, input: ModelInput): ImageInput {
 
 export function sequenceInput(family: string, input: ModelInput): SequenceInput {
   if (input.kind !== 'sequence') {
-    throw new InvalidConfigurationError(`model "${family}" needs token sequences, but the data set holds images or features (use cnn, mlp or auto)`);
+    throw new InvalidConfigurationError(`model "${family}" needs token sequences, but the data set holds ${input.kind === 'series' ? 'time series' : 'images or features'} (use ${input.kind === 'series' ? 'lstm, transformer, cnn-lstm' : 'cnn, mlp'} or auto)`);
   }
   return input;
+}
+
+/** The input of a family that reads token sequences or float time series. */
+export function stepsInput(family: string, input: ModelInput): SequenceInput | SeriesInput {
+  if (input.kind === 'image') {
+    throw new InvalidConfigurationError(`model "${family}" needs token sequences or time series, but the data set holds images or features (use cnn, mlp or auto)`);
+  }
+  return input;
+}
+
+/** [steps, width] per example: token ids embedded, or a time series as it is (null: nothing to apply). */
+export function stepFeatures(tf: Tf, input: SequenceInput | SeriesInput, embeddingSize: number, seed: number): Layer | null {
+  return input.kind === 'sequence' ? tokenEmbedding(tf, input, embeddingSize, seed) : null;
+}
+
+/**
+ * The last layer: softmax over the classes, or for time series a linear layer of one unit per target
+ * (regression; the loss is regressionLoss).
+ */
+export function outputLayer(tf: Tf, input: ModelInput, kernel: ReturnType<typeof seededKernels>): Layer {
+  return tf.layers.dense({ units: input.numClasses, activation: input.kind === 'series' ? 'linear' : 'softmax', kernelInitializer: kernel() });
+}
+
+/**
+ * A list of odd kernel sizes (parallel convolution branches): a YAML list [3, 5, 7] or a string "3,5,7",
+ * the form a search space's `choice` can tune. Undefined when the key is not set.
+ */
+export function readKernelSizes(hyper: Record<string, unknown>, key: string): number[] | undefined {
+  if (!hyperReader(hyper).has(key)) return undefined;
+  const value = hyper[key];
+  const list = typeof value === 'string' ? value.split(/[\s,]+/).filter(Boolean).map(Number) : typeof value === 'number' ? [value] : value;
+  if (!Array.isArray(list) || list.length === 0 || list.length > 8 || list.some((k) => !Number.isInteger(k) || k < 1 || k > 15 || k % 2 === 0)) {
+    const problem = `must be a list of 1 to 8 odd kernel sizes in 1..15 like [3, 5, 7] or "3,5,7", got ${JSON.stringify(value)}`;
+    throw new InvalidConfigurationError(`model option or parameter "${key}" ${problem}`, { key, problem });
+  }
+  return list as number[];
+}
+
+/** Token ids [maxLength] to embeddings [maxLength, size], seeded like the lstm family's. */
+export function tokenEmbedding(tf: Tf, input: SequenceInput, size: number, seed: number): Layer {
+  return tf.layers.embedding({
+    inputDim: input.vocabularySize,
+    outputDim: size,
+    inputLength: input.inputShape[0],
+    embeddingsInitializer: tf.initializers.randomUniform({ minval: -0.05, maxval: 0.05, seed: mixSeed(seed, 1000) }),
+  });
+}
+
+/** Applies a layer in the functional API (for models whose layers take several inputs or feed several). */
+export function applied(layer: Layer, x: SymbolicTensor | SymbolicTensor[]): SymbolicTensor {
+  return layer.apply(x) as SymbolicTensor;
 }

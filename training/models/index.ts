@@ -2,12 +2,15 @@
 import type { Tf } from '../backend';
 import { InvalidConfigurationError } from '../errors';
 import { auto } from './auto';
+import { attentionLayers } from './attention';
 import { cnn } from './cnn';
+import { cnnLstm } from './cnn-lstm';
 import { lenet } from './lenet';
 import { lstm } from './lstm';
 import { mlp } from './mlp';
 import { softmax } from './softmax';
 import { svmLinear } from './svm-linear';
+import { transformer } from './transformer';
 import { randomFourierLayer, svmRbf } from './svm-rbf';
 import type { ModelFamily, ModelInput } from './types';
 
@@ -17,6 +20,8 @@ export const MODELS: Readonly<Record<string, ModelFamily>> = {
   [cnn.name]: cnn,
   [lenet.name]: lenet,
   [lstm.name]: lstm,
+  [transformer.name]: transformer,
+  [cnnLstm.name]: cnnLstm,
   [svmLinear.name]: svmLinear,
   [svmRbf.name]: svmRbf,
   [auto.name]: auto,
@@ -36,16 +41,20 @@ export function resolveFamily(family: ModelFamily, input: ModelInput): ModelFami
 /** Registers tuneflow's custom layers with tfjs, so checkpoints that use them load. Idempotent. */
 export function registerCustomLayers(tf: Tf): void {
   randomFourierLayer(tf);
+  attentionLayers(tf);
 }
 
 /** The model input of a data set: its kind, shape, classes (and vocabulary for sequences). */
 export function modelInput(
-  dataset: { kind: 'image'; inputShape: [number, number, number]; numClasses: number } | { kind: 'sequence'; inputShape: [number]; numClasses: number; vocabularySize: number },
+  dataset:
+    | { kind: 'image'; inputShape: [number, number, number]; numClasses: number }
+    | { kind: 'sequence'; inputShape: [number]; numClasses: number; vocabularySize: number }
+    | { kind: 'series'; inputShape: [number, number]; numClasses: number },
   seed: number,
 ): ModelInput {
-  return dataset.kind === 'image'
-    ? { kind: 'image', inputShape: dataset.inputShape, numClasses: dataset.numClasses, seed }
-    : { kind: 'sequence', inputShape: dataset.inputShape, vocabularySize: dataset.vocabularySize, numClasses: dataset.numClasses, seed };
+  if (dataset.kind === 'image') return { kind: 'image', inputShape: dataset.inputShape, numClasses: dataset.numClasses, seed };
+  if (dataset.kind === 'series') return { kind: 'series', inputShape: dataset.inputShape, numClasses: dataset.numClasses, seed };
+  return { kind: 'sequence', inputShape: dataset.inputShape, vocabularySize: dataset.vocabularySize, numClasses: dataset.numClasses, seed };
 }
 
-export type { ImageInput, ModelFamily, ModelInput, ModelLoss, SequenceInput } from './types';
+export type { ImageInput, ModelFamily, ModelInput, ModelLoss, SequenceInput, SeriesInput } from './types';

@@ -4,8 +4,13 @@
 //   activation (relu)  hidden activation
 //   dropout (0)        dropout rate after each hidden layer
 //   batchNorm (false)  batch normalization before each hidden activation
-import { ACTIVATIONS, activationLayer, hyperReader, imageInput, seededKernels } from './common';
-import type { ModelFamily } from './types';
+//   residual (false)   each hidden layer adds its input: x + dropout(act(bn(dense(x)))); the first layer's
+//                      input (the flattened pixels) is projected to `units` by a linear dense layer
+// Without residual the model is the Sequential stack it always was (old checkpoints load).
+import type { LayersModel, SymbolicTensor } from '@tensorflow/tfjs';
+import type { Tf } from '../backend';
+import { ACTIVATIONS, activationLayer, applied, hyperReader, imageInput, seededKernels } from './common';
+import type { ImageInput, ModelFamily } from './types';
 
 function options(hyper: Record<string, unknown>) {
   const read = hyperReader(hyper);
@@ -15,7 +20,24 @@ function options(hyper: Record<string, unknown>) {
     activation: read.choice('activation', ACTIVATIONS, 'relu'),
     dropout: read.number('dropout', 0, { min: 0, max: 0.9 }),
     batchNorm: read.boolean('batchNorm', false),
+    residual: read.boolean('residual', false),
   };
+}
+
+function buildResidual(tf: Tf, { inputShape, numClasses, seed }: ImageInput, o: ReturnType<typeof options>): LayersModel {
+  const kernel = seededKernels(tf, seed);
+  const input = tf.input({ shape: inputShape });
+  let x: SymbolicTensor = applied(tf.layers.flatten(), input);
+  for (let i = 0; i < o.layers; i++) {
+    const shortcut = x.shape.at(-1) === o.units ? x : applied(tf.layers.dense({ units: o.units, useBias: false, kernelInitializer: kernel() }), x);
+    let y = applied(tf.layers.dense({ units: o.units, kernelInitializer: kernel(), useBias: !o.batchNorm }), x);
+    if (o.batchNorm) y = applied(tf.layers.batchNormalization(), y);
+    y = applied(activationLayer(tf, o.activation), y);
+    if (o.dropout > 0) y = applied(tf.layers.dropout({ rate: o.dropout }), y);
+    x = applied(tf.layers.add(), [shortcut, y]);
+  }
+  const output = applied(tf.layers.dense({ units: numClasses, activation: 'softmax', kernelInitializer: kernel() }), x);
+  return tf.model({ inputs: input, outputs: output });
 }
 
 export const mlp: ModelFamily = {
@@ -27,11 +49,14 @@ export const mlp: ModelFamily = {
     activation: `hidden activation: ${ACTIVATIONS.join(', ')} (default relu)`,
     dropout: 'dropout rate after each hidden layer, 0..0.9 (default 0)',
     batchNorm: 'batch normalization in each hidden layer (default false)',
+    residual: 'skip connection around each hidden layer, the first projected to units (default false)',
   },
   validateOptions: options,
   build(tf, input, hyper) {
     const { inputShape, numClasses, seed } = imageInput('mlp', input);
-    const { units, layers, activation, dropout, batchNorm } = options(hyper);
+    const o = options(hyper);
+    if (o.residual) return buildResidual(tf, imageInput('mlp', input), o);
+    const { units, layers, activation, dropout, batchNorm } = o;
     const kernel = seededKernels(tf, seed);
 
     const model = tf.sequential();

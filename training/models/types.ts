@@ -23,7 +23,16 @@ export interface SequenceInput extends ModelInputBase {
   vocabularySize: number;
 }
 
-export type ModelInput = ImageInput | SequenceInput;
+/**
+ * Multivariate time series [steps, features] of floats, with `numClasses` real-valued targets: the model
+ * ends in a linear layer of that width (regression), not a softmax.
+ */
+export interface SeriesInput extends ModelInputBase {
+  kind: 'series';
+  inputShape: [number, number];
+}
+
+export type ModelInput = ImageInput | SequenceInput | SeriesInput;
 
 /** A loss: a tfjs loss name, or a function of (one-hot targets, model outputs) giving one loss per example. */
 export type ModelLoss = string | ((yTrue: Tensor, yPred: Tensor) => Tensor);

@@ -1,0 +1,211 @@
+// Self-attention pieces for the sequence families, as tfjs layers so checkpoints and exported models
+// load (registered with tfjs by registerCustomLayers, before any model is built or loaded):
+// - TuneflowMultiHeadSelfAttention: scaled dot-product self-attention over [batch, steps, width] with
+//   `heads` heads of width/heads each (Vaswani et al., 2017); query, key, value and output projections
+//   with biases. Padding tokens are attended to like any other (no mask).
+// - TuneflowPositionalEncoding: adds the fixed sinusoidal position signal of Vaswani et al.; no weights.
+// - TuneflowFusion: merges a convolutional and a recurrent branch (cnn-lstm): `gated` (a learned sigmoid
+//   gate between the two, projected to `units`) or `attention` (the LSTM's last output attends over the
+//   convolution's feature sequence; the context is concatenated with it).
+// `encoderBlock` builds a Transformer encoder block from them and standard layers.
+import type { SymbolicTensor, Tensor } from '@tensorflow/tfjs';
+import type { Tf } from '../backend';
+import { mixSeed } from '../rng';
+
+type Layer = InstanceType<Tf['layers']['Layer']>;
+type LayerVariable = ReturnType<Layer['addWeight']>;
+type Shape = (number | null)[];
+
+export const MULTI_HEAD_SELF_ATTENTION = 'TuneflowMultiHeadSelfAttention';
+export const POSITIONAL_ENCODING = 'TuneflowPositionalEncoding';
+export const FUSION = 'TuneflowFusion';
+export const FUSIONS = ['concat', 'attention', 'gated'] as const;
+export type Fusion = (typeof FUSIONS)[number];
+
+interface AttentionConfig {
+  heads: number;
+  seed: number;
+  name?: string;
+}
+interface FusionConfig {
+  mode: Exclude<Fusion, 'concat'>;
+  units: number;
+  seed: number;
+  name?: string;
+}
+
+const firstShape = (shape: Shape | Shape[]): Shape => (Array.isArray(shape[0]) ? shape[0] : shape) as Shape;
+
+interface Layers {
+  MultiHeadSelfAttention: new (config: AttentionConfig) => Layer;
+  PositionalEncoding: new (config: { name?: string }) => Layer;
+  Fusion: new (config: FusionConfig) => Layer;
+}
+const registered = new WeakMap<object, Layers>();
+
+/** Defines and registers the attention layers for this tfjs instance (once). */
+export function attentionLayers(tf: Tf): Layers {
+  const existing = registered.get(tf.serialization);
+  if (existing) return existing;
+  const glorot = (seed: number, i: number) => tf.initializers.glorotUniform({ seed: mixSeed(seed, i) });
+
+  class MultiHeadSelfAttention extends tf.layers.Layer {
+    static className = MULTI_HEAD_SELF_ATTENTION;
+    private readonly settings: AttentionConfig;
+    private projections: { kernel: LayerVariable; bias: LayerVariable | null }[] = [];
+
+    constructor(config: AttentionConfig) {
+      super({ name: config.name });
+      this.settings = { heads: config.heads, seed: config.seed };
+    }
+
+    override build(inputShape: Shape | Shape[]): void {
+      const width = firstShape(inputShape).at(-1)!;
+      if (width % this.settings.heads !== 0) throw new Error(`attention width ${width} is not a multiple of heads ${this.settings.heads}`);
+      this.projections = ['query', 'key', 'value', 'output'].map((name, i) => ({
+        kernel: this.addWeight(`${name}_kernel`, [width, width], 'float32', glorot(this.settings.seed, i)),
+        bias: name === 'key' ? null : this.addWeight(`${name}_bias`, [width], 'float32', tf.initializers.zeros()),
+      }));
+      this.built = true;
+    }
+
+    override computeOutputShape(inputShape: Shape | Shape[]): Shape {
+      return firstShape(inputShape);
+    }
+
+    override call(inputs: Tensor | Tensor[]): Tensor {
+      return tf.tidy(() => {
+        const x = Array.isArray(inputs) ? inputs[0]! : inputs;
+        const [batch, steps, width] = x.shape as [number, number, number];
+        const heads = this.settings.heads;
+        const size = width / heads;
+        const flat = tf.reshape(x, [batch * steps, width]);
+        const project = (t: Tensor, i: number) => {
+          const { kernel, bias } = this.projections[i]!;
+          const product = tf.matMul(t as never, kernel.read() as never) as Tensor;
+          return bias ? tf.add(product, bias.read()) : product;
+        };
+        // [batch, heads, steps, size]
+        const split = (i: number) => tf.transpose(tf.reshape(project(flat, i), [batch, steps, heads, size]), [0, 2, 1, 3]);
+        const [q, k, v] = [split(0), split(1), split(2)];
+        const weights = tf.softmax(tf.div(tf.matMul(q as never, k as never, false, true), Math.sqrt(size)));
+        const context = tf.reshape(tf.transpose(tf.matMul(weights as never, v as never), [0, 2, 1, 3]), [batch * steps, width]);
+        return tf.reshape(project(context, 3), [batch, steps, width]);
+      });
+    }
+
+    override getConfig() {
+      return { ...super.getConfig(), ...this.settings };
+    }
+  }
+
+  class PositionalEncoding extends tf.layers.Layer {
+    static className = POSITIONAL_ENCODING;
+    constructor(config: { name?: string }) {
+      super({ name: config.name });
+    }
+
+    override computeOutputShape(inputShape: Shape | Shape[]): Shape {
+      return firstShape(inputShape);
+    }
+
+    override call(inputs: Tensor | Tensor[]): Tensor {
+      return tf.tidy(() => {
+        const x = Array.isArray(inputs) ? inputs[0]! : inputs;
+        const [, steps, width] = x.shape as [number, number, number];
+        const table = new Float32Array(steps * width);
+        for (let pos = 0; pos < steps; pos++) {
+          for (let i = 0; i < width; i++) {
+            const angle = pos / 10000 ** ((2 * Math.floor(i / 2)) / width);
+            table[pos * width + i] = i % 2 === 0 ? Math.sin(angle) : Math.cos(angle);
+          }
+        }
+        return tf.add(x, tf.tensor2d(table, [steps, width]));
+      });
+    }
+  }
+
+  class Fusion extends tf.layers.Layer {
+    static className = FUSION;
+    private readonly settings: FusionConfig;
+    private w: LayerVariable[] = [];
+
+    constructor(config: FusionConfig) {
+      super({ name: config.name });
+      this.settings = { mode: config.mode, units: config.units, seed: config.seed };
+    }
+
+    override build(inputShape: Shape | Shape[]): void {
+      const [conv, recurrent] = inputShape as Shape[];
+      const features = conv!.at(-1)!;
+      const units = recurrent!.at(-1)!;
+      const { seed, mode } = this.settings;
+      const out = this.settings.units;
+      this.w =
+        mode === 'gated'
+          ? [
+              this.addWeight('conv_kernel', [features, out], 'float32', glorot(seed, 0)),
+              this.addWeight('recurrent_kernel', [units, out], 'float32', glorot(seed, 1)),
+              this.addWeight('gate_kernel', [features + units, out], 'float32', glorot(seed, 2)),
+              this.addWeight('gate_bias', [out], 'float32', tf.initializers.zeros()),
+            ]
+          : [this.addWeight('query_kernel', [units, features], 'float32', glorot(seed, 3))];
+      this.built = true;
+    }
+
+    override computeOutputShape(inputShape: Shape | Shape[]): Shape {
+      const [conv, recurrent] = inputShape as Shape[];
+      return this.settings.mode === 'gated' ? [conv![0]!, this.settings.units] : [conv![0]!, conv!.at(-1)! + recurrent!.at(-1)!];
+    }
+
+    override call(inputs: Tensor | Tensor[]): Tensor {
+      return tf.tidy(() => {
+        const [conv, recurrent] = inputs as [Tensor, Tensor];
+        const mm = (a: Tensor, w: LayerVariable) => tf.matMul(a as never, w.read() as never);
+        if (this.settings.mode === 'gated') {
+          // [batch, features] and [batch, units]: gate g in (0, 1) per output unit, g*conv + (1-g)*recurrent.
+          const [wc, wr, wg, bg] = this.w as [LayerVariable, LayerVariable, LayerVariable, LayerVariable];
+          const gate = tf.sigmoid(tf.add(mm(tf.concat([conv, recurrent], 1), wg), bg.read()));
+          return tf.add(tf.mul(gate, mm(conv, wc)), tf.mul(tf.sub(1, gate), mm(recurrent, wr)));
+        }
+        // conv [batch, steps, features], recurrent [batch, units]: attention of the last LSTM output over the steps.
+        const query = tf.expandDims(mm(recurrent, this.w[0]!), 2); // [batch, features, 1]
+        const scores = tf.softmax(tf.squeeze(tf.matMul(conv as never, query as never), [2])); // [batch, steps]
+        const context = tf.sum(tf.mul(conv, tf.expandDims(scores, 2)), 1); // [batch, features]
+        return tf.concat([context, recurrent], 1);
+      });
+    }
+
+    override getConfig() {
+      return { ...super.getConfig(), ...this.settings };
+    }
+  }
+
+  for (const layer of [MultiHeadSelfAttention, PositionalEncoding, Fusion]) tf.serialization.registerClass(layer);
+  const layers = { MultiHeadSelfAttention, PositionalEncoding, Fusion };
+  registered.set(tf.serialization, layers);
+  return layers;
+}
+
+export interface EncoderOptions {
+  heads: number;
+  ffUnits: number;
+  dropout: number;
+  seed: number;
+  kernel: () => ReturnType<Tf['initializers']['glorotUniform']>;
+}
+
+/**
+ * A Transformer encoder block (post-norm, as Keras' text-classification example):
+ * x = norm(x + dropout(attention(x))); x = norm(x + dropout(dense(relu(dense(x))))).
+ */
+export function encoderBlock(tf: Tf, x: SymbolicTensor, { heads, ffUnits, dropout, seed, kernel }: EncoderOptions): SymbolicTensor {
+  const width = x.shape.at(-1)!;
+  const { MultiHeadSelfAttention } = attentionLayers(tf);
+  const drop = (t: SymbolicTensor) => (dropout > 0 ? (tf.layers.dropout({ rate: dropout }).apply(t) as SymbolicTensor) : t);
+  const attended = drop(new MultiHeadSelfAttention({ heads, seed }).apply(x) as SymbolicTensor);
+  const normed = tf.layers.layerNormalization().apply(tf.layers.add().apply([x, attended])) as SymbolicTensor;
+  const hidden = tf.layers.dense({ units: ffUnits, activation: 'relu', kernelInitializer: kernel() }).apply(normed);
+  const ff = drop(tf.layers.dense({ units: width, kernelInitializer: kernel() }).apply(hidden) as SymbolicTensor);
+  return tf.layers.layerNormalization().apply(tf.layers.add().apply([normed, ff])) as SymbolicTensor;
+}
