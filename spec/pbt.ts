@@ -14,7 +14,10 @@ import type { FieldIssue } from './errors';
 import type { SpecInput } from './normalize';
 import type { ExperimentSpec } from './types';
 
-/** Training settings (training/config.ts TRAINING_HYPERPARAMETERS, less `optimizer`) that PBT may change; a test keeps the two lists in step. */
+/**
+ * Training settings (training/config.ts TRAINING_HYPERPARAMETERS, less `optimizer`, whose saved state would not fit
+ * another, and `regressionLoss`, which would judge members on different scales) that PBT may change; a test keeps the two lists in step.
+ */
 export const PBT_TRAINING_PARAMS: readonly string[] = [
   'learningRate',
   'batchSize',
