@@ -1,7 +1,7 @@
 // What an objective's value is, given an epoch's metrics: the metric itself, or for a health-aware
 // objective (`health: true` or a weight) the metric blended with `health_score`. Pure: the campaign
 // workflow, the activities and the CLI all compute it the same way (docs/model-health.md).
-import type { Direction, Objective } from './types';
+import type { Direction, ExperimentSpec, Objective } from './types';
 
 /** Weight of health_score in a health-aware objective written as `health: true`. */
 export const DEFAULT_HEALTH_WEIGHT = 0.3;
@@ -21,6 +21,9 @@ export const HEALTH_METRICS = [
   'param_efficiency',
   HEALTH_METRIC,
 ] as const;
+
+/** The metrics a regression epoch records beside `loss`/`val_loss`: here too, so training, the catalog and the report share one list. */
+export const REGRESSION_METRICS = ['mse', 'mae', 'r2', 'val_mse', 'val_mae', 'val_r2'] as const;
 
 /** An objective as written in the spec. */
 export interface ObjectiveInput {
@@ -51,6 +54,11 @@ export function healthAwareValue(value: number, health: number, weight: number, 
 /** The metrics an objective's value is computed from: its metric, and health_score when health-aware. */
 export function objectiveMetrics(objective: Objective): string[] {
   return objective.healthWeight ? [objective.metric, HEALTH_METRIC] : [objective.metric];
+}
+
+/** Whether the spec ranks or constrains trials by `metric` (a costly metric is then measured every epoch). */
+export function specReadsMetric(spec: ExperimentSpec, metric: string): boolean {
+  return spec.objective.some((o) => objectiveMetrics(o).includes(metric)) || (spec.search.constraints ?? []).some((c) => c.metric === metric);
 }
 
 /** The objective's value; throws naming what is missing when the metrics lack it. */

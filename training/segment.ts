@@ -39,6 +39,7 @@ import { HealthProbe, probeSize, type ExampleLoss } from './probe';
 import { mixSeed, permutation } from './rng';
 import { dependsOnTotalEpochs, learningRateAt } from './schedule';
 import type { EpochResult, EvaluateRequest, SegmentRequest, SegmentResult } from './types';
+import { specReadsMetric } from '../spec/objective';
 import { isPbt, pbtMutable } from '../spec/pbt';
 import type { ExperimentSpec } from '../spec/types';
 
@@ -358,7 +359,10 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
         metrics.val_loss = val.loss;
         Object.assign(metrics, namedMetrics(task, val.values, 'val_', variances.validation));
         metrics.val_examples = dataset.validation.count;
-        metrics.inference_ms_per_sample = await inferenceMsPerSample(tf, model, validation.x);
+        // Six timed predictions: every epoch only when the spec ranks or constrains by it, else the last.
+        if (epoch === totalEpochs || specReadsMetric(spec, 'inference_ms_per_sample')) {
+          metrics.inference_ms_per_sample = await inferenceMsPerSample(tf, model, validation.x);
+        }
       }
       const diverged = divergence(tf, model, metrics);
       if (diverged) throw new TrainingDivergedError(epoch, metrics, diverged);

@@ -56,9 +56,11 @@ describe('trainSegment', () => {
   test('reports the documented metrics per epoch and the fit time', async () => {
     const seen: EpochResult[] = [];
     const before = Date.now();
-    const result = await trainSegment(request(TINY_CNN, { toEpoch: 2, onEpoch: (e) => void seen.push(e) }));
+    const result = await trainSegment(request({ ...TINY_CNN, training: { epochs: 2 } }, { toEpoch: 2, onEpoch: (e) => void seen.push(e) }));
     expect(seen).toEqual(result.epochs);
     const metrics = result.epochs[1]!.metrics;
+    // Inference latency costs six predictions: timed on the trial's last epoch unless the spec ranks by it.
+    expect(result.epochs[0]!.metrics.inference_ms_per_sample).toBeUndefined();
     // EPOCH_METRICS plus per-layer health: TINY_CNN is conv, pool, conv, pool, flatten, dense, dense (relu except the last).
     const perLayer = Object.keys(metrics).filter((k) => k.includes('/'));
     expect(Object.keys(metrics).filter((k) => !k.includes('/')).sort()).toEqual([...EPOCH_METRICS].sort());
@@ -70,6 +72,16 @@ describe('trainSegment', () => {
     expect(result.trainSeconds).toBeGreaterThan(0);
     expect(result.trainSeconds).toBeLessThan(result.wallSeconds);
     expect(metrics.samples_per_second).toBeGreaterThan(0);
+  });
+
+  test('inference latency is timed every epoch when an objective or a constraint reads it', async () => {
+    for (const reads of [{ objective: true }, { constraint: true }]) {
+      const req = request(TINY_CNN, { toEpoch: 2 });
+      if (reads.objective) req.spec.objective.push({ metric: 'inference_ms_per_sample', direction: 'minimize' });
+      else req.spec.search.constraints = [{ metric: 'inference_ms_per_sample', max: 100 }];
+      const result = await trainSegment(req);
+      for (const epoch of result.epochs) expect(epoch.metrics.inference_ms_per_sample).toBeGreaterThan(0);
+    }
   });
 
   test('a retried segment replays checkpointed epochs and trains only the missing ones', async () => {
