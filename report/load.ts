@@ -6,12 +6,12 @@ import { runsTagged } from '../mlflow/runs';
 import { parseSpace } from '../search/space';
 import type { Params } from '../search/space-types';
 import { parseSpec, type ExperimentSpec } from '../spec';
-import { HEALTH_METRICS, objectiveLabel, objectiveMetrics } from '../spec/objective';
+import { HEALTH_METRICS, objectiveLabel, objectiveMetrics, REGRESSION_METRICS } from '../spec/objective';
 import { epochValues, objectiveValues, outcomeMetrics, tieBreakValue, trialOutcome, trialValues, type TrialState } from '../trials';
 import type { CampaignData, ReportParam, ReportRetrain, ReportTrial } from './types';
 
-/** Per-epoch training metrics a retrain run's curves show (docs/model-health.md). */
-export const TRAINING_METRICS = ['loss', 'val_loss', 'accuracy', 'val_accuracy'] as const;
+/** Per-epoch training metrics a retrain run's curves show, those it logged (docs/model-health.md): classification's or regression's. */
+export const TRAINING_METRICS = ['loss', 'val_loss', 'accuracy', 'val_accuracy', ...REGRESSION_METRICS] as const;
 
 const STATES: readonly string[] = ['RUNNING', 'COMPLETE', 'PRUNED', 'FAIL'];
 /** Parallel MLflow requests for metric histories. */

@@ -16,8 +16,7 @@ export function taskOf(dataset: Pick<Dataset, 'kind'>): Task {
 /** The metrics compiled into the model, as tfjs names them in its logs (`accuracy` is logged as `acc`). */
 export const TASK_METRICS: Record<Task, readonly string[]> = { classification: ['accuracy'], regression: ['mse', 'mae'] };
 
-/** The metrics a regression epoch records beside `loss`/`val_loss` (catalog: valid objectives). */
-export const REGRESSION_METRICS = ['mse', 'mae', 'r2', 'val_mse', 'val_mae', 'val_r2'] as const;
+export { REGRESSION_METRICS } from '../spec/objective';
 
 export function taskLoss(tf: Tf, config: TrialConfig, task: Task): ModelLoss {
   return task === 'regression' ? regressionLoss(tf, config.regressionLoss) : trainingLoss(tf, config.family, config.hyper, config.labelSmoothing);

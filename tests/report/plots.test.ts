@@ -296,7 +296,8 @@ const retrain = (sourceTrial: number, seed: number, metrics: readonly string[], 
 });
 
 describe('retrained models', () => {
-  const runs = [retrain(1, 0, [...TRAINING_METRICS, 'dead_unit_fraction', 'grad_norm_max', 'health_score']), retrain(1, 1, [...TRAINING_METRICS, 'dead_unit_fraction', 'grad_norm_max', 'health_score'])];
+  const CLASSIFICATION = ['loss', 'val_loss', 'accuracy', 'val_accuracy'];
+  const runs = [retrain(1, 0, [...CLASSIFICATION, 'dead_unit_fraction', 'grad_norm_max', 'health_score']), retrain(1, 1, [...CLASSIFICATION, 'dead_unit_fraction', 'grad_norm_max', 'health_score'])];
 
   it('the report lists the health metrics training records', () => {
     expect([...HEALTH_METRICS]).toEqual([...TRAINING_HEALTH_METRICS]);
@@ -308,6 +309,13 @@ describe('retrained models', () => {
     expect(spec.facet.sort).toEqual(['loss', 'val_loss', 'accuracy', 'val_accuracy']);
     const svg = await renderSvg(spec);
     expect(marks(svg, 'line mark')).toBe(2 * 4);
+  });
+
+  it('training curves of a regression model: its error metrics, no accuracy panel', async () => {
+    const regression = ['loss', 'val_loss', 'mse', 'mae', 'r2', 'val_mse', 'val_mae', 'val_r2'];
+    const spec: Any = retrainCurvesSpec([retrain(2, 0, regression)], TRAINING_METRICS, 'curves');
+    expect(spec.facet.sort).toEqual(['loss', 'val_loss', 'mse', 'mae', 'r2', 'val_mse', 'val_mae', 'val_r2']);
+    expect(marks(await renderSvg(spec), 'line mark')).toBe(8);
   });
 
   it('health: only the health metrics the runs logged', async () => {
@@ -323,7 +331,7 @@ describe('retrained models', () => {
     const files = await buildReport({ ...data, retrains: runs });
     expect(marks(files.get('plots/training-curves.svg')!, 'line mark')).toBe(8);
     expect(marks(files.get('plots/model-health.svg')!, 'line mark')).toBe(6);
-    const noHealth = campaignPlots({ ...data, retrains: [retrain(1, 0, TRAINING_METRICS)] });
+    const noHealth = campaignPlots({ ...data, retrains: [retrain(1, 0, CLASSIFICATION)] });
     expect(noHealth.find((p) => p.name === 'model-health')).toMatchObject({ spec: null, note: 'The retrain runs have logged no health metric.' });
   });
 });
