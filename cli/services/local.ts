@@ -68,6 +68,19 @@ export async function ensureLocalServices(
 ): Promise<LocalServices> {
   mkdirSync(dir, { recursive: true });
   const known = readState(dir);
+  // Independent servers start side by side: MLflow's start-up (Python imports) is the longer one.
+  const [temporal, tracking] = await Promise.allSettled([ensureTemporal(dir, known, want, log), ensureMlflow(dir, known, want, log)]);
+  // What did start is recorded even when the other failed, so `tuneflow down` can stop it.
+  const state: LocalServices = {
+    temporal: temporal.status === 'fulfilled' ? temporal.value : known.temporal,
+    ...(tracking.status === 'fulfilled' ? tracking.value : { mlflow: known.mlflow, postgres: known.postgres }),
+  };
+  writeState(dir, state);
+  for (const outcome of [temporal, tracking]) if (outcome.status === 'rejected') throw outcome.reason;
+  return state;
+}
+
+async function ensureTemporal(dir: string, known: LocalServices, want: { temporal: boolean }, log: (line: string) => void): Promise<LocalServices['temporal']> {
   let temporal = known.temporal;
   if (want.temporal && (!temporal || !isAlive(temporal.pid) || !(await isTemporalUp(temporal.address)))) {
     log('starting the Temporal dev server (state in .tuneflow/temporal.db) ...');
@@ -82,6 +95,15 @@ export async function ensureLocalServices(
   }
   // A database from an older release may lack them: registering is idempotent and cheap.
   if (want.temporal && temporal) await registerCampaignSearchAttributes(temporal.address);
+  return temporal;
+}
+
+async function ensureMlflow(
+  dir: string,
+  known: LocalServices,
+  want: { mlflow: boolean; db?: MlflowDb },
+  log: (line: string) => void,
+): Promise<Pick<LocalServices, 'mlflow' | 'postgres'>> {
   let { mlflow, postgres } = known;
   const db = want.db ?? 'sqlite';
   if (want.mlflow && db === 'postgres') await checkMlflowDriver(); // before anything starts: set-up may not have run
@@ -110,9 +132,7 @@ export async function ensureLocalServices(
     mlflow = { url: server.url, pid: server.pid, db, workers };
     log(`MLflow server up at ${server.url} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }
-  const state = { temporal, mlflow, postgres };
-  writeState(dir, state);
-  return state;
+  return { mlflow, postgres };
 }
 
 async function stopMlflow(mlflow: NonNullable<LocalServices['mlflow']>, log: (line: string) => void, why: string): Promise<undefined> {
