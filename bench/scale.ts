@@ -6,7 +6,7 @@
 // `--zero-cost --trials 5000` runs the scale test's campaign instead (a formula answers each segment):
 // the control plane alone, as fast as it goes. `--db postgres` puts MLflow on a local PostgreSQL.
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -165,6 +165,8 @@ function printRows(rows: ScaleRow[], args: Args): void {
 async function main(): Promise<number> {
   const args = parse(process.argv.slice(2));
   const dir = mkdtempSync(join(tmpdir(), 'tuneflow-scale-'));
+  // PostgreSQL runs as its own user (it refuses root), who must be able to enter the folder.
+  if (args.db === 'postgres') chmodSync(dir, 0o711);
   const stops: (() => Promise<unknown>)[] = [];
   try {
     say(`services under ${dir}`);
