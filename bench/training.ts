@@ -9,6 +9,8 @@
 //   npm run bench:training -- --quick      small data, 2 rounds
 //   ... --ours-only                         skip Keras (no Python venv needed)
 //   ... --json out.json                     also write the raw figures
+//   ... --engines-only                      only the graph-vs-eager rows of models without a Keras twin
+//                                           here (residual CNN, time-series LSTM, transformer)
 //
 // Rounds alternate ours and Keras per model so machine noise hits both. Epoch 1 of every run is a
 // warm-up (graph building, kernel caches) and is not timed; samples/s is the median of the rest.
@@ -21,6 +23,7 @@ import { backendInfo, createOptimizer, loadDataset, loadTf, modelInput, resolveT
 import { chooseEngine } from '../training/graph';
 import { trainingLoss } from '../training/loss';
 import { splitTensors } from '../training/segment';
+import { taskLossKind, taskOf } from '../training/task';
 import { encodeNpy } from '../training/formats/npy';
 import { generateShapes, parseSyntheticShapesOptions } from '../training/datasets/synthetic-shapes';
 import { mulberry32 } from '../training/rng';
@@ -107,35 +110,87 @@ const CASES: Case[] = [
   },
 ];
 
+/**
+ * Models the graph engine covers beyond the Keras rows (functional models, regression, attention):
+ * trainSegment on the graph engine against the eager one, same data and settings.
+ */
+interface EngineCase {
+  key: string;
+  label: string;
+  family: string;
+  options: Record<string, unknown>;
+  /** The data set: a Case's files (`data`) or a generated one. */
+  data: Case['key'] | ((quick: boolean) => ExperimentSpec['dataset']);
+}
+
+const ENGINE_CASES: EngineCase[] = [
+  {
+    key: 'residual-cnn',
+    label: 'residual CNN 2x[conv3x3+bn, add] 16/32 + dense 64, 32x32x3',
+    family: 'cnn',
+    options: { convBlocks: 2, filters: 16, kernelSize: 3, denseUnits: 64, residual: true, batchNorm: true },
+    data: 'cnn',
+  },
+  {
+    key: 'series-lstm',
+    label: 'LSTM 64 units, time series 24 steps x 3 features, mse',
+    family: 'lstm',
+    options: { units: 64 },
+    data: (quick) => ({ name: 'synthetic-series', options: { trainSize: quick ? 2000 : 6000, testSize: 16, steps: 24, features: 3 } }),
+  },
+  {
+    key: 'transformer',
+    label: `Transformer 2 blocks d=32 4 heads ff 64, ${SEQUENCE_LENGTH} tokens`,
+    family: 'transformer',
+    options: { embeddingSize: 32, heads: 4, blocks: 2, ffUnits: 64 },
+    data: 'lstm',
+  },
+];
+
 interface Args {
   quick: boolean;
   oursOnly: boolean;
+  enginesOnly: boolean;
   json: string | null;
 }
 
 function parseArgs(argv: string[]): Args {
-  const known = new Set(['--quick', '--ours-only', '--json']);
+  const known = new Set(['--quick', '--ours-only', '--engines-only', '--json']);
   const unknown = argv.filter((a, i) => a.startsWith('--') && !known.has(a) && argv[i - 1] !== '--json');
   if (unknown.length > 0) throw new Error(`unknown option ${unknown[0]} (known: ${[...known].join(', ')})`);
   const jsonAt = argv.indexOf('--json');
-  return { quick: argv.includes('--quick'), oursOnly: argv.includes('--ours-only'), json: jsonAt >= 0 ? (argv[jsonAt + 1] ?? null) : null };
+  return {
+    quick: argv.includes('--quick'),
+    oursOnly: argv.includes('--ours-only'),
+    enginesOnly: argv.includes('--engines-only'),
+    json: jsonAt >= 0 ? (argv[jsonAt + 1] ?? null) : null,
+  };
 }
 
-function specFor(c: Case, dir: string, epochs: number): ExperimentSpec {
+/** The custom data set of a Case's files in `dir`. */
+function caseDataset(key: Case['key'], dir: string): ExperimentSpec['dataset'] {
   const options: Record<string, unknown> = {
     format: 'npy',
     train: join(dir, 'train.npy'),
     trainLabels: join(dir, 'train-labels.npy'),
     test: join(dir, 'test.npy'),
     testLabels: join(dir, 'test-labels.npy'),
-    ...(c.key === 'lstm' ? { kind: 'sequence' } : {}),
+    ...(key === 'lstm' ? { kind: 'sequence' } : {}),
   };
+  return { name: 'custom', options };
+}
+
+function specFor(c: Case, dir: string, epochs: number): ExperimentSpec {
+  return benchSpec(c.key, c.key, c.options, caseDataset(c.key, dir), epochs);
+}
+
+function benchSpec(name: string, family: string, options: Record<string, unknown>, dataset: ExperimentSpec['dataset'], epochs: number): ExperimentSpec {
   return {
-    name: `bench-${c.key}`,
+    name: `bench-${name}`,
     description: '',
     seed: 1,
-    dataset: { name: 'custom', options },
-    model: { family: c.key, options: c.options },
+    dataset,
+    model: { family, options },
     search: { space: {}, sampler: { type: 'random', options: {} }, scheduler: { type: 'none', options: {} }, enqueue: [] },
     objective: [{ metric: 'val_accuracy', direction: 'maximize' }],
     budget: { maxTrials: 1, maxConcurrentTrials: 1, maxFailedTrials: 1, maxDurationSeconds: null },
@@ -177,7 +232,7 @@ async function opsPerStep(spec: ExperimentSpec): Promise<{ graph: number | null;
   const model = config.family.build(tf, modelInput(dataset, 1), config.hyper);
   const optimizer = createOptimizer(tf, config.optimizer);
   model.compile({ optimizer, loss: trainingLoss(tf, config.family, config.hyper, config.labelSmoothing), metrics: ['accuracy'] });
-  const choice = await chooseEngine(tf, model, optimizer, { optimizer: config.optimizer, labelSmoothing: config.labelSmoothing, ownLoss: false, numClasses: dataset.numClasses });
+  const choice = await chooseEngine(tf, model, optimizer, { optimizer: config.optimizer, loss: taskLossKind(config, taskOf(dataset)), numClasses: dataset.numClasses });
   const graph = choice.engine?.stepOps ?? null;
   choice.engine?.dispose();
   const batches = 3;
@@ -214,6 +269,18 @@ interface Throughput {
 /** Samples/s of the timed epochs (all but the first). */
 const timed = (rates: number[]) => rates.slice(1);
 
+/**
+ * One trial on the default engine (graph where it covers the model), then on the eager one: the timed
+ * epochs' samples/s go to `graph` and `eager`; the first run's result, and why it was not on the graph engine.
+ */
+async function engineRound(spec: ExperimentSpec, epochs: number, graph: number[], eager: number[]): Promise<{ result: SegmentResult; reason: string | null }> {
+  const result = await trainOnce(spec, {}, epochs);
+  graph.push(...timed(result.epochs.map((e) => e.metrics.samples_per_second!)));
+  const other = await trainOnce(spec, {}, epochs, undefined, 'eager');
+  eager.push(...timed(other.epochs.map((e) => e.metrics.samples_per_second!)));
+  return { result, reason: result.engine === 'graph' ? null : (result.engineReason ?? 'eager') };
+}
+
 async function throughput(c: Case, args: Args, python: string | null, root: string, rounds: number, epochs: number): Promise<Throughput> {
   const dir = join(root, c.key);
   mkdirSync(dir, { recursive: true });
@@ -237,11 +304,8 @@ async function throughput(c: Case, args: Args, python: string | null, root: stri
     healthShare: [],
   };
   for (let round = 0; round < rounds; round++) {
-    const result = await trainOnce(spec, {}, epochs);
-    out.engineReason = result.engine === 'graph' ? null : (result.engineReason ?? 'eager');
-    out.ours.push(...timed(result.epochs.map((e) => e.metrics.samples_per_second!)));
-    const eager = await trainOnce(spec, {}, epochs, undefined, 'eager');
-    out.eager.push(...timed(eager.epochs.map((e) => e.metrics.samples_per_second!)));
+    const { result, reason } = await engineRound(spec, epochs, out.ours, out.eager);
+    out.engineReason = reason;
     out.oursParams = result.paramCount ?? 0;
     out.fitShare.push(result.trainSeconds / result.wallSeconds);
     out.healthShare.push(result.epochs.reduce((s, e) => s + e.metrics.health_seconds!, 0) / result.wallSeconds);
@@ -303,6 +367,33 @@ async function timeToTarget(maxEpochs: number): Promise<TimeToTarget> {
 
 const pct = (v: number) => `${(100 * v).toFixed(1)} %`;
 
+/** The ENGINE_CASES rows: graph and eager samples/s, alternating per round. */
+async function engineRows(args: Args, root: string, rounds: number, epochs: number): Promise<{ rows: (string | number)[][]; figures: Record<string, { graph: number[]; eager: number[]; reason: string | null }> }> {
+  const figures: Record<string, { graph: number[]; eager: number[]; reason: string | null }> = {};
+  const rows: (string | number)[][] = [];
+  for (const c of ENGINE_CASES) {
+    let dataset: ExperimentSpec['dataset'];
+    if (typeof c.data === 'function') dataset = c.data(args.quick);
+    else {
+      const source = CASES.find((k) => k.key === c.data)!;
+      const dir = join(root, `engines-${c.key}`);
+      mkdirSync(dir, { recursive: true });
+      source.data(dir, args.quick ? source.samples.quick : source.samples.full);
+      dataset = caseDataset(source.key, dir);
+    }
+    const spec = benchSpec(c.key, c.family, c.options, dataset, epochs);
+    const out = { graph: [] as number[], eager: [] as number[], reason: null as string | null };
+    for (let round = 0; round < rounds; round++) {
+      out.reason = (await engineRound(spec, epochs, out.graph, out.eager)).reason;
+      process.stderr.write(`  ${c.key} round ${round + 1}/${rounds}: graph ${fmt(median(out.graph))}/s, eager ${fmt(median(out.eager))}/s\n`);
+    }
+    figures[c.key] = out;
+    const [graph, eager] = [median(out.graph), median(out.eager)];
+    rows.push([out.reason ? `${c.label} (eager: ${out.reason})` : c.label, fmt(graph), fmt(eager), `${(graph / eager).toFixed(2)}x`]);
+  }
+  return { rows, figures };
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const rounds = args.quick ? 2 : 3;
@@ -310,17 +401,28 @@ async function main(): Promise<void> {
   const info = await backendInfo();
   // On a GPU worker Keras gets the GPU build too (CUDA 12 / cuDNN 9 from PyPI's nvidia-*-cu12 wheels).
   const kerasPackage = info.usingGpu ? `tensorflow[and-cuda]==${KERAS_TF_VERSION}` : `tensorflow-cpu==${KERAS_TF_VERSION}`;
-  const python = args.oursOnly ? null : ensureVenv(`keras-${info.usingGpu ? 'gpu' : 'tf'}-${KERAS_TF_VERSION}`, [kerasPackage]);
+  const python = args.oursOnly || args.enginesOnly ? null : ensureVenv(`keras-${info.usingGpu ? 'gpu' : 'tf'}-${KERAS_TF_VERSION}`, [kerasPackage]);
   console.log(`# bench:training${args.quick ? ' (quick)' : ''}: ours (${info.package}, TensorFlow ${info.tensorflowVersion ?? 'none'}) vs Keras (${kerasPackage})`);
   console.log(`machine: ${machine()}`);
   console.log(`batch ${BATCH_SIZE}, Adam ${LEARNING_RATE}, ${rounds} alternating rounds x ${epochs - 1} timed epochs (+1 warm-up) per side\n`);
 
   const root = mkdtempSync(join(tmpdir(), 'tuneflow-bench-data-'));
   const results: Record<string, Throughput> = {};
+  let engines: Awaited<ReturnType<typeof engineRows>>;
   try {
-    for (const c of CASES) results[c.key] = await throughput(c, args, python, root, rounds, epochs);
+    if (!args.enginesOnly) for (const c of CASES) results[c.key] = await throughput(c, args, python, root, rounds, epochs);
+    engines = await engineRows(args, root, rounds, epochs);
   } finally {
     rmSync(root, { recursive: true, force: true });
+  }
+  const engineTable = () => {
+    console.log(table(['model (no Keras twin here)', 'graph samples/s', 'eager samples/s', 'graph/eager'], engines.rows));
+    console.log('(trainSegment on each engine, TUNEFLOW_ENGINE=graph and eager; medians over the timed epochs)');
+  };
+  if (args.enginesOnly) {
+    engineTable();
+    if (args.json) writeFileSync(args.json, JSON.stringify({ machine: machine(), backend: info, engines: engines.figures }, null, 1));
+    return;
   }
   const rows = CASES.map((c) => {
     const r = results[c.key]!;
@@ -356,6 +458,8 @@ async function main(): Promise<void> {
   console.log('(graph, eager: trainSegment on each engine; medians over the timed epochs; best/best: fastest graph epoch against the fastest Keras one, less sensitive to a loaded machine)');
   console.log('(ops/step: nodes of the graph engine\'s step graph / kernels tfjs dispatches per batch of model.fit)');
   console.log('(raw fit: plain TF.js model.fit, no trainSegment; raw step: plain optimizer.minimize loop, no fit, no metrics)');
+  console.log('');
+  engineTable();
 
   // The first trial on a worker loads (here: generates) the data set; later ones reuse it.
   const cold = await timeToTarget(args.quick ? 6 : 12);
@@ -378,7 +482,7 @@ async function main(): Promise<void> {
       ],
     ),
   );
-  if (args.json) writeFileSync(args.json, JSON.stringify({ machine: machine(), backend: info, results, timeToTarget: target, coldTrial: cold }, null, 1));
+  if (args.json) writeFileSync(args.json, JSON.stringify({ machine: machine(), backend: info, results, engines: engines.figures, timeToTarget: target, coldTrial: cold }, null, 1));
 }
 
 main().catch((error: unknown) => {

@@ -10,6 +10,14 @@ import type { ModelFamily, ModelLoss } from './models';
 
 export const REGRESSION_LOSSES = ['mse', 'mae', 'huber'] as const;
 export type RegressionLoss = (typeof REGRESSION_LOSSES)[number];
+/** Huber's delta: quadratic within it of the target, linear beyond (both engines use it). */
+export const HUBER_DELTA = 1;
+
+/**
+ * Which loss a trial trains with, as the graph engine needs to know it: the cross-entropy (with its
+ * smoothing), a regression loss, or a family's own (`custom`, trained eagerly).
+ */
+export type LossKind = { kind: 'cross-entropy'; labelSmoothing: number } | { kind: RegressionLoss } | { kind: 'custom' };
 
 export const LOSS_HYPERPARAMETERS: Record<string, string> = {
   labelSmoothing: 'cross-entropy label smoothing, 0 <= s < 1 (default 0)',
@@ -26,10 +34,10 @@ export function regressionLoss(tf: Tf, loss: RegressionLoss): (yTrue: Tensor, yP
   if (loss === 'mae') return (yTrue, yPred) => tf.metrics.meanAbsoluteError(yTrue, yPred);
   return (yTrue, yPred) =>
     tf.tidy(() => {
-      // Huber (delta 1): quadratic within 1 of the target, linear beyond, as Keras' Huber loss.
+      // Huber: quadratic within HUBER_DELTA of the target, linear beyond, as Keras' Huber loss.
       const error = tf.abs(tf.sub(yPred, yTrue));
-      const quadratic = tf.minimum(error, 1);
-      return tf.mean(tf.add(tf.mul(0.5, tf.square(quadratic)), tf.sub(error, quadratic)), -1);
+      const quadratic = tf.minimum(error, HUBER_DELTA);
+      return tf.mean(tf.add(tf.mul(0.5, tf.square(quadratic)), tf.mul(HUBER_DELTA, tf.sub(error, quadratic))), -1);
     });
 }
 

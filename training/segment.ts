@@ -27,7 +27,7 @@ import {
 import { resolveTrialConfig, type TrialConfig } from './config';
 import { loadDataset, type Dataset, type Split } from './datasets';
 import { CheckpointError, InvalidConfigurationError, isOutOfMemory, TrainingDivergedError, TrainingOutOfMemoryError } from './errors';
-import { namedMetrics, qualityOf, targetVariance, TASK_METRICS, taskLoss, taskOf, type Task } from './task';
+import { namedMetrics, qualityOf, targetVariance, TASK_METRICS, taskLoss, taskLossKind, taskOf, type Task } from './task';
 import { modelInput, registerCustomLayers, resolveFamily, type ModelFamily } from './models';
 import { moduleFamily } from './trainables/model-module';
 import { healthMetrics } from './health';
@@ -101,27 +101,32 @@ function datasetFor(spec: ExperimentSpec): Promise<Dataset> {
 }
 
 /**
- * Images scaled to [0, 1] as a float tensor [n, h, w, c] (token sequences: int32 [n, length]); one-hot
- * float labels [n, classes]. Time series: floats [n, steps, features], targets [n, targets].
+ * A split as flat arrays: images scaled to [0, 1] (floats, [n, h, w, c]), token sequences as int32
+ * ids ([n, length]), time series as floats ([n, steps, features]); one-hot float labels [n, classes], or
+ * the regression targets [n, targets]. The graph engine trains from these; splitTensors wraps them.
  */
+export function splitArrays(dataset: Dataset, split: Split): { x: Float32Array | Int32Array; y: Float32Array } {
+  const floats = (values: Split['x']) => (values instanceof Float32Array ? values : Float32Array.from(values));
+  if (dataset.kind === 'series') return { x: floats(split.x), y: floats(split.y) };
+  const y = new Float32Array(split.count * dataset.numClasses);
+  for (let i = 0; i < split.count; i++) y[i * dataset.numClasses + split.y[i]!] = 1;
+  if (dataset.kind === 'sequence') return { x: split.x instanceof Int32Array ? split.x : Int32Array.from(split.x), y };
+  if (split.x instanceof Float32Array) return { x: split.x, y };
+  const pixels = new Float32Array(split.x.length);
+  for (let i = 0; i < pixels.length; i++) pixels[i] = split.x[i]! / 255;
+  return { x: pixels, y };
+}
+
+/** splitArrays as tensors: x [n, h, w, c] float, [n, length] int32 or [n, steps, features] float; y [n, classes or targets]. */
 export function splitTensors(tf: Tf, dataset: Dataset, split: Split): { x: Tensor4D | Tensor3D | Tensor2D; y: Tensor2D } {
-  if (dataset.kind === 'series') {
-    const [steps, features] = dataset.inputShape;
-    return {
-      x: tf.tensor3d(Float32Array.from(split.x), [split.count, steps, features], 'float32'),
-      y: tf.tensor2d(Float32Array.from(split.y), [split.count, dataset.numClasses], 'float32'),
-    };
-  }
-  const labels = () => tf.tidy(() => tf.oneHot(tf.tensor1d(Int32Array.from(split.y), 'int32'), dataset.numClasses).toFloat() as Tensor2D);
-  if (dataset.kind === 'sequence') return { x: tf.tensor2d(Int32Array.from(split.x), [split.count, dataset.inputShape[0]], 'int32'), y: labels() };
-  const [height, width, channels] = dataset.inputShape;
-  let pixels: Float32Array;
-  if (split.x instanceof Float32Array) pixels = split.x;
-  else {
-    pixels = new Float32Array(split.x.length);
-    for (let i = 0; i < pixels.length; i++) pixels[i] = split.x[i]! / 255;
-  }
-  return { x: tf.tensor4d(pixels, [split.count, height, width, channels], 'float32'), y: labels() };
+  return tensorsOf(tf, dataset, split.count, splitArrays(dataset, split));
+}
+
+function tensorsOf(tf: Tf, dataset: Dataset, count: number, arrays: ReturnType<typeof splitArrays>): { x: Tensor4D | Tensor3D | Tensor2D; y: Tensor2D } {
+  const y = tf.tensor2d(arrays.y, [count, dataset.numClasses], 'float32');
+  if (dataset.kind === 'series') return { x: tf.tensor3d(arrays.x, [count, ...dataset.inputShape], 'float32'), y };
+  if (dataset.kind === 'sequence') return { x: tf.tensor2d(arrays.x, [count, dataset.inputShape[0]], 'int32'), y };
+  return { x: tf.tensor4d(arrays.x, [count, ...dataset.inputShape], 'float32'), y };
 }
 
 /**
@@ -286,18 +291,13 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
     const paramCount = model.countParams();
 
     const variances = { train: targetVariance(dataset.train), validation: targetVariance(dataset.validation) };
-    const train = splitTensors(tf, dataset, dataset.train);
+    const trainArrays = splitArrays(dataset, dataset.train);
+    const train = tensorsOf(tf, dataset, dataset.train.count, trainArrays);
     tensors.push(train.x, train.y);
     // The graph engine where it covers the model (training/graph/); the tfjs model stays the source of
     // truth between epochs, so validation, health, checkpoints and export are the same for both engines.
-    choice = await chooseEngine(tf, model, optimizer, {
-      optimizer: config.optimizer,
-      labelSmoothing: config.labelSmoothing,
-      ownLoss: config.family.loss?.(tf, config.hyper) !== undefined,
-      regression: task === 'regression',
-      numClasses: dataset.numClasses,
-    });
-    const graphData = choice.engine ? { x: (await train.x.data()) as Float32Array | Int32Array, y: (await train.y.data()) as Float32Array } : null;
+    choice = await chooseEngine(tf, model, optimizer, { optimizer: config.optimizer, loss: taskLossKind(config, task), numClasses: dataset.numClasses });
+    const graph = choice.engine ? { engine: choice.engine, data: trainArrays } : null;
     const validation = dataset.validation.count > 0 ? splitTensors(tf, dataset, dataset.validation) : null;
     if (validation) tensors.push(validation.x, validation.y);
     hook = batchHook(tf, model, req.signal);
@@ -314,13 +314,16 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
       const lr = learningRateAt(config.optimizer.learningRate, config.schedule, epoch, totalEpochs);
       setLearningRate(optimizer, lr);
       const order = permutation(dataset.train.count, mixSeed(seed, epoch));
-      // The eager path's shuffled copy of the data; the graph engine gathers each batch natively.
-      const shuffled = choice.engine
-        ? null
-        : tf.tidy(() => {
-            const indices = tf.tensor1d(order, 'int32');
-            return { x: tf.gather(train.x, indices), y: tf.gather(train.y, indices) };
-          });
+      // The graph engine gathers each batch natively; the eager path fits a shuffled copy of the data.
+      const run = graph
+        ? { on: 'graph' as const, ...graph }
+        : {
+            on: 'eager' as const,
+            shuffled: tf.tidy(() => {
+              const indices = tf.tensor1d(order, 'int32');
+              return { x: tf.gather(train.x, indices), y: tf.gather(train.y, indices) };
+            }),
+          };
       let logs: Logs;
       let fitSeconds: number;
       let probed: Awaited<ReturnType<HealthProbe['measure']>>;
@@ -328,17 +331,16 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
       let graphLosses: number[] | null = null;
       try {
         const fitStart = performance.now();
-        if (choice.engine && graphData) {
+        if (run.on === 'graph') {
           // Same batches as fit() with shuffle off; dropout masks seeded by (trial, epoch, step).
           const step = { order, batchSize: config.optimizer.batchSize, learningRate: lr, seedBase: mixSeed(seed, epoch, DROPOUT_STREAM) };
-          const stats = await trainEpoch(choice.engine, graphData, step, req.signal);
+          const stats = await trainEpoch(run.engine, run.data, step, req.signal);
           if (req.signal?.aborted) throw abortError(req.signal);
-          const means = epochMeans(stats);
-          logs = { loss: means.loss, acc: means.accuracy };
+          logs = epochMeans(stats);
           graphLosses = stats.losses;
-          await syncToTfjs(tf, choice.engine, model, optimizer);
+          await syncToTfjs(tf, run.engine, model, optimizer);
         } else {
-          const fitted = await model.fit(shuffled!.x, shuffled!.y, { epochs: 1, batchSize: config.optimizer.batchSize, shuffle: false, verbose: 0, callbacks: [hook] });
+          const fitted = await model.fit(run.shuffled.x, run.shuffled.y, { epochs: 1, batchSize: config.optimizer.batchSize, shuffle: false, verbose: 0, callbacks: [hook] });
           logs = Object.fromEntries(Object.entries(fitted.history).map(([key, values]) => [key, Number(values[0])]));
         }
         fitSeconds = (performance.now() - fitStart) / 1000;
@@ -348,7 +350,7 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
         probed = await probe.measure();
         healthSeconds = (performance.now() - probeStart) / 1000;
       } finally {
-        if (shuffled) tf.dispose([shuffled.x, shuffled.y]);
+        if (run.on === 'eager') tf.dispose([run.shuffled.x, run.shuffled.y]);
       }
       trainSeconds += fitSeconds;
 

@@ -4,7 +4,7 @@
 import type { Tf } from './backend';
 import type { TrialConfig } from './config';
 import type { Dataset, Split } from './datasets';
-import { regressionLoss, trainingLoss } from './loss';
+import { regressionLoss, trainingLoss, type LossKind } from './loss';
 import type { ModelLoss } from './models';
 
 export type Task = 'classification' | 'regression';
@@ -20,6 +20,12 @@ export { REGRESSION_METRICS } from '../spec/objective';
 
 export function taskLoss(tf: Tf, config: TrialConfig, task: Task): ModelLoss {
   return task === 'regression' ? regressionLoss(tf, config.regressionLoss) : trainingLoss(tf, config.family, config.hyper, config.labelSmoothing);
+}
+
+/** The kind of loss `taskLoss` compiles, known without building it (a family's own: it has `loss`). */
+export function taskLossKind(config: TrialConfig, task: Task): LossKind {
+  if (task === 'regression') return { kind: config.regressionLoss };
+  return config.family.loss ? { kind: 'custom' } : { kind: 'cross-entropy', labelSmoothing: config.labelSmoothing };
 }
 
 /** Variance of a split's targets over all examples and targets (the r2 denominator); NaN when empty. */

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import type { LayersModel } from '@tensorflow/tfjs';
 import { loadTf, modelFamily, registerCustomLayers, resolveOptimizerConfig, trainSegment, type Tf } from '../../training';
 import { chooseEngine, epochMeans, loadGraphAddon, trainEpoch, translateModel, type GraphEngine } from '../../training/graph';
-import { trainingLoss } from '../../training/loss';
+import { regressionLoss, trainingLoss, type LossKind, type RegressionLoss } from '../../training/loss';
 import { createOptimizer } from '../../training/optimizer';
 import { mulberry32 } from '../../training/rng';
 import { checkpointWeights, maxDifference, npyDataset, segmentRequest, tempDir, tokenSequences, useTempCache } from './helpers';
@@ -31,15 +31,38 @@ const BATCH = 32;
 
 const STEPS = 10;
 const VOCABULARY = 40;
-const SEQUENCES = new Set(['lstm']);
+const FEATURES = 3;
+const SEQUENCE_FAMILIES = new Set(['lstm', 'cnn-lstm', 'transformer']);
+/** Regression targets per example of the time-series cases. */
+const TARGETS = 2;
 
-/** Random images (or token sequences of length STEPS), labels cycling through the classes. */
-function data(sequence: boolean) {
+type Kind = 'image' | 'sequence' | 'series';
+
+/**
+ * Random images, token sequences of length STEPS or float series [STEPS, FEATURES], labels cycling
+ * through the classes (series: TARGETS real targets from the series, spread beyond huber's delta).
+ */
+function data(kind: Kind) {
   const random = mulberry32(5);
-  const x = sequence ? Int32Array.from({ length: COUNT * STEPS }, () => Math.floor(random() * VOCABULARY)) : Float32Array.from({ length: COUNT * 256 }, () => random());
+  if (kind === 'series') {
+    const x = Float32Array.from({ length: COUNT * STEPS * FEATURES }, () => 2 * random() - 1);
+    const y = new Float32Array(COUNT * TARGETS);
+    for (let i = 0; i < COUNT; i++) {
+      y[i * TARGETS] = 3 * x[i * STEPS * FEATURES + (STEPS - 1) * FEATURES]!;
+      y[i * TARGETS + 1] = 2 * random() - 1;
+    }
+    return { x, y, xShape: [STEPS, FEATURES], width: TARGETS };
+  }
+  const x = kind === 'sequence' ? Int32Array.from({ length: COUNT * STEPS }, () => Math.floor(random() * VOCABULARY)) : Float32Array.from({ length: COUNT * 256 }, () => random());
   const y = new Float32Array(COUNT * CLASSES);
   for (let i = 0; i < COUNT; i++) y[i * CLASSES + ((i * 7) % CLASSES)] = 1;
-  return { x, y };
+  return { x, y, xShape: kind === 'sequence' ? [STEPS] : SHAPE, width: CLASSES };
+}
+
+function modelInputOf(kind: Kind) {
+  if (kind === 'sequence') return { kind, inputShape: [STEPS] as [number], vocabularySize: VOCABULARY, numClasses: CLASSES, seed: 3 };
+  if (kind === 'series') return { kind, inputShape: [STEPS, FEATURES] as [number, number], numClasses: TARGETS, seed: 3 };
+  return { kind, inputShape: SHAPE, numClasses: CLASSES, seed: 3 };
 }
 
 interface Run {
@@ -47,25 +70,34 @@ interface Run {
   weights: Float32Array[];
 }
 
+interface Case {
+  /** The data: images (default), token sequences or time series. */
+  kind?: Kind;
+  labelSmoothing?: number;
+  /** Time series: the regression loss (default mse). */
+  regression?: RegressionLoss;
+}
+
 /** Two epochs of `family` from the same initial weights, eagerly (model.fit) and on the graph engine. */
-async function bothEngines(family: string, hyper: Record<string, unknown>, settings: Record<string, unknown>, labelSmoothing = 0): Promise<{ eager: Run; graph: Run; engine: string }> {
+async function bothEngines(family: string, hyper: Record<string, unknown>, settings: Record<string, unknown>, { kind = 'image', labelSmoothing = 0, regression = 'mse' }: Case = {}): Promise<{ eager: Run; graph: Run; engine: string }> {
   const config = resolveOptimizerConfig({ batchSize: BATCH, learningRate: 0.01, ...settings });
-  const sequence = SEQUENCES.has(family);
-  const { x, y } = data(sequence);
+  const { x, y, xShape, width } = data(kind);
   const fam = modelFamily(family);
-  const input = sequence
-    ? { kind: 'sequence' as const, inputShape: [STEPS] as [number], vocabularySize: VOCABULARY, numClasses: CLASSES, seed: 3 }
-    : { kind: 'image' as const, inputShape: SHAPE, numClasses: CLASSES, seed: 3 };
+  const input = modelInputOf(kind);
+  const series = kind === 'series';
   const build = () => {
     const model = fam.build(tf, input, hyper);
     const optimizer = createOptimizer(tf, config);
-    model.compile({ optimizer, loss: trainingLoss(tf, fam, hyper, labelSmoothing), metrics: ['accuracy'] });
+    const loss = series ? regressionLoss(tf, regression) : trainingLoss(tf, fam, hyper, labelSmoothing);
+    model.compile({ optimizer, loss, metrics: series ? ['mse', 'mae'] : ['accuracy'] });
     return { model, optimizer };
   };
   const order = Int32Array.from({ length: COUNT }, (_, i) => (i * 37) % COUNT);
   const eager = build();
-  const xs = tf.gather(x instanceof Int32Array ? tf.tensor2d(x, [COUNT, STEPS], 'int32') : tf.tensor4d(x, [COUNT, ...SHAPE]), tf.tensor1d(order, 'int32'));
-  const ys = tf.gather(tf.tensor2d(y, [COUNT, CLASSES]), tf.tensor1d(order, 'int32'));
+  const [xs, ys] = tf.tidy(() => {
+    const indices = tf.tensor1d(order, 'int32');
+    return [tf.gather(tf.tensor(x, [COUNT, ...xShape], x instanceof Int32Array ? 'int32' : 'float32'), indices), tf.gather(tf.tensor2d(y, [COUNT, width]), indices)];
+  });
   const eagerLosses: number[] = [];
   await eager.model.fit(xs, ys, {
     epochs: 2,
@@ -75,7 +107,8 @@ async function bothEngines(family: string, hyper: Record<string, unknown>, setti
     callbacks: { onBatchEnd: async (_batch, logs) => void eagerLosses.push(Number(logs?.loss)) },
   });
   const graph = build();
-  const choice = await chooseEngine(tf, graph.model, graph.optimizer, { optimizer: config, labelSmoothing, ownLoss: false, numClasses: CLASSES });
+  const loss: LossKind = series ? { kind: regression } : { kind: 'cross-entropy', labelSmoothing };
+  const choice = await chooseEngine(tf, graph.model, graph.optimizer, { optimizer: config, loss, numClasses: width });
   expect(choice.reason).toBeNull();
   const engine = choice.engine as GraphEngine;
   const graphLosses: number[] = [];
@@ -132,8 +165,23 @@ describe.skipIf(!loaded.addon)(`graph engine${reason}`, () => {
     ['lstm', { units: 16, embeddingSize: 8 }],
     ['lstm', { units: 8, embeddingSize: 8, layers: 2 }],
     ['lstm', { units: 8, embeddingSize: 8, layers: 2, bidirectional: true }],
+    // Functional models: residual adds, concatenated branches, fused branches.
+    ['cnn', { filters: 4, denseUnits: 16, residual: true }],
+    ['cnn', { filters: 4, denseUnits: 16, residual: true, batchNorm: true, convsPerBlock: 2, activation: 'leaky_relu' }],
+    ['cnn', { filters: 4, denseUnits: 0, branches: [1, 3] }],
+    ['cnn', { filters: 4, denseUnits: 16, residual: true, branches: '3,5', pooling: 'avg' }],
+    ['mlp', { layers: 2, units: 16, residual: true }],
+    ['mlp', { layers: 2, units: 16, residual: true, batchNorm: true, activation: 'gelu' }],
+    ['cnn-lstm', { embeddingSize: 8, filters: 8, units: 8 }],
+    ['cnn-lstm', { embeddingSize: 8, filters: 8, units: 8, convLayers: 2, fusion: 'gated', fusionUnits: 8 }],
+    // Layer normalization, self-attention, positional encoding.
+    ['cnn-lstm', { embeddingSize: 8, filters: 8, units: 8, fusion: 'attention' }],
+    ['lstm', { units: 8, embeddingSize: 8, attention: true, attentionHeads: 2 }],
+    ['lstm', { units: 4, embeddingSize: 8, attention: true, attentionHeads: 4, bidirectional: true }],
+    ['transformer', { embeddingSize: 8, heads: 2, blocks: 1, ffUnits: 16 }],
+    ['transformer', { embeddingSize: 8, heads: 4, blocks: 2, ffUnits: 8, pooling: 'max' }],
   ] as const)('%s %j: losses and weights equal the eager engine step by step (adam)', async (family, hyper) => {
-    const run = await bothEngines(family, hyper, { optimizer: 'adam' });
+    const run = await bothEngines(family, hyper, { optimizer: 'adam' }, { kind: SEQUENCE_FAMILIES.has(family) ? 'sequence' : 'image' });
     expect(run.engine).toBe('graph');
     expectSameSteps(run);
   });
@@ -150,7 +198,23 @@ describe.skipIf(!loaded.addon)(`graph engine${reason}`, () => {
   });
 
   test('label smoothing: the same loss as the eager engine', async () => {
-    expectSameSteps(await bothEngines('cnn', { filters: 4, denseUnits: 16 }, { optimizer: 'adam' }, 0.1));
+    expectSameSteps(await bothEngines('cnn', { filters: 4, denseUnits: 16 }, { optimizer: 'adam' }, { labelSmoothing: 0.1 }));
+  });
+
+  test.each([
+    ['lstm', { units: 8 }, 'mse'],
+    ['lstm', { units: 8 }, 'mae'],
+    ['lstm', { units: 8 }, 'huber'],
+    ['lstm', { units: 8, layers: 2, bidirectional: true }, 'huber'],
+    ['cnn-lstm', { filters: 8, units: 8 }, 'mse'],
+    ['cnn-lstm', { filters: 8, units: 8, fusion: 'gated', fusionUnits: 8 }, 'mae'],
+    ['cnn-lstm', { filters: 8, units: 8, fusion: 'attention' }, 'huber'],
+    ['lstm', { units: 8, attention: true, attentionHeads: 2 }, 'mse'],
+    ['transformer', { embeddingSize: 8, heads: 2, blocks: 2, ffUnits: 16 }, 'huber'],
+  ] as const)('time series: %s %j with regressionLoss %s takes the same steps as the eager engine', async (family, hyper, regression) => {
+    const run = await bothEngines(family, hyper, { optimizer: 'adam' }, { kind: 'series', regression });
+    expect(run.engine).toBe('graph');
+    expectSameSteps(run);
   });
 
   const DATA = { name: 'synthetic-shapes', options: { trainSize: 400, testSize: 100 } };
@@ -170,12 +234,24 @@ describe.skipIf(!loaded.addon)(`graph engine${reason}`, () => {
 
   const tokens = () => ({ family: 'lstm', modelOptions: { units: 8, embeddingSize: 8 }, dataset: npyDataset('tokens', tokenSequences, { kind: 'sequence' }) });
 
+  const SERIES = { name: 'synthetic-series', options: { trainSize: 300, testSize: 50, steps: 8, features: 2 } };
+  const CROSSING = {
+    cnn: () => CNN,
+    lstm: tokens,
+    'lstm on time series (huber)': () => ({ family: 'lstm', modelOptions: { units: 8, regressionLoss: 'huber' }, dataset: SERIES }),
+    'residual cnn': () => ({ ...CNN, modelOptions: { ...CNN.modelOptions, residual: true, batchNorm: true } }),
+  };
+
   test.each([
     ['eager', 'graph', 'cnn'],
     ['graph', 'eager', 'cnn'],
     ['graph', 'eager', 'lstm'],
-  ] as const)('a checkpoint written by the %s engine resumes on the %s engine and equals uninterrupted training (%s)', async (first, second, family) => {
-    const parts = family === 'cnn' ? CNN : tokens();
+    ['graph', 'eager', 'lstm on time series (huber)'],
+    ['eager', 'graph', 'lstm on time series (huber)'],
+    ['graph', 'eager', 'residual cnn'],
+    ['eager', 'graph', 'residual cnn'],
+  ] as const)('a checkpoint written by the %s engine resumes on the %s engine and equals uninterrupted training (%s)', async (first, second, name) => {
+    const parts = CROSSING[name]();
     const straight = await segmentOn(second, parts, { toEpoch: 3 });
     const dir = tempDir('trial');
     const a = await segmentOn(first, parts, { toEpoch: 2, checkpointDir: dir });
@@ -187,13 +263,26 @@ describe.skipIf(!loaded.addon)(`graph engine${reason}`, () => {
     expect(b.epochs[0]!.metrics.val_loss).toBeCloseTo(straight.epochs[2]!.metrics.val_loss!, 4);
   });
 
+  test('a regression trial reports the same epoch metrics (loss, mse, mae, r2) on both engines', async () => {
+    const parts = CROSSING['lstm on time series (huber)']();
+    const [graph, eager] = [await segmentOn('graph', parts, { toEpoch: 2 }), await segmentOn('eager', parts, { toEpoch: 2 })];
+    expect([graph.engine, eager.engine]).toEqual(['graph', 'eager']);
+    for (const key of ['loss', 'mse', 'mae', 'r2', 'val_loss', 'val_mse']) {
+      expect(graph.epochs.map((e) => e.metrics[key]), key).toEqual(eager.epochs.map((e) => expect.closeTo(e.metrics[key]!, 4)));
+    }
+    // mse and the huber loss differ: the metrics are not the loss under another name.
+    expect(Math.abs(graph.epochs[1]!.metrics.mse! - graph.epochs[1]!.metrics.loss!)).toBeGreaterThan(1e-3);
+  });
+
   test.each([
     ['cnn', { filters: 4, denseUnits: 16, dropout: 0.3 }],
     ['mlp', { units: 32, layers: 2, dropout: 0.5 }],
     ['lenet', { dropout: 0.2 }],
+    ['mlp', { units: 16, layers: 2, dropout: 0.3, residual: true }],
+    ['transformer', { embeddingSize: 8, heads: 2, blocks: 1, ffUnits: 16, dropout: 0.2 }],
     ['lstm', { units: 8, embeddingSize: 8, dropout: 0.3, recurrentDropout: 0.2 }],
   ] as const)('with dropout, 1+2 resumed epochs on the graph engine equal 3 straight ones (%s)', async (family, modelOptions) => {
-    const parts = { family, modelOptions, dataset: family === 'lstm' ? tokens().dataset : DATA };
+    const parts = { family, modelOptions, dataset: SEQUENCE_FAMILIES.has(family) ? tokens().dataset : DATA };
     const straight = await segmentOn('graph', parts, { toEpoch: 3 });
     const dir = tempDir('trial');
     await segmentOn('graph', parts, { toEpoch: 1, checkpointDir: dir });
@@ -207,7 +296,7 @@ describe.skipIf(!loaded.addon)(`graph engine${reason}`, () => {
   });
 
   test.each([
-    ['an SVM family with its own loss', { family: 'svm-linear', modelOptions: {}, dataset: DATA }, /cross-entropy loss only/],
+    ['an SVM family with its own loss', { family: 'svm-linear', modelOptions: {}, dataset: DATA }, /this model has its own/],
   ] as const)('a model it does not cover (%s) trains eagerly and says why', async (_name, parts, why) => {
     const result = await trainSegment(segmentRequest(parts, { toEpoch: 1 }));
     expect(result.engine).toBe('eager');
@@ -221,17 +310,30 @@ describe.skipIf(!loaded.addon)(`graph engine${reason}`, () => {
     expect(result.engineReason).toBeUndefined();
   });
 
-  test('the translator refuses a model that is not a chain of layers, naming where', () => {
+  test('the translator reads a functional model as a graph of layers; it refuses a layer applied twice and one it does not know, naming them', () => {
     const input = tf.input({ shape: [8] });
     const a = tf.layers.dense({ units: 4, name: 'left' }).apply(input) as ReturnType<typeof tf.input>;
     const b = tf.layers.dense({ units: 4, name: 'right' }).apply(input) as ReturnType<typeof tf.input>;
     const sum = tf.layers.add({ name: 'join' }).apply([a, b]) as ReturnType<typeof tf.input>;
     const model = tf.model({ inputs: input, outputs: sum });
-    expect(translateModel(model)).toEqual({ reason: expect.stringMatching(/not a plain chain of layers \(at layer right\)|layer join \(Add\)/) });
+    const translated = translateModel(model);
+    if (!('model' in translated)) throw new Error(translated.reason);
+    expect(translated.model.nodes.map((n) => [n.layer.name, n.inputs])).toEqual([['left', [-1]], ['right', [-1]], ['join', [0, 1]]]);
     model.dispose();
+
+    const shared = tf.layers.dense({ units: 8, name: 'shared' });
+    const twice = shared.apply(shared.apply(input)) as ReturnType<typeof tf.input>;
+    const reused = tf.model({ inputs: input, outputs: twice });
+    expect(translateModel(reused)).toEqual({ reason: 'the graph engine does not support layer shared used 2 times' });
+    reused.dispose();
+
+    const gru = tf.sequential({ layers: [tf.layers.gru({ units: 4, inputShape: [5, 2], name: 'recurrent' }), tf.layers.dense({ units: 2 })] });
+    expect(translateModel(gru)).toEqual({ reason: 'the graph engine does not support layer recurrent (GRU)' });
+    gru.dispose();
   });
 
   test('epoch loss and accuracy weigh batches by their size, as fit() does', () => {
-    expect(epochMeans({ losses: [1, 3], accuracies: [0.5, 1], rows: [3, 1] })).toEqual({ loss: 1.5, accuracy: 0.625 });
+    expect(epochMeans({ losses: [1, 3], metrics: { acc: [0.5, 1] }, rows: [3, 1] })).toEqual({ loss: 1.5, acc: 0.625 });
+    expect(epochMeans({ losses: [2, 4], metrics: { mse: [2, 4], mae: [1, 3] }, rows: [1, 1] })).toEqual({ loss: 3, mse: 3, mae: 2 });
   });
 });

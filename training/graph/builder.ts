@@ -62,8 +62,8 @@ export class GraphBuilder {
   unary(type: string, x: Output): Output {
     return this.out(type, [x]);
   }
-  /** Sum (or Mean) over `axes`. */
-  reduce(type: 'Sum' | 'Mean', x: Output, axes: number[], keepDims = false): Output {
+  /** Sum (Mean, Max) over `axes`. */
+  reduce(type: 'Sum' | 'Mean' | 'Max', x: Output, axes: number[], keepDims = false): Output {
     return this.out(type, [x, this.ints(axes)], { keep_dims: { b: keepDims } });
   }
   cast(x: Output, to: DType): Output {

@@ -1,10 +1,13 @@
-// The graph engine: one TensorFlow graph per trial holding the forward pass of a translated model,
-// the loss the eager engine compiles (categorical cross-entropy on probabilities, as tfjs computes
-// it), TF_AddGradients' backward pass and the optimizer's update ops, each written with the same
-// arithmetic as the tfjs optimizer it stands for, so both engines agree to float rounding. Weights and
+// The graph engine: one TensorFlow graph per trial holding the forward pass of a translated model
+// (its layers in topological order, each reading earlier layers' outputs), the loss the eager engine
+// compiles (categorical cross-entropy on probabilities, as tfjs computes it, or a regression loss:
+// mse, mae, huber), TF_AddGradients' backward pass and the optimizer's update ops, each written with
+// the same arithmetic as the tfjs optimizer it stands for, so both engines agree to float rounding. Weights and
 // optimizer slots live in TensorFlow resource variables between steps; a training step is one
 // TF_SessionRun. The optimizer state maps to and from tfjs's getWeights() format (iteration count, then
 // each slot for every trainable weight), so a checkpoint written by either engine resumes on the other.
+import { HUBER_DELTA, type LossKind } from '../loss';
+import { positionTable } from '../models/attention';
 import type { OptimizerConfig } from '../optimizer';
 import { GraphBuilder, hostTensor } from './builder';
 import type { DType, EngineHandle, GraphAddon, HostTensor, Output } from './native';
@@ -13,12 +16,23 @@ import type { GraphActivation, GraphModel, LayerSpec, LstmSpec } from './transla
 /** tfjs's backend epsilon: the cross-entropy clips probabilities to [1e-7, 1 - 1e-7]. */
 const EPSILON = 1e-7;
 
+/** The losses the graph engine computes: all but a family's own. */
+export type GraphLoss = Exclude<LossKind, { kind: 'custom' }>;
+
 export interface GraphEngineOptions {
   model: GraphModel;
   optimizer: OptimizerConfig;
-  /** Cross-entropy label smoothing (0: none). */
-  labelSmoothing: number;
+  loss: GraphLoss;
+  /** The model's output width: classes (one-hot targets), or regression targets. */
   numClasses: number;
+}
+
+/**
+ * The metrics model.fit logs beside the loss, under its names: `acc` for the cross-entropy, `mse` and
+ * `mae` for a regression loss (training/task.ts TASK_METRICS).
+ */
+export function metricNames(loss: GraphLoss): string[] {
+  return loss.kind === 'cross-entropy' ? ['acc'] : ['mse', 'mae'];
 }
 
 export interface NamedTensor {
@@ -81,9 +95,9 @@ export function adamPower(beta: number, steps: number): number {
 }
 
 export interface EpochStats {
-  /** Loss and accuracy of every batch, and its example count. */
+  /** Loss and metrics (metricNames) of every batch, and its example count. */
   losses: number[];
-  accuracies: number[];
+  metrics: Record<string, number[]>;
   rows: number[];
 }
 
@@ -102,7 +116,8 @@ export class GraphEngine {
   private decayKeep: Output | null = null;
   private seed: Output | null = null;
   private loss!: Output;
-  private accuracy!: Output;
+  /** The metricNames values of a batch. */
+  private metrics: Output[] = [];
   private train!: number;
   /** Resource names are unique per engine, in case TensorFlow shares resources between sessions. */
   private readonly prefix = `tuneflow_${Math.random().toString(36).slice(2)}`;
@@ -157,16 +172,16 @@ export class GraphEngine {
     this.y = g.placeholder('float32', [-1, numClasses], 'y');
     this.lr = g.placeholder('float32', [], 'lr');
     if (optimizer.weightDecay) this.decayKeep = g.placeholder('float32', [], 'decay');
-    const lstms = model.layers.flatMap((l) => (l.kind === 'lstm' ? [l] : l.kind === 'bidirectional' ? [l.forward, l.backward] : []));
-    if (model.layers.some((l) => l.kind === 'dropout') || lstms.some((l) => l.dropout > 0 || l.recurrentDropout > 0)) this.seed = g.placeholder('int64', [2], 'seed');
+    const layers = model.nodes.map((n) => n.layer);
+    const lstms = layers.flatMap((l) => (l.kind === 'lstm' ? [l] : l.kind === 'bidirectional' ? [l.forward, l.backward] : []));
+    if (layers.some((l) => l.kind === 'dropout') || lstms.some((l) => l.dropout > 0 || l.recurrentDropout > 0)) this.seed = g.placeholder('int64', [2], 'seed');
 
-    let h = this.x;
-    model.layers.forEach((layer, i) => (h = this.layer(layer, h, i)));
-    this.loss = this.lossOf(h);
-    // tfjs's categoricalAccuracy: argmax of the labels against argmax of the predictions.
-    const lastAxis = g.constant('int32', [], [-1]);
-    const hits = g.out('Equal', [g.out('ArgMax', [this.y, lastAxis]), g.out('ArgMax', [h, lastAxis])]);
-    this.accuracy = g.reduce('Mean', g.cast(hits, 'float32'), [0]);
+    // Each node reads earlier nodes' outputs (or the input); the last one is the model's output.
+    const outputs: Output[] = [];
+    model.nodes.forEach((node, i) => outputs.push(this.layer(node.layer, node.inputs.map((j) => (j < 0 ? this.x : outputs[j]!)), i)));
+    const h = outputs.at(-1)!;
+    this.loss = this.withPenalties(this.lossOf(h));
+    this.metrics = this.metricsOf(h);
 
     const reads = this.trainable.map((t) => this.weights[t]!.read);
     const grads = this.addon.addGradients(this.handle, 'grad', [this.loss], reads);
@@ -208,20 +223,24 @@ export class GraphEngine {
     }
   }
 
-  private layer(layer: LayerSpec, x: Output, index: number): Output {
+  /** A layer's output from its inputs (one, but for the merge layers); `index` numbers its dropout streams. */
+  private layer(layer: LayerSpec, inputs: Output[], index: number): Output {
     const g = this.g;
+    const x = inputs[0]!;
     const read = (i: number) => this.weights[i]!.read;
     const bias = (h: Output, b: number | null) => (b === null ? h : g.out('BiasAdd', [h, read(b)]));
     switch (layer.kind) {
       case 'dense':
-        return this.activation(layer.activation, bias(g.out('MatMul', [x, read(layer.kernel)]), layer.bias));
+        return this.perStep(x, (rows) => this.activation(layer.activation, bias(g.out('MatMul', [rows, read(layer.kernel)]), layer.bias)));
       case 'conv2d': {
-        const conv = g.out('Conv2D', [x, read(layer.kernel)], {
+        // Conv1D as tfjs computes it: a conv2d over [batch, 1, steps, channels] with a [1, k, in, out] kernel.
+        const expand = (t: Output, axis: number) => g.out('ExpandDims', [t, g.constant('int32', [], [axis])]);
+        const conv = g.out('Conv2D', layer.oneD ? [expand(x, 1), expand(read(layer.kernel), 0)] : [x, read(layer.kernel)], {
           strides: { ints: [1, ...layer.strides, 1] },
           dilations: { ints: [1, ...layer.dilations, 1] },
           padding: { s: layer.padding },
         });
-        return this.activation(layer.activation, bias(conv, layer.bias));
+        return this.activation(layer.activation, bias(layer.oneD ? g.out('Squeeze', [conv], { squeeze_dims: { ints: [1] } }) : conv, layer.bias));
       }
       case 'pool':
         return g.out(layer.op, [x], { ksize: { ints: [1, ...layer.poolSize, 1] }, strides: { ints: [1, ...layer.strides, 1] }, padding: { s: layer.padding } });
@@ -258,7 +277,82 @@ export class GraphEngine {
         return g.out('ConcatV2', [{ list: [this.lstm(layer.forward, x, 4 * index), this.lstm(layer.backward, x, 4 * index + 2)] }, g.constant('int32', [], [-1])]);
       case 'dropout':
         return layer.rate <= 0 ? x : g.mul(x, this.dropoutMask(x, layer.rate, 4 * index));
+      case 'globalPool':
+        return g.reduce(layer.op, x, [1]);
+      case 'add':
+        return inputs.slice(1).reduce((sum, input) => g.add(sum, input), x);
+      case 'multiply':
+        return inputs.slice(1).reduce((product, input) => g.mul(product, input), x);
+      case 'concatenate':
+        return g.out('ConcatV2', [{ list: inputs }, g.constant('int32', [], [layer.axis])]);
+      case 'gatedFusion': {
+        // training/models/attention.ts Fusion (gated): g = sigmoid([conv, recurrent] Wg + bg); g conv Wc + (1 - g) recurrent Wr.
+        const [conv, recurrent] = inputs as [Output, Output];
+        const joined = g.out('ConcatV2', [{ list: [conv, recurrent] }, g.constant('int32', [], [1])]);
+        const gate = g.unary('Sigmoid', g.add(g.out('MatMul', [joined, read(layer.gateKernel)]), read(layer.gateBias)));
+        const fromConv = g.mul(gate, g.out('MatMul', [conv, read(layer.convKernel)]));
+        return g.add(fromConv, g.mul(g.sub(g.scalar(1), gate), g.out('MatMul', [recurrent, read(layer.recurrentKernel)])));
+      }
+      case 'attentionFusion': {
+        // Fusion (attention): scores = softmax over the steps of conv . (recurrent Wq); context = sum of the weighted steps.
+        const [conv, recurrent] = inputs as [Output, Output];
+        const query = g.out('ExpandDims', [g.out('MatMul', [recurrent, read(layer.queryKernel)]), g.constant('int32', [], [2])]);
+        const scores = g.unary('Softmax', g.out('Squeeze', [g.out('BatchMatMulV2', [conv, query])], { squeeze_dims: { ints: [2] } }));
+        const context = g.reduce('Sum', g.mul(conv, g.out('ExpandDims', [scores, g.constant('int32', [], [2])])), [1]);
+        return g.out('ConcatV2', [{ list: [context, recurrent] }, g.constant('int32', [], [1])]);
+      }
+      case 'layerNorm': {
+        // tfjs: moments over the last axis, then (x - mean) * (rsqrt(variance + epsilon) * gamma) + beta.
+        const mean = g.reduce('Mean', x, [-1], true);
+        const centered = g.sub(x, mean);
+        const variance = g.reduce('Mean', g.unary('Square', centered), [-1], true);
+        const scale = g.mul(g.unary('Rsqrt', g.add(variance, g.scalar(layer.epsilon))), read(layer.gamma));
+        return g.add(g.mul(centered, scale), read(layer.beta));
+      }
+      case 'selfAttention':
+        return this.selfAttention(layer, x);
+      case 'positionalEncoding': {
+        const [, steps, width] = this.knownShape(x, layer.name, 3) as [number, number, number];
+        return g.add(x, g.constant('float32', [steps, width], positionTable(steps, width)));
+      }
     }
+  }
+
+  /** The shape of `x`, which must have `rank` dimensions all known but the batch's. */
+  private knownShape(x: Output, layer: string, rank: number): number[] {
+    const shape = this.g.shape(x);
+    if (!shape || shape.length !== rank || shape.slice(1).some((d) => d < 0)) throw new Error(`graph engine: layer ${layer} needs a rank-${rank} input of known shape, got [${shape}]`);
+    return shape;
+  }
+
+  /** `f` of a [rows, width] matrix, applied to every step of a sequence [batch, steps, width] (tfjs's dot). */
+  private perStep(x: Output, f: (rows: Output) => Output): Output {
+    const g = this.g;
+    const shape = g.shape(x);
+    if (!shape || shape.length === 2) return f(x);
+    const out = f(g.out('Reshape', [x, g.ints([-1, shape.at(-1)!])]));
+    return g.out('Reshape', [out, g.ints([-1, ...shape.slice(1, -1), g.shape(out)!.at(-1)!])]);
+  }
+
+  /**
+   * MultiHeadSelfAttention as training/models/attention.ts computes it: projections of the flattened
+   * steps, heads [batch, heads, steps, size], softmax(q k^T / sqrt(size)) v, heads joined, the output projection.
+   */
+  private selfAttention(layer: Extract<LayerSpec, { kind: 'selfAttention' }>, x: Output): Output {
+    const g = this.g;
+    const [, steps, width] = this.knownShape(x, layer.name, 3) as [number, number, number];
+    const size = width / layer.heads;
+    const project = (t: Output, i: number) => {
+      const product = g.out('MatMul', [t, this.weights[layer.kernels[i]!]!.read]);
+      const b = layer.biases[i];
+      return b === null || b === undefined ? product : g.add(product, this.weights[b]!.read);
+    };
+    const flat = g.out('Reshape', [x, g.ints([-1, width])]);
+    const heads = (i: number) => g.out('Transpose', [g.out('Reshape', [project(flat, i), g.ints([-1, steps, layer.heads, size])]), g.ints([0, 2, 1, 3])]);
+    const [q, k, v] = [heads(0), heads(1), heads(2)];
+    const scores = g.div(g.out('BatchMatMulV2', [q, k], { adj_x: { b: false }, adj_y: { b: true } }), g.scalar(Math.sqrt(size)));
+    const context = g.out('Transpose', [g.out('BatchMatMulV2', [g.unary('Softmax', scores), v]), g.ints([0, 2, 1, 3])]);
+    return g.out('Reshape', [project(g.out('Reshape', [context, g.ints([-1, width])]), 3), g.ints([-1, steps, width])]);
   }
 
   /**
@@ -312,14 +406,54 @@ export class GraphEngine {
     return layer.returnSequences ? g.out('Pack', [{ list: outputs }], { N: { i: steps }, axis: { i: 1 } }) : h;
   }
 
-  /** tfjs's categoricalCrossentropy, averaged over the batch, plus kernel penalties. */
-  private lossOf(probabilities: Output): Output {
+  /** The loss per example as training/loss.ts computes it eagerly, averaged over the batch. */
+  private lossOf(output: Output): Output {
     const g = this.g;
-    const { labelSmoothing: s, numClasses } = this.options;
-    const target = s > 0 ? g.add(g.mul(this.y, g.scalar(1 - s)), g.scalar(s / numClasses)) : this.y;
-    const scaled = g.div(probabilities, g.reduce('Sum', probabilities, [-1], true));
-    const clipped = g.out('ClipByValue', [scaled, g.scalar(EPSILON), g.scalar(1 - EPSILON)]);
-    let loss = g.reduce('Mean', g.unary('Neg', g.reduce('Sum', g.mul(target, g.unary('Log', clipped)), [-1])), [0]);
+    const loss = this.options.loss;
+    switch (loss.kind) {
+      case 'cross-entropy': {
+        // tfjs's categoricalCrossentropy on probabilities, against smoothed targets.
+        const s = loss.labelSmoothing;
+        const target = s > 0 ? g.add(g.mul(this.y, g.scalar(1 - s)), g.scalar(s / this.options.numClasses)) : this.y;
+        const scaled = g.div(output, g.reduce('Sum', output, [-1], true));
+        const clipped = g.out('ClipByValue', [scaled, g.scalar(EPSILON), g.scalar(1 - EPSILON)]);
+        return g.reduce('Mean', g.unary('Neg', g.reduce('Sum', g.mul(target, g.unary('Log', clipped)), [-1])), [0]);
+      }
+      case 'mse':
+        return g.reduce('Mean', this.squaredError(output), [0]);
+      case 'mae':
+        return g.reduce('Mean', this.absoluteError(output), [0]);
+      case 'huber': {
+        const error = g.unary('Abs', g.sub(output, this.y));
+        const delta = g.scalar(HUBER_DELTA);
+        const quadratic = g.out('Minimum', [error, delta]);
+        const perTarget = g.add(g.mul(g.scalar(0.5), g.unary('Square', quadratic)), g.mul(delta, g.sub(error, quadratic)));
+        return g.reduce('Mean', g.reduce('Mean', perTarget, [-1]), [0]);
+      }
+    }
+  }
+
+  /** tfjs's meanSquaredError and meanAbsoluteError per example: over the targets. */
+  private squaredError(output: Output): Output {
+    return this.g.reduce('Mean', this.g.unary('Square', this.g.sub(this.y, output)), [-1]);
+  }
+  private absoluteError(output: Output): Output {
+    return this.g.reduce('Mean', this.g.unary('Abs', this.g.sub(output, this.y)), [-1]);
+  }
+
+  /** The batch's metricNames values: categorical accuracy, or mse and mae. */
+  private metricsOf(output: Output): Output[] {
+    const g = this.g;
+    if (this.options.loss.kind !== 'cross-entropy') return [g.reduce('Mean', this.squaredError(output), [0]), g.reduce('Mean', this.absoluteError(output), [0])];
+    // tfjs's categoricalAccuracy: argmax of the labels against argmax of the predictions.
+    const lastAxis = g.constant('int32', [], [-1]);
+    const hits = g.out('Equal', [g.out('ArgMax', [this.y, lastAxis]), g.out('ArgMax', [output, lastAxis])]);
+    return [g.reduce('Mean', g.cast(hits, 'float32'), [0])];
+  }
+
+  /** The loss plus the kernel penalties, as tfjs adds a regularizer's. */
+  private withPenalties(loss: Output): Output {
+    const g = this.g;
     for (const { weight, l1, l2 } of this.options.model.penalties) {
       const w = this.weights[weight]!.read;
       const all = this.weights[weight]!.shape.map((_, i) => i);
@@ -421,14 +555,16 @@ export class GraphEngine {
       yFeed: this.y,
       ...(this.seed ? { seedFeed: this.seed, seedBase: request.seedBase } : {}),
       feeds,
-      fetches: [this.loss, this.accuracy],
+      fetches: [this.loss, ...this.metrics],
       targets: [this.train],
     });
-    const stats: EpochStats = { losses: [], accuracies: [], rows: [] };
-    for (let i = 0; i + 2 < out.length; i += 3) {
+    const names = metricNames(this.options.loss);
+    const stats: EpochStats = { losses: [], metrics: Object.fromEntries(names.map((name) => [name, []])), rows: [] };
+    const width = names.length + 2;
+    for (let i = 0; i + width - 1 < out.length; i += width) {
       stats.losses.push(out[i]!);
-      stats.accuracies.push(out[i + 1]!);
-      stats.rows.push(out[i + 2]!);
+      names.forEach((name, k) => stats.metrics[name]!.push(out[i + 1 + k]!));
+      stats.rows.push(out[i + width - 1]!);
     }
     this.iterations += stats.losses.length;
     return stats;

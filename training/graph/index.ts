@@ -1,16 +1,17 @@
 // Choosing the engine for a trial and moving state between it and the tfjs model. The graph engine
-// trains a model when the addon is built, the model translates, its loss is the cross-entropy and
-// TUNEFLOW_ENGINE does not say `eager`; otherwise the trial trains eagerly and the reason is returned,
+// trains a model when the addon is built, the model translates, its loss is the cross-entropy or a
+// regression loss (not a family's own) and TUNEFLOW_ENGINE does not say `eager`; otherwise the trial trains eagerly and the reason is returned,
 // for the log and the run's `tuneflow.engine` tag. The tfjs model stays the source of truth between
 // epochs: validation, health metrics, checkpoints and export read it after each graph epoch.
 import type { LayersModel, Optimizer, Tensor } from '@tensorflow/tfjs';
 import type { Tf } from '../backend';
+import type { LossKind } from '../loss';
 import type { OptimizerConfig } from '../optimizer';
 import { GraphEngine, type EpochStats, type NamedTensor } from './engine';
 import { loadGraphAddon, type HostTensor } from './native';
 import { translateModel } from './translate';
 
-export { GraphEngine, type EpochStats } from './engine';
+export { GraphEngine, metricNames, type EpochStats, type GraphLoss } from './engine';
 export { graphAddonPath, loadGraphAddon } from './native';
 export { translateModel, type GraphModel, type LayerSpec, type Translation } from './translate';
 
@@ -49,12 +50,12 @@ export async function chooseEngine(
   tf: Tf,
   model: LayersModel,
   optimizer: Optimizer,
-  settings: { optimizer: OptimizerConfig; labelSmoothing: number; ownLoss: boolean; regression?: boolean; numClasses: number },
+  settings: { optimizer: OptimizerConfig; loss: LossKind; numClasses: number },
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<EngineChoice> {
   if (requestedEngine(env) === 'eager') return { engine: null, reason: 'TUNEFLOW_ENGINE=eager' };
-  if (settings.regression) return { engine: null, reason: 'the graph engine covers classification (cross-entropy) only; regression losses train eagerly' };
-  if (settings.ownLoss) return { engine: null, reason: 'the graph engine covers the cross-entropy loss only, this model has its own' };
+  const { loss } = settings;
+  if (loss.kind === 'custom') return { engine: null, reason: 'the graph engine covers the cross-entropy and regression losses (mse, mae, huber), this model has its own' };
   const translated = translateModel(model);
   if ('reason' in translated) return { engine: null, reason: translated.reason };
   const loaded = loadGraphAddon(env);
@@ -63,7 +64,7 @@ export async function chooseEngine(
   const state = await optimizer.getWeights();
   let engine: GraphEngine | null = null;
   try {
-    engine = GraphEngine.create(loaded.addon, { model: translated.model, ...settings }, weights);
+    engine = GraphEngine.create(loaded.addon, { model: translated.model, optimizer: settings.optimizer, loss, numClasses: settings.numClasses }, weights);
     engine.setOptimizerState(await Promise.all(state.map(async (w) => ({ name: w.name, tensor: await toHost(w.tensor) }))));
     return { engine, reason: null };
   } catch (error) {
@@ -104,14 +105,14 @@ export async function trainEpoch(
   signal?: AbortSignal,
 ): Promise<EpochStats> {
   const batches = Math.ceil(step.order.length / step.batchSize);
-  const stats: EpochStats = { losses: [], accuracies: [], rows: [] };
+  const stats: EpochStats = { losses: [], metrics: {}, rows: [] };
   let chunk = 1;
   for (let start = 0; start < batches && !signal?.aborted; ) {
     const count = Math.min(chunk, batches - start);
     const began = performance.now();
     const done = await engine.trainSteps({ ...data, ...step, start, count });
     stats.losses.push(...done.losses);
-    stats.accuracies.push(...done.accuracies);
+    for (const [name, values] of Object.entries(done.metrics)) (stats.metrics[name] ??= []).push(...values);
     stats.rows.push(...done.rows);
     start += count;
     chunk = Math.max(1, Math.min(10_000, Math.round((count * CHUNK_MS) / Math.max(1, performance.now() - began))));
@@ -119,9 +120,12 @@ export async function trainEpoch(
   return stats;
 }
 
-/** The epoch's loss and accuracy as model.fit reports them: batch values weighted by batch size. */
-export function epochMeans(stats: EpochStats): { loss: number; accuracy: number } {
+/**
+ * The epoch's loss and metrics as model.fit logs them (`loss`, then `acc` or `mse` and `mae`): batch
+ * values weighted by batch size.
+ */
+export function epochMeans(stats: EpochStats): Record<string, number> {
   const total = stats.rows.reduce((a, b) => a + b, 0);
   const mean = (values: number[]) => values.reduce((sum, v, i) => sum + v * stats.rows[i]!, 0) / total;
-  return { loss: mean(stats.losses), accuracy: mean(stats.accuracies) };
+  return { loss: mean(stats.losses), ...Object.fromEntries(Object.entries(stats.metrics).map(([name, values]) => [name, mean(values)])) };
 }

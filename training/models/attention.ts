@@ -34,6 +34,18 @@ interface FusionConfig {
   name?: string;
 }
 
+/** The positional encoding's table [steps, width]: sin at even features, cos at odd ones (also the graph engine's constant). */
+export function positionTable(steps: number, width: number): Float32Array {
+  const table = new Float32Array(steps * width);
+  for (let pos = 0; pos < steps; pos++) {
+    for (let i = 0; i < width; i++) {
+      const angle = pos / 10000 ** ((2 * Math.floor(i / 2)) / width);
+      table[pos * width + i] = i % 2 === 0 ? Math.sin(angle) : Math.cos(angle);
+    }
+  }
+  return table;
+}
+
 const firstShape = (shape: Shape | Shape[]): Shape => (Array.isArray(shape[0]) ? shape[0] : shape) as Shape;
 
 interface Layers {
@@ -113,14 +125,7 @@ export function attentionLayers(tf: Tf): Layers {
       return tf.tidy(() => {
         const x = Array.isArray(inputs) ? inputs[0]! : inputs;
         const [, steps, width] = x.shape as [number, number, number];
-        const table = new Float32Array(steps * width);
-        for (let pos = 0; pos < steps; pos++) {
-          for (let i = 0; i < width; i++) {
-            const angle = pos / 10000 ** ((2 * Math.floor(i / 2)) / width);
-            table[pos * width + i] = i % 2 === 0 ? Math.sin(angle) : Math.cos(angle);
-          }
-        }
-        return tf.add(x, tf.tensor2d(table, [steps, width]));
+        return tf.add(x, tf.tensor2d(positionTable(steps, width), [steps, width]));
       });
     }
   }

@@ -52,7 +52,10 @@ export interface ModelFamily {
    * cross-entropy, unless the family declares its own `loss` (then raw scores, e.g. SVM margins).
    */
   build(tf: Tf, input: ModelInput, hyper: Record<string, unknown>): LayersModel;
-  /** The training loss when it is not categorical cross-entropy (read at compile time, also on resume). */
+  /**
+   * The training loss when it is not categorical cross-entropy (read at compile time, also on resume).
+   * Declaring it is the flag that the family has its own loss: callers test its presence, never build it.
+   */
   loss?(tf: Tf, hyper: Record<string, unknown>): ModelLoss;
   /** A user's model module reads whatever keys it likes: no key is refused as unknown. */
   acceptsAnyKey?: boolean;
