@@ -307,6 +307,8 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
     const probeY = tf.slice(probeSource.y, 0, probeCount);
     tensors.push(probeX, probeY);
     const probe = new HealthProbe(tf, model, probeX, probeY, exampleLoss(tf, config, task));
+    // Inference latency costs six timed predictions: every epoch only when the spec ranks or constrains by it, else the last.
+    const latencyEveryEpoch = specReadsMetric(spec, 'inference_ms_per_sample');
 
     for (let epoch = resumeEpoch + 1; epoch <= toEpoch; epoch++) {
       if (req.signal?.aborted) throw abortError(req.signal);
@@ -361,8 +363,7 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
         metrics.val_loss = val.loss;
         Object.assign(metrics, namedMetrics(task, val.values, 'val_', variances.validation));
         metrics.val_examples = dataset.validation.count;
-        // Six timed predictions: every epoch only when the spec ranks or constrains by it, else the last.
-        if (epoch === totalEpochs || specReadsMetric(spec, 'inference_ms_per_sample')) {
+        if (epoch === totalEpochs || latencyEveryEpoch) {
           metrics.inference_ms_per_sample = await inferenceMsPerSample(tf, model, validation.x);
         }
       }
