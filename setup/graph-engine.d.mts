@@ -4,7 +4,9 @@ interface StepContext {
   cache: string;
   env: Record<string, string | undefined>;
   progress: (message: string) => void;
+  /** Which TensorFlow build to link against (default: the one tools.json records, else cpu). */
+  flavor?: 'cpu' | 'gpu';
 }
 export declare function check(ctx: StepContext): Promise<{ ok: boolean; detail: string }>;
-export declare function ensure(ctx: StepContext): Promise<{ detail: string; tools: { graphEngine: { addon: string; tensorflow: string } } }>;
+export declare function ensure(ctx: StepContext): Promise<{ detail: string; tools: { graphEngine: { addon: string; tensorflow: string; flavor: 'cpu' | 'gpu' } } }>;
 export declare function failedTools(message: string): { graphEngine: { error: string } };
