@@ -12,6 +12,7 @@ import { translateModel } from './translate';
 
 export { GraphEngine, type EpochStats } from './engine';
 export { graphAddonPath, loadGraphAddon } from './native';
+export { formatDevice, inspectTensorflow, type TensorflowBuild } from './devices';
 export { translateModel, type GraphModel, type LayerSpec, type Translation } from './translate';
 
 export type EngineName = 'graph' | 'eager';
