@@ -1,12 +1,6 @@
 // Types for tensorflow.mjs, so TypeScript tests can import it.
-interface StepContext {
-  repoRoot: string;
-  cache: string;
-  env: Record<string, string | undefined>;
-  progress: (message: string) => void;
-  /** Which TensorFlow build to install (default cpu). */
-  flavor?: 'cpu' | 'gpu';
-}
+import type { StepContext } from './graph-engine.mjs';
+
 export interface TensorflowTools {
   version: string;
   flavor: 'cpu' | 'gpu';
