@@ -40,14 +40,16 @@ export function computeSuggestions(input: SuggestInput): Params[] {
   return out;
 }
 
-/** The thread's entry: next to this file in dist/, else (TypeScript sources under vitest) its build. */
-export function suggestThreadEntry(): string {
-  const file = 'suggest-thread.js';
+/** A thread's entry file: next to this file in dist/, else (TypeScript sources under vitest) its build. */
+export function threadEntry(file: string): string {
   for (const candidate of [join(__dirname, file), join(__dirname, '..', 'dist', 'activities', file)]) {
     if (existsSync(candidate)) return candidate;
   }
-  throw new Error(`cannot find the suggestion thread's entry dist/activities/${file}: run \`npm run build\` first`);
+  throw new Error(`cannot find the thread entry dist/activities/${file}: run \`npm run build\` first`);
 }
+
+/** The suggestion thread's entry. */
+export const suggestThreadEntry = (): string => threadEntry('suggest-thread.js');
 
 /**
  * One finished thread kept between calls: starting a thread and loading the search code costs ~0.1 s,
@@ -98,6 +100,8 @@ export async function suggestTrials(input: SuggestInput): Promise<Params[]> {
   const ctx = Context.current();
   try {
     // The heartbeats also carry a cancellation (or a timed-out attempt) to this worker, which aborts the thread.
+    // A local activity (the campaign's way since patched('local-suggest')) cannot heartbeat: its worker runs the workflow.
+    if (ctx.info.isLocal) return await computeInThread(input, ctx.cancellationSignal);
     return await beatWhile(() => computeInThread(input, ctx.cancellationSignal));
   } catch (err) {
     // Rebuilt from the thread's message, so matched by name: retrying cannot un-exhaust a finite space.

@@ -1,11 +1,13 @@
 // MLflow bookkeeping activities. Each one is idempotent: runs are found by deterministic tags before
 // one is created, and metrics already on a run are not logged again, so a retry changes nothing.
 import { Context, log } from '@temporalio/activity';
+import { Worker } from 'node:worker_threads';
 import { stringify } from 'yaml';
 import type { MlflowClient } from '../mlflow/client';
 import { LINEAGE_TAGS } from './lineage';
 import { ensureExperiment, ensureModelVersion, ensureRun, finishRun as finishMlflowRun, paramTexts } from '../mlflow/runs';
-import { buildReport, leaderboardCsv, loadCampaign } from '../report';
+import { leaderboardCsv, loadCampaign, type CampaignData } from '../report';
+import { threadEntry } from './suggest';
 import { compareTies, compareValues } from '../search/ranking';
 import { tieBreakValue } from '../trials';
 import { objectiveLabel, objectiveValue } from '../spec/objective';
@@ -95,7 +97,7 @@ async function registerBestModel(mlflow: MlflowClient, input: FinalizeInput): Pr
  */
 async function attachReport(mlflow: MlflowClient, runId: string): Promise<void> {
   try {
-    const files = await buildReport(await loadCampaign(mlflow, await mlflow.getRun(runId)));
+    const files = await buildReportOffThread(await loadCampaign(mlflow, await mlflow.getRun(runId)));
     for (const [path, content] of files) {
       // pareto.csv comes from the report too: the front as MLflow read it, with the report's ranking.
       if (path === 'report.html' || path === 'pareto.csv' || path.startsWith('plots/')) await mlflow.logArtifact(runId, path, content);
@@ -103,6 +105,20 @@ async function attachReport(mlflow: MlflowClient, runId: string): Promise<void> 
   } catch (err) {
     log.warn(`the report of campaign run ${runId} could not be drawn: ${err instanceof Error ? err.message : String(err)}`);
   }
+}
+
+/** `buildReport` in a worker thread of its own (report-thread.ts), so the control worker's thread stays free meanwhile. */
+function buildReportOffThread(data: CampaignData): Promise<Map<string, string>> {
+  return new Promise((resolve, reject) => {
+    const thread = new Worker(threadEntry('report-thread.js'), { workerData: data, execArgv: [] }); // no test-runner loader flags
+    thread.once('message', (reply: { ok: true; files: [string, string][] } | { ok: false; message: string }) => {
+      if (reply.ok) resolve(new Map(reply.files));
+      else reject(new Error(reply.message));
+      void thread.terminate();
+    });
+    thread.once('error', reject);
+    thread.once('exit', (code) => reject(new Error(`the report thread exited with code ${code} before it answered`))); // no-op once settled
+  });
 }
 
 export function trackingActivities(deps: TrackingDeps) {

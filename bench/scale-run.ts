@@ -12,6 +12,7 @@ import type { CampaignResult } from '../activities/types';
 import { connectTemporal, startCampaignFromText } from '../cli/client';
 import { startCountingProxy, type CountingProxy, type RequestCounts } from './counting-proxy';
 import { cpuSeconds } from './cpu-usage';
+import { campaignTiming, type CampaignTiming } from './history-timing';
 import { campaignRuns, tagsOf } from './mlflow-queries';
 
 /** The built bench (the workers run from dist/, and so does the trainable), also when this file runs as TypeScript under vitest. */
@@ -69,6 +70,8 @@ export interface ScaleRow {
   searchRuns: number;
   duplicateRuns: number;
   status: CampaignResult['status'];
+  /** Where the time went, from the Temporal histories (history-timing.ts). */
+  timing: CampaignTiming;
 }
 
 /** `tuneflow worker` from dist/, its output in a log file; resolves once it polls. */
@@ -238,6 +241,7 @@ export async function runScaleRow(env: ScaleEnvironment, opts: ScaleRowOptions, 
     const trials = result.trials.completed + result.trials.pruned + result.trials.failed;
     const events = await historyEvents(env.client, result.workflowId);
     const runs = await searchRunCounts(env.mlflowUrl, result.mlflow.experimentId, result.workflowId);
+    const timing = await campaignTiming(env.client, result.workflowId);
     const [busiest, busiestCpuShare] = Object.entries(cores).sort((a, b) => b[1] - a[1])[0]!;
     return {
       workflowId: result.workflowId,
@@ -260,6 +264,7 @@ export async function runScaleRow(env: ScaleEnvironment, opts: ScaleRowOptions, 
       searchRuns: runs.runs,
       duplicateRuns: runs.duplicates,
       status: result.status,
+      timing,
     };
   } finally {
     await stopProcesses(procs);

@@ -15,6 +15,7 @@ import { startMlflowServer } from '../cli/services/mlflow-server';
 import { startMlflowOnPostgres } from '../cli/services/postgres';
 import { registerCampaignSearchAttributes, startTemporalServer } from '../cli/services/temporal-server';
 import { MlflowClient } from '../mlflow/client';
+import { campaignTiming, type Spread } from './history-timing';
 import { CpuSampler, historyEvents, openScaleEnvironment, perTrial, rounded, runScaleRow, searchRunCounts, type ScaleEnvironment, type ScaleRow } from './scale-run';
 import { fmt, machine, table } from './table';
 import { zeroCostActivities } from './zero-cost';
@@ -103,6 +104,7 @@ async function zeroCostRow(env: ScaleEnvironment, trials: number): Promise<Scale
     let chain = 0;
     for await (const _ of env.client.workflow.list({ query: `WorkflowId = '${result.workflowId}'` })) chain++;
     const events = await historyEvents(env.client, result.workflowId);
+    const timing = await campaignTiming(env.client, result.workflowId);
     const [busiest, busiestCpuShare] = Object.entries(cores).sort((a, b) => b[1] - a[1])[0]!;
     return {
       workflowId: result.workflowId,
@@ -125,6 +127,7 @@ async function zeroCostRow(env: ScaleEnvironment, trials: number): Promise<Scale
       searchRuns: runs.runs,
       duplicateRuns: runs.duplicates,
       status: result.status,
+      timing,
       continueAsNewRuns: chain,
     };
   } finally {
@@ -157,6 +160,12 @@ function printRows(rows: ScaleRow[], args: Args): void {
   const last = rows.at(-1)!;
   console.log(`\nMLflow requests per trial by endpoint (${last.workers ? `${last.workers} workers` : 'zero-cost'}):`);
   console.log(table(['endpoint', 'per trial', 'seconds waited (all requests)'], Object.entries(last.mlflowRequestsPerTrialByEndpoint).map(([k, v]) => [k, v.toFixed(2), (last.mlflowSecondsByEndpoint[k] ?? 0).toFixed(1)])));
+  const { timing } = last;
+  console.log(`\nWhere a search trial's slot goes (${timing.slot.trials} trials, mean seconds; with C slots at most C / ${timing.slot.slotSeconds.toFixed(2)} trials/s):`);
+  console.log(table(['step', 'seconds'], Object.entries(timing.slot.steps).map(([k, v]) => [k, v.toFixed(3)])));
+  console.log(`\nTemporal tasks (${timing.runs} runs, ${timing.events} events): waiting for a worker and running, mean (p90) seconds:`);
+  const row = (name: string, t: { scheduleToStart: Spread; run: Spread }) => [name, t.scheduleToStart.count, `${t.scheduleToStart.meanSeconds} (${t.scheduleToStart.p90Seconds})`, `${t.run.meanSeconds} (${t.run.p90Seconds})`];
+  console.log(table(['task', 'count', 'wait', 'run'], [row('workflow task', timing.workflowTasks), ...Object.entries(timing.activities).map(([k, v]) => row(k, v))]));
   console.log(`\nCPU (cores busy) by component, ${last.workers ? `${last.workers} workers` : 'zero-cost'}: ${Object.entries(last.cpuCores).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`);
   const setting = args.zeroCost ? `zero-cost, scale.yaml` : `${args.epochs} epochs x ${args.epochSeconds} s, ${args.trials ?? 4} trials per worker, MLflow on ${args.db}`;
   console.log(`\n${setting}; ${machine()}; load average at the end ${machineInfo().loadAverage}`);

@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { MlflowClient } from '../mlflow/client';
 import { createCheckpointStore, type StoreKind } from '../stores';
 import { backendInfo, type BackendInfo } from '../training';
-import { loadGraphAddon } from '../training/graph';
+import { formatDevice, inspectTensorflow, loadGraphAddon, type TensorflowBuild } from '../training/graph';
 import { checkpointRoot, checkpointStoreKind, DEFAULT_TRAINING_TASK_QUEUE } from './config';
 
 /** The queue GPU workers serve; specs send trials there with `resources.taskQueue: tuneflow-gpu`. */
@@ -38,12 +38,29 @@ export interface DoctorReport {
   checkpointStore?: StoreCheck;
   /** The graph engine's addon (training/graph/): loaded, or why covered models will train eagerly. */
   graphEngine?: { ok: true; addon: string; tensorflow: string } | { ok: false; reason: string };
+  /**
+   * Through the graph engine: the TensorFlow build (cpu, or the CUDA build of `npm run setup -- --gpu`),
+   * its library file, the devices its sessions see, and why the CUDA build sees no GPU. Absent without the addon.
+   */
+  tensorflowBuild?: TensorflowBuild | { error: string };
 }
 
 /** Whether the graph engine's addon loads here. */
 export function graphEngineStatus(): NonNullable<DoctorReport['graphEngine']> {
   const loaded = loadGraphAddon();
   return loaded.addon ? { ok: true, addon: loaded.path, tensorflow: loaded.addon.version() } : { ok: false, reason: loaded.reason };
+}
+
+/** The TensorFlow build and devices as the graph engine sees them, or undefined without the addon. */
+export function tensorflowBuildStatus(): DoctorReport['tensorflowBuild'] {
+  const loaded = loadGraphAddon();
+  if (!loaded.addon) return undefined;
+  if (typeof loaded.addon.devices !== 'function') return { error: `${loaded.path} predates device listing: run \`npm run setup\`` };
+  try {
+    return inspectTensorflow(loaded.addon);
+  } catch (error) {
+    return { error: messageOf(error) };
+  }
 }
 
 export interface StoreCheck {
@@ -104,7 +121,8 @@ function packageVersion(name: string): string | null {
   }
 }
 
-export function doctorReport(info: BackendInfo, gpus: { name: string; memory: string }[]): DoctorReport {
+/** `build`: the TensorFlow build as the graph engine sees it (its CUDA build's reason for no GPU replaces the set-up advice). */
+export function doctorReport(info: BackendInfo, gpus: { name: string; memory: string }[], build?: DoctorReport['tensorflowBuild']): DoctorReport {
   const cpu = cpus();
   const native = info.backend === 'tensorflow';
   const devices: Device[] = [
@@ -118,8 +136,10 @@ export function doctorReport(info: BackendInfo, gpus: { name: string; memory: st
   ];
   const warnings: string[] = [];
   if (!native) warnings.push(`pure JavaScript backend (${info.package}): about 200x slower; run \`npm run setup\` for the native one`);
+  const cudaBuild = build && 'flavor' in build && build.flavor === 'gpu' ? build : null;
   if (gpus.length > 0 && !info.usingGpu) {
-    warnings.push(`${gpus.length} GPU(s) found but TensorFlow runs on the CPU: set TUNEFLOW_BACKEND=gpu with @tensorflow/tfjs-node-gpu (docs/benchmarks.md)`);
+    const advice = cudaBuild ? `its CUDA build sees none: ${cudaBuild.noGpu ?? 'only the graph engine does (see TF devices)'}` : '`npm run setup -- --gpu` installs its CUDA build (docs/gpu-workers.md)';
+    warnings.push(`${gpus.length} GPU(s) found but TensorFlow runs on the CPU: ${advice}`);
   }
   if (info.usingGpu && gpus.length === 0) warnings.push('TensorFlow uses a GPU that nvidia-smi does not list');
   return {
@@ -132,6 +152,7 @@ export function doctorReport(info: BackendInfo, gpus: { name: string; memory: st
     devices,
     taskQueue: info.usingGpu ? GPU_TRAINING_TASK_QUEUE : DEFAULT_TRAINING_TASK_QUEUE,
     warnings,
+    ...(build ? { tensorflowBuild: build } : {}),
   };
 }
 
@@ -143,11 +164,22 @@ export function formatDoctor(r: DoctorReport): string {
     'devices:',
     ...r.devices.map((d) => `  ${d.type}  ${d.name} (${d.detail})${d.usedByTensorflow ? '  <- training runs here' : ''}`),
     `task queue:   ${r.taskQueue}  (tuneflow worker --training-queue ${r.taskQueue})`,
+    ...buildLines(r.tensorflowBuild),
     ...(r.graphEngine ? [r.graphEngine.ok ? `engine:       graph where it covers the model (${r.graphEngine.addon}, TensorFlow ${r.graphEngine.tensorflow})` : `engine:       eager only: ${r.graphEngine.reason}`] : []),
     ...(r.checkpointStore ? [storeLine(r.checkpointStore)] : []),
     ...r.warnings.map((w) => `warning:      ${w}`),
   ];
   return lines.join('\n');
+}
+
+function buildLines(b: DoctorReport['tensorflowBuild']): string[] {
+  if (!b) return [];
+  if ('error' in b) return [`build:        unknown: ${b.error}`];
+  return [
+    `build:        ${b.flavor === 'gpu' ? 'gpu (CUDA 12 build)' : 'cpu'}, ${b.library}`,
+    `TF devices:   ${b.devices.map(formatDevice).join(', ')}`,
+    ...(b.noGpu ? [`no GPU:       ${b.noGpu}`] : []),
+  ];
 }
 
 function storeLine(c: StoreCheck): string {
@@ -162,7 +194,7 @@ function storeLine(c: StoreCheck): string {
 export async function doctorCommand(args: string[], mlflowUri: () => string): Promise<number> {
   const { values } = parseArgs({ args, options: { json: { type: 'boolean' } } });
   const [info, gpus, store] = await Promise.all([backendInfo(), nvidiaGpus(), checkStore(mlflowUri)]);
-  const report: DoctorReport = { ...doctorReport(info, gpus), graphEngine: graphEngineStatus(), checkpointStore: store };
+  const report: DoctorReport = { ...doctorReport(info, gpus, tensorflowBuildStatus()), graphEngine: graphEngineStatus(), checkpointStore: store };
   process.stdout.write(`${values.json ? JSON.stringify(report) : formatDoctor(report)}\n`);
   return report.native && store.ok ? 0 : 1;
 }

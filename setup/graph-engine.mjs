@@ -3,14 +3,17 @@
 // libtensorflow the tensorflow step extracted and Node's own headers (no node-gyp, no download), and
 // cached per source hash, TensorFlow version and Node ABI, so a second run only smoke-checks it.
 // A failure does not stop set-up: training then runs on the eager tfjs path and says so.
-//   node setup/graph-engine.mjs   builds (or reuses) it alone and records it in tools.json
+// With the GPU flavor (`--gpu`) it links against the CUDA build's library, the one tfjs-node's deps/
+// then holds too: one libtensorflow per process (both load the soname libtensorflow_cc.so.2, and the
+// second load reuses the first, so an engine built against the other flavor would silently run on it).
+//   node setup/graph-engine.mjs   builds (or reuses) it alone, for the flavor tools.json records
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import process from 'node:process';
 import { pathToFileURL } from 'node:url';
-import { cacheDir, repoRoot as defaultRepoRoot, writeTools } from './paths.mjs';
-import { TF_VERSION, nodeHeadersDir } from './tensorflow.mjs';
+import { cacheDir, readTools, repoRoot as defaultRepoRoot, writeTools } from './paths.mjs';
+import { TF_VERSION, libtensorflowDir as flavorDir, nodeHeadersDir } from './tensorflow.mjs';
 import { SetupError, run, whichOnPath } from './util.mjs';
 
 const SOURCE_DIR = path.join('native', 'graph-engine');
@@ -21,16 +24,22 @@ function sources(repoRoot) {
   return fs.readdirSync(dir).filter((f) => f.endsWith('.cc')).sort().map((f) => path.join(dir, f));
 }
 
-/** <cache>/graph-engine/<hash of sources, TF version, platform, Node ABI>/graph_engine.node */
+/** `ctx.flavor` ('cpu' or 'gpu'), else the flavor the TensorFlow step last installed, else 'cpu'. */
+function flavorOf(ctx) {
+  return ctx.flavor ?? readTools(ctx.cache).tensorflow?.flavor ?? 'cpu';
+}
+
+/** <cache>/graph-engine/<hash of sources, TF version and flavor, platform, Node ABI>/graph_engine.node */
 function addonPath(ctx) {
   const hash = crypto.createHash('sha256');
   for (const file of sources(ctx.repoRoot)) hash.update(path.basename(file)).update(fs.readFileSync(file));
-  hash.update(`tf${TF_VERSION}-${process.platform}-${process.arch}-abi${process.versions.modules}`);
+  // The CPU flavor's key is as it was before flavors, so existing builds stay valid.
+  hash.update(`tf${TF_VERSION}${flavorOf(ctx) === 'gpu' ? '-gpu' : ''}-${process.platform}-${process.arch}-abi${process.versions.modules}`);
   return path.join(ctx.cache, 'graph-engine', hash.digest('hex').slice(0, 16), 'graph_engine.node');
 }
 
 function libtensorflowDir(ctx) {
-  const dir = path.join(ctx.cache, `libtensorflow-${TF_VERSION}`);
+  const dir = flavorDir(ctx.cache, flavorOf(ctx));
   if (!fs.existsSync(path.join(dir, 'include', 'tensorflow', 'c', 'c_api.h'))) {
     throw new SetupError(`${dir} has no C API headers: the TensorFlow native step extracts them first`);
   }
@@ -95,9 +104,10 @@ export async function ensure(ctx) {
     fs.rmSync(addon, { force: true }); // rebuilt next time
     throw err;
   }
+  const flavor = flavorOf(ctx);
   return {
-    detail: `${built ? 'built' : 'reused'} ${addon} (TensorFlow ${version})`,
-    tools: { graphEngine: { addon, tensorflow: version } },
+    detail: `${built ? 'built' : 'reused'} ${addon} (TensorFlow ${version}${flavor === 'gpu' ? ', CUDA build' : ''})`,
+    tools: { graphEngine: { addon, tensorflow: version, flavor } },
   };
 }
 

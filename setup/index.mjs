@@ -1,7 +1,9 @@
 // `npm run setup`: makes this checkout ready to run, idempotently. Each step reuses what is there
 // and caches what is expensive under the user's cache folder, so a second run takes seconds.
-//   node setup/index.mjs [--check] [--skip-temporal] [--skip-mlflow] [--skip-examples] [--skip-tensorflow] [--skip-graph-engine] [--skip-browser] [--skip-postgres]
-//   env: TUNEFLOW_SETUP_SKIP=temporal,mlflow  TUNEFLOW_CACHE_DIR  TUNEFLOW_PYTHON
+//   node setup/index.mjs [--check] [--gpu] [--skip-temporal] [--skip-mlflow] [--skip-examples] [--skip-tensorflow] [--skip-graph-engine] [--skip-browser] [--skip-postgres]
+//   --gpu (or TUNEFLOW_GPU=1): TensorFlow's CUDA build and the CUDA 12 / cuDNN 9 wheels (docs/gpu-workers.md);
+//        a run without it puts the CPU build back
+//   env: TUNEFLOW_SETUP_SKIP=temporal,mlflow  TUNEFLOW_CACHE_DIR  TUNEFLOW_PYTHON  TUNEFLOW_GPU
 //        TUNEFLOW_TEMPORAL_BIN, TUNEFLOW_MLFLOW_BIN, TUNEFLOW_CHROMIUM, TUNEFLOW_POSTGRES_BIN_DIR (use these instead of installing them)
 //        TUNEFLOW_ALLOW_PURE_JS=1 (a failed tensorflow step only warns)
 import { performance } from 'node:perf_hooks';
@@ -32,7 +34,15 @@ const STEPS = [
 ];
 const SKIPPABLE = ['temporal', 'mlflow', 'postgres', 'examples', 'tensorflow', 'graph-engine', 'browser'];
 
-/** Parses the command line and TUNEFLOW_SETUP_SKIP into `{ check, skip }`. */
+/** TUNEFLOW_GPU: 1/true asks for the GPU flavor, 0/false/empty for the CPU one. */
+function gpuFromEnv(value) {
+  const v = (value ?? '').trim().toLowerCase();
+  if (v === '' || v === '0' || v === 'false') return false;
+  if (v === '1' || v === 'true') return true;
+  throw new SetupError(`TUNEFLOW_GPU must be 1 or 0 (true or false), got "${value}"`);
+}
+
+/** Parses the command line, TUNEFLOW_SETUP_SKIP and TUNEFLOW_GPU into `{ check, skip, gpu }`. */
 export function parseOptions(argv, env = {}) {
   const skip = new Set();
   const addSkip = (id, origin) => {
@@ -41,12 +51,14 @@ export function parseOptions(argv, env = {}) {
   };
   for (const id of (env.TUNEFLOW_SETUP_SKIP ?? '').split(',').map((s) => s.trim()).filter(Boolean)) addSkip(id, 'TUNEFLOW_SETUP_SKIP');
   let check = false;
+  let gpu = gpuFromEnv(env.TUNEFLOW_GPU);
   for (const arg of argv) {
     if (arg === '--check') check = true;
+    else if (arg === '--gpu') gpu = true;
     else if (arg.startsWith('--skip-')) addSkip(arg.slice('--skip-'.length), arg);
-    else throw new SetupError(`unknown option ${arg} (use --check, ${SKIPPABLE.map((id) => `--skip-${id}`).join(', ')})`);
+    else throw new SetupError(`unknown option ${arg} (use --check, --gpu, ${SKIPPABLE.map((id) => `--skip-${id}`).join(', ')})`);
   }
-  return { check, skip };
+  return { check, skip, gpu };
 }
 
 const label = (title) => title.padEnd(18);
@@ -54,7 +66,8 @@ const label = (title) => title.padEnd(18);
 async function main() {
   const options = parseOptions(process.argv.slice(2), process.env);
   const cache = cacheDir(process.env);
-  console.log(`tuneflow setup${options.check ? ' --check' : ''} (cache: ${cache})`);
+  const flavor = options.gpu ? 'gpu' : 'cpu';
+  console.log(`tuneflow setup${options.check ? ' --check' : ''}${options.gpu ? ' --gpu' : ''} (cache: ${cache})`);
   const started = performance.now();
   const tools = {};
   let problems = 0;
@@ -63,7 +76,7 @@ async function main() {
       console.log(`- ${label(title)}  skipped`);
       continue;
     }
-    const ctx = { repoRoot, cache, env: process.env, progress: (message) => console.log(`  ${label(title)}  ... ${message}`) };
+    const ctx = { repoRoot, cache, env: process.env, flavor, progress: (message) => console.log(`  ${label(title)}  ... ${message}`) };
     const stepStarted = performance.now();
     const took = () => formatSeconds(performance.now() - stepStarted).padStart(6);
     try {

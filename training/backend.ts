@@ -1,8 +1,9 @@
 // Backend selection. TensorFlow.js is imported lazily, on the first call, so code that only needs
 // types or the registry (and Temporal workflow bundles, which must never load it) stays light.
 //
-//   TUNEFLOW_BACKEND=cpu (default)  @tensorflow/tfjs-node      (TensorFlow C library, CPU)
-//   TUNEFLOW_BACKEND=gpu            @tensorflow/tfjs-node-gpu  (TensorFlow C library, CUDA)
+//   TUNEFLOW_BACKEND=cpu (default)  @tensorflow/tfjs-node      (TensorFlow C library: the CPU build, or
+//                                   the CUDA build after `npm run setup -- --gpu`, docs/gpu-workers.md)
+//   TUNEFLOW_BACKEND=gpu            @tensorflow/tfjs-node-gpu  (if installed by hand; not needed any more)
 //   TUNEFLOW_ALLOW_PURE_JS=1        fall back to @tensorflow/tfjs (pure JS, ~200x slower) when
 //                                   the native package fails to load; never silently.
 //   TUNEFLOW_NATIVE_GRADIENTS=0     keep TF.js's activation gradients (native-gradients.ts)
@@ -38,6 +39,10 @@ function nativePackage(env: NodeJS.ProcessEnv): string {
 async function importPackage(name: string): Promise<Tf> {
   // TensorFlow's C++ INFO lines (oneDNN notices) would break the CLI's progress display; warnings still show.
   process.env.TF_CPP_MIN_LOG_LEVEL ??= '1';
+  // On a GPU, take memory as needed rather than nearly all of it at once, so several training processes
+  // (slots, workers) share one GPU. GPU memory settings are per process and the first context fixes them:
+  // tfjs's, created at import, so it must be set before that (TensorFlow reads it when it opens the GPU).
+  process.env.TF_FORCE_GPU_ALLOW_GROWTH ??= 'true';
   const mod = (await import(name)) as Tf & { default?: Tf };
   // A CommonJS package imported from ESM puts module.exports on `default`.
   return mod.default ?? mod;

@@ -17,7 +17,7 @@ import { SEARCH_ATTRIBUTES, type Controls } from './control';
 import { installHandlers } from './handlers';
 import { failureReason, JobRunner } from './jobs';
 import { Population } from './pbt';
-import { control, sampling, TrainingQueues } from './proxies';
+import { control, localSampling, sampling, TrainingQueues } from './proxies';
 import { CampaignState, type CampaignInput } from './state';
 
 export type { CampaignInput, CarriedState } from './state';
@@ -135,7 +135,8 @@ async function search(state: CampaignState, jobs: JobRunner): Promise<Ending> {
     let suggestions: Params[];
     try {
       const warmStart = state.warm ? { warmStart: state.warm } : {};
-      suggestions = await sampling.suggestTrials({ spec, trials: packTrials(state.trials), numbers: numbers.map((n) => n + state.offset), fixed, ...warmStart });
+      const request = { spec, trials: packTrials(state.trials), numbers: numbers.map((n) => n + state.offset), fixed, ...warmStart };
+      suggestions = patched('local-suggest') ? await localSampling.suggestTrials(request) : await sampling.suggestTrials(request);
     } catch (err) {
       // Only non-retryable failures get here: an exhausted finite space ends the search normally.
       ending.reason = failureReason(err);

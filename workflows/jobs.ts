@@ -34,6 +34,9 @@ const finish = (...args: Parameters<typeof control.finishRun>) => CancellationSc
 const startRun = (...args: Parameters<typeof control.startRun>) =>
   patched('start-run-settles') ? CancellationScope.nonCancellable(() => control.startRun(...args)) : control.startRun(...args);
 
+/** After a report redraw, the next waits this many times as long as it took (refreshReportIfDue). */
+const REPORT_PACE = 4;
+
 export class JobRunner {
   /**
    * With `aggregate: best` on the first objective: each running trial's best epoch so far and its metrics,
@@ -68,6 +71,11 @@ export class JobRunner {
   /**
    * Every `tracking.reportEvery` finished trials, redraw the report on the campaign's run in the background
    * (off the trials' path; one at a time). Behind a patch marker: histories recorded before it replay as they were.
+   *
+   * Paced (behind its own marker): a redraw reads every trial back and draws every plot, so its cost grows
+   * with the campaign, and where trials are short redraws ran back to back, holding the MLflow server and the
+   * control worker the trials wait on (a 400-trial zero-cost campaign: docs/benchmarks.md, "Scale"). After a
+   * redraw the next one waits `REPORT_PACE` times as long as it took: redraws take at most a fifth of the time.
    */
   private refreshReportIfDue(): void {
     const { state } = this;
@@ -75,10 +83,15 @@ export class JobRunner {
     const every = spec.tracking.reportEvery;
     const finished = state.trials.filter((t) => t.state !== 'RUNNING').length;
     if (!every || finished % every !== 0 || state.reportRefresh || !patched('report-refresh')) return;
+    if (Date.now() < state.reportNotBefore && patched('report-pace')) return;
+    const began = Date.now();
     state.reportRefresh = control
       .refreshReport({ tracking })
       .catch((err: unknown) => log.warn(`the report could not be refreshed: ${failureReason(err)}`))
-      .finally(() => (state.reportRefresh = null));
+      .finally(() => {
+        state.reportRefresh = null;
+        state.reportNotBefore = Date.now() + REPORT_PACE * (Date.now() - began);
+      });
   }
 
   private async train(req: SegmentInput): Promise<{ out: SegmentOutput; queue: QueueChoice }> {

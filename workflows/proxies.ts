@@ -2,7 +2,7 @@
 // queues. A job's training activities all run on the queue where its training ran: a spec may send
 // segments to a CPU queue when no GPU worker picks them up in time, and then its evaluation and its
 // clean-up must not wait for a GPU worker either.
-import { ActivityFailure, TimeoutFailure, proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, TimeoutFailure, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { CampaignActivities, SegmentInput, SegmentOutput } from '../activities/types';
 import type { ExperimentSpec } from '../spec/types';
 
@@ -23,6 +23,17 @@ export const control = proxyActivities<Omit<CampaignActivities, 'suggestTrials' 
 export const sampling = proxyActivities<Pick<CampaignActivities, 'suggestTrials'>>({
   startToCloseTimeout: '1 hour',
   heartbeatTimeout: '30 seconds',
+  retry: controlRetry,
+});
+
+/**
+ * The same, as a local activity (behind patched('local-suggest'), campaign.ts): it runs on the control worker
+ * that runs the workflow, as the activity did, but its input (every trial, packed: ~33 B a trial, 166 KB at
+ * 5,000) never enters the history, and the request takes one marker event instead of an activity's six.
+ * A worker killed meanwhile fails its workflow task, and the next worker computes it again (samplers are pure).
+ */
+export const localSampling = proxyLocalActivities<Pick<CampaignActivities, 'suggestTrials'>>({
+  startToCloseTimeout: '1 hour',
   retry: controlRetry,
 });
 

@@ -6,7 +6,7 @@ import type { Lineage, LoadSpecInput, RetrainResult, Tracking } from '../activit
 import type { Scheduler, SchedulerContext } from '../search/schedulers';
 import type { Space } from '../search/space';
 import type { ExperimentSpec } from '../spec/types';
-import { rankFeasibleFronts, type Ranked } from '../search/ranking';
+import { bestFeasible, rankFeasibleFronts, type Ranked } from '../search/ranking';
 import { separation } from '../search/separation';
 import type { Direction } from '../search/types';
 import { countStates, isPacked, packTrials, toView, unpackTrials, type PackedTrials, type TrialRecord } from '../trials';
@@ -29,6 +29,8 @@ export interface CarriedState {
   valExamples?: number;
   /** Scheduler pbt: the population's schedules, exploits and applied boundaries (workflows/pbt.ts). */
   pbt?: PbtCarried;
+  /** When the report may be redrawn next (workflow time, ms); absent before the first paced redraw. */
+  reportNotBefore?: number;
 }
 
 export interface CampaignInput extends LoadSpecInput {
@@ -71,6 +73,8 @@ export class CampaignState {
   readonly retrainResults: RetrainResult[] = [];
   /** The report redraw running in the background, if any (jobs.ts): one at a time, awaited before the end. */
   reportRefresh: Promise<void> | null = null;
+  /** Workflow time before which no redraw starts (jobs.ts `refreshReportIfDue`); carried across continue-as-new. */
+  reportNotBefore = 0;
   /** Every trial and retrain job runs inside this scope, so `cancel` stops them all at once. */
   readonly work = new CancellationScope();
   /** Scheduler pbt (set in setUp behind a patch marker): the population's exploit/explore state. */
@@ -92,6 +96,7 @@ export class CampaignState {
     this.startedAt = carried?.startedAt ?? now;
     this.warm = carried?.warm ?? null;
     this.valExamples = carried?.valExamples;
+    this.reportNotBefore = carried?.reportNotBefore ?? 0;
     this.failed = this.trials.filter((t) => t.state === 'FAIL').length;
   }
 
@@ -140,7 +145,8 @@ export class CampaignState {
 
   /** The best trial by the one ranking (feasible COMPLETE trials only), or undefined. */
   best(): TrialRecord | undefined {
-    return this.ranked()[0]?.trial;
+    const directions = this.directions();
+    return directions.length ? bestFeasible(this.trials, directions) : undefined;
   }
 
   /**
@@ -175,6 +181,7 @@ export class CampaignState {
       ...(warm ? { warm } : {}),
       ...(valExamples !== undefined ? { valExamples } : {}),
       ...(this.pbt ? { pbt: this.pbt.carried() } : {}),
+      ...(this.reportNotBefore > 0 ? { reportNotBefore: this.reportNotBefore } : {}),
     };
   }
 

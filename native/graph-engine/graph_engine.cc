@@ -6,6 +6,7 @@
 //
 // Values cross the boundary as {dtype, shape, data} with a typed array; an output is [op, index]
 // where op is the index returned by addOp (ops that TF_AddGradients creates get indices on demand).
+#include <dlfcn.h>
 #include <node_api.h>
 #include <tensorflow/c/c_api.h>
 
@@ -674,6 +675,91 @@ EXPORTED(version) {
   return result;
 }
 
+// ---- devices and build (GPU workers, `tuneflow doctor`) ---------------------------------------
+
+napi_value stringValue(napi_env env, const char* text) {
+  napi_value out;
+  CHECK_NAPI(napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &out));
+  return out;
+}
+
+/** devices(configProtoBytes) -> [{name, type, memoryBytes}]: what a session with this config places ops on */
+EXPORTED(devices) {
+  auto argv = args<1>(env, info);
+  size_t bytes = 0;
+  const uint8_t* config = typedArrayData(env, argv[0], &bytes);
+  Status status;
+  TF_SessionOptions* options = TF_NewSessionOptions();
+  TF_SetConfig(options, config, bytes, status.s);
+  TF_Graph* graph = TF_NewGraph();
+  TF_Session* session = TF_GetCode(status.s) == TF_OK ? TF_NewSession(graph, options, status.s) : nullptr;
+  TF_DeleteSessionOptions(options);
+  TF_DeviceList* list = session ? TF_SessionListDevices(session, status.s) : nullptr;
+  napi_value result = nullptr;
+  if (list) {
+    CHECK_NAPI(napi_create_array(env, &result));
+    for (int i = 0, n = TF_DeviceListCount(list); i < n && TF_GetCode(status.s) == TF_OK; i++) {
+      napi_value device, memory;
+      CHECK_NAPI(napi_create_object(env, &device));
+      CHECK_NAPI(napi_set_named_property(env, device, "name", stringValue(env, TF_DeviceListName(list, i, status.s))));
+      CHECK_NAPI(napi_set_named_property(env, device, "type", stringValue(env, TF_DeviceListType(list, i, status.s))));
+      CHECK_NAPI(napi_create_double(env, static_cast<double>(TF_DeviceListMemoryBytes(list, i, status.s)), &memory));
+      CHECK_NAPI(napi_set_named_property(env, device, "memoryBytes", memory));
+      CHECK_NAPI(napi_set_element(env, result, static_cast<uint32_t>(i), device));
+    }
+    TF_DeleteDeviceList(list);
+  }
+  if (session) {
+    Status closing;
+    TF_CloseSession(session, closing.s);
+    TF_DeleteSession(session, closing.s);
+  }
+  TF_DeleteGraph(graph);
+  checkStatus(status.s, "devices");
+  return result;
+}
+
+/**
+ * builtWithCuda() -> whether this TensorFlow is the CUDA build: it registers GPU kernels (MatMul's
+ * here) whether or not a GPU is present. The kernel list is a serialized KernelList; a GPU kernel's
+ * KernelDef holds device_type (field 2) = "GPU", bytes 0x12 0x03 'G' 'P' 'U': no protobuf library needed.
+ */
+EXPORTED(builtWithCuda) {
+  (void)info;
+  Status status;
+  TF_Buffer* kernels = TF_GetRegisteredKernelsForOp("MatMul", status.s);
+  checkStatus(status.s, "kernels");
+  std::string list(static_cast<const char*>(kernels->data), kernels->length);
+  TF_DeleteBuffer(kernels);
+  const char gpu[] = {0x12, 0x03, 'G', 'P', 'U'};
+  napi_value result;
+  CHECK_NAPI(napi_get_boolean(env, list.find(std::string(gpu, sizeof(gpu))) != std::string::npos, &result));
+  return result;
+}
+
+/** library() -> the file of the TensorFlow C library this process loaded (whichever loaded it first) */
+EXPORTED(library) {
+  (void)info;
+  Dl_info where{};
+  if (dladdr(reinterpret_cast<void*>(&TF_Version), &where) == 0 || where.dli_fname == nullptr) throw JsError{"dladdr found no file for TF_Version"};
+  return stringValue(env, where.dli_fname);
+}
+
+/** probeLibrary(name) -> null when dlopen(name) succeeds (the library is then closed again), else dlerror()'s text */
+EXPORTED(probeLibrary) {
+  auto argv = args<1>(env, info);
+  std::string name = getString(env, argv[0]);
+  void* handle = dlopen(name.c_str(), RTLD_LAZY | RTLD_LOCAL);
+  if (handle) {
+    dlclose(handle);
+    napi_value result;
+    CHECK_NAPI(napi_get_null(env, &result));
+    return result;
+  }
+  const char* error = dlerror();
+  return stringValue(env, error ? error : "dlopen failed");
+}
+
 napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"newGraph", nullptr, newGraph, nullptr, nullptr, nullptr, napi_default, nullptr},
@@ -687,6 +773,11 @@ napi_value init(napi_env env, napi_value exports) {
       {"close", nullptr, close, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"graphOps", nullptr, graphOps, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"version", nullptr, version, nullptr, nullptr, nullptr, napi_default, nullptr},
+      // GPU workers and doctor
+      {"devices", nullptr, devices, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"builtWithCuda", nullptr, builtWithCuda, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"library", nullptr, library, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"probeLibrary", nullptr, probeLibrary, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(props) / sizeof(props[0]), props);
   return exports;

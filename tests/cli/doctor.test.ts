@@ -25,6 +25,19 @@ describe('tuneflow doctor', () => {
     expect(report.graphEngine).toMatchObject({ ok: true, tensorflow: info.tensorflowVersion });
   });
 
+  test('names the TensorFlow build and the devices the graph engine sees', async () => {
+    const { code, stdout } = await tuneflow(['doctor', '--json']);
+    expect(code).toBe(0);
+    const build = (JSON.parse(stdout) as DoctorReport).tensorflowBuild as { flavor: string; library: string; devices: { name: string; type: string }[]; noGpu: string | null };
+    // The suite runs on the CPU build (`npm run setup`); the CUDA build has the opt-in test tests/setup-script/tensorflow-gpu.test.ts.
+    expect(build).toMatchObject({ flavor: 'cpu', library: expect.stringMatching(/\/libtensorflow[^/]*$/), noGpu: null });
+    expect(build.devices.map((d) => d.name)).toContainEqual(expect.stringMatching(/\/device:CPU:0$/));
+    const text = await tuneflow(['doctor']);
+    expect(text.stdout).toMatch(/^build: +cpu, \S+libtensorflow\S*$/m);
+    expect(text.stdout).toMatch(/^TF devices: +CPU:0$/m);
+    expect(text.stdout).not.toMatch(/^no GPU:/m);
+  });
+
   test('an addon that does not load is reported: covered models would train eagerly', async () => {
     const { stdout } = await tuneflow(['doctor'], { TUNEFLOW_GRAPH_ENGINE_ADDON: join(root, 'no-such-addon.node') });
     expect(stdout).toMatch(/^engine: +eager only: cannot load the graph engine .*no-such-addon\.node/m);
@@ -62,7 +75,12 @@ describe('tuneflow doctor', () => {
     expect(onGpu.warnings).toEqual([]);
     const unused = doctorReport({ ...info, package: '@tensorflow/tfjs-node', usingGpu: false }, gpus);
     expect(unused.taskQueue).toBe(DEFAULT_TRAINING_TASK_QUEUE);
-    expect(unused.warnings).toEqual([expect.stringMatching(/1 GPU\(s\) found but TensorFlow runs on the CPU/)]);
+    expect(unused.warnings).toEqual([expect.stringMatching(/1 GPU\(s\) found but TensorFlow runs on the CPU: `npm run setup -- --gpu` installs its CUDA build/)]);
+    // The CUDA build installed, yet no GPU in TensorFlow: the warning gives its reason instead of set-up advice.
+    const build = { flavor: 'gpu' as const, library: '/x/libtensorflow_cc.so.2', devices: [], noGpu: 'CUDA libraries missing from /x/nvidia/*/lib: libcudnn.so.9' };
+    const cudaBuild = doctorReport({ ...info, package: '@tensorflow/tfjs-node', usingGpu: false }, gpus, build);
+    expect(cudaBuild.warnings).toEqual(['1 GPU(s) found but TensorFlow runs on the CPU: its CUDA build sees none: CUDA libraries missing from /x/nvidia/*/lib: libcudnn.so.9']);
+    expect(cudaBuild.tensorflowBuild).toEqual(build);
   });
 
   test('names the checkpoint store and probes it: local by default, mlflow against MLFLOW_TRACKING_URI', async () => {

@@ -11,6 +11,8 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { openScaleEnvironment, runScaleRow, type ScaleRow } from '../../bench/scale-run';
 import { startMlflowOnPostgres, type MlflowOnPostgres } from '../../cli/services/postgres';
 import { tempDir } from '../helpers/temp';
+import { MlflowClient } from '../../mlflow/client';
+import type { campaign } from '../../workflows';
 
 const root = tempDir('scale-smallest');
 // As root, PostgreSQL runs as the unprivileged `postgres` user, who must be able to enter the folder.
@@ -28,6 +30,10 @@ async function smallestRow(mlflowUrl: string, servers: Record<string, number[]>,
     // The history just written (slots given back early: patched('early-slot')) replays through the workflow code.
     const history = await env.client.workflow.getHandle(row.workflowId).fetchHistory();
     await Worker.runReplayHistory({ workflowsPath: join(__dirname, '..', '..', 'workflows', 'index.ts') }, history, row.workflowId);
+    // The final report was drawn (in a worker thread of the control worker: activities/report-thread.ts) and attached.
+    const { mlflow } = (await env.client.workflow.getHandle<typeof campaign>(row.workflowId).result());
+    const html = (await new MlflowClient({ trackingUri: mlflowUrl }).downloadArtifact(mlflow.parentRunId, 'report.html')).toString('utf8');
+    expect(html).toContain('<svg');
     return row;
   } finally {
     await env.close();
@@ -43,6 +49,10 @@ function expectHealthy(row: ScaleRow): void {
   expect(row.mlflowRequestsPerTrial).toBeLessThanOrEqual(MAX_REQUESTS_PER_TRIAL);
   // One read of the run per segment at most, never one per epoch and metric.
   expect(row.mlflowRequestsPerTrialByEndpoint['GET /api/2.0/mlflow/runs/get'] ?? 0).toBeLessThanOrEqual(SMALLEST.epochs + 1);
+  // Suggestions are local activities (patched('local-suggest')): none in the history, every trial's slot timed.
+  expect(row.timing.activities.suggestTrials).toBeUndefined();
+  expect(row.timing.slot.trials).toBe(row.trials);
+  expect(row.timing.activities.trainSegment!.run.count).toBe(row.trials * SMALLEST.epochs);
 }
 
 describe("the scale bench's smallest setting", () => {

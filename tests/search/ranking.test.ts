@@ -1,7 +1,7 @@
 // The one ranking (search/ranking.ts): one objective by value, several by Pareto front then crowding
 // distance, infeasible trials never ranked (and listed last by the leaderboard), ties by compareTies.
 import { describe, expect, it } from 'vitest';
-import { compareTies, rankFeasible, rankFeasibleFronts, type Rankable } from '../../search/ranking';
+import { bestFeasible, compareTies, rankFeasible, rankFeasibleFronts, type Rankable } from '../../search/ranking';
 import { leaderboard, newTrial, type TrialRecord } from '../../trials';
 
 const done = (number: number, values: number[], extra: Partial<Rankable> = {}): Rankable => ({ number, state: 'COMPLETE', values, ...extra });
@@ -17,6 +17,26 @@ describe('one objective', () => {
   it('gives the trials tied at the best value front 1, the next value front 2', () => {
     const fronts = rankFeasibleFronts([done(0, [1]), done(1, [0.9]), done(2, [1]), done(3, [1])], 'maximize');
     expect(fronts.map((r) => [r.trial.number, r.front])).toEqual([[0, 1], [2, 1], [3, 1], [1, 2]]);
+  });
+});
+
+describe('bestFeasible', () => {
+  it("is rankFeasible's first trial, in one pass: values with ties, NaN, infeasible and unfinished trials", () => {
+    let seed = 7;
+    const next = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    for (let round = 0; round < 50; round++) {
+      const trials: Rankable[] = Array.from({ length: 1 + Math.floor(next() * 30) }, (_, n) => {
+        const r = next();
+        if (r < 0.15) return { number: n, state: 'PRUNED' as const };
+        const value = r < 0.2 ? NaN : Math.round(next() * 5) / 5; // few distinct values: many ties
+        return done(n, [value], { ...(next() < 0.5 ? { tieBreak: Math.round(next() * 3) } : {}), epochsDone: 1 + Math.floor(next() * 3), ...(next() < 0.1 ? { constraints: [1] } : {}) });
+      });
+      for (const direction of ['minimize', 'maximize'] as const) expect(bestFeasible(trials, direction)?.number).toBe(rankFeasible(trials, direction)[0]?.number);
+    }
+    expect(bestFeasible([{ number: 0, state: 'RUNNING' }], 'minimize')).toBeUndefined();
+    // Several objectives: the first of the Pareto ranking.
+    const several = [done(0, [0.9, 1000]), done(1, [0.8, 100]), done(2, [0.7, 2000])];
+    expect(bestFeasible(several, ['maximize', 'minimize'])?.number).toBe(rankFeasible(several, ['maximize', 'minimize'])[0]!.number);
   });
 });
 

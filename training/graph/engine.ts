@@ -11,6 +11,7 @@ import { positionTable } from '../models/attention';
 import type { OptimizerConfig } from '../optimizer';
 import { GraphBuilder, hostTensor } from './builder';
 import type { DType, EngineHandle, GraphAddon, HostTensor, Output } from './native';
+import { trainingSessionConfig } from './session-config';
 import type { GraphActivation, GraphModel, LayerSpec, LstmSpec } from './translate';
 
 /** tfjs's backend epsilon: the cross-entropy clips probabilities to [1e-7, 1 - 1e-7]. */
@@ -60,25 +61,6 @@ function slotNames(config: OptimizerConfig): string[] {
     case 'rmsprop':
       return ['rms', 'momentum'];
   }
-}
-
-/** A ConfigProto with only intra_op (field 2) and inter_op (field 5) thread counts set (0: TensorFlow's default). */
-function sessionConfig(intraOp: number, interOp: number): Uint8Array {
-  const bytes: number[] = [];
-  const varint = (field: number, value: number) => {
-    if (value <= 0) return;
-    bytes.push(field << 3);
-    for (let v = value; ; v >>>= 7) {
-      if (v < 0x80) {
-        bytes.push(v);
-        break;
-      }
-      bytes.push((v & 0x7f) | 0x80);
-    }
-  };
-  varint(2, intraOp);
-  varint(5, interOp);
-  return Uint8Array.from(bytes);
 }
 
 /**
@@ -138,7 +120,7 @@ export class GraphEngine {
   static create(addon: GraphAddon, options: GraphEngineOptions, weights: HostTensor[], threads = { intraOp: 0, interOp: 0 }): GraphEngine {
     const engine = new GraphEngine(addon, options);
     engine.build();
-    addon.startSession(engine.handle, sessionConfig(threads.intraOp, threads.interOp));
+    addon.startSession(engine.handle, trainingSessionConfig(threads));
     engine.setWeights(weights);
     engine.setOptimizerState(null);
     return engine;

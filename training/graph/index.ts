@@ -13,6 +13,7 @@ import { translateModel } from './translate';
 
 export { GraphEngine, metricNames, type EpochStats, type GraphLoss } from './engine';
 export { graphAddonPath, loadGraphAddon } from './native';
+export { formatDevice, inspectTensorflow, type TensorflowBuild } from './devices';
 export { translateModel, type GraphModel, type LayerSpec, type Translation } from './translate';
 
 export type EngineName = 'graph' | 'eager';

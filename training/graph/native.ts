@@ -62,6 +62,22 @@ export interface GraphAddon {
   /** Ops in the graph. */
   graphOps(handle: EngineHandle): number;
   version(): string;
+  /** The devices a session with this ConfigProto places ops on (training/graph/devices.ts). */
+  devices(config: Uint8Array): EngineDevice[];
+  /** Whether the loaded TensorFlow is the CUDA build (it registers GPU kernels, with or without a GPU). */
+  builtWithCuda(): boolean;
+  /** The file of the TensorFlow C library this process loaded. */
+  library(): string;
+  /** null when dlopen(name) works from the addon, else dlerror()'s message. */
+  probeLibrary(name: string): string | null;
+}
+
+export interface EngineDevice {
+  /** e.g. /job:localhost/replica:0/task:0/device:GPU:0 */
+  name: string;
+  /** CPU or GPU */
+  type: string;
+  memoryBytes: number;
 }
 
 export type AddonLoad = { addon: GraphAddon; path: string } | { addon: null; reason: string };
