@@ -11,7 +11,21 @@ export interface RequestCounts {
   /** Seconds from request to the end of the answer, summed by endpoint: where the server's time goes. */
   secondsByEndpoint: Record<string, number>;
   serverErrors: number;
+  /** Requests that took SLOW_SECONDS or more (or never got an answer): when they started, what, how long. */
+  slow: SlowRequest[];
 }
+
+export interface SlowRequest {
+  /** ISO time the request reached the proxy. */
+  at: string;
+  endpoint: string;
+  seconds: number;
+  /** The server's status; 0 when the caller gave up (closed the connection) before an answer came. */
+  status: number;
+}
+
+/** A request this long is a stall worth listing (a normal one takes well under a second). */
+export const SLOW_SECONDS = 5;
 
 export interface CountingProxy {
   url: string;
@@ -30,18 +44,25 @@ export function endpointOf(method: string, url: string): string {
 
 export async function startCountingProxy(target: string): Promise<CountingProxy> {
   const upstream = new URL(target);
-  let counts: RequestCounts = { total: 0, byEndpoint: {}, secondsByEndpoint: {}, serverErrors: 0 };
+  const fresh = (): RequestCounts => ({ total: 0, byEndpoint: {}, secondsByEndpoint: {}, serverErrors: 0, slow: [] });
+  let counts = fresh();
   const server: Server = createServer((req, res) => {
     const endpoint = endpointOf(req.method ?? 'GET', req.url ?? '/');
     counts.total += 1;
     counts.byEndpoint[endpoint] = (counts.byEndpoint[endpoint] ?? 0) + 1;
     const started = performance.now();
     const tally = counts; // a reset meanwhile starts a new tally
-    res.once('close', () => (tally.secondsByEndpoint[endpoint] = (tally.secondsByEndpoint[endpoint] ?? 0) + (performance.now() - started) / 1000));
+    let status = 0;
+    res.once('close', () => {
+      const seconds = (performance.now() - started) / 1000;
+      tally.secondsByEndpoint[endpoint] = (tally.secondsByEndpoint[endpoint] ?? 0) + seconds;
+      if (seconds >= SLOW_SECONDS) tally.slow.push({ at: new Date(Date.now() - seconds * 1000).toISOString(), endpoint, seconds: Math.round(seconds * 10) / 10, status });
+    });
     const forward = request(
       { hostname: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } },
       (answer) => {
-        if ((answer.statusCode ?? 0) >= 500) counts.serverErrors += 1;
+        status = answer.statusCode ?? 0;
+        if (status >= 500) counts.serverErrors += 1;
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
       },
@@ -59,8 +80,8 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
-    counts: () => ({ ...counts, byEndpoint: { ...counts.byEndpoint }, secondsByEndpoint: { ...counts.secondsByEndpoint } }),
-    reset: () => (counts = { total: 0, byEndpoint: {}, secondsByEndpoint: {}, serverErrors: 0 }),
+    counts: () => ({ ...counts, byEndpoint: { ...counts.byEndpoint }, secondsByEndpoint: { ...counts.secondsByEndpoint }, slow: [...counts.slow] }),
+    reset: () => (counts = fresh()),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -10,7 +10,7 @@ import { basename, dirname, join } from 'node:path';
 import { stringify } from 'yaml';
 import type { CampaignResult } from '../activities/types';
 import { connectTemporal, startCampaignFromText } from '../cli/client';
-import { startCountingProxy, type CountingProxy, type RequestCounts } from './counting-proxy';
+import { startCountingProxy, type CountingProxy, type RequestCounts, type SlowRequest } from './counting-proxy';
 import { cpuSeconds } from './cpu-usage';
 import { campaignTiming, type CampaignTiming } from './history-timing';
 import { campaignRuns, tagsOf } from './mlflow-queries';
@@ -56,6 +56,8 @@ export interface ScaleRow {
   mlflowRequests: number;
   mlflowRequestsPerTrial: number;
   mlflowServerErrors: number;
+  /** Requests that took 5 s or more (counting-proxy.ts SLOW_SECONDS): the stalls. */
+  mlflowSlowRequests: SlowRequest[];
   /** Requests per trial by endpoint, most first. */
   mlflowRequestsPerTrialByEndpoint: Record<string, number>;
   /** Seconds the requests of each endpoint took, summed (request to answer, as a client waits). */
@@ -254,6 +256,7 @@ export async function runScaleRow(env: ScaleEnvironment, opts: ScaleRowOptions, 
       mlflowRequests: counts.total,
       mlflowRequestsPerTrial: counts.total / trials,
       mlflowServerErrors: counts.serverErrors,
+      mlflowSlowRequests: counts.slow,
       mlflowRequestsPerTrialByEndpoint: perTrial(counts, trials),
       mlflowSecondsByEndpoint: rounded(counts.secondsByEndpoint),
       cpuCores: cores,

@@ -117,6 +117,7 @@ async function zeroCostRow(env: ScaleEnvironment, trials: number): Promise<Scale
       mlflowRequests: counts.total,
       mlflowRequestsPerTrial: counts.total / done,
       mlflowServerErrors: counts.serverErrors,
+      mlflowSlowRequests: counts.slow,
       mlflowRequestsPerTrialByEndpoint: perTrial(counts, done),
       mlflowSecondsByEndpoint: rounded(counts.secondsByEndpoint),
       cpuCores: cores,
@@ -160,6 +161,9 @@ function printRows(rows: ScaleRow[], args: Args): void {
   const last = rows.at(-1)!;
   console.log(`\nMLflow requests per trial by endpoint (${last.workers ? `${last.workers} workers` : 'zero-cost'}):`);
   console.log(table(['endpoint', 'per trial', 'seconds waited (all requests)'], Object.entries(last.mlflowRequestsPerTrialByEndpoint).map(([k, v]) => [k, v.toFixed(2), (last.mlflowSecondsByEndpoint[k] ?? 0).toFixed(1)])));
+  const slow = last.mlflowSlowRequests;
+  console.log(`\nMLflow requests of 5 s or more: ${slow.length}${slow.length ? ` (status 0: the caller gave up first)` : ''}`);
+  if (slow.length) console.log(table(['started', 'endpoint', 'seconds', 'status'], slow.slice(0, 40).map((r) => [r.at, r.endpoint, r.seconds.toFixed(1), r.status])));
   const { timing } = last;
   console.log(`\nWhere a search trial's slot goes (${timing.slot.trials} trials, mean seconds; with C slots at most C / ${timing.slot.slotSeconds.toFixed(2)} trials/s):`);
   console.log(table(['step', 'seconds'], Object.entries(timing.slot.steps).map(([k, v]) => [k, v.toFixed(3)])));

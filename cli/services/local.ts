@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMlflowUp, startMlflowServer } from './mlflow-server';
-import { backendStoreUri, checkMlflowDriver, isPostgresUp, startPostgres, stopPostgres } from './postgres';
+import { backendStoreUri, checkMlflowDriver, isPostgresUp, postgresMaxConnections, startPostgres, stopPostgres } from './postgres';
 import { isAlive, stopProcess } from './process';
 import { isTemporalUp, startTemporalServer, registerCampaignSearchAttributes } from './temporal-server';
 
@@ -109,7 +109,7 @@ async function ensureMlflow(
   if (want.mlflow && db === 'postgres') await checkMlflowDriver(); // before anything starts: set-up may not have run
   if (want.mlflow && db === 'postgres' && (!postgres || !isPostgresUp(postgres.dataDir, postgres.pid))) {
     log('starting PostgreSQL for MLflow (data in .tuneflow/postgres/) ...');
-    const server = await startPostgres({ dir: join(dir, 'postgres'), logFile: join(dir, 'logs', 'postgres.log'), detached: true });
+    const server = await startPostgres({ dir: join(dir, 'postgres'), logFile: join(dir, 'logs', 'postgres.log'), detached: true, maxConnections: postgresMaxConnections(mlflowWorkers('postgres')) });
     postgres = { pid: server.pid, port: server.port, dataDir: server.dataDir };
     log(`PostgreSQL up on port ${server.port} in ${(server.startupMs / 1000).toFixed(1)} s${server.initialized ? ' (new cluster)' : ''}`);
     // An MLflow server on an earlier PostgreSQL knows only that one's port.

@@ -71,7 +71,11 @@ export async function startMlflowServer(opts: MlflowServerOptions): Promise<Mlfl
 
   // MLflow 3 also starts a job runner with seven huey consumer processes (GenAI judges, trace
   // rollups). tuneflow uses none of it, and on a small machine they cost more than the server.
-  const env = { ...process.env, MLFLOW_SERVER_ENABLE_JOB_EXECUTION: process.env.MLFLOW_SERVER_ENABLE_JOB_EXECUTION ?? 'false' };
+  const env = {
+    ...process.env,
+    MLFLOW_SERVER_ENABLE_JOB_EXECUTION: process.env.MLFLOW_SERVER_ENABLE_JOB_EXECUTION ?? 'false',
+    ...sqlPoolEnv(process.env),
+  };
   const detached = opts.detached ?? false;
   const startedAt = Date.now();
   const proc = spawnService(findTool('mlflow'), args, { logFile: opts.logFile, detached, env });
@@ -81,6 +85,31 @@ export async function startMlflowServer(opts: MlflowServerOptions): Promise<Mlfl
   const url = `http://${connectHost(host)}:${port}`;
   await waitOrStop(`MLflow server (${url})`, () => isMlflowUp(url), { timeoutMs: opts.timeoutMs ?? 90_000, exited: proc.exited, logFile: opts.logFile }, stop);
   return { url, pid: proc.pid, startupMs: Date.now() - startedAt, stop };
+}
+
+/**
+ * Threads one uvicorn worker serves requests on: anyio's default thread limiter, through which Starlette runs
+ * MLflow's Flask app (mlflow/server/fastapi_app.py), one request per thread.
+ */
+export const MLFLOW_REQUEST_THREADS = 40;
+
+/**
+ * Pooled database connections per MLflow worker: enough that the pool can never run dry. MLflow's SQL store
+ * opens a second session (a second pooled connection) inside `log_batch` (for params, metrics, tags) and
+ * `create_run` (the experiment) while it holds the first. SQLAlchemy's default pool has 15 connections (5 +
+ * 10 overflow): 15 of those requests at once each hold one connection and wait for another that never
+ * comes, until the pool's 30 s timeout fails them (HTTP 400 after 30 s; docs/benchmarks.md, "The 30-second
+ * MLflow stalls"). With two connections per request thread no request ever waits for the pool.
+ */
+export const MLFLOW_POOL_CONNECTIONS = 2 * MLFLOW_REQUEST_THREADS;
+
+/** The pool settings (MLflow's env vars) the server starts with, unless the caller's environment sets them. */
+export function sqlPoolEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const size = 5; // kept open between bursts; the rest opens on demand and closes again
+  return {
+    MLFLOW_SQLALCHEMYSTORE_POOL_SIZE: env.MLFLOW_SQLALCHEMYSTORE_POOL_SIZE ?? String(size),
+    MLFLOW_SQLALCHEMYSTORE_MAX_OVERFLOW: env.MLFLOW_SQLALCHEMYSTORE_MAX_OVERFLOW ?? String(MLFLOW_POOL_CONNECTIONS - size),
+  };
 }
 
 /** The address a local client uses for a bind address: wildcards mean "this machine". */

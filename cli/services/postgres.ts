@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { startMlflowServer, type MlflowServer } from './mlflow-server';
+import { MLFLOW_POOL_CONNECTIONS, startMlflowServer, type MlflowServer } from './mlflow-server';
 import { freePort, isAlive, spawnService, waitOrStop } from './process';
 import { findPostgresBinDir, findTool } from './tools';
 
@@ -67,8 +67,17 @@ export function initdbArgs(dataDir: string): string[] {
   return ['-D', dataDir, '-U', SUPERUSER, '-E', 'UTF8', '--no-locale', '--auth-local=trust', '--auth-host=scram-sha-256'];
 }
 
-export function serverArgs(dataDir: string, port: number): string[] {
-  return ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${dataDir}`];
+/**
+ * Connections the cluster takes for `workers` MLflow workers: each worker's pool may open
+ * MLFLOW_POOL_CONNECTIONS (mlflow-server.ts), plus a few for psql and migrations. PostgreSQL's default of
+ * 100 would refuse the fourth worker's burst ("too many clients").
+ */
+export function postgresMaxConnections(workers: number): number {
+  return workers * MLFLOW_POOL_CONNECTIONS + 20;
+}
+
+export function serverArgs(dataDir: string, port: number, maxConnections = postgresMaxConnections(4)): string[] {
+  return ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${dataDir}`, '-c', `max_connections=${maxConnections}`];
 }
 
 /** SQLAlchemy's URI for the database through the unix socket (psycopg2 reads `host` as the socket folder). The driver is
@@ -130,6 +139,8 @@ export interface PostgresOptions {
   detached?: boolean;
   timeoutMs?: number;
   env?: NodeJS.ProcessEnv;
+  /** PostgreSQL's max_connections (default: enough for 4 MLflow workers, postgresMaxConnections). */
+  maxConnections?: number;
 }
 
 export interface PostgresServer {
@@ -177,7 +188,7 @@ export async function startPostgres(opts: PostgresOptions): Promise<PostgresServ
   const initialized = !existsSync(join(dir, INITIALIZED));
   if (initialized) await initCluster(binDir, dir, runAs);
   const port = opts.port || (await freePort('127.0.0.1'));
-  const server = commandAs(join(binDir, 'postgres'), serverArgs(dataDir, port), runAs);
+  const server = commandAs(join(binDir, 'postgres'), serverArgs(dataDir, port, opts.maxConnections), runAs);
   const detached = opts.detached ?? false;
   const proc = spawnService(server.command, server.args, { logFile: opts.logFile, detached, env, cwd: dataDir });
   const stop = () => stopPostgres(proc.pid);
@@ -244,7 +255,8 @@ export async function checkMlflowDriver(env: NodeJS.ProcessEnv = process.env): P
 export async function startMlflowOnPostgres(opts: MlflowOnPostgresOptions): Promise<MlflowOnPostgres> {
   const detached = opts.detached ?? false;
   await checkMlflowDriver();
-  const postgres = await startPostgres({ dir: opts.postgresDir, logFile: join(opts.logDir, 'postgres.log'), detached });
+  const workers = opts.workers ?? 4;
+  const postgres = await startPostgres({ dir: opts.postgresDir, logFile: join(opts.logDir, 'postgres.log'), detached, maxConnections: postgresMaxConnections(workers) });
   let mlflow: MlflowServer;
   try {
     mlflow = await startMlflowServer({
@@ -252,7 +264,7 @@ export async function startMlflowOnPostgres(opts: MlflowOnPostgresOptions): Prom
       logFile: join(opts.logDir, 'mlflow.log'),
       detached,
       backendStoreUri: postgres.backendStoreUri,
-      workers: opts.workers ?? 4,
+      workers,
     });
   } catch (err) {
     await postgres.stop();

@@ -48,7 +48,8 @@ describe('running PostgreSQL', () => {
       args: ['--reuid=101', '--regid=104', '--clear-groups', '--', '/pg/initdb', '-D', '/d'],
     });
     expect(initdbArgs('/d')).toEqual(['-D', '/d', '-U', 'tuneflow', '-E', 'UTF8', '--no-locale', '--auth-local=trust', '--auth-host=scram-sha-256']);
-    expect(serverArgs('/d', 5433)).toEqual(['-D', '/d', '-p', '5433', '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=/d']);
+    expect(serverArgs('/d', 5433)).toEqual(['-D', '/d', '-p', '5433', '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=/d', '-c', 'max_connections=340']);
+    expect(serverArgs('/d', 5433, 180).at(-1)).toBe('max_connections=180');
   });
 
   it('gives MLflow a psycopg2 URI through the socket, the folder escaped', () => {
