@@ -1,7 +1,8 @@
 // A job's names: its MLflow run's name and identifying tags, and its local folder. Tracking and training
 // both use them, so they live apart from either.
 import { join } from 'node:path';
-import type { RunRef } from './types';
+import type { RunKnowledge } from '../mlflow/runs';
+import type { RunRef, SegmentInput } from './types';
 
 /** Tags that identify a job's run (with the campaign's own run, `stage = campaign`). */
 export const RUN_KEY_TAGS = {
@@ -29,4 +30,17 @@ export function runKey(ref: Omit<RunRef, 'tracking'>): Record<string, string> {
 /** `<root>/<campaign>/<job>`: named by campaign and job, so every retry finds the same checkpoints. */
 export function checkpointDir(root: string, ref: RunRef): string {
   return join(root, ref.campaignId.replace(/[^A-Za-z0-9._-]/g, '_'), jobName(ref));
+}
+
+/**
+ * What a segment knows about its run without reading it, or undefined (then it reads). Only the first attempt
+ * on the spec's own queue knows anything: the workflow schedules a segment's epochs once (a continue-as-new
+ * waits for running segments; a trial's later segments start where this one ends), so none of them can be
+ * logged yet; a retry, a segment moved to the fallback queue after its first try, or a reset workflow (an
+ * operator's `temporal workflow reset`) may find epochs an earlier try logged, and reads. The first segment
+ * (`fromEpoch` 0) also knows the training tags are not set yet.
+ */
+export function segmentKnowledge(info: { attempt: number; taskQueue: string }, input: Pick<SegmentInput, 'fromEpoch' | 'spec'>): RunKnowledge | undefined {
+  if (info.attempt !== 1 || info.taskQueue !== input.spec.resources.taskQueue) return undefined;
+  return { noStepAbove: input.fromEpoch, tagsAbsent: input.fromEpoch === 0 };
 }

@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { stringify } from 'yaml';
 import type { MlflowClient } from '../mlflow/client';
 import { LINEAGE_TAGS } from './lineage';
-import { ensureExperiment, ensureModelVersion, ensureRun, finishRun as finishMlflowRun, paramTexts } from '../mlflow/runs';
+import { createKeyedRun, ensureExperiment, ensureModelVersion, ensureRun, finishRun as finishMlflowRun, paramTexts } from '../mlflow/runs';
 import { leaderboardCsv, loadCampaign, type CampaignData } from '../report';
 import { threadEntry } from './suggest';
 import { compareTies, compareValues } from '../search/ranking';
@@ -148,7 +148,10 @@ export function trackingActivities(deps: TrackingDeps) {
 
     async startRun(input: StartRunInput): Promise<string> {
       const retrain = input.stage === 'retrain';
-      const { runId } = await ensureRun(mlflow, {
+      // The first attempt creates the run without searching for it: Temporal runs attempt 1 of this activity
+      // once per job (the workflow keeps the run id it returns), so no earlier run can exist. A retry searches.
+      const open = Context.current().info.attempt === 1 ? createKeyedRun : ensureRun;
+      const { runId } = await open(mlflow, {
         experimentId: input.tracking.experimentId,
         key: runKey(input),
         runName: jobName(input),

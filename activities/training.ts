@@ -11,7 +11,7 @@ import type { ExperimentSpec } from '../spec/types';
 import { addStats, createCheckpointStore, NO_TRANSFER, type CheckpointStore, type StoredJob, type StoreKind, type TransferStats } from '../stores';
 import { exportModel, NON_RETRYABLE_ERROR_NAMES, trainableDirs, type JobIdentity, type SegmentResult, type TrainingProcessPool } from '../training';
 import { beatWhile } from './heartbeat';
-import { checkpointDir, jobName, runKey } from './job';
+import { checkpointDir, jobName, runKey, segmentKnowledge } from './job';
 import { uploadTrainableFiles } from './trainable-files';
 import { exploitCheckpoint } from './pbt';
 import type { EvaluateInput, ExploitInput, RunRef, SegmentInput, SegmentOutput } from './types';
@@ -168,8 +168,9 @@ async function trainSegment(deps: TrainingDeps, store: CheckpointStore, input: S
 async function trainAndLog(deps: TrainingDeps, input: SegmentInput, afterEpoch: () => Promise<void>): Promise<SegmentOutput> {
   const ctx = Context.current();
   const graceMs = abortGraceMs(input.spec);
-  // The run is read once for the segment (its logged steps and tags), so each epoch costs one request.
-  const run = new RunWriter(deps.mlflow, input.runId);
+  // The run is read once for the segment (its logged steps and tags), so each epoch costs one request; a
+  // first attempt knows what is on the run and reads it only for the tags of a later segment.
+  const run = new RunWriter(deps.mlflow, input.runId, segmentKnowledge(ctx.info, input));
   // Heartbeats follow the training process: a hung one stops them, and the heartbeat timeout retries the segment.
   const result = await deps.trainingProcesses.trainSegment(
     {

@@ -1,9 +1,11 @@
 // Zero-cost training for the scale test and `bench:scale --zero-cost`: a worker on the spec's training
 // queue answers each segment with a formula of the trial's parameters (logged to MLflow as a real
 // segment would be), so trials cost nothing and what is measured is the campaign's bookkeeping.
+import { Context } from '@temporalio/activity';
+import { segmentKnowledge } from '../activities/job';
 import type { EvaluateInput, SegmentInput, SegmentOutput } from '../activities/types';
 import type { MlflowClient } from '../mlflow/client';
-import { logEpochMetrics, logMetricsOnce } from '../mlflow/runs';
+import { logMetricsOnce, RunWriter } from '../mlflow/runs';
 import { simulatedLoss } from './scale-trainable';
 
 export function zeroCostActivities(mlflow: MlflowClient) {
@@ -14,7 +16,8 @@ export function zeroCostActivities(mlflow: MlflowClient) {
         const loss = simulatedLoss(input.params, epoch);
         epochs.push({ epoch, metrics: { val_loss: loss, val_accuracy: 1 / (1 + loss) }, endedAt: Date.now() });
       }
-      await logEpochMetrics(mlflow, input.runId, epochs);
+      // As a real segment logs (activities/training.ts): a first attempt skips the read.
+      await new RunWriter(mlflow, input.runId, segmentKnowledge(Context.current().info, input)).logEpochs(epochs);
       return { epochs: epochs.map(({ epoch, metrics }) => ({ epoch, metrics })), checkpoint: `zero-cost:${input.runId}`, trainSeconds: 0, backend: 'formula' };
     },
     async evaluateRun(input: EvaluateInput): Promise<Record<string, number>> {

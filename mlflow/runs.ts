@@ -132,6 +132,23 @@ export async function ensureRun(client: MlflowClient, opts: EnsureRunOptions): P
   return { runId, created };
 }
 
+/**
+ * Creates the run identified by `key` without looking for it first (one request fewer than `ensureRun`).
+ * Only for a caller that knows no earlier call can have created it: the first attempt of the one activity
+ * that owns the key (Temporal records an activity's result, so attempt 1 runs once). Any retry must use
+ * `ensureRun`, which finds a run an interrupted attempt left behind.
+ */
+export async function createKeyedRun(client: MlflowClient, opts: EnsureRunOptions): Promise<{ runId: string; created: true }> {
+  const run = await client.createRun({
+    experimentId: opts.experimentId,
+    runName: opts.runName,
+    tags: { ...opts.tags, ...opts.key, ...(opts.parentRunId ? { 'mlflow.parentRunId': opts.parentRunId } : {}) },
+  });
+  const runId = run.info.runId;
+  if (opts.params && Object.keys(opts.params).length > 0) await client.logBatch({ runId, params: opts.params });
+  return { runId, created: true };
+}
+
 export interface EpochMetrics {
   epoch: number;
   /** When the epoch ended, ms since the epoch; becomes the points' timestamp. */
@@ -151,6 +168,17 @@ export async function logEpochMetrics(client: MlflowClient, runId: string, epoch
 }
 
 /**
+ * What a writer's caller knows about the run without reading it, so it can skip the read. Only a first
+ * attempt knows anything: a retried (or resumed) segment must read what the interrupted one logged.
+ */
+export interface RunKnowledge {
+  /** No metric on the run has a step above this (a segment's first attempt: its `fromEpoch`). */
+  noStepAbove: number;
+  /** None of the tags this writer sets are on the run yet (a run's first segment, first attempt). */
+  tagsAbsent: boolean;
+}
+
+/**
  * One writer's view of a run: its latest metric steps and its tags, read once (one `runs/get`) and then
  * kept up to date with this writer's own writes. A training segment logs epoch after epoch through one of
  * these, so each epoch costs one request instead of two; the run's state is read again only by the next
@@ -160,11 +188,16 @@ export async function logEpochMetrics(client: MlflowClient, runId: string, epoch
  */
 export class RunWriter {
   private state: Promise<{ latest: Map<string, number>; tags: Record<string, string> }> | null = null;
+  /** What the caller vouched for instead of a read (`RunKnowledge`), and this writer's own steps since. */
+  private readonly known: (RunKnowledge & { latest: Map<string, number> }) | null;
 
   constructor(
     private readonly client: MlflowClient,
     readonly runId: string,
-  ) {}
+    known?: RunKnowledge,
+  ) {
+    this.known = known ? { ...known, latest: new Map() } : null;
+  }
 
   private read() {
     this.state ??= this.client.getRun(this.runId).then(
@@ -180,7 +213,9 @@ export class RunWriter {
   /** `logEpochMetrics`, with the run read at most once per writer. */
   async logEpochs(epochs: readonly EpochMetrics[]): Promise<{ logged: number; skipped: number }> {
     if (epochs.length === 0) return { logged: 0, skipped: 0 };
-    const { latest } = await this.read();
+    // Epochs above what the caller vouched for need no read: nothing of theirs can be on the run yet.
+    const known = this.known;
+    const latest = this.state === null && known && epochs.every((e) => e.epoch > known.noStepAbove) ? known.latest : (await this.read()).latest;
     const points: { key: string; value: number; timestamp: number; step: number }[] = [];
     let skipped = 0;
     for (const { epoch, endedAt, metrics } of [...epochs].sort((a, b) => a.epoch - b.epoch)) {
@@ -200,6 +235,10 @@ export class RunWriter {
 
   /** Sets the tags whose value on the run differs (none: no request). */
   async setTags(tags: Record<string, string>): Promise<void> {
+    if (this.known?.tagsAbsent && this.state === null) {
+      if (Object.keys(tags).length > 0) await this.client.logBatch({ runId: this.runId, tags });
+      return;
+    }
     const state = await this.read();
     const changed = Object.fromEntries(Object.entries(tags).filter(([key, value]) => state.tags[key] !== value));
     if (Object.keys(changed).length === 0) return;

@@ -61,12 +61,25 @@ export class JobRunner {
     return { ...this.ref(t.number, stage, seedIndex), runId, spec, params, seed, fromEpoch, toEpoch };
   }
 
-  /** The campaign's progress after a search trial ends, for the parent run's `best_value` series. */
+  /**
+   * The campaign's progress after a search trial ends, for the parent run's `best_value` series; undefined
+   * (no point, one MLflow request fewer) while the best value is the one this run last sent: the series is a
+   * step function, drawn the same from its changes. Behind a patch marker: histories recorded before it
+   * sent a point after every trial. A continue-as-new starts afresh (one repeated point per run).
+   */
   private campaignAfter(): FinishRunInput['campaign'] {
     const { state } = this;
     const finished = state.trials.filter((t) => t.state !== 'RUNNING').length;
-    return { parentRunId: state.ready().tracking.parentRunId, finished, bestValue: state.best()?.values?.[0] ?? null };
+    const bestValue = state.best()?.values?.[0] ?? null;
+    if (patched('best-value-changes')) {
+      if (bestValue === this.sentBest) return undefined;
+      this.sentBest = bestValue;
+    }
+    return { parentRunId: state.ready().tracking.parentRunId, finished, bestValue };
   }
+
+  /** The last `best_value` this workflow run sent (campaignAfter); `undefined`: none yet. */
+  private sentBest: number | null | undefined = undefined;
 
   /**
    * Every `tracking.reportEvery` finished trials, redraw the report on the campaign's run in the background

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { MlflowClient, MlflowError } from '../../mlflow/client';
-import { ensureExperiment, ensureModelVersion, ensureRun, finishRun, findRun, logEpochMetrics, logMetricsOnce, RunWriter, tagFilter } from '../../mlflow/runs';
+import { createKeyedRun, ensureExperiment, ensureModelVersion, ensureRun, finishRun, findRun, logEpochMetrics, logMetricsOnce, RunWriter, tagFilter } from '../../mlflow/runs';
 import { startCountingProxy } from '../../bench/counting-proxy';
 
 const client = new MlflowClient({ trackingUri: inject('mlflowTrackingUri') });
@@ -180,6 +180,56 @@ describe('RunWriter (one segment logging epoch after epoch)', () => {
     }
     expect((await client.getMetricHistory(runId, 'loss')).map((p) => p.step)).toEqual([1, 2, 3, 4]);
     expect((await client.getRun(runId)).data.tags['tuneflow.backend']).toBe('cpu');
+  });
+});
+
+describe('RunWriter with what a first attempt knows (no read)', () => {
+  it('logs a first segment without reading, reads a later one only for its tags, and a retry still skips logged epochs', async () => {
+    const experimentId = await ensureExperiment(client, unique('runs-known'));
+    const { runId } = (await client.createRun({ experimentId })).info;
+    const proxy = await startCountingProxy(inject('mlflowTrackingUri'));
+    try {
+      const counted = new MlflowClient({ trackingUri: proxy.url });
+      // Segment 1, first attempt: nothing above epoch 0 and no training tags on the run yet.
+      const first = new RunWriter(counted, runId, { noStepAbove: 0, tagsAbsent: true });
+      for (let epoch = 1; epoch <= 2; epoch++) await first.logEpochs([{ epoch, endedAt: 1_000 * epoch, metrics: { loss: 1 / epoch } }]);
+      await first.setTags({ 'tuneflow.backend': 'cpu' });
+      expect(proxy.counts().byEndpoint).toEqual({ 'POST /api/2.0/mlflow/runs/log-batch': 3 });
+      // Segment 2, first attempt: its epochs need no read; its tags do (they are there and unchanged: nothing sent).
+      const second = new RunWriter(counted, runId, { noStepAbove: 2, tagsAbsent: false });
+      await second.logEpochs([{ epoch: 3, endedAt: 3_000, metrics: { loss: 0.3 } }]);
+      expect(proxy.counts().byEndpoint['GET /api/2.0/mlflow/runs/get']).toBeUndefined();
+      await second.setTags({ 'tuneflow.backend': 'cpu' });
+      expect(proxy.counts().byEndpoint).toEqual({ 'POST /api/2.0/mlflow/runs/log-batch': 4, 'GET /api/2.0/mlflow/runs/get': 1 });
+      // An epoch at or below what the caller vouched for is not trusted blindly: the writer reads and skips it.
+      const vouched = new RunWriter(counted, runId, { noStepAbove: 3, tagsAbsent: false });
+      expect(await vouched.logEpochs([{ epoch: 3, endedAt: 9_999, metrics: { loss: 0.33 } }, { epoch: 4, endedAt: 4_000, metrics: { loss: 0.25 } }])).toEqual({ logged: 1, skipped: 1 });
+      // A retry of segment 2 (no knowledge) reads and skips what its first attempt logged.
+      expect(await new RunWriter(counted, runId).logEpochs([{ epoch: 3, endedAt: 8_888, metrics: { loss: 0.31 } }])).toEqual({ logged: 0, skipped: 1 });
+    } finally {
+      await proxy.close();
+    }
+    expect((await client.getMetricHistory(runId, 'loss')).map((p) => [p.step, p.timestamp])).toEqual([[1, 1_000], [2, 2_000], [3, 3_000], [4, 4_000]]);
+  });
+});
+
+describe('createKeyedRun (a first attempt)', () => {
+  it('creates the run with its key, tags and params in two requests, and a retry through ensureRun finds it', async () => {
+    const experimentId = await ensureExperiment(client, unique('runs-keyed'));
+    const key = { 'tuneflow.campaign_id': unique('c'), 'tuneflow.stage': 'search', 'tuneflow.trial_number': '0' };
+    const opts = { experimentId, key, runName: 'trial-0', tags: { 'tuneflow.state': 'RUNNING' }, params: { lr: '0.1' } };
+    const proxy = await startCountingProxy(inject('mlflowTrackingUri'));
+    let runId: string;
+    try {
+      ({ runId } = await createKeyedRun(new MlflowClient({ trackingUri: proxy.url }), opts));
+      expect(proxy.counts().byEndpoint).toEqual({ 'POST /api/2.0/mlflow/runs/create': 1, 'POST /api/2.0/mlflow/runs/log-batch': 1 });
+    } finally {
+      await proxy.close();
+    }
+    expect(await ensureRun(client, opts)).toEqual({ runId, created: false });
+    const run = await client.getRun(runId);
+    expect(run.data.params).toEqual({ lr: '0.1' });
+    expect(run.data.tags).toMatchObject({ ...key, 'tuneflow.state': 'RUNNING', 'mlflow.runName': 'trial-0' });
   });
 });
 
