@@ -42,7 +42,15 @@ export function endpointOf(method: string, url: string): string {
   return `${method} ${artifacts ? `${artifacts[1]}/...` : path}`;
 }
 
-export async function startCountingProxy(target: string): Promise<CountingProxy> {
+export interface ProxyOptions {
+  /**
+   * Milliseconds to hold a request before forwarding it, by endpoint and by its number among that
+   * endpoint's requests (1 for the first): a slow server, for tests of what a client does meanwhile.
+   */
+  holdMs?: (endpoint: string, nth: number) => number;
+}
+
+export async function startCountingProxy(target: string, opts: ProxyOptions = {}): Promise<CountingProxy> {
   const upstream = new URL(target);
   const fresh = (): RequestCounts => ({ total: 0, byEndpoint: {}, secondsByEndpoint: {}, serverErrors: 0, slow: [] });
   let counts = fresh();
@@ -50,6 +58,7 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
     const endpoint = endpointOf(req.method ?? 'GET', req.url ?? '/');
     counts.total += 1;
     counts.byEndpoint[endpoint] = (counts.byEndpoint[endpoint] ?? 0) + 1;
+    const holdMs = opts.holdMs?.(endpoint, counts.byEndpoint[endpoint]) ?? 0;
     const started = performance.now();
     const tally = counts; // a reset meanwhile starts a new tally
     let status = 0;
@@ -72,7 +81,12 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' });
       res.end(`proxy: ${err.message}`);
     });
-    req.pipe(forward);
+    if (holdMs > 0) {
+      // Read whole, then forwarded even when the client has given up meanwhile: a server that received it would process it.
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.once('end', () => setTimeout(() => forward.end(Buffer.concat(chunks)), holdMs));
+    } else req.pipe(forward);
   });
   // Many workers keep connections open: no idle limit below theirs.
   server.keepAliveTimeout = 65_000;

@@ -102,6 +102,13 @@ export interface MlflowClientOptions {
   /** Per-request timeout in milliseconds (default 30 s). */
   timeoutMs?: number;
   /**
+   * Timeout of the requests that create something with a server-chosen id (a run, a model version); default
+   * 4 minutes. A create the server has received still lands after the client gave up, and the caller's retry
+   * would then make a second one, so these wait out a slow server rather than time out like the rest. Keep it
+   * under the activity's start-to-close timeout (5 minutes for the control activities).
+   */
+  createTimeoutMs?: number;
+  /**
    * How long a request keeps retrying while the server refuses connections (down or restarting) before
    * it fails; default 0 (fail at once). Only refused connections are retried: the server never saw
    * those requests, so a retry cannot create a second run. Workers set it to ride out MLflow outages.
@@ -147,6 +154,8 @@ interface RequestOptions {
   query?: Record<string, string | number | undefined>;
   json?: unknown;
   body?: Buffer | string;
+  /** Overrides the client's per-request timeout. */
+  timeoutMs?: number;
 }
 
 export class MlflowClient {
@@ -155,6 +164,7 @@ export class MlflowClient {
   private readonly baseUrl: URL;
   readonly #authorization: string | undefined;
   private readonly timeoutMs: number;
+  private readonly createTimeoutMs: number;
   private readonly waitForServerMs: number;
   /** A run's artifact root never changes, so it is looked up once per run. */
   private readonly artifactRoots = new Map<string, string>();
@@ -181,6 +191,7 @@ export class MlflowClient {
     if (token) this.#authorization = `Bearer ${token}`;
     else if (username !== undefined && password !== undefined) this.#authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
     this.timeoutMs = opts.timeoutMs ?? 30_000;
+    this.createTimeoutMs = opts.createTimeoutMs ?? Math.max(this.timeoutMs, 240_000);
     this.waitForServerMs = opts.waitForServerMs ?? 0;
   }
 
@@ -241,6 +252,7 @@ export class MlflowClient {
 
   async createRun(opts: { experimentId: string; runName?: string; startTime?: number; tags?: Record<string, string> }): Promise<Run> {
     const res = await this.request<{ run: RawRun }>('POST', `${API}/runs/create`, {
+      timeoutMs: this.createTimeoutMs,
       json: {
         experiment_id: opts.experimentId,
         run_name: opts.runName,
@@ -401,6 +413,7 @@ export class MlflowClient {
   /** Always creates a new version; runs.ts `ensureModelVersion` is the idempotent form. */
   async createModelVersion(opts: { name: string; source: string; runId?: string; description?: string; tags?: Record<string, string> }): Promise<ModelVersion> {
     const res = await this.request<{ model_version: RawModelVersion }>('POST', `${API}/model-versions/create`, {
+      timeoutMs: this.createTimeoutMs,
       json: { name: opts.name, source: opts.source, run_id: opts.runId, description: opts.description, tags: toKeyValues(opts.tags) },
     });
     return toModelVersion(res.model_version);
@@ -442,27 +455,28 @@ export class MlflowClient {
       body = opts.body;
     }
     const what = `MLflow ${method} /${path}`;
+    const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
     const giveUpAt = Date.now() + this.waitForServerMs;
     let response: Response;
     for (let pauseMs = 250; ; pauseMs = Math.min(pauseMs * 2, 5_000)) {
       try {
-        response = await fetch(url, { method, headers, body, signal: AbortSignal.timeout(this.timeoutMs) });
+        response = await fetch(url, { method, headers, body, signal: AbortSignal.timeout(timeoutMs) });
         break;
       } catch (err) {
-        const refused = describeFetchFailure(err, this.timeoutMs) === 'ECONNREFUSED';
+        const refused = describeFetchFailure(err, timeoutMs) === 'ECONNREFUSED';
         if (refused && Date.now() + pauseMs < giveUpAt) {
           await new Promise((resolve) => setTimeout(resolve, pauseMs));
           continue;
         }
         const waited = refused && this.waitForServerMs > 0 ? ` for ${Math.round(this.waitForServerMs / 1000)} s` : '';
-        throw new MlflowError(`${what} failed: ${describeFetchFailure(err, this.timeoutMs)}${waited} (server ${this.trackingUri})`, { retryable: true, cause: err });
+        throw new MlflowError(`${what} failed: ${describeFetchFailure(err, timeoutMs)}${waited} (server ${this.trackingUri})`, { retryable: true, cause: err });
       }
     }
     let bytes: Buffer;
     try {
       bytes = Buffer.from(await response.arrayBuffer());
     } catch (err) {
-      throw new MlflowError(`${what} failed while reading the response: ${describeFetchFailure(err, this.timeoutMs)}`, { retryable: true, cause: err });
+      throw new MlflowError(`${what} failed while reading the response: ${describeFetchFailure(err, timeoutMs)}`, { retryable: true, cause: err });
     }
     if (!response.ok) throw responseError(what, response.status, bytes.toString('utf8'));
     if (path.startsWith(ARTIFACTS_API) && method === 'GET') return bytes as T;

@@ -15,9 +15,15 @@ export const HUBER_DELTA = 1;
 
 /**
  * Which loss a trial trains with, as the graph engine needs to know it: the cross-entropy (with its
- * smoothing), a regression loss, or a family's own (`custom`, trained eagerly).
+ * smoothing), a regression loss, the SVM families' one-vs-rest (squared) hinge, or a family's own
+ * (`custom`, trained eagerly).
  */
-export type LossKind = { kind: 'cross-entropy'; labelSmoothing: number } | { kind: RegressionLoss } | { kind: 'custom' };
+export type LossKind = { kind: 'cross-entropy'; labelSmoothing: number } | { kind: RegressionLoss } | { kind: 'hinge'; squared: boolean } | { kind: 'custom' };
+
+/** Losses over one output per class, scored by categorical accuracy. */
+export function classifies(loss: LossKind): boolean {
+  return loss.kind === 'cross-entropy' || loss.kind === 'hinge';
+}
 
 export const LOSS_HYPERPARAMETERS: Record<string, string> = {
   labelSmoothing: 'cross-entropy label smoothing, 0 <= s < 1 (default 0)',

@@ -25,7 +25,8 @@ export function taskLoss(tf: Tf, config: TrialConfig, task: Task): ModelLoss {
 /** The kind of loss `taskLoss` compiles, known without building it (a family's own: it has `loss`). */
 export function taskLossKind(config: TrialConfig, task: Task): LossKind {
   if (task === 'regression') return { kind: config.regressionLoss };
-  return config.family.loss ? { kind: 'custom' } : { kind: 'cross-entropy', labelSmoothing: config.labelSmoothing };
+  if (config.family.loss) return config.family.lossKind?.(config.hyper) ?? { kind: 'custom' };
+  return { kind: 'cross-entropy', labelSmoothing: config.labelSmoothing };
 }
 
 /** Variance of a split's targets over all examples and targets (the r2 denominator); NaN when empty. */

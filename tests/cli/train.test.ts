@@ -110,9 +110,8 @@ describe('tuneflow train --json', () => {
     }
     expect(Object.keys(report.test).sort()).toEqual(['test_accuracy', 'test_loss']);
     expect(report.samplesPerSecond).toBeGreaterThan(0);
-    // The graph engine trains every cross-entropy family; the SVMs' own losses train eagerly, saying so.
-    if (family.startsWith('svm')) expect(report).toMatchObject({ engine: 'eager', engineReason: expect.stringMatching(/this model has its own/) });
-    else expect(report).toMatchObject({ engine: 'graph', engineReason: null });
+    // The graph engine trains every built-in family, the SVMs' hinge losses included.
+    expect(report).toMatchObject({ engine: 'graph', engineReason: null });
     // Every --set model option is a recorded parameter, with the value as given (YAML-typed).
     for (const set of sets) {
       const [key, value] = set.slice('model.'.length).split('=') as [string, string];

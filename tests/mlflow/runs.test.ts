@@ -45,6 +45,35 @@ describe('ensureRun', () => {
     expect(run.data.tags).toMatchObject({ ...key, extra: 'x', 'mlflow.runName': 'trial-3' });
   });
 
+  it('waits out a slow create instead of timing out and creating the run twice on the retry', async () => {
+    // The server holds the first create for 1.5 s; the client's other requests time out after 0.3 s.
+    const proxy = await startCountingProxy(inject('mlflowTrackingUri'), { holdMs: (endpoint, nth) => (endpoint.endsWith('/runs/create') && nth === 1 ? 1_500 : 0) });
+    const retried = async (slow: MlflowClient, key: Record<string, string>): Promise<{ created: boolean }> => {
+      const opts = { experimentId, key, runName: 'slow' };
+      // What Temporal does with a failed activity: run it again.
+      const first = await ensureRun(slow, opts).catch((err: unknown) => err);
+      return first instanceof Error ? ensureRun(slow, opts) : (first as { created: boolean });
+    };
+    const runsWith = async (key: Record<string, string>) => {
+      await new Promise((resolve) => setTimeout(resolve, 2_000)); // the held create has landed by now
+      return (await client.searchRuns({ experimentIds: [experimentId], filter: tagFilter(key) })).runs.length;
+    };
+    try {
+      // With creates timing out like every other request, the hazard is real: two runs for one key.
+      const hasty = { 'tuneflow.campaign_id': unique('hasty') };
+      await retried(new MlflowClient({ trackingUri: proxy.url, timeoutMs: 300, createTimeoutMs: 300 }), hasty);
+      expect(await runsWith(hasty)).toBe(2);
+      // The default: creates wait longer than other requests, and the first attempt gets its answer.
+      proxy.reset();
+      const patient = { 'tuneflow.campaign_id': unique('patient') };
+      const { created } = await retried(new MlflowClient({ trackingUri: proxy.url, timeoutMs: 300 }), patient);
+      expect(created).toBe(true);
+      expect(await runsWith(patient)).toBe(1);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('tells runs apart by every key tag', async () => {
     const campaign = unique('c');
     const a = await ensureRun(client, { experimentId, key: { 'tuneflow.campaign_id': campaign, 'tuneflow.trial_number': '1' }, runName: 'a' });

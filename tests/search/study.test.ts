@@ -173,17 +173,4 @@ describe('study: toJSON', () => {
   });
 });
 
-describe('study: speed', () => {
-  it('asks in well under a millisecond near trial 1000 (random sampler)', () => {
-    const study = createStudy({ space, sampler: { type: 'random', seed: 8 } });
-    for (let i = 0; i < 950; i++) {
-      const { number } = study.ask();
-      study.report(number, 1, i);
-      study.tell(number, i);
-    }
-    const start = performance.now();
-    for (let i = 0; i < 50; i++) study.tell(study.ask().number, i);
-    const perAsk = (performance.now() - start) / 50;
-    expect(perAsk).toBeLessThan(1);
-  });
-});
+// Ask time is a speed target: bench/samplers.ts measures it per sampler (ms per ask, wall and CPU), not a timed test.

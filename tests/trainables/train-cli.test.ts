@@ -1,6 +1,6 @@
 // `tuneflow train` runs any trainable, as a user runs it (the built CLI in a child process): a training
 // function with its evaluate stage, and a user's model module, with --set reaching the user's parameters.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runNode } from '../helpers/run-node';
@@ -36,5 +36,17 @@ describe('tuneflow train with your own code', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^tuneflow train: trainable .*logistic\.ts#train reported epoch 1 without the metric "val_loss"/m);
     expect(bad.stderr).not.toMatch(/^\s+at /m);
+  });
+
+  it('trains a model with a layer the graph engine does not translate on the eager engine, and says which layer', async () => {
+    const spec = join(tempDir('train-cli'), 'recurrent.yaml');
+    const modelLine = `model: {module: ${JSON.stringify(join(fixtures, 'models', 'tiny-dense.ts'))}, export: recurrent}`;
+    writeFileSync(spec, readFileSync(join(fixtures, 'module-model.yaml'), 'utf8').replace(/^model: .*$/m, modelLine));
+    const { code, stdout } = await tuneflow(['train', spec, '--epochs', '1', '--json']);
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout) as { model: string; engine: string; engineReason: string | null; epochs: { val_accuracy: number }[] };
+    expect(report.model).toMatch(/#recurrent$/);
+    expect(report).toMatchObject({ engine: 'eager', engineReason: expect.stringMatching(/GRU/) });
+    expect(Number.isFinite(report.epochs[0]!.val_accuracy)).toBe(true);
   });
 });

@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import type { LayersModel } from '@tensorflow/tfjs';
 import { loadTf, modelFamily, registerCustomLayers, resolveOptimizerConfig, trainSegment, type Tf } from '../../training';
 import { chooseEngine, epochMeans, loadGraphAddon, trainEpoch, translateModel, type GraphEngine } from '../../training/graph';
+import type { ModelFamily } from '../../training/models';
 import { regressionLoss, trainingLoss, type LossKind, type RegressionLoss } from '../../training/loss';
 import { createOptimizer } from '../../training/optimizer';
 import { mulberry32 } from '../../training/rng';
@@ -79,10 +80,10 @@ interface Case {
 }
 
 /** Two epochs of `family` from the same initial weights, eagerly (model.fit) and on the graph engine. */
-async function bothEngines(family: string, hyper: Record<string, unknown>, settings: Record<string, unknown>, { kind = 'image', labelSmoothing = 0, regression = 'mse' }: Case = {}): Promise<{ eager: Run; graph: Run; engine: string }> {
+async function bothEngines(family: string | ModelFamily, hyper: Record<string, unknown>, settings: Record<string, unknown>, { kind = 'image', labelSmoothing = 0, regression = 'mse' }: Case = {}): Promise<{ eager: Run; graph: Run; engine: string }> {
   const config = resolveOptimizerConfig({ batchSize: BATCH, learningRate: 0.01, ...settings });
   const { x, y, xShape, width } = data(kind);
-  const fam = modelFamily(family);
+  const fam = typeof family === 'string' ? modelFamily(family) : family;
   const input = modelInputOf(kind);
   const series = kind === 'series';
   const build = () => {
@@ -107,7 +108,7 @@ async function bothEngines(family: string, hyper: Record<string, unknown>, setti
     callbacks: { onBatchEnd: async (_batch, logs) => void eagerLosses.push(Number(logs?.loss)) },
   });
   const graph = build();
-  const loss: LossKind = series ? { kind: regression } : { kind: 'cross-entropy', labelSmoothing };
+  const loss: LossKind = series ? { kind: regression } : (fam.lossKind?.(hyper) ?? { kind: 'cross-entropy', labelSmoothing });
   const choice = await chooseEngine(tf, graph.model, graph.optimizer, { optimizer: config, loss, numClasses: width });
   expect(choice.reason).toBeNull();
   const engine = choice.engine as GraphEngine;
@@ -180,8 +181,35 @@ describe.skipIf(!loaded.addon)(`graph engine${reason}`, () => {
     ['lstm', { units: 4, embeddingSize: 8, attention: true, attentionHeads: 4, bidirectional: true }],
     ['transformer', { embeddingSize: 8, heads: 2, blocks: 1, ffUnits: 16 }],
     ['transformer', { embeddingSize: 8, heads: 4, blocks: 2, ffUnits: 8, pooling: 'max' }],
+    // The SVMs' own (squared) hinge losses, the elastic-net penalty, fixed random Fourier features.
+    ['svm-linear', {}],
+    ['svm-linear', { loss: 'hinge', l1: 0.001, l2: 0.01 }],
+    ['svm-rbf', { features: 64 }],
+    ['svm-rbf', { features: 32, gamma: 0.05, loss: 'hinge' }],
   ] as const)('%s %j: losses and weights equal the eager engine step by step (adam)', async (family, hyper) => {
     const run = await bothEngines(family, hyper, { optimizer: 'adam' }, { kind: SEQUENCE_FAMILIES.has(family) ? 'sequence' : 'image' });
+    expect(run.engine).toBe('graph');
+    expectSameSteps(run);
+  });
+
+  test('a user model with a Reshape layer takes the same steps as the eager engine', async () => {
+    // Rows of the image as a sequence: [16, 16, 1] -> [16, 16], a dense layer over every row, then the classes.
+    const rows: ModelFamily = {
+      name: 'rows',
+      description: 'test model',
+      hyperparameters: {},
+      validateOptions: () => undefined,
+      build: (t, input) =>
+        t.sequential({
+          layers: [
+            t.layers.reshape({ inputShape: input.inputShape, targetShape: [SHAPE[0], SHAPE[1] * SHAPE[2]] }),
+            t.layers.dense({ units: 6, activation: 'relu', kernelInitializer: t.initializers.glorotUniform({ seed: 1 }) }),
+            t.layers.flatten(),
+            t.layers.dense({ units: CLASSES, activation: 'softmax', kernelInitializer: t.initializers.glorotUniform({ seed: 2 }) }),
+          ],
+        }),
+    };
+    const run = await bothEngines(rows, {}, { optimizer: 'adam' });
     expect(run.engine).toBe('graph');
     expectSameSteps(run);
   });
@@ -295,12 +323,18 @@ describe.skipIf(!loaded.addon)(`graph engine${reason}`, () => {
     expect(maxDifference(await checkpointWeights(plain.checkpoint), await checkpointWeights(straight.checkpoint))).toBeGreaterThan(1e-3);
   });
 
-  test.each([
-    ['an SVM family with its own loss', { family: 'svm-linear', modelOptions: {}, dataset: DATA }, /this model has its own/],
-  ] as const)('a model it does not cover (%s) trains eagerly and says why', async (_name, parts, why) => {
-    const result = await trainSegment(segmentRequest(parts, { toEpoch: 1 }));
-    expect(result.engine).toBe('eager');
-    expect(result.engineReason).toMatch(why);
+  test('an SVM trial reports the same epoch metrics on both engines, and its random features stay fixed', async () => {
+    const parts = { family: 'svm-rbf', modelOptions: { features: 64, loss: 'hinge' }, dataset: DATA };
+    const graph = await segmentOn('graph', parts, { toEpoch: 2, checkpointDir: tempDir('graph') });
+    const eager = await segmentOn('eager', parts, { toEpoch: 2, checkpointDir: tempDir('eager') });
+    expect([graph.engine, eager.engine]).toEqual(['graph', 'eager']);
+    for (const key of ['loss', 'accuracy', 'val_loss', 'val_accuracy']) {
+      expect(graph.epochs.map((e) => e.metrics[key]), key).toEqual(eager.epochs.map((e) => expect.closeTo(e.metrics[key]!, 4)));
+    }
+    // The features' kernel and bias (the first two weights) are the seeded initial ones on both: neither engine trained them.
+    const [onGraph, onEager] = [await checkpointWeights(graph.checkpoint), await checkpointWeights(eager.checkpoint)];
+    expect(maxDifference(onGraph.slice(0, 2), onEager.slice(0, 2))).toBe(0);
+    expect(maxDifference(onGraph.slice(2), onEager.slice(2))).toBeLessThan(1e-4);
   });
 
   test('TUNEFLOW_ENGINE=eager forces the eager engine; a default run of a covered model is on the graph engine', async () => {

@@ -6,7 +6,7 @@
 // optimizer slots live in TensorFlow resource variables between steps; a training step is one
 // TF_SessionRun. The optimizer state maps to and from tfjs's getWeights() format (iteration count, then
 // each slot for every trainable weight), so a checkpoint written by either engine resumes on the other.
-import { HUBER_DELTA, type LossKind } from '../loss';
+import { HUBER_DELTA, classifies, type LossKind } from '../loss';
 import { positionTable } from '../models/attention';
 import type { OptimizerConfig } from '../optimizer';
 import { GraphBuilder, hostTensor } from './builder';
@@ -33,7 +33,7 @@ export interface GraphEngineOptions {
  * `mae` for a regression loss (training/task.ts TASK_METRICS).
  */
 export function metricNames(loss: GraphLoss): string[] {
-  return loss.kind === 'cross-entropy' ? ['acc'] : ['mse', 'mae'];
+  return classifies(loss) ? ['acc'] : ['mse', 'mae'];
 }
 
 export interface NamedTensor {
@@ -231,6 +231,8 @@ export class GraphEngine {
         if (!shape || shape.slice(1).some((d) => d < 0)) throw new Error(`graph engine: layer ${layer.name} flattens an input of unknown shape`);
         return g.out('Reshape', [x, g.ints([-1, shape.slice(1).reduce((a, b) => a * b, 1)])]);
       }
+      case 'reshape':
+        return g.out('Reshape', [x, g.ints([-1, ...layer.targetShape])]);
       case 'activation':
         return this.activation(layer.activation, x);
       case 'leakyRelu':
@@ -293,6 +295,9 @@ export class GraphEngine {
       }
       case 'selfAttention':
         return this.selfAttention(layer, x);
+      case 'randomFourier':
+        // training/models/svm-rbf.ts: cos(x W + b) * sqrt(2 / D), W and b fixed (not trained).
+        return g.mul(g.unary('Cos', bias(g.out('MatMul', [x, read(layer.kernel)]), layer.bias)), g.scalar(Math.sqrt(2 / layer.features)));
       case 'positionalEncoding': {
         const [, steps, width] = this.knownShape(x, layer.name, 3) as [number, number, number];
         return g.add(x, g.constant('float32', [steps, width], positionTable(steps, width)));
@@ -405,6 +410,12 @@ export class GraphEngine {
         return g.reduce('Mean', this.squaredError(output), [0]);
       case 'mae':
         return g.reduce('Mean', this.absoluteError(output), [0]);
+      case 'hinge': {
+        // training/models/svm-linear.ts svmLoss: targets as +-1, margins relu(1 - y score), their mean over the classes.
+        const signs = g.sub(g.mul(this.y, g.scalar(2)), g.scalar(1));
+        const margins = g.unary('Relu', g.sub(g.scalar(1), g.mul(signs, output)));
+        return g.reduce('Mean', g.reduce('Mean', loss.squared ? g.unary('Square', margins) : margins, [-1]), [0]);
+      }
       case 'huber': {
         const error = g.unary('Abs', g.sub(output, this.y));
         const delta = g.scalar(HUBER_DELTA);
@@ -426,7 +437,7 @@ export class GraphEngine {
   /** The batch's metricNames values: categorical accuracy, or mse and mae. */
   private metricsOf(output: Output): Output[] {
     const g = this.g;
-    if (this.options.loss.kind !== 'cross-entropy') return [g.reduce('Mean', this.squaredError(output), [0]), g.reduce('Mean', this.absoluteError(output), [0])];
+    if (!classifies(this.options.loss)) return [g.reduce('Mean', this.squaredError(output), [0]), g.reduce('Mean', this.absoluteError(output), [0])];
     // tfjs's categoricalAccuracy: argmax of the labels against argmax of the predictions.
     const lastAxis = g.constant('int32', [], [-1]);
     const hits = g.out('Equal', [g.out('ArgMax', [this.y, lastAxis]), g.out('ArgMax', [output, lastAxis])]);

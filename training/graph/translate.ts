@@ -5,6 +5,7 @@
 // back as a reason, and the trial trains on the eager path, which says so. Reads the model, changes nothing.
 import type { LayersModel } from '@tensorflow/tfjs';
 import { FUSION, MULTI_HEAD_SELF_ATTENTION, POSITIONAL_ENCODING } from '../models/attention';
+import { RANDOM_FOURIER_FEATURES } from '../models/svm-rbf';
 
 export const ACTIVATIONS = ['linear', 'relu', 'relu6', 'elu', 'selu', 'tanh', 'sigmoid', 'softplus', 'swish', 'gelu', 'mish', 'softmax'] as const;
 export type GraphActivation = (typeof ACTIVATIONS)[number];
@@ -25,6 +26,8 @@ export type LayerSpec =
     }
   | { kind: 'pool'; name: string; op: 'MaxPool' | 'AvgPool'; poolSize: [number, number]; strides: [number, number]; padding: 'SAME' | 'VALID' }
   | { kind: 'flatten'; name: string }
+  /** Reshape: every example to `targetShape` (all sizes known). */
+  | { kind: 'reshape'; name: string; targetShape: number[] }
   | { kind: 'activation'; name: string; activation: GraphActivation }
   | { kind: 'leakyRelu'; name: string; alpha: number }
   | { kind: 'dropout'; name: string; rate: number }
@@ -46,6 +49,8 @@ export type LayerSpec =
   | { kind: 'layerNorm'; name: string; epsilon: number; gamma: number; beta: number }
   /** training/models/attention.ts MultiHeadSelfAttention: projections [query, key, value, output]. */
   | { kind: 'selfAttention'; name: string; heads: number; kernels: [number, number, number, number]; biases: [number | null, number | null, number | null, number | null] }
+  /** training/models/svm-rbf.ts RandomFourierFeatures: cos(x kernel + bias) * sqrt(2 / features), fixed weights. */
+  | { kind: 'randomFourier'; name: string; features: number; kernel: number; bias: number }
   /** training/models/attention.ts PositionalEncoding: the sinusoidal table added, a constant. */
   | { kind: 'positionalEncoding'; name: string };
 
@@ -258,6 +263,11 @@ function layerSpec(layer: Layer, inputs: number, own: (i: number) => number, pen
     case 'Flatten':
       channelsLast(config, name);
       return { kind: 'flatten', name };
+    case 'Reshape': {
+      const target = config.targetShape;
+      if (!Array.isArray(target) || !target.every((d) => typeof d === 'number' && d > 0)) throw new Unsupported(`layer ${name}: targetShape ${JSON.stringify(target)}`);
+      return { kind: 'reshape', name, targetShape: target as number[] };
+    }
     case 'Activation':
       return { kind: 'activation', name, activation: activationOf(config, name) };
     case 'LeakyReLU':
@@ -330,6 +340,10 @@ function layerSpec(layer: Layer, inputs: number, own: (i: number) => number, pen
     }
     case POSITIONAL_ENCODING:
       return { kind: 'positionalEncoding', name };
+    case RANDOM_FOURIER_FEATURES: {
+      if ((layer.input as { shape: unknown[] }).shape.length !== 2) throw new Unsupported(`layer ${name}: random features of a rank-${(layer.input as { shape: unknown[] }).shape.length} input`);
+      return { kind: 'randomFourier', name, features: Number(config.features), kernel: byName(layer, own, 'kernel'), bias: byName(layer, own, 'bias') };
+    }
     default:
       throw new Unsupported(`layer ${name} (${className})`);
   }

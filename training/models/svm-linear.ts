@@ -7,6 +7,7 @@ import type { LayersModel, Sequential } from '@tensorflow/tfjs';
 import type { Tf } from '../backend';
 import { hyperReader, imageInput } from './common';
 import type { ModelFamily, ModelLoss } from './types';
+import type { LossKind } from '../loss';
 
 export const SVM_LOSSES = ['squared_hinge', 'hinge'] as const;
 
@@ -25,6 +26,11 @@ export function svmLoss(tf: Tf, hyper: Record<string, unknown>): ModelLoss {
     const margins = tf.relu(tf.sub(1, tf.mul(signs, yPred)));
     return tf.mean(kind === 'hinge' ? margins : tf.square(margins), -1);
   };
+}
+
+/** `svmLoss` as the graph engine knows it. */
+export function svmLossKind(hyper: Record<string, unknown>): LossKind {
+  return { kind: 'hinge', squared: svmHeadOptions(hyper).loss === 'squared_hinge' };
 }
 
 /** The SVM head's settings: the loss, and the elastic-net penalty. */
@@ -58,4 +64,5 @@ export const svmLinear: ModelFamily = {
     return addSvmHead(tf, model, hyper, numClasses, seed);
   },
   loss: svmLoss,
+  lossKind: svmLossKind,
 };

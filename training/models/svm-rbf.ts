@@ -10,7 +10,7 @@ import type { LayersModel, Tensor } from '@tensorflow/tfjs';
 import type { Tf } from '../backend';
 import { mixSeed } from '../rng';
 import { hyperReader, imageInput } from './common';
-import { addSvmHead, SVM_HEAD_HYPERPARAMETERS, svmHeadOptions, svmLoss } from './svm-linear';
+import { addSvmHead, SVM_HEAD_HYPERPARAMETERS, svmHeadOptions, svmLoss, svmLossKind } from './svm-linear';
 import type { ModelFamily } from './types';
 
 export const RANDOM_FOURIER_FEATURES = 'TuneflowRandomFourierFeatures';
@@ -97,4 +97,5 @@ export const svmRbf: ModelFamily = {
     return addSvmHead(tf, model, hyper, numClasses, mixSeed(seed, 8));
   },
   loss: svmLoss,
+  lossKind: svmLossKind,
 };

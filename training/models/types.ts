@@ -3,6 +3,7 @@
 // learningRate are read by the optimizer; keys nobody reads are rejected in training/config.ts).
 import type { LayersModel, Tensor } from '@tensorflow/tfjs';
 import type { Tf } from '../backend';
+import type { LossKind } from '../loss';
 
 interface ModelInputBase {
   numClasses: number;
@@ -57,6 +58,8 @@ export interface ModelFamily {
    * Declaring it is the flag that the family has its own loss: callers test its presence, never build it.
    */
   loss?(tf: Tf, hyper: Record<string, unknown>): ModelLoss;
+  /** Which of the losses the graph engine knows `loss` computes; without it the family trains eagerly. */
+  lossKind?(hyper: Record<string, unknown>): LossKind;
   /** A user's model module reads whatever keys it likes: no key is refused as unknown. */
   acceptsAnyKey?: boolean;
   /** For families that delegate (`auto`): the family that builds for this input. */
