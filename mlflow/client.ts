@@ -490,6 +490,9 @@ export class MlflowClient {
   }
 }
 
+/** SQLAlchemy's QueuePool timeout, as MLflow words it in a 400 answer. */
+const POOL_TIMEOUT = /QueuePool limit of size \d+ overflow \d+ reached, connection timed out/;
+
 function responseError(what: string, status: number, text: string): MlflowError {
   let errorCode: string | undefined;
   let message = text.trim();
@@ -500,7 +503,9 @@ function responseError(what: string, status: number, text: string): MlflowError 
   } catch {
     /* not JSON: a proxy's HTML page, or the security middleware's plain text */
   }
-  const retryable = status >= 500 || status === 429;
+  // MLflow answers its database pool's timeout with 400 (a server with SQLAlchemy's default pool deadlocks under a
+  // burst of writes: docs/design-notes.md, "Services and processes"). Nothing was written, and a retry can succeed.
+  const retryable = status >= 500 || status === 429 || POOL_TIMEOUT.test(message);
   const code = errorCode ? ` ${errorCode}` : '';
   return new MlflowError(`${what} failed: ${status}${code}: ${truncate(message, MAX_MESSAGE_CHARS) || '(empty body)'}`, { status, errorCode, retryable });
 }

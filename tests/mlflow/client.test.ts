@@ -196,6 +196,23 @@ describe('transport failures', () => {
     }
   });
 
+  it('retries MLflow\'s database pool timeout, which it answers with 400, and no other 400', async () => {
+    // The bodies as MLflow 3.17 sends them (the pool one captured from bench/mlflow-burst.ts on MLflow's default pool).
+    const bodies = [
+      { error_code: 'BAD_REQUEST', message: 'QueuePool limit of size 5 overflow 10 reached, connection timed out, timeout 30.00 (Background on this error at: https://sqlalche.me/e/21/3o7r)' },
+      { error_code: 'INVALID_PARAMETER_VALUE', message: 'Changing param values is not allowed.' },
+    ];
+    const server = createServer((req, res) => res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify(bodies.shift())));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const client = new MlflowClient({ trackingUri: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+      expect(await caught(client.logBatch({ runId: 'r', params: { a: '1' } }))).toMatchObject({ status: 400, errorCode: 'BAD_REQUEST', retryable: true });
+      expect(await caught(client.logBatch({ runId: 'r', params: { a: '1' } }))).toMatchObject({ status: 400, errorCode: 'INVALID_PARAMETER_VALUE', retryable: false });
+    } finally {
+      server.close();
+    }
+  });
+
   it('sends credentials as headers and never puts them in errors', async () => {
     const seen: (string | undefined)[] = [];
     // Answers like an overloaded proxy would: 503 with a non-JSON body.
