@@ -184,19 +184,19 @@ export interface RunKnowledge {
  * these, so each epoch costs one request instead of two; the run's state is read again only by the next
  * segment (or a retry of this one), which is what makes a retried or resumed segment skip logged epochs.
  * It assumes no one else logs the same metrics to the run meanwhile (true of a trial's run: one segment
- * at a time).
+ * at a time). Given what a first attempt knows (`RunKnowledge`), it skips the read where that suffices.
  */
 export class RunWriter {
   private state: Promise<{ latest: Map<string, number>; tags: Record<string, string> }> | null = null;
-  /** What the caller vouched for instead of a read (`RunKnowledge`), and this writer's own steps since. */
-  private readonly known: (RunKnowledge & { latest: Map<string, number> }) | null;
+  /** What the caller vouched for instead of a read (`RunKnowledge`), and this writer's own steps and tags since. */
+  private readonly known: (RunKnowledge & { latest: Map<string, number>; tags: Record<string, string> }) | null;
 
   constructor(
     private readonly client: MlflowClient,
     readonly runId: string,
     known?: RunKnowledge,
   ) {
-    this.known = known ? { ...known, latest: new Map() } : null;
+    this.known = known ? { ...known, latest: new Map(), tags: {} } : null;
   }
 
   private read() {
@@ -235,15 +235,12 @@ export class RunWriter {
 
   /** Sets the tags whose value on the run differs (none: no request). */
   async setTags(tags: Record<string, string>): Promise<void> {
-    if (this.known?.tagsAbsent && this.state === null) {
-      if (Object.keys(tags).length > 0) await this.client.logBatch({ runId: this.runId, tags });
-      return;
-    }
-    const state = await this.read();
-    const changed = Object.fromEntries(Object.entries(tags).filter(([key, value]) => state.tags[key] !== value));
+    // Tags the caller vouched absent need no read: the writer's own record of what it set stands for the run's.
+    const current = this.known?.tagsAbsent && this.state === null ? this.known.tags : (await this.read()).tags;
+    const changed = Object.fromEntries(Object.entries(tags).filter(([key, value]) => current[key] !== value));
     if (Object.keys(changed).length === 0) return;
     await this.client.logBatch({ runId: this.runId, tags: changed });
-    Object.assign(state.tags, changed);
+    Object.assign(current, changed);
   }
 }
 

@@ -223,6 +223,7 @@ describe('RunWriter with what a first attempt knows (no read)', () => {
       const first = new RunWriter(counted, runId, { noStepAbove: 0, tagsAbsent: true });
       for (let epoch = 1; epoch <= 2; epoch++) await first.logEpochs([{ epoch, endedAt: 1_000 * epoch, metrics: { loss: 1 / epoch } }]);
       await first.setTags({ 'tuneflow.backend': 'cpu' });
+      await first.setTags({ 'tuneflow.backend': 'cpu' });
       expect(proxy.counts().byEndpoint).toEqual({ 'POST /api/2.0/mlflow/runs/log-batch': 3 });
       // Segment 2, first attempt: its epochs need no read; its tags do (they are there and unchanged: nothing sent).
       const second = new RunWriter(counted, runId, { noStepAbove: 2, tagsAbsent: false });
