@@ -1,9 +1,11 @@
-// Launches a real MLflow tracking server: a SQLite backend store with one uvicorn worker (SQLite has a
-// single writer), or a database server's (PostgreSQL, cli/services/postgres.ts) with several; a local
+// Launches a real MLflow tracking server: a SQLite backend store (in WAL mode) with one uvicorn worker (SQLite
+// has a single writer), or a database server's (PostgreSQL, cli/services/postgres.ts) with several; a local
 // artifact folder served through the server's artifact proxy (so clients only ever need the HTTP URL).
-import { mkdirSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { freePort, spawnService, stopProcess, waitOrStop } from './process';
 import { findTool } from './tools';
 
@@ -57,6 +59,7 @@ export async function startMlflowServer(opts: MlflowServerOptions): Promise<Mlfl
   if (opts.port) await assertPortFree(host, port);
   mkdirSync(join(dir, 'artifacts'), { recursive: true });
 
+  if (!opts.backendStoreUri) await useWal(join(dir, 'mlflow.db'));
   const args = [
     'server',
     '--backend-store-uri', opts.backendStoreUri ?? `sqlite:///${join(dir, 'mlflow.db')}`,
@@ -110,6 +113,19 @@ export function sqlPoolEnv(env: NodeJS.ProcessEnv): Record<string, string> {
     MLFLOW_SQLALCHEMYSTORE_POOL_SIZE: env.MLFLOW_SQLALCHEMYSTORE_POOL_SIZE ?? String(size),
     MLFLOW_SQLALCHEMYSTORE_MAX_OVERFLOW: env.MLFLOW_SQLALCHEMYSTORE_MAX_OVERFLOW ?? String(MLFLOW_POOL_CONNECTIONS - size),
   };
+}
+
+/**
+ * Puts the SQLite file (created when missing) in WAL mode, which it keeps: readers no longer block the one
+ * writer nor it them. A 400-trial zero-cost campaign's writes then took half as long (log-batch 0.42 s
+ * instead of 0.82 s) and none took 5 s or more, against 10 to 48 in rollback mode (docs/benchmarks.md).
+ * Best effort, with MLflow's own Python: where it fails, the server runs in SQLite's default mode.
+ */
+async function useWal(dbFile: string): Promise<void> {
+  const python = join(dirname(findTool('mlflow')), 'python');
+  if (!existsSync(python)) return; // an MLflow installed some other way
+  const script = "import sqlite3, sys; sqlite3.connect(sys.argv[1]).execute('PRAGMA journal_mode=WAL')";
+  await promisify(execFile)(python, ['-c', script, dbFile], { timeout: 30_000 }).catch(() => undefined);
 }
 
 /** The address a local client uses for a bind address: wildcards mean "this machine". */

@@ -1,6 +1,6 @@
 // The MLflow server launcher on its own: a second, private server (the shared one belongs to the global setup).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
@@ -26,6 +26,9 @@ describe('startMlflowServer', () => {
       expect(ui.headers.get('content-type')).toContain('text/html');
 
       experimentId = await new MlflowClient({ trackingUri: server.url }).createExperiment('survives-restart');
+      // SQLite in WAL mode: the file header's read and write versions (bytes 18 and 19) are 2, and the log is beside it.
+      expect([...readFileSync(join(dir, 'store', 'mlflow.db')).subarray(18, 20)]).toEqual([2, 2]);
+      expect(existsSync(join(dir, 'store', 'mlflow.db-wal'))).toBe(true);
       const port = Number(new URL(server.url).port);
       await expect(startMlflowServer({ dir: join(dir, 'other'), port, logFile })).rejects.toThrow(`127.0.0.1:${port}: the port is already in use`);
     } finally {
