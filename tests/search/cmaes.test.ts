@@ -131,16 +131,6 @@ describe('cmaes', () => {
     expect(() => createSampler({ type: 'cmaes', options: { restartStrategy: 'bipop' } })).toThrow(/"restartStrategy" must be one of "ipop", "none"/);
   });
 
-  it('suggests in well under 20 ms at trial 100 (rosenbrock4)', () => {
-    const problem = PROBLEMS.find((p) => p.name === 'rosenbrock4')!;
-    const study = createStudy({ space: problem.space, sampler: { type: 'cmaes', seed: 0 } });
-    let elapsed = 0;
-    for (let i = 0; i < 110; i++) {
-      const start = performance.now();
-      const { number, params } = study.ask();
-      if (i >= 100) elapsed += performance.now() - start;
-      study.tell(number, problem.evaluate(params));
-    }
-    expect(elapsed / 10).toBeLessThan(20);
-  });
+  // Suggest time is a speed target: bench/samplers.ts measures it (ms per ask), not a timed test.
+
 });
