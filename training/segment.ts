@@ -35,6 +35,7 @@ import { inferenceMsPerSample } from './latency';
 import { crossValidates, foldDataset, trainFolds, type Fold } from './cross-validation';
 import { chooseEngine, epochMeans, syncToTfjs, trainEpoch, type EngineChoice } from './graph';
 import { createOptimizer, setLearningRate } from './optimizer';
+import { evaluateEager, validate } from './validation';
 import { HealthProbe, probeSize, type ExampleLoss } from './probe';
 import { mixSeed, permutation } from './rng';
 import { dependsOnTotalEpochs, learningRateAt } from './schedule';
@@ -43,8 +44,6 @@ import { specReadsMetric } from '../spec/objective';
 import { isPbt, pbtMutable } from '../spec/pbt';
 import type { ExperimentSpec } from '../spec/types';
 
-/** Batch size for validation and test passes: larger than training batches, same results. */
-const EVAL_BATCH_SIZE = 256;
 /** Mixed into the dropout seed, so masks are a stream of their own (not the shuffle's). */
 const DROPOUT_STREAM = 0x64726f70;
 /** How often training yields to the event loop so timers (heartbeats) and cancellation get through. */
@@ -170,17 +169,6 @@ function abortError(signal: AbortSignal): unknown {
   return signal.reason ?? Object.assign(new Error('training segment aborted'), { name: 'AbortError' });
 }
 
-/** The loss and then the compiled metrics' values (TASK_METRICS order). */
-async function evaluate(tf: Tf, model: LayersModel, x: Tensor, y: Tensor): Promise<{ loss: number; values: number[] }> {
-  const outputs = model.evaluate(x, y, { batchSize: EVAL_BATCH_SIZE }) as Tensor[];
-  try {
-    const [loss, ...values] = await Promise.all(outputs.map(async (t) => (await t.data())[0]!));
-    return { loss: loss!, values };
-  } finally {
-    tf.dispose(outputs);
-  }
-}
-
 /**
  * What is not finite after an epoch: the loss, or else the weights. The weights are checked too because
  * the cross-entropy clips probabilities, so a model whose weights are NaN still reports a finite loss.
@@ -295,10 +283,12 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
     const train = tensorsOf(tf, dataset, dataset.train.count, trainArrays);
     tensors.push(train.x, train.y);
     // The graph engine where it covers the model (training/graph/); the tfjs model stays the source of
-    // truth between epochs, so validation, health, checkpoints and export are the same for both engines.
+    // truth between epochs, so health, checkpoints and export are the same for both engines; validation
+    // runs inside the graph engine (training/validation.ts), in inference mode as model.evaluate does.
     choice = await chooseEngine(tf, model, optimizer, { optimizer: config.optimizer, loss: taskLossKind(config, task), numClasses: dataset.numClasses });
     const graph = choice.engine ? { engine: choice.engine, data: trainArrays } : null;
-    const validation = dataset.validation.count > 0 ? splitTensors(tf, dataset, dataset.validation) : null;
+    const validationArrays = dataset.validation.count > 0 ? splitArrays(dataset, dataset.validation) : null;
+    const validation = validationArrays ? tensorsOf(tf, dataset, dataset.validation.count, validationArrays) : null;
     if (validation) tensors.push(validation.x, validation.y);
     hook = batchHook(tf, model, req.signal);
     const probeSource = validation ?? train;
@@ -358,8 +348,8 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
 
       const trained = task === 'classification' ? [logs.acc ?? logs.accuracy!] : TASK_METRICS[task].map((name) => logs[name]!);
       const metrics: Record<string, number> = { loss: logs.loss!, ...namedMetrics(task, trained, '', variances.train) };
-      if (validation) {
-        const val = await evaluate(tf, model, validation.x, validation.y);
+      if (validation && validationArrays) {
+        const val = await validate(tf, graph?.engine ?? null, model, { arrays: validationArrays, tensors: validation });
         metrics.val_loss = val.loss;
         Object.assign(metrics, namedMetrics(task, val.values, 'val_', variances.validation));
         metrics.val_examples = dataset.validation.count;
@@ -444,7 +434,7 @@ export async function evaluateCheckpoint(req: EvaluateRequest): Promise<Record<s
   const task = taskOf(dataset);
   try {
     compile(tf, model, optimizer, config, task);
-    const { loss, values } = await evaluate(tf, model, x, y);
+    const { loss, values } = await evaluateEager(tf, model, x, y);
     const prefix = req.split === 'test' ? 'test_' : 'val_';
     return { [`${prefix}loss`]: loss, ...namedMetrics(task, values, prefix, targetVariance(split)) };
   } finally {

@@ -2,16 +2,16 @@
 // trains a model when the addon is built, the model translates, its loss is the cross-entropy or a
 // regression loss (not a family's own) and TUNEFLOW_ENGINE does not say `eager`; otherwise the trial trains eagerly and the reason is returned,
 // for the log and the run's `tuneflow.engine` tag. The tfjs model stays the source of truth between
-// epochs: validation, health metrics, checkpoints and export read it after each graph epoch.
+// epochs: health metrics, checkpoints and export read it after each graph epoch; validation runs in the graph.
 import type { LayersModel, Optimizer, Tensor } from '@tensorflow/tfjs';
 import type { Tf } from '../backend';
 import type { LossKind } from '../loss';
 import type { OptimizerConfig } from '../optimizer';
-import { GraphEngine, type EpochStats, type NamedTensor } from './engine';
+import { GraphEngine, type EpochStats } from './engine';
 import { loadGraphAddon, type HostTensor } from './native';
 import { translateModel } from './translate';
 
-export { GraphEngine, metricNames, type EpochStats, type GraphLoss } from './engine';
+export { EVAL_BATCH_SIZE as GRAPH_EVAL_BATCH_SIZE, GraphEngine, metricNames, type EpochStats, type Evaluation, type GraphLoss } from './engine';
 export { graphAddonPath, loadGraphAddon } from './native';
 export { formatDevice, inspectTensorflow, type TensorflowBuild } from './devices';
 export { translateModel, type GraphModel, type LayerSpec, type Translation } from './translate';
@@ -65,8 +65,8 @@ export async function chooseEngine(
   const state = await optimizer.getWeights();
   let engine: GraphEngine | null = null;
   try {
-    engine = GraphEngine.create(loaded.addon, { model: translated.model, optimizer: settings.optimizer, loss, numClasses: settings.numClasses }, weights);
-    engine.setOptimizerState(await Promise.all(state.map(async (w) => ({ name: w.name, tensor: await toHost(w.tensor) }))));
+    const optimizerState = await Promise.all(state.map(async (w) => ({ name: w.name, tensor: await toHost(w.tensor) })));
+    engine = GraphEngine.create(loaded.addon, { model: translated.model, optimizer: settings.optimizer, loss, numClasses: settings.numClasses }, weights, undefined, optimizerState);
     return { engine, reason: null };
   } catch (error) {
     // TensorFlow refused the graph (an op or gradient it lacks): eager still trains the model.
@@ -80,11 +80,11 @@ export async function chooseEngine(
 
 /** Copies the engine's weights into the tfjs model and its optimizer state into the tfjs optimizer. */
 export async function syncToTfjs(tf: Tf, engine: GraphEngine, model: LayersModel, optimizer: Optimizer): Promise<void> {
-  const weights = engine.getWeights().map((w) => fromHost(tf, w));
+  const { weights: values, optimizer: state } = engine.getState();
+  const weights = values.map((w) => fromHost(tf, w));
   model.setWeights(weights);
   tf.dispose(weights);
   const old = await optimizer.getWeights();
-  const state: NamedTensor[] = engine.getOptimizerState();
   const tensors = state.map((s) => ({ name: s.name, tensor: fromHost(tf, s.tensor) }));
   await optimizer.setWeights(tensors);
   // setWeights made new slot variables from these tensors; the old ones and the inputs are no longer needed.
