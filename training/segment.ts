@@ -33,7 +33,7 @@ import { moduleFamily } from './trainables/model-module';
 import { healthMetrics } from './health';
 import { inferenceMsPerSample } from './latency';
 import { crossValidates, foldDataset, trainFolds, type Fold } from './cross-validation';
-import { chooseEngine, epochMeans, syncToTfjs, trainEpoch, type EngineChoice } from './graph';
+import { chooseEngine, epochMeans, releaseEngine, syncToTfjs, trainEpoch, type EngineChoice } from './graph';
 import { createOptimizer, setLearningRate } from './optimizer';
 import { evaluateEager, validate } from './validation';
 import { HealthProbe, probeSize, type ExampleLoss } from './probe';
@@ -267,6 +267,7 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
   let optimizer: Optimizer | null = null;
   let hook: ReturnType<typeof batchHook> | null = null;
   let choice: EngineChoice | null = null;
+  let finished = false;
   const tensors: Tensor[] = [];
   let trainSeconds = 0;
   try {
@@ -395,6 +396,7 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
       dir,
       (await listCheckpoints(dir)).filter((epoch) => epoch > fromEpoch && epoch < toEpoch),
     );
+    finished = true;
     return {
       epochs,
       checkpoint: checkpointPath(dir, toEpoch),
@@ -407,12 +409,14 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
       family,
       engine: choice.engine ? 'graph' : 'eager',
       ...(choice.reason ? { engineReason: choice.reason } : {}),
+      ...(choice.reused ? { engineReused: true } : {}),
     };
   } catch (error) {
     if (isOutOfMemory(error)) throw new TrainingOutOfMemoryError(error instanceof Error ? error.message : String(error), { cause: error });
     throw error;
   } finally {
-    choice?.engine?.dispose();
+    // A finished segment's engine holds what its last checkpoint does: kept for the trial's next segment.
+    releaseEngine(choice, finished);
     hook?.dispose();
     tf.dispose(tensors);
     model?.dispose();

@@ -141,7 +141,7 @@ export class GraphEngine {
 
   private constructor(
     private readonly addon: GraphAddon,
-    private readonly options: GraphEngineOptions,
+    private options: GraphEngineOptions,
   ) {
     this.g = new GraphBuilder(addon, addon.newGraph());
     this.trainable = options.model.weights.flatMap((w, i) => (w.trainable ? [i] : []));
@@ -640,6 +640,15 @@ export class GraphEngine {
   /** Ops a training step runs: the graph less each variable's initializer (a placeholder and an assign). */
   get stepOps(): number {
     return this.opCount - 2 * (this.weights.length + this.slots.flat().length + this.scalars.length);
+  }
+
+  /**
+   * Takes over another instance of the same model (training/graph/reuse.ts): the graph is the same, only
+   * the tfjs variable names that optimizer slots are named after differ.
+   */
+  adopt(model: GraphModel): void {
+    if (model.weights.length !== this.options.model.weights.length) throw new Error(`graph engine: a model of ${model.weights.length} weights for one of ${this.options.model.weights.length}`);
+    this.options = { ...this.options, model };
   }
 
   /** Frees TensorFlow's memory for this trial now. */

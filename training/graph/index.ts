@@ -9,12 +9,14 @@ import type { LossKind } from '../loss';
 import type { OptimizerConfig } from '../optimizer';
 import { GraphEngine, type EpochStats } from './engine';
 import { loadGraphAddon, type HostTensor } from './native';
+import { engineKey, keepEngine, takeEngine } from './reuse';
 import { translateModel } from './translate';
 
 export { EVAL_BATCH_SIZE as GRAPH_EVAL_BATCH_SIZE, GraphEngine, metricNames, type EpochStats, type Evaluation, type GraphLoss } from './engine';
 export { graphAddonPath, loadGraphAddon } from './native';
 export { formatDevice, inspectTensorflow, type TensorflowBuild } from './devices';
 export { translateModel, type GraphModel, type LayerSpec, type Translation } from './translate';
+export { releaseKeptEngine } from './reuse';
 
 export type EngineName = 'graph' | 'eager';
 export const ENGINES: readonly EngineName[] = ['graph', 'eager'];
@@ -30,6 +32,10 @@ export interface EngineChoice {
   engine: GraphEngine | null;
   /** Why the trial trains eagerly (null when the graph engine trains it). */
   reason: string | null;
+  /** The graph's identity (reuse.ts), for keeping the engine after the segment. */
+  key?: string;
+  /** Whether the engine is the one the trial's previous segment left in this process. */
+  reused?: boolean;
 }
 
 async function toHost(tensor: Tensor): Promise<HostTensor> {
@@ -66,8 +72,15 @@ export async function chooseEngine(
   let engine: GraphEngine | null = null;
   try {
     const optimizerState = await Promise.all(state.map(async (w) => ({ name: w.name, tensor: await toHost(w.tensor) })));
-    engine = GraphEngine.create(loaded.addon, { model: translated.model, optimizer: settings.optimizer, loss, numClasses: settings.numClasses }, weights, undefined, optimizerState);
-    return { engine, reason: null };
+    const options = { model: translated.model, optimizer: settings.optimizer, loss, numClasses: settings.numClasses };
+    const key = engineKey(options);
+    const kept = takeEngine(key, weights, optimizerState);
+    if (kept) {
+      kept.adopt(translated.model);
+      return { engine: kept, reason: null, key, reused: true };
+    }
+    engine = GraphEngine.create(loaded.addon, options, weights, undefined, optimizerState);
+    return { engine, reason: null, key, reused: false };
   } catch (error) {
     // TensorFlow refused the graph (an op or gradient it lacks): eager still trains the model.
     engine?.dispose();
@@ -76,6 +89,16 @@ export async function chooseEngine(
     // getWeights() returns the slot variables themselves and a fresh `iter` scalar: free only that.
     tf.dispose(state.filter((w) => !(w.tensor instanceof tf.Variable)).map((w) => w.tensor));
   }
+}
+
+/**
+ * After a segment: a graph engine that finished it is kept for the trial's next segment in this process
+ * (reuse.ts); one that failed or was aborted mid-epoch is freed.
+ */
+export function releaseEngine(choice: EngineChoice | null, finished: boolean): void {
+  if (!choice?.engine) return;
+  if (finished && choice.key) keepEngine(choice.key, choice.engine);
+  else choice.engine.dispose();
 }
 
 /** Copies the engine's weights into the tfjs model and its optimizer state into the tfjs optimizer. */
