@@ -61,8 +61,8 @@ describe.skipIf(!loaded.addon)(`graph engine reuse between segments${reason}`, (
     expect(again.engine).toBe(choice.engine);
     expect(again.engine!.iterations).toBe(4);
     // Slots named after the new model's variables, as a new engine names them.
-    const names = same.model.trainableWeights.map((w) => w.read().name);
-    expect(names[0]).not.toBe(first.model.trainableWeights[0]!.read().name);
+    const names = same.model.trainableWeights.map((w) => w.name);
+    expect(names[0]).not.toBe(first.model.trainableWeights[0]!.name);
     expect(again.engine!.getOptimizerState().slice(1).map((s) => s.name)).toEqual([...names.map((n) => `${n}/m`), ...names.map((n) => `${n}/v`)]);
     releaseEngine(again, true);
 
