@@ -286,7 +286,7 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
     // The graph engine where it covers the model (training/graph/); the tfjs model stays the source of
     // truth between epochs, so health, checkpoints and export are the same for both engines; validation
     // runs inside the graph engine (training/validation.ts), in inference mode as model.evaluate does.
-    choice = await chooseEngine(tf, model, optimizer, { optimizer: config.optimizer, loss: taskLossKind(config, task), numClasses: dataset.numClasses });
+    choice = await chooseEngine(tf, model, optimizer, { optimizer: config.optimizer, loss: taskLossKind(config, task), numClasses: dataset.numClasses, trial: dir });
     const graph = choice.engine ? { engine: choice.engine, data: trainArrays } : null;
     const validationArrays = dataset.validation.count > 0 ? splitArrays(dataset, dataset.validation) : null;
     const validation = validationArrays ? tensorsOf(tf, dataset, dataset.validation.count, validationArrays) : null;
@@ -415,8 +415,9 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
     if (isOutOfMemory(error)) throw new TrainingOutOfMemoryError(error instanceof Error ? error.message : String(error), { cause: error });
     throw error;
   } finally {
-    // A finished segment's engine holds what its last checkpoint does: kept for the trial's next segment.
-    releaseEngine(choice, finished);
+    // A finished segment's engine holds what its last checkpoint does: kept for the trial's next segment
+    // (for as many trials as the campaign trains at once: their segments may take turns in this process).
+    releaseEngine(choice, finished, spec.budget.maxConcurrentTrials);
     hook?.dispose();
     tf.dispose(tensors);
     model?.dispose();

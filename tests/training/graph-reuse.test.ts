@@ -5,7 +5,7 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import type { LayersModel, Optimizer } from '@tensorflow/tfjs';
 import { loadTf, modelFamily, registerCustomLayers, resolveOptimizerConfig, trainSegment, type Tf } from '../../training';
-import { chooseEngine, loadGraphAddon, releaseEngine, releaseKeptEngine, syncToTfjs, trainEpoch } from '../../training/graph';
+import { chooseEngine, loadGraphAddon, releaseEngine, releaseKeptEngines, syncToTfjs, trainEpoch } from '../../training/graph';
 import { createOptimizer } from '../../training/optimizer';
 import { checkpointWeights, maxDifference, segmentRequest, tempDir, useTempCache } from './helpers';
 
@@ -46,7 +46,7 @@ describe.skipIf(!loaded.addon)(`graph engine reuse between segments${reason}`, (
   test('the next segment takes the kept engine only for the same graph and the very same state', async () => {
     const hyper = { filters: 4, denseUnits: 8, batchNorm: true, dropout: 0.2 };
     const first = compiled(hyper);
-    const choice = await chooseEngine(tf, first.model, first.optimizer, { optimizer: CONFIG, loss: LOSS, numClasses: 3 });
+    const choice = await chooseEngine(tf, first.model, first.optimizer, { optimizer: CONFIG, loss: LOSS, numClasses: 3, trial: 'trial-a' });
     expect(choice.reused).toBe(false);
     const x = Float32Array.from({ length: 64 * 64 }, (_, i) => (i % 7) / 7);
     const y = Float32Array.from({ length: 64 * 3 }, (_, i) => (i % 3 === Math.floor(i / 3) % 3 ? 1 : 0));
@@ -56,7 +56,7 @@ describe.skipIf(!loaded.addon)(`graph engine reuse between segments${reason}`, (
 
     // Same state, new tfjs instances (other variable names): the kept engine, under the new names.
     const same = await copyOf(first, hyper);
-    const again = await chooseEngine(tf, same.model, same.optimizer, { optimizer: CONFIG, loss: LOSS, numClasses: 3 });
+    const again = await chooseEngine(tf, same.model, same.optimizer, { optimizer: CONFIG, loss: LOSS, numClasses: 3, trial: 'trial-a' });
     expect(again.reused).toBe(true);
     expect(again.engine).toBe(choice.engine);
     expect(again.engine!.iterations).toBe(4);
@@ -68,21 +68,40 @@ describe.skipIf(!loaded.addon)(`graph engine reuse between segments${reason}`, (
 
     // One weight a millionth off (a PBT member handed its donor's checkpoint): a new engine.
     const nudged = await copyOf(first, hyper, true);
-    const rebuilt = await chooseEngine(tf, nudged.model, nudged.optimizer, { optimizer: CONFIG, loss: LOSS, numClasses: 3 });
+    const rebuilt = await chooseEngine(tf, nudged.model, nudged.optimizer, { optimizer: CONFIG, loss: LOSS, numClasses: 3, trial: 'trial-a' });
     expect(rebuilt.reused).toBe(false);
     expect(rebuilt.engine).not.toBe(choice.engine);
     releaseEngine(rebuilt, true);
 
     // Another graph (another dropout rate), the same weights: a new engine.
     const other = await copyOf(nudged, { ...hyper, dropout: 0.3 });
-    const otherChoice = await chooseEngine(tf, other.model, other.optimizer, { optimizer: CONFIG, loss: LOSS, numClasses: 3 });
+    const otherChoice = await chooseEngine(tf, other.model, other.optimizer, { optimizer: CONFIG, loss: LOSS, numClasses: 3, trial: 'trial-a' });
     expect(otherChoice.reused).toBe(false);
     // A failed segment's engine is not kept.
     releaseEngine(otherChoice, false);
     const after = await copyOf(other, { ...hyper, dropout: 0.3 });
-    expect((await chooseEngine(tf, after.model, after.optimizer, { optimizer: CONFIG, loss: LOSS, numClasses: 3 })).reused).toBe(false);
-    releaseKeptEngine();
+    expect((await chooseEngine(tf, after.model, after.optimizer, { optimizer: CONFIG, loss: LOSS, numClasses: 3, trial: 'trial-a' })).reused).toBe(false);
+    releaseKeptEngines();
     for (const m of [first, same, nudged, other, after]) m.model.dispose();
+  });
+
+  test("two trials' segments taking turns in one process each take their own kept engine", async () => {
+    releaseKeptEngines();
+    const parts = { family: 'mlp', modelOptions: { layers: 1, units: 16, dropout: 0.2 } };
+    const [a, b] = [tempDir('trial'), tempDir('trial')];
+    const segment = (dir: string, epoch: number, concurrent: number) => {
+      const request = segmentRequest(parts, { fromEpoch: epoch - 1, toEpoch: epoch, checkpointDir: dir });
+      return trainSegment({ ...request, spec: { ...request.spec, budget: { ...request.spec.budget, maxConcurrentTrials: concurrent } } });
+    };
+    const reused = [];
+    for (const epoch of [1, 2, 3]) for (const dir of [a, b]) reused.push((await segment(dir, epoch, 2)).engineReused ?? false);
+    expect(reused).toEqual([false, false, true, true, true, true]);
+    // A campaign of one trial at a time keeps one engine: the two trials' turns then build theirs each time.
+    const [c, d] = [tempDir('trial'), tempDir('trial')];
+    const one = [];
+    for (const epoch of [1, 2]) for (const dir of [c, d]) one.push((await segment(dir, epoch, 1)).engineReused ?? false);
+    expect(one).toEqual([false, false, false, false]);
+    releaseKeptEngines();
   });
 
   test('one-epoch segments with the engine kept between them equal segments that each build their engine', async () => {
@@ -91,7 +110,7 @@ describe.skipIf(!loaded.addon)(`graph engine reuse between segments${reason}`, (
       const dir = tempDir('trial');
       const epochs = [];
       for (let epoch = 1; epoch <= 3; epoch++) {
-        if (!keep) releaseKeptEngine();
+        if (!keep) releaseKeptEngines();
         const result = await trainSegment(segmentRequest(parts, { fromEpoch: epoch - 1, toEpoch: epoch, checkpointDir: dir }));
         expect(result.engine).toBe('graph');
         // Kept and taken again from the second segment on, unless released in between.
@@ -100,11 +119,11 @@ describe.skipIf(!loaded.addon)(`graph engine reuse between segments${reason}`, (
       }
       return { epochs, weights: await checkpointWeights(`${dir}/epoch-3`) };
     };
-    releaseKeptEngine();
+    releaseKeptEngines();
     const kept = await run(true);
     const fresh = await run(false);
     expect(maxDifference(kept.weights, fresh.weights)).toBe(0);
     for (const key of ['loss', 'accuracy', 'val_loss', 'val_accuracy']) expect(kept.epochs.map((m) => m[key])).toEqual(fresh.epochs.map((m) => m[key]));
-    releaseKeptEngine();
+    releaseKeptEngines();
   });
 });

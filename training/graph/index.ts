@@ -16,7 +16,7 @@ export { EVAL_BATCH_SIZE as GRAPH_EVAL_BATCH_SIZE, GraphEngine, metricNames, typ
 export { graphAddonPath, loadGraphAddon } from './native';
 export { formatDevice, inspectTensorflow, type TensorflowBuild } from './devices';
 export { translateModel, type GraphModel, type LayerSpec, type Translation } from './translate';
-export { releaseKeptEngine } from './reuse';
+export { MAX_KEPT, releaseKeptEngines } from './reuse';
 
 export type EngineName = 'graph' | 'eager';
 export const ENGINES: readonly EngineName[] = ['graph', 'eager'];
@@ -32,8 +32,9 @@ export interface EngineChoice {
   engine: GraphEngine | null;
   /** Why the trial trains eagerly (null when the graph engine trains it). */
   reason: string | null;
-  /** The graph's identity (reuse.ts), for keeping the engine after the segment. */
+  /** The graph's identity and the trial's folder (reuse.ts), for keeping the engine after the segment. */
   key?: string;
+  trial?: string;
   /** Whether the engine is the one the trial's previous segment left in this process. */
   reused?: boolean;
 }
@@ -57,7 +58,13 @@ export async function chooseEngine(
   tf: Tf,
   model: LayersModel,
   optimizer: Optimizer,
-  settings: { optimizer: OptimizerConfig; loss: LossKind; numClasses: number },
+  settings: {
+    optimizer: OptimizerConfig;
+    loss: LossKind;
+    numClasses: number;
+    /** The trial's checkpoint folder: takes the engine its last segment kept in this process, if it holds the same state. */
+    trial?: string;
+  },
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<EngineChoice> {
   if (requestedEngine(env) === 'eager') return { engine: null, reason: 'TUNEFLOW_ENGINE=eager' };
@@ -74,13 +81,14 @@ export async function chooseEngine(
     const optimizerState = await Promise.all(state.map(async (w) => ({ name: w.name, tensor: await toHost(w.tensor) })));
     const options = { model: translated.model, optimizer: settings.optimizer, loss, numClasses: settings.numClasses };
     const key = engineKey(options);
-    const kept = takeEngine(key, weights, optimizerState);
+    const { trial } = settings;
+    const kept = trial === undefined ? null : takeEngine(trial, key, weights, optimizerState);
     if (kept) {
       kept.adopt(translated.model);
-      return { engine: kept, reason: null, key, reused: true };
+      return { engine: kept, reason: null, key, trial, reused: true };
     }
     engine = GraphEngine.create(loaded.addon, options, weights, undefined, optimizerState);
-    return { engine, reason: null, key, reused: false };
+    return { engine, reason: null, key, ...(trial === undefined ? {} : { trial }), reused: false };
   } catch (error) {
     // TensorFlow refused the graph (an op or gradient it lacks): eager still trains the model.
     engine?.dispose();
@@ -93,11 +101,11 @@ export async function chooseEngine(
 
 /**
  * After a segment: a graph engine that finished it is kept for the trial's next segment in this process
- * (reuse.ts); one that failed or was aborted mid-epoch is freed.
+ * (reuse.ts; up to `keep` trials' engines); one that failed or was aborted mid-epoch is freed.
  */
-export function releaseEngine(choice: EngineChoice | null, finished: boolean): void {
+export function releaseEngine(choice: EngineChoice | null, finished: boolean, keep = 1): void {
   if (!choice?.engine) return;
-  if (finished && choice.key) keepEngine(choice.key, choice.engine);
+  if (finished && choice.key && choice.trial !== undefined) keepEngine(choice.trial, choice.key, choice.engine, keep);
   else choice.engine.dispose();
 }
 

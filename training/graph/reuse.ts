@@ -6,12 +6,24 @@
 // pull), which a new session creates again at ~100 ms a segment on the quickstart CNN. It is taken only
 // when the graph would be the same (the translated model, optimizer settings, loss) and its weights
 // and optimizer state equal, bit for bit, what the segment loaded from its checkpoint; anything else (a
-// PBT member handed its donor's checkpoint, a checkpoint the eager engine wrote, another trial) builds
-// a new engine. One engine is kept per process, and none while another is being built.
+// PBT member handed its donor's checkpoint, a checkpoint the eager engine wrote) builds a new engine.
+// A process keeps the engines of the last few trials it trained (as many as the campaign trains at once,
+// at most MAX_KEPT): with one training slot a worker's segments of two trials take turns in one process.
 import type { GraphEngine, GraphEngineOptions, NamedTensor } from './engine';
 import type { HostTensor } from './native';
 
-let kept: { key: string; engine: GraphEngine } | null = null;
+/** The most engines a process keeps, whatever the campaign's concurrency. */
+export const MAX_KEPT = 4;
+
+interface Kept {
+  /** The trial's checkpoint folder. */
+  trial: string;
+  key: string;
+  engine: GraphEngine;
+}
+
+/** Oldest first. */
+let kept: Kept[] = [];
 
 /** What fixes the graph: everything in the options but names (of layers and variables: tfjs numbers them process-wide). */
 export function engineKey(options: GraphEngineOptions): string {
@@ -25,26 +37,29 @@ function sameBytes(a: HostTensor, b: HostTensor): boolean {
   return x.length === y.length && x.every((v, i) => v === y[i]);
 }
 
-/** Keeps `engine` for the trial's next segment (freeing the one kept before). */
-export function keepEngine(key: string, engine: GraphEngine): void {
-  releaseKeptEngine();
-  kept = { key, engine };
+/** Keeps `engine` for the trial's next segment, freeing the trial's older one and the oldest beyond `capacity`. */
+export function keepEngine(trial: string, key: string, engine: GraphEngine, capacity: number): void {
+  for (const old of kept.filter((k) => k.trial === trial && k.engine !== engine)) old.engine.dispose();
+  kept = kept.filter((k) => k.trial !== trial);
+  kept.push({ trial, key, engine });
+  const limit = Math.max(1, Math.min(MAX_KEPT, Math.floor(capacity)));
+  while (kept.length > limit) kept.shift()!.engine.dispose();
 }
 
-/** Frees the kept engine, if any. */
-export function releaseKeptEngine(): void {
-  kept?.engine.dispose();
-  kept = null;
+/** Frees every kept engine. */
+export function releaseKeptEngines(): void {
+  for (const k of kept) k.engine.dispose();
+  kept = [];
 }
 
 /**
- * The kept engine when its graph is `key`'s and it holds exactly `weights` and `optimizer` (tfjs's
- * getWeights() formats); else null, and the kept engine is freed before the caller builds another.
+ * The trial's kept engine when its graph is `key`'s and it holds exactly `weights` and `optimizer`
+ * (tfjs's getWeights() formats); else null, and that engine is freed before the caller builds another.
  */
-export function takeEngine(key: string, weights: HostTensor[], optimizer: NamedTensor[]): GraphEngine | null {
-  const candidate = kept;
-  kept = null;
-  if (!candidate) return null;
+export function takeEngine(trial: string, key: string, weights: HostTensor[], optimizer: NamedTensor[]): GraphEngine | null {
+  const at = kept.findIndex((k) => k.trial === trial);
+  if (at < 0) return null;
+  const [candidate] = kept.splice(at, 1) as [Kept];
   if (candidate.key === key) {
     const state = candidate.engine.getState();
     const iterations = Number(optimizer[0]?.tensor.data[0] ?? 0);
@@ -53,7 +68,9 @@ export function takeEngine(key: string, weights: HostTensor[], optimizer: NamedT
       state.weights.length === weights.length &&
       state.weights.every((w, i) => sameBytes(w, weights[i]!)) &&
       // tfjs's state: `iter`, then the slots; a fresh optimizer's lone `iter` means zero slots.
-      (optimizer.length === 1 ? state.optimizer.slice(1).every((s) => s.tensor.data.every((v) => v === 0)) : state.optimizer.length === optimizer.length && state.optimizer.slice(1).every((s, i) => sameBytes(s.tensor, optimizer[i + 1]!.tensor)));
+      (optimizer.length === 1
+        ? state.optimizer.slice(1).every((s) => s.tensor.data.every((v) => v === 0))
+        : state.optimizer.length === optimizer.length && state.optimizer.slice(1).every((s, i) => sameBytes(s.tensor, optimizer[i + 1]!.tensor)));
     if (same) return candidate.engine;
   }
   candidate.engine.dispose();
