@@ -5,23 +5,19 @@
 // mode is what is tested: dropout left on or batch statistics in batch normalization fail here.
 // Skipped, saying why, only when the addon is not built.
 import { beforeAll, describe, expect, test } from 'vitest';
-import { evaluateCheckpoint, loadTf, modelFamily, registerCustomLayers, resolveOptimizerConfig, trainSegment, type Tf } from '../../training';
-import { chooseEngine, loadGraphAddon, syncToTfjs, trainEpoch, type GraphEngine } from '../../training/graph';
+import { evaluateCheckpoint, modelFamily, resolveOptimizerConfig, trainSegment, type Tf } from '../../training';
+import { chooseEngine, syncToTfjs, trainEpoch, type GraphEngine } from '../../training/graph';
 import { regressionLoss, trainingLoss, type LossKind, type RegressionLoss } from '../../training/loss';
 import { createOptimizer } from '../../training/optimizer';
 import { mulberry32 } from '../../training/rng';
 import { evaluateEager } from '../../training/validation';
-import { maxDifference, segmentRequest, useTempCache } from './helpers';
+import { graphAddonOrSkip, maxDifference, segmentRequest, trainingTf } from './helpers';
 
-const loaded = loadGraphAddon();
-const reason = loaded.addon ? '' : ` (SKIPPED: the graph engine addon is not built: ${loaded.reason})`;
-if (!loaded.addon) console.warn(`graph-evaluate tests skipped: ${loaded.reason}`);
+const addon = graphAddonOrSkip('graph-evaluate');
 
 let tf: Tf;
 beforeAll(async () => {
-  useTempCache();
-  tf = await loadTf();
-  registerCustomLayers(tf);
+  tf = await trainingTf();
 });
 
 /** Training examples (one graph epoch on them) and validation examples: 300 is no multiple of any batch size used. */
@@ -111,7 +107,7 @@ function expectSame({ graph, small, eager }: Awaited<ReturnType<typeof bothEvalu
   expect(Number.isFinite(eager.loss) && eager.loss > 0).toBe(true);
 }
 
-describe.skipIf(!loaded.addon)(`validation on the graph engine${reason}`, () => {
+describe.skipIf(!addon.available)(`validation on the graph engine${addon.note}`, () => {
   test.each([
     ['cnn', { filters: 4, denseUnits: 16, batchNorm: true, dropout: 0.4 }, {}],
     ['cnn', { filters: 4, denseUnits: 16, residual: true, batchNorm: true, convsPerBlock: 2, dropout: 0.3 }, {}],

@@ -4,20 +4,16 @@
 // when every segment builds its engine. Skipped, saying why, only when the addon is not built.
 import { beforeAll, describe, expect, test } from 'vitest';
 import type { LayersModel, Optimizer } from '@tensorflow/tfjs';
-import { loadTf, modelFamily, registerCustomLayers, resolveOptimizerConfig, trainSegment, type Tf } from '../../training';
-import { chooseEngine, loadGraphAddon, releaseEngine, releaseKeptEngines, syncToTfjs, trainEpoch } from '../../training/graph';
+import { modelFamily, resolveOptimizerConfig, trainSegment, type Tf } from '../../training';
+import { chooseEngine, releaseEngine, releaseKeptEngines, syncToTfjs, trainEpoch } from '../../training/graph';
 import { createOptimizer } from '../../training/optimizer';
-import { checkpointWeights, maxDifference, segmentRequest, tempDir, useTempCache } from './helpers';
+import { checkpointWeights, graphAddonOrSkip, maxDifference, segmentRequest, tempDir, trainingTf } from './helpers';
 
-const loaded = loadGraphAddon();
-const reason = loaded.addon ? '' : ` (SKIPPED: the graph engine addon is not built: ${loaded.reason})`;
-if (!loaded.addon) console.warn(`graph-reuse tests skipped: ${loaded.reason}`);
+const addon = graphAddonOrSkip('graph-reuse');
 
 let tf: Tf;
 beforeAll(async () => {
-  useTempCache();
-  tf = await loadTf();
-  registerCustomLayers(tf);
+  tf = await trainingTf();
 });
 
 const INPUT = { kind: 'image' as const, inputShape: [8, 8, 1] as [number, number, number], numClasses: 3, seed: 4 };
@@ -42,7 +38,7 @@ async function copyOf(from: { model: LayersModel; optimizer: Optimizer }, hyper:
   return to;
 }
 
-describe.skipIf(!loaded.addon)(`graph engine reuse between segments${reason}`, () => {
+describe.skipIf(!addon.available)(`graph engine reuse between segments${addon.note}`, () => {
   test('the next segment takes the kept engine only for the same graph and the very same state', async () => {
     const hyper = { filters: 4, denseUnits: 8, batchNorm: true, dropout: 0.2 };
     const first = compiled(hyper);
