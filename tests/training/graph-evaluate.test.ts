@@ -70,7 +70,7 @@ async function bothEvaluations(family: string, hyper: Record<string, unknown>, {
   const config = resolveOptimizerConfig({ optimizer: 'adam', batchSize: 32, learningRate: 0.01 });
   const optimizer = createOptimizer(tf, config);
   model.compile({ optimizer, loss: series ? regressionLoss(tf, regression) : trainingLoss(tf, fam, hyper, labelSmoothing), metrics: series ? ['mse', 'mae'] : ['accuracy'] });
-  const loss: LossKind = series ? { kind: regression } : { kind: 'cross-entropy', labelSmoothing };
+  const loss: LossKind = series ? { kind: regression } : (fam.lossKind?.(hyper) ?? { kind: 'cross-entropy', labelSmoothing });
   const choice = await chooseEngine(tf, model, optimizer, { optimizer: config, loss, numClasses: validation.width });
   expect(choice.reason).toBeNull();
   const engine = choice.engine as GraphEngine;
@@ -117,6 +117,8 @@ describe.skipIf(!addon.available)(`validation on the graph engine${addon.note}`,
     // Weight penalties are in the training loss, not in model.evaluate's.
     ['softmax', { l1: 0.001, l2: 0.01 }, {}],
     ['lenet', { dropout: 0.2 }, {}],
+    ['svm-linear', { l1: 0.001 }, {}],
+    ['svm-rbf', { features: 64, loss: 'hinge' }, {}],
     ['lstm', { units: 8, embeddingSize: 8, dropout: 0.3, recurrentDropout: 0.2 }, { kind: 'sequence' }],
     ['lstm', { units: 8, embeddingSize: 8, layers: 2, bidirectional: true, dropout: 0.2 }, { kind: 'sequence' }],
     ['transformer', { embeddingSize: 8, heads: 2, blocks: 2, ffUnits: 16, dropout: 0.2 }, { kind: 'sequence' }],
