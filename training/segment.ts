@@ -33,8 +33,9 @@ import { moduleFamily } from './trainables/model-module';
 import { healthMetrics } from './health';
 import { inferenceMsPerSample } from './latency';
 import { crossValidates, foldDataset, trainFolds, type Fold } from './cross-validation';
-import { chooseEngine, epochMeans, syncToTfjs, trainEpoch, type EngineChoice } from './graph';
+import { chooseEngine, epochMeans, releaseEngine, syncToTfjs, trainEpoch, type EngineChoice } from './graph';
 import { createOptimizer, setLearningRate } from './optimizer';
+import { evaluateEager, validate } from './validation';
 import { HealthProbe, probeSize, type ExampleLoss } from './probe';
 import { mixSeed, permutation } from './rng';
 import { dependsOnTotalEpochs, learningRateAt } from './schedule';
@@ -43,8 +44,6 @@ import { specReadsMetric } from '../spec/objective';
 import { isPbt, pbtMutable } from '../spec/pbt';
 import type { ExperimentSpec } from '../spec/types';
 
-/** Batch size for validation and test passes: larger than training batches, same results. */
-const EVAL_BATCH_SIZE = 256;
 /** Mixed into the dropout seed, so masks are a stream of their own (not the shuffle's). */
 const DROPOUT_STREAM = 0x64726f70;
 /** How often training yields to the event loop so timers (heartbeats) and cancellation get through. */
@@ -170,17 +169,6 @@ function abortError(signal: AbortSignal): unknown {
   return signal.reason ?? Object.assign(new Error('training segment aborted'), { name: 'AbortError' });
 }
 
-/** The loss and then the compiled metrics' values (TASK_METRICS order). */
-async function evaluate(tf: Tf, model: LayersModel, x: Tensor, y: Tensor): Promise<{ loss: number; values: number[] }> {
-  const outputs = model.evaluate(x, y, { batchSize: EVAL_BATCH_SIZE }) as Tensor[];
-  try {
-    const [loss, ...values] = await Promise.all(outputs.map(async (t) => (await t.data())[0]!));
-    return { loss: loss!, values };
-  } finally {
-    tf.dispose(outputs);
-  }
-}
-
 /**
  * What is not finite after an epoch: the loss, or else the weights. The weights are checked too because
  * the cross-entropy clips probabilities, so a model whose weights are NaN still reports a finite loss.
@@ -279,6 +267,7 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
   let optimizer: Optimizer | null = null;
   let hook: ReturnType<typeof batchHook> | null = null;
   let choice: EngineChoice | null = null;
+  let finished = false;
   const tensors: Tensor[] = [];
   let trainSeconds = 0;
   try {
@@ -295,10 +284,12 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
     const train = tensorsOf(tf, dataset, dataset.train.count, trainArrays);
     tensors.push(train.x, train.y);
     // The graph engine where it covers the model (training/graph/); the tfjs model stays the source of
-    // truth between epochs, so validation, health, checkpoints and export are the same for both engines.
-    choice = await chooseEngine(tf, model, optimizer, { optimizer: config.optimizer, loss: taskLossKind(config, task), numClasses: dataset.numClasses });
+    // truth between epochs, so health, checkpoints and export are the same for both engines; validation
+    // runs inside the graph engine (training/validation.ts), in inference mode as model.evaluate does.
+    choice = await chooseEngine(tf, model, optimizer, { optimizer: config.optimizer, loss: taskLossKind(config, task), numClasses: dataset.numClasses, trial: dir });
     const graph = choice.engine ? { engine: choice.engine, data: trainArrays } : null;
-    const validation = dataset.validation.count > 0 ? splitTensors(tf, dataset, dataset.validation) : null;
+    const validationArrays = dataset.validation.count > 0 ? splitArrays(dataset, dataset.validation) : null;
+    const validation = validationArrays ? tensorsOf(tf, dataset, dataset.validation.count, validationArrays) : null;
     if (validation) tensors.push(validation.x, validation.y);
     hook = batchHook(tf, model, req.signal);
     const probeSource = validation ?? train;
@@ -358,8 +349,8 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
 
       const trained = task === 'classification' ? [logs.acc ?? logs.accuracy!] : TASK_METRICS[task].map((name) => logs[name]!);
       const metrics: Record<string, number> = { loss: logs.loss!, ...namedMetrics(task, trained, '', variances.train) };
-      if (validation) {
-        const val = await evaluate(tf, model, validation.x, validation.y);
+      if (validation && validationArrays) {
+        const val = await validate(tf, graph?.engine ?? null, model, { arrays: validationArrays, tensors: validation });
         metrics.val_loss = val.loss;
         Object.assign(metrics, namedMetrics(task, val.values, 'val_', variances.validation));
         metrics.val_examples = dataset.validation.count;
@@ -405,6 +396,7 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
       dir,
       (await listCheckpoints(dir)).filter((epoch) => epoch > fromEpoch && epoch < toEpoch),
     );
+    finished = true;
     return {
       epochs,
       checkpoint: checkpointPath(dir, toEpoch),
@@ -417,12 +409,15 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
       family,
       engine: choice.engine ? 'graph' : 'eager',
       ...(choice.reason ? { engineReason: choice.reason } : {}),
+      ...(choice.reused ? { engineReused: true } : {}),
     };
   } catch (error) {
     if (isOutOfMemory(error)) throw new TrainingOutOfMemoryError(error instanceof Error ? error.message : String(error), { cause: error });
     throw error;
   } finally {
-    choice?.engine?.dispose();
+    // A finished segment's engine holds what its last checkpoint does: kept for the trial's next segment
+    // (for as many trials as the campaign trains at once: their segments may take turns in this process).
+    releaseEngine(choice, finished, spec.budget.maxConcurrentTrials);
     hook?.dispose();
     tf.dispose(tensors);
     model?.dispose();
@@ -444,7 +439,7 @@ export async function evaluateCheckpoint(req: EvaluateRequest): Promise<Record<s
   const task = taskOf(dataset);
   try {
     compile(tf, model, optimizer, config, task);
-    const { loss, values } = await evaluate(tf, model, x, y);
+    const { loss, values } = await evaluateEager(tf, model, x, y);
     const prefix = req.split === 'test' ? 'test_' : 'val_';
     return { [`${prefix}loss`]: loss, ...namedMetrics(task, values, prefix, targetVariance(split)) };
   } finally {

@@ -102,6 +102,8 @@ export interface SegmentResult {
   engine?: 'graph' | 'eager';
   /** Why an `eager` segment did not run on the graph engine (an unsupported layer, TUNEFLOW_ENGINE=eager, no addon). */
   engineReason?: string;
+  /** A graph segment that took the graph engine its trial's previous segment left in the process (training/graph/reuse.ts). */
+  engineReused?: boolean;
 }
 
 export interface TrainableFiles {

@@ -41,6 +41,27 @@ describe('TrainingProcessPool', () => {
     for (const e of seen) expect(e.metrics.val_loss).toBeGreaterThan(0);
   });
 
+  test("a trial's next segment goes to the child that ran its last one, which takes the graph engine it kept", async () => {
+    const two = new TrainingProcessPool();
+    try {
+      const [a, b] = [tempDir('child'), tempDir('child')];
+      // Two children: A's and B's first segments side by side.
+      const firsts = await Promise.all([a, b].map((dir) => two.trainSegment(request({ checkpointDir: dir, toEpoch: 1 }))));
+      expect(firsts.map((r) => r.engine)).toEqual(['graph', 'graph']);
+      expect(two.pids()).toHaveLength(2);
+      // In the order that the last-idle-first choice would give each the other's child.
+      const b2 = await two.trainSegment(request({ checkpointDir: b, fromEpoch: 1, toEpoch: 2 }));
+      const a2 = await two.trainSegment(request({ checkpointDir: a, fromEpoch: 1, toEpoch: 2 }));
+      expect([a2.engineReused, b2.engineReused]).toEqual([true, true]);
+      // A third trial in a child that last ran another: a new engine, the same results as ever.
+      const c = await two.trainSegment(request({ checkpointDir: tempDir('child'), toEpoch: 1 }));
+      expect(c.engineReused).toBeUndefined();
+      expect(c.epochs[0]!.metrics.loss).toBe(firsts[0]!.epochs[0]!.metrics.loss);
+    } finally {
+      await two.close();
+    }
+  });
+
   test('errors keep their name, class and fields across the process boundary', async () => {
     const error = await pool.trainSegment(request({ params: { learningRate: 1e30 } })).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TrainingDivergedError);

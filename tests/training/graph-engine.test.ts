@@ -4,24 +4,19 @@
 // graph training equal uninterrupted training. Skipped, saying why, only when the addon is not built.
 import { beforeAll, describe, expect, test } from 'vitest';
 import type { LayersModel } from '@tensorflow/tfjs';
-import { loadTf, modelFamily, registerCustomLayers, resolveOptimizerConfig, trainSegment, type Tf } from '../../training';
-import { chooseEngine, epochMeans, loadGraphAddon, trainEpoch, translateModel, type GraphEngine } from '../../training/graph';
+import { modelFamily, resolveOptimizerConfig, trainSegment, type Tf } from '../../training';
+import { chooseEngine, epochMeans, trainEpoch, translateModel, type GraphEngine } from '../../training/graph';
 import type { ModelFamily } from '../../training/models';
 import { regressionLoss, trainingLoss, type LossKind, type RegressionLoss } from '../../training/loss';
 import { createOptimizer } from '../../training/optimizer';
 import { mulberry32 } from '../../training/rng';
-import { checkpointWeights, maxDifference, npyDataset, segmentRequest, tempDir, tokenSequences, useTempCache } from './helpers';
+import { checkpointWeights, graphAddonOrSkip, maxDifference, npyDataset, segmentRequest, tempDir, tokenSequences, trainingTf } from './helpers';
 
-// Before useTempCache(): the addon path comes from the real cache's tools.json or the test set-up's variable.
-const loaded = loadGraphAddon();
-const reason = loaded.addon ? '' : ` (SKIPPED: the graph engine addon is not built: ${loaded.reason})`;
-if (!loaded.addon) console.warn(`graph-engine tests skipped: ${loaded.reason}`);
+const addon = graphAddonOrSkip('graph-engine');
 
 let tf: Tf;
 beforeAll(async () => {
-  useTempCache();
-  tf = await loadTf();
-  registerCustomLayers(tf);
+  tf = await trainingTf();
 });
 
 const SHAPE: [number, number, number] = [16, 16, 1];
@@ -142,7 +137,7 @@ function expectSameSteps({ eager, graph }: { eager: Run; graph: Run }): void {
   expect(new Set(graph.losses.map((l) => l.toFixed(5))).size).toBeGreaterThan(4);
 }
 
-describe.skipIf(!loaded.addon)(`graph engine${reason}`, () => {
+describe.skipIf(!addon.available)(`graph engine${addon.note}`, () => {
   test.each([
     ['mlp', {}],
     ['mlp', { layers: 3, units: 24, activation: 'tanh' }],

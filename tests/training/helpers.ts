@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect } from 'vitest';
 import type { ExperimentSpec } from '../../spec/types';
-import { evaluateCheckpoint, loadTf, trainSegment, type SegmentRequest } from '../../training';
+import { evaluateCheckpoint, loadTf, registerCustomLayers, trainSegment, type SegmentRequest, type Tf } from '../../training';
+import { loadGraphAddon } from '../../training/graph';
 import { encodeNpy } from '../../training/formats/npy';
 import { mulberry32 } from '../../training/rng';
 
@@ -18,6 +19,26 @@ export function tempDir(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), `tuneflow-training-${prefix}-`));
   created.push(dir);
   return dir;
+}
+
+/**
+ * Whether the graph engine addon is built, for a graph engine test file: when not, its tests are skipped
+ * and `note` (for the describe's title) and a warning say why. Read it at import, before useTempCache():
+ * the addon path comes from the real cache's tools.json or the test set-up's variable.
+ */
+export function graphAddonOrSkip(file: string): { available: boolean; note: string } {
+  const loaded = loadGraphAddon();
+  if (loaded.addon) return { available: true, note: '' };
+  console.warn(`${file} tests skipped: ${loaded.reason}`);
+  return { available: false, note: ` (SKIPPED: the graph engine addon is not built: ${loaded.reason})` };
+}
+
+/** tfjs with tuneflow's layers registered, over a fresh temp data set cache: a training test file's set-up. */
+export async function trainingTf(): Promise<Tf> {
+  useTempCache();
+  const tf = await loadTf();
+  registerCustomLayers(tf);
+  return tf;
 }
 
 /** Points the data set cache at a fresh temp folder (loaders read the variable at call time). */

@@ -53,6 +53,8 @@ class Slot {
   exited = false;
   /** Serves no further job (its child reported user code that may still run): stopped once its job settles. */
   retired = false;
+  /** The trial folder of the last segment it ran: its child may keep that trial's graph engine (training/graph/reuse.ts). */
+  lastTrial: string | null = null;
   private job: InFlight | null = null;
   private nextId = 0;
   private stderrTail = '';
@@ -208,9 +210,13 @@ export class TrainingProcessPool {
 
   private async use<T>(job: Job, what: string, hooks: JobHooks): Promise<T> {
     if (this.closing) throw new Error('the training process pool is closed');
-    let slot = this.idle.pop();
+    // A trial's next segment goes to the child that ran its last one, which may still hold its graph engine.
+    const trial = job.kind === 'segment' ? job.request.checkpointDir : null;
+    const affine = trial === null ? -1 : this.idle.findIndex((s) => s.lastTrial === trial && !s.exited);
+    let slot = affine >= 0 ? this.idle.splice(affine, 1)[0] : this.idle.pop();
     while (slot?.exited) slot = this.idle.pop(); // died while idle, its removal still pending
     slot ??= this.spawn();
+    if (trial !== null) slot.lastTrial = trial;
     try {
       return await slot.run<T>(job, what, hooks);
     } finally {

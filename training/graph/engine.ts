@@ -6,11 +6,13 @@
 // optimizer slots live in TensorFlow resource variables between steps; a training step is one
 // TF_SessionRun. The optimizer state maps to and from tfjs's getWeights() format (iteration count, then
 // each slot for every trainable weight), so a checkpoint written by either engine resumes on the other.
+// Validation runs in the same graph: the forward pass in inference mode (as tfjs's model.evaluate: no
+// dropout, batch normalization with its moving statistics, no weight penalties) over the same variables.
 import { HUBER_DELTA, classifies, type LossKind } from '../loss';
 import { positionTable } from '../models/attention';
 import type { OptimizerConfig } from '../optimizer';
 import { GraphBuilder, hostTensor } from './builder';
-import type { DType, EngineHandle, GraphAddon, HostTensor, Output } from './native';
+import type { DType, EngineHandle, GraphAddon, HostTensor, Output, TrainStepsRequest } from './native';
 import { trainingSessionConfig } from './session-config';
 import type { GraphActivation, GraphModel, LayerSpec, LstmSpec } from './translate';
 
@@ -76,6 +78,31 @@ export function adamPower(beta: number, steps: number): number {
   return power;
 }
 
+/** Examples per session run of a validation pass: large, as nothing is kept for a backward pass. */
+export const EVAL_BATCH_SIZE = 512;
+
+/** Whether a layer computes otherwise in training than in inference (dropout masks, batch statistics). */
+function trainingDiffers(layer: LayerSpec): boolean {
+  switch (layer.kind) {
+    case 'dropout':
+      return layer.rate > 0;
+    case 'batchNorm':
+      return true;
+    case 'lstm':
+      return layer.dropout > 0 || layer.recurrentDropout > 0;
+    case 'bidirectional':
+      return trainingDiffers(layer.forward) || trainingDiffers(layer.backward);
+    default:
+      return false;
+  }
+}
+
+/** A validation pass's results as model.evaluate returns them: the mean loss, then the metricNames means. */
+export interface Evaluation {
+  loss: number;
+  metrics: number[];
+}
+
 export interface EpochStats {
   /** Loss and metrics (metricNames) of every batch, and its example count. */
   losses: number[];
@@ -100,6 +127,10 @@ export class GraphEngine {
   private loss!: Output;
   /** The metricNames values of a batch. */
   private metrics: Output[] = [];
+  /** A batch's loss (without weight penalties) and metricNames values in inference mode. */
+  private evaluation: Output[] = [];
+  /** 0..n-1, the order a validation pass takes its n examples in (kept between passes). */
+  private identity = new Int32Array(0);
   private train!: number;
   /** Resource names are unique per engine, in case TensorFlow shares resources between sessions. */
   private readonly prefix = `tuneflow_${Math.random().toString(36).slice(2)}`;
@@ -110,19 +141,29 @@ export class GraphEngine {
 
   private constructor(
     private readonly addon: GraphAddon,
-    private readonly options: GraphEngineOptions,
+    private options: GraphEngineOptions,
   ) {
     this.g = new GraphBuilder(addon, addon.newGraph());
     this.trainable = options.model.weights.flatMap((w, i) => (w.trainable ? [i] : []));
   }
 
-  /** Builds the graph and starts its session; weights and optimizer state start as given (else zero slots). */
-  static create(addon: GraphAddon, options: GraphEngineOptions, weights: HostTensor[], threads = { intraOp: 0, interOp: 0 }): GraphEngine {
+  /**
+   * Builds the graph and starts its session; weights and optimizer state start as given (else zero
+   * slots), in one session run: each new combination of feeds and fetches costs TensorFlow an executor.
+   */
+  static create(
+    addon: GraphAddon,
+    options: GraphEngineOptions,
+    weights: HostTensor[],
+    threads = { intraOp: 0, interOp: 0 },
+    optimizerState: NamedTensor[] | null = null,
+  ): GraphEngine {
     const engine = new GraphEngine(addon, options);
     engine.build();
     addon.startSession(engine.handle, trainingSessionConfig(threads));
-    engine.setWeights(weights);
-    engine.setOptimizerState(null);
+    const state = engine.optimizerPairs(optimizerState);
+    engine.assignAll([...engine.weightPairs(weights), ...state.pairs]);
+    engine.iterations = state.iterations;
     return engine;
   }
 
@@ -158,12 +199,12 @@ export class GraphEngine {
     const lstms = layers.flatMap((l) => (l.kind === 'lstm' ? [l] : l.kind === 'bidirectional' ? [l.forward, l.backward] : []));
     if (layers.some((l) => l.kind === 'dropout') || lstms.some((l) => l.dropout > 0 || l.recurrentDropout > 0)) this.seed = g.placeholder('int64', [2], 'seed');
 
-    // Each node reads earlier nodes' outputs (or the input); the last one is the model's output.
-    const outputs: Output[] = [];
-    model.nodes.forEach((node, i) => outputs.push(this.layer(node.layer, node.inputs.map((j) => (j < 0 ? this.x : outputs[j]!)), i)));
-    const h = outputs.at(-1)!;
+    const h = this.forward(true);
     this.loss = this.withPenalties(this.lossOf(h));
     this.metrics = this.metricsOf(h);
+    // Validation: a forward pass of its own where a layer tells the modes apart, else the training one's ops.
+    const inference = model.nodes.some((n) => trainingDiffers(n.layer)) ? this.forward(false) : h;
+    this.evaluation = [this.lossOf(inference), ...this.metricsOf(inference)];
 
     const reads = this.trainable.map((t) => this.weights[t]!.read);
     const grads = this.addon.addGradients(this.handle, 'grad', [this.loss], reads);
@@ -173,6 +214,13 @@ export class GraphEngine {
     }));
     this.train = g.op('NoOp', [], {}, [...updates, ...this.stateUpdates], 'train');
     this.opCount = this.addon.graphOps(this.handle);
+  }
+
+  /** The model's output: each node reads earlier nodes' outputs (or the input); the last one is the output. */
+  private forward(training: boolean): Output {
+    const outputs: Output[] = [];
+    this.options.model.nodes.forEach((node, i) => outputs.push(this.layer(node.layer, node.inputs.map((j) => (j < 0 ? this.x : outputs[j]!)), i, training)));
+    return outputs.at(-1)!;
   }
 
   private activation(kind: GraphActivation, x: Output): Output {
@@ -205,8 +253,11 @@ export class GraphEngine {
     }
   }
 
-  /** A layer's output from its inputs (one, but for the merge layers); `index` numbers its dropout streams. */
-  private layer(layer: LayerSpec, inputs: Output[], index: number): Output {
+  /**
+   * A layer's output from its inputs (one, but for the merge layers); `index` numbers its dropout
+   * streams. Out of `training` (validation) dropout is off and batch normalization uses its moving statistics.
+   */
+  private layer(layer: LayerSpec, inputs: Output[], index: number, training: boolean): Output {
     const g = this.g;
     const x = inputs[0]!;
     const read = (i: number) => this.weights[i]!.read;
@@ -240,8 +291,13 @@ export class GraphEngine {
       case 'embedding':
         return g.out('GatherV2', [read(layer.embeddings), x, g.constant('int32', [], [0])]);
       case 'lstm':
-        return this.lstm(layer, x, 4 * index);
+        return this.lstm(layer, x, 4 * index, training);
       case 'batchNorm': {
+        if (!training) {
+          // tfjs in inference: (x - moving mean) * (rsqrt(moving variance + epsilon) * gamma) + beta.
+          const scale = g.mul(g.unary('Rsqrt', g.add(read(layer.movingVariance), g.scalar(layer.epsilon))), read(layer.gamma));
+          return g.add(g.mul(g.sub(x, read(layer.movingMean)), scale), read(layer.beta));
+        }
         // tfjs in training: batch moments over all axes but the last (gradients flow through both), then
         // moving <- moving - (moving - batch value) * (1 - momentum) for the mean and the variance.
         const axes = (g.shape(x) ?? []).slice(0, -1).map((_, i) => i);
@@ -258,9 +314,9 @@ export class GraphEngine {
         return g.add(g.mul(normed, read(layer.gamma)), read(layer.beta));
       }
       case 'bidirectional':
-        return g.out('ConcatV2', [{ list: [this.lstm(layer.forward, x, 4 * index), this.lstm(layer.backward, x, 4 * index + 2)] }, g.constant('int32', [], [-1])]);
+        return g.out('ConcatV2', [{ list: [this.lstm(layer.forward, x, 4 * index, training), this.lstm(layer.backward, x, 4 * index + 2, training)] }, g.constant('int32', [], [-1])]);
       case 'dropout':
-        return layer.rate <= 0 ? x : g.mul(x, this.dropoutMask(x, layer.rate, 4 * index));
+        return layer.rate <= 0 || !training ? x : g.mul(x, this.dropoutMask(x, layer.rate, 4 * index));
       case 'globalPool':
         return g.reduce(layer.op, x, [1]);
       case 'add':
@@ -359,7 +415,7 @@ export class GraphEngine {
    * reversed one (a bidirectional layer's backward half) runs from the last step; its sequence output
    * is in the input's time order, as tfjs's Bidirectional reverses it back.
    */
-  private lstm(layer: LstmSpec, x: Output, stream: number): Output {
+  private lstm(layer: LstmSpec, x: Output, stream: number, training: boolean): Output {
     const g = this.g;
     const shape = g.shape(x);
     const steps = shape?.[1] ?? -1;
@@ -372,8 +428,8 @@ export class GraphEngine {
     let h = zeros;
     let c = zeros;
     // As tfjs's LSTMCell: one input mask and one state mask per training step, the same at every time step.
-    const inputMask = layer.dropout > 0 ? this.dropoutMask([inputs, 0], layer.dropout, stream) : null;
-    const stateMask = layer.recurrentDropout > 0 ? this.dropoutMask(zeros, layer.recurrentDropout, stream + 1) : null;
+    const inputMask = training && layer.dropout > 0 ? this.dropoutMask([inputs, 0], layer.dropout, stream) : null;
+    const stateMask = training && layer.recurrentDropout > 0 ? this.dropoutMask(zeros, layer.recurrentDropout, stream + 1) : null;
     const outputs: Output[] = new Array<Output>(steps);
     for (let k = 0; k < steps; k++) {
       const t = layer.reverse ? steps - 1 - k : k;
@@ -530,9 +586,42 @@ export class GraphEngine {
     learningRate: number;
     seedBase: number;
   }): Promise<EpochStats> {
-    const { model, numClasses, optimizer } = this.options;
+    const { optimizer } = this.options;
     const feeds: [Output, HostTensor][] = [[this.lr, hostTensor('float32', [], [request.learningRate])]];
     if (this.decayKeep) feeds.push([this.decayKeep, hostTensor('float32', [], [1 - request.learningRate * optimizer.weightDecay!])]);
+    const stats = await this.steps(request, {
+      ...(this.seed ? { seedFeed: this.seed, seedBase: request.seedBase } : {}),
+      feeds,
+      fetches: [this.loss, ...this.metrics],
+      targets: [this.train],
+    });
+    this.iterations += stats.losses.length;
+    return stats;
+  }
+
+  /**
+   * model.evaluate on the engine's current weights: `data` in order, in batches of `batchSize`, one
+   * session run each (on the addon's worker thread), in inference mode; batch means weighted by batch
+   * size, as tfjs averages them. Changes nothing: no update, no moving statistic, no random state.
+   */
+  async evaluate(data: { x: Float32Array | Int32Array; y: Float32Array }, batchSize = EVAL_BATCH_SIZE): Promise<Evaluation> {
+    const count = data.y.length / this.options.numClasses;
+    if (!Number.isInteger(count) || count < 1) throw new Error(`graph engine: validation targets of ${data.y.length} values for ${this.options.numClasses} per example`);
+    if (this.identity.length !== count) this.identity = Int32Array.from({ length: count }, (_, i) => i);
+    const stats = await this.steps(
+      { ...data, order: this.identity, batchSize, start: 0, count: Math.ceil(count / batchSize) },
+      { feeds: [], fetches: this.evaluation, targets: [] },
+    );
+    const mean = (values: number[]) => values.reduce((sum, v, i) => sum + v * stats.rows[i]!, 0) / count;
+    return { loss: mean(stats.losses), metrics: Object.values(stats.metrics).map(mean) };
+  }
+
+  /** Runs batches start..start+count-1 of `order` through the addon, fetching a loss and the metricNames values. */
+  private async steps(
+    request: { x: Float32Array | Int32Array; y: Float32Array; order: Int32Array; batchSize: number; start: number; count: number },
+    run: Pick<TrainStepsRequest, 'seedFeed' | 'seedBase' | 'feeds' | 'fetches' | 'targets'>,
+  ): Promise<EpochStats> {
+    const { model, numClasses } = this.options;
     const out = await this.addon.trainSteps(this.handle, {
       x: request.x,
       xDtype: model.inputDtype,
@@ -546,10 +635,7 @@ export class GraphEngine {
       count: request.count,
       xFeed: this.x,
       yFeed: this.y,
-      ...(this.seed ? { seedFeed: this.seed, seedBase: request.seedBase } : {}),
-      feeds,
-      fetches: [this.loss, ...this.metrics],
-      targets: [this.train],
+      ...run,
     });
     const names = metricNames(this.options.loss);
     const stats: EpochStats = { losses: [], metrics: Object.fromEntries(names.map((name) => [name, []])), rows: [] };
@@ -559,13 +645,21 @@ export class GraphEngine {
       names.forEach((name, k) => stats.metrics[name]!.push(out[i + 1 + k]!));
       stats.rows.push(out[i + width - 1]!);
     }
-    this.iterations += stats.losses.length;
     return stats;
   }
 
   /** Ops a training step runs: the graph less each variable's initializer (a placeholder and an assign). */
   get stepOps(): number {
     return this.opCount - 2 * (this.weights.length + this.slots.flat().length + this.scalars.length);
+  }
+
+  /**
+   * Takes over another instance of the same model (training/graph/reuse.ts): the graph is the same, only
+   * the tfjs variable names that optimizer slots are named after differ.
+   */
+  adopt(model: GraphModel): void {
+    if (model.weights.length !== this.options.model.weights.length) throw new Error(`graph engine: a model of ${model.weights.length} weights for one of ${this.options.model.weights.length}`);
+    this.options = { ...this.options, model };
   }
 
   /** Frees TensorFlow's memory for this trial now. */
@@ -596,23 +690,42 @@ export class GraphEngine {
   }
 
   setWeights(values: HostTensor[]): void {
+    this.assignAll(this.weightPairs(values));
+  }
+
+  private weightPairs(values: HostTensor[]): [Variable, HostTensor][] {
     if (values.length !== this.weights.length) throw new Error(`graph engine: ${values.length} weight values for ${this.weights.length} weights`);
-    this.assignAll(this.weights.map((w, i) => [w, values[i]!]));
+    return this.weights.map((w, i) => [w, values[i]!]);
   }
 
   /** tfjs's optimizer.getWeights() format: `iter`, then each slot for every trainable weight. */
   getOptimizerState(): NamedTensor[] {
+    return this.optimizerState(this.fetch(this.slots.flat()));
+  }
+
+  /** The weights and the optimizer state, read in one session run (one executor where two would cost two). */
+  getState(): { weights: HostTensor[]; optimizer: NamedTensor[] } {
+    const values = this.fetch([...this.weights, ...this.slots.flat()]);
+    return { weights: values.slice(0, this.weights.length), optimizer: this.optimizerState(values.slice(this.weights.length)) };
+  }
+
+  private optimizerState(slotValues: HostTensor[]): NamedTensor[] {
     const names = slotNames(this.options.optimizer);
-    const values = this.fetch(this.slots.flat());
     const state: NamedTensor[] = [{ name: 'iter', tensor: hostTensor('int32', [], [this.iterations]) }];
     names.forEach((slot, s) =>
-      this.trainable.forEach((t, i) => state.push({ name: `${this.options.model.weights[t]!.name}/${slot}`, tensor: values[s * this.trainable.length + i]! })),
+      this.trainable.forEach((t, i) => state.push({ name: `${this.options.model.weights[t]!.name}/${slot}`, tensor: slotValues[s * this.trainable.length + i]! })),
     );
     return state;
   }
 
   /** Restores tfjs-format optimizer state; null (or a fresh optimizer's lone `iter`) starts from zero slots. */
   setOptimizerState(state: NamedTensor[] | null): void {
+    const { pairs, iterations } = this.optimizerPairs(state);
+    this.assignAll(pairs);
+    this.iterations = iterations;
+  }
+
+  private optimizerPairs(state: NamedTensor[] | null): { pairs: [Variable, HostTensor][]; iterations: number } {
     const iterations = state ? Number(state[0]?.tensor.data[0] ?? 0) : 0;
     const slots = state?.slice(1) ?? [];
     const flat = this.slots.flat();
@@ -625,7 +738,6 @@ export class GraphEngine {
       pairs.push([this.scalars[0]!, hostTensor('float32', [], [adamPower(config.beta1, iterations)])]);
       pairs.push([this.scalars[1]!, hostTensor('float32', [], [adamPower(config.beta2, iterations)])]);
     }
-    this.assignAll(pairs);
-    this.iterations = iterations;
+    return { pairs, iterations };
   }
 }

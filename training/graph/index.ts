@@ -2,19 +2,21 @@
 // trains a model when the addon is built, the model translates, its loss is the cross-entropy or a
 // regression loss (not a family's own) and TUNEFLOW_ENGINE does not say `eager`; otherwise the trial trains eagerly and the reason is returned,
 // for the log and the run's `tuneflow.engine` tag. The tfjs model stays the source of truth between
-// epochs: validation, health metrics, checkpoints and export read it after each graph epoch.
+// epochs: health metrics, checkpoints and export read it after each graph epoch; validation runs in the graph.
 import type { LayersModel, Optimizer, Tensor } from '@tensorflow/tfjs';
 import type { Tf } from '../backend';
 import type { LossKind } from '../loss';
 import type { OptimizerConfig } from '../optimizer';
-import { GraphEngine, type EpochStats, type NamedTensor } from './engine';
+import { GraphEngine, type EpochStats } from './engine';
 import { loadGraphAddon, type HostTensor } from './native';
+import { engineKey, keepEngine, takeEngine } from './reuse';
 import { translateModel } from './translate';
 
-export { GraphEngine, metricNames, type EpochStats, type GraphLoss } from './engine';
+export { EVAL_BATCH_SIZE as GRAPH_EVAL_BATCH_SIZE, GraphEngine, metricNames, type EpochStats, type Evaluation, type GraphLoss } from './engine';
 export { graphAddonPath, loadGraphAddon } from './native';
 export { formatDevice, inspectTensorflow, type TensorflowBuild } from './devices';
 export { translateModel, type GraphModel, type LayerSpec, type Translation } from './translate';
+export { MAX_KEPT, releaseKeptEngines } from './reuse';
 
 export type EngineName = 'graph' | 'eager';
 export const ENGINES: readonly EngineName[] = ['graph', 'eager'];
@@ -30,6 +32,11 @@ export interface EngineChoice {
   engine: GraphEngine | null;
   /** Why the trial trains eagerly (null when the graph engine trains it). */
   reason: string | null;
+  /** The graph's identity and the trial's folder (reuse.ts), for keeping the engine after the segment. */
+  key?: string;
+  trial?: string;
+  /** Whether the engine is the one the trial's previous segment left in this process. */
+  reused?: boolean;
 }
 
 async function toHost(tensor: Tensor): Promise<HostTensor> {
@@ -51,7 +58,13 @@ export async function chooseEngine(
   tf: Tf,
   model: LayersModel,
   optimizer: Optimizer,
-  settings: { optimizer: OptimizerConfig; loss: LossKind; numClasses: number },
+  settings: {
+    optimizer: OptimizerConfig;
+    loss: LossKind;
+    numClasses: number;
+    /** The trial's checkpoint folder: takes the engine its last segment kept in this process, if it holds the same state. */
+    trial?: string;
+  },
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<EngineChoice> {
   if (requestedEngine(env) === 'eager') return { engine: null, reason: 'TUNEFLOW_ENGINE=eager' };
@@ -65,9 +78,17 @@ export async function chooseEngine(
   const state = await optimizer.getWeights();
   let engine: GraphEngine | null = null;
   try {
-    engine = GraphEngine.create(loaded.addon, { model: translated.model, optimizer: settings.optimizer, loss, numClasses: settings.numClasses }, weights);
-    engine.setOptimizerState(await Promise.all(state.map(async (w) => ({ name: w.name, tensor: await toHost(w.tensor) }))));
-    return { engine, reason: null };
+    const optimizerState = await Promise.all(state.map(async (w) => ({ name: w.name, tensor: await toHost(w.tensor) })));
+    const options = { model: translated.model, optimizer: settings.optimizer, loss, numClasses: settings.numClasses };
+    const key = engineKey(options);
+    const { trial } = settings;
+    const kept = trial === undefined ? null : takeEngine(trial, key, weights, optimizerState);
+    if (kept) {
+      kept.adopt(translated.model);
+      return { engine: kept, reason: null, key, trial, reused: true };
+    }
+    engine = GraphEngine.create(loaded.addon, options, weights, undefined, optimizerState);
+    return { engine, reason: null, key, ...(trial === undefined ? {} : { trial }), reused: false };
   } catch (error) {
     // TensorFlow refused the graph (an op or gradient it lacks): eager still trains the model.
     engine?.dispose();
@@ -78,13 +99,23 @@ export async function chooseEngine(
   }
 }
 
+/**
+ * After a segment: a graph engine that finished it is kept for the trial's next segment in this process
+ * (reuse.ts; up to `keep` trials' engines); one that failed or was aborted mid-epoch is freed.
+ */
+export function releaseEngine(choice: EngineChoice | null, finished: boolean, keep = 1): void {
+  if (!choice?.engine) return;
+  if (finished && choice.key && choice.trial !== undefined) keepEngine(choice.trial, choice.key, choice.engine, keep);
+  else choice.engine.dispose();
+}
+
 /** Copies the engine's weights into the tfjs model and its optimizer state into the tfjs optimizer. */
 export async function syncToTfjs(tf: Tf, engine: GraphEngine, model: LayersModel, optimizer: Optimizer): Promise<void> {
-  const weights = engine.getWeights().map((w) => fromHost(tf, w));
+  const { weights: values, optimizer: state } = engine.getState();
+  const weights = values.map((w) => fromHost(tf, w));
   model.setWeights(weights);
   tf.dispose(weights);
   const old = await optimizer.getWeights();
-  const state: NamedTensor[] = engine.getOptimizerState();
   const tensors = state.map((s) => ({ name: s.name, tensor: fromHost(tf, s.tensor) }));
   await optimizer.setWeights(tensors);
   // setWeights made new slot variables from these tensors; the old ones and the inputs are no longer needed.
