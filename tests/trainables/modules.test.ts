@@ -46,7 +46,7 @@ describe("a user's model module that cannot be used", () => {
   });
 
   it('has no such export, listing the ones it has', async () => {
-    expect(await failure('./models/tiny-dense.ts', 'buildIt')).toBe(`model.module ${dense} has no export "buildIt" (its exports: build, notAFunction, notAModel, wrongOutput)`);
+    expect(await failure('./models/tiny-dense.ts', 'buildIt')).toBe(`model.module ${dense} has no export "buildIt" (its exports: build, notAFunction, notAModel, recurrent, wrongOutput)`);
   });
 
   it('exports something that is not a function', async () => {
