@@ -101,19 +101,8 @@ export async function findRun(client: MlflowClient, experimentId: string, key: R
  * run and completes its params, so there is exactly one run per key.
  */
 export async function ensureRun(client: MlflowClient, opts: EnsureRunOptions): Promise<{ runId: string; created: boolean }> {
-  let run = await findRun(client, opts.experimentId, opts.key);
-  const created = run === undefined;
-  if (!run) {
-    run = await client.createRun({
-      experimentId: opts.experimentId,
-      runName: opts.runName,
-      tags: {
-        ...opts.tags,
-        ...opts.key,
-        ...(opts.parentRunId ? { 'mlflow.parentRunId': opts.parentRunId } : {}),
-      },
-    });
-  }
+  const run = await findRun(client, opts.experimentId, opts.key);
+  if (!run) return createKeyedRun(client, opts);
   const runId = run.info.runId;
   const missing: Record<string, string> = {};
   const conflicts: string[] = [];
@@ -129,7 +118,7 @@ export async function ensureRun(client: MlflowClient, opts: EnsureRunOptions): P
     });
   }
   if (Object.keys(missing).length > 0) await client.logBatch({ runId, params: missing });
-  return { runId, created };
+  return { runId, created: false };
 }
 
 /**
