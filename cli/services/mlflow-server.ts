@@ -2,7 +2,7 @@
 // has a single writer), or a database server's (PostgreSQL, cli/services/postgres.ts) with several; a local
 // artifact folder served through the server's artifact proxy (so clients only ever need the HTTP URL).
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -122,10 +122,26 @@ export function sqlPoolEnv(env: NodeJS.ProcessEnv): Record<string, string> {
  * Best effort, with MLflow's own Python: where it fails, the server runs in SQLite's default mode.
  */
 async function useWal(dbFile: string): Promise<void> {
+  if (inWalMode(dbFile)) return; // set once, kept by the file: no Python start-up on every later start
   const python = join(dirname(findTool('mlflow')), 'python');
   if (!existsSync(python)) return; // an MLflow installed some other way
   const script = "import sqlite3, sys; sqlite3.connect(sys.argv[1]).execute('PRAGMA journal_mode=WAL')";
   await promisify(execFile)(python, ['-c', script, dbFile], { timeout: 30_000 }).catch(() => undefined);
+}
+
+/** Whether a SQLite file's header says WAL (its read and write format versions, bytes 18 and 19, are 2). */
+function inWalMode(dbFile: string): boolean {
+  try {
+    const header = Buffer.alloc(20);
+    const fd = openSync(dbFile, 'r');
+    try {
+      return readSync(fd, header, 0, 20, 0) === 20 && header[18] === 2 && header[19] === 2;
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return false; // missing or unreadable: the PRAGMA creates or reports it
+  }
 }
 
 /** The address a local client uses for a bind address: wildcards mean "this machine". */
