@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isMlflowUp, startMlflowServer } from './mlflow-server';
-import { backendStoreUri, checkMlflowDriver, isPostgresUp, postgresMaxConnections, startPostgres, stopPostgres } from './postgres';
+import { backendStoreUri, checkMlflowDriver, DEFAULT_MLFLOW_WORKERS_ON_POSTGRES, isPostgresUp, postgresMaxConnections, startPostgres, stopPostgres } from './postgres';
 import { isAlive, stopProcess } from './process';
 import { isTemporalUp, startTemporalServer, registerCampaignSearchAttributes } from './temporal-server';
 
@@ -38,7 +38,7 @@ export function mlflowDbChoice(flag: string | undefined, env: NodeJS.ProcessEnv 
 export function mlflowWorkers(db: MlflowDb, env: NodeJS.ProcessEnv = process.env): number {
   if (db === 'sqlite') return 1;
   const raw = env.TUNEFLOW_MLFLOW_WORKERS;
-  if (raw === undefined || raw === '') return 4;
+  if (raw === undefined || raw === '') return DEFAULT_MLFLOW_WORKERS_ON_POSTGRES;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1 || n > 64) throw new LocalServicesError(`TUNEFLOW_MLFLOW_WORKERS: expected a whole number from 1 to 64, got "${raw}"`);
   return n;

@@ -67,6 +67,9 @@ export function initdbArgs(dataDir: string): string[] {
   return ['-D', dataDir, '-U', SUPERUSER, '-E', 'UTF8', '--no-locale', '--auth-local=trust', '--auth-host=scram-sha-256'];
 }
 
+/** MLflow's uvicorn workers on PostgreSQL unless told otherwise (`TUNEFLOW_MLFLOW_WORKERS`): it takes concurrent writers, SQLite does not. */
+export const DEFAULT_MLFLOW_WORKERS_ON_POSTGRES = 4;
+
 /**
  * Connections the cluster takes for `workers` MLflow workers: each worker's pool may open
  * MLFLOW_POOL_CONNECTIONS (mlflow-server.ts), plus a few for psql and migrations. PostgreSQL's default of
@@ -76,7 +79,7 @@ export function postgresMaxConnections(workers: number): number {
   return workers * MLFLOW_POOL_CONNECTIONS + 20;
 }
 
-export function serverArgs(dataDir: string, port: number, maxConnections = postgresMaxConnections(4)): string[] {
+export function serverArgs(dataDir: string, port: number, maxConnections = postgresMaxConnections(DEFAULT_MLFLOW_WORKERS_ON_POSTGRES)): string[] {
   return ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${dataDir}`, '-c', `max_connections=${maxConnections}`];
 }
 
@@ -139,7 +142,7 @@ export interface PostgresOptions {
   detached?: boolean;
   timeoutMs?: number;
   env?: NodeJS.ProcessEnv;
-  /** PostgreSQL's max_connections (default: enough for 4 MLflow workers, postgresMaxConnections). */
+  /** PostgreSQL's max_connections (default: enough for DEFAULT_MLFLOW_WORKERS_ON_POSTGRES MLflow workers, postgresMaxConnections). */
   maxConnections?: number;
 }
 
@@ -230,7 +233,7 @@ export interface MlflowOnPostgresOptions {
   /** MLflow's folder: its `artifacts/`. */
   mlflowDir: string;
   logDir: string;
-  /** MLflow's uvicorn worker processes (default 4): PostgreSQL takes concurrent writers, SQLite does not. */
+  /** MLflow's uvicorn worker processes (default DEFAULT_MLFLOW_WORKERS_ON_POSTGRES). */
   workers?: number;
   detached?: boolean;
 }
@@ -255,7 +258,7 @@ export async function checkMlflowDriver(env: NodeJS.ProcessEnv = process.env): P
 export async function startMlflowOnPostgres(opts: MlflowOnPostgresOptions): Promise<MlflowOnPostgres> {
   const detached = opts.detached ?? false;
   await checkMlflowDriver();
-  const workers = opts.workers ?? 4;
+  const workers = opts.workers ?? DEFAULT_MLFLOW_WORKERS_ON_POSTGRES;
   const postgres = await startPostgres({ dir: opts.postgresDir, logFile: join(opts.logDir, 'postgres.log'), detached, maxConnections: postgresMaxConnections(workers) });
   let mlflow: MlflowServer;
   try {
