@@ -32,7 +32,7 @@ export function mlflowDbChoice(flag: string | undefined, env: NodeJS.ProcessEnv 
 }
 
 /**
- * uvicorn workers of the local MLflow server: 1 on SQLite (one writer at a time: more workers only wait
+ * Worker processes of the local MLflow server: 1 on SQLite (one writer at a time: more workers only wait
  * on its lock), else TUNEFLOW_MLFLOW_WORKERS, else 4 (MLflow's own default).
  */
 export function mlflowWorkers(db: MlflowDb, env: NodeJS.ProcessEnv = process.env): number {

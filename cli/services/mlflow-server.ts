@@ -1,21 +1,24 @@
-// Launches a real MLflow tracking server: a SQLite backend store (in WAL mode) with one uvicorn worker (SQLite
+// Launches a real MLflow tracking server: a SQLite backend store (in WAL mode) with one worker process (SQLite
 // has a single writer), or a database server's (PostgreSQL, cli/services/postgres.ts) with several; a local
 // artifact folder served through the server's artifact proxy (so clients only ever need the HTTP URL).
+// MLflow's Flask app runs under gunicorn's threaded workers, not MLflow's default uvicorn (gunicornOptions).
 import { execFile } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort, spawnService, stopProcess, waitOrStop } from './process';
-import { findTool } from './tools';
+import { findTool, readToolsFile } from './tools';
 
 export interface MlflowServerOptions {
   /** Holds `mlflow.db` and `artifacts/`; created if missing. Reusing a folder keeps all earlier runs. */
   dir: string;
   /** A database server's SQLAlchemy URI instead of `<dir>/mlflow.db` (then `dir` holds the artifacts only). */
   backendStoreUri?: string;
-  /** uvicorn worker processes (default 1). */
+  /** Worker processes (default 1). */
   workers?: number;
+  /** MLflow's own default server (uvicorn) even where gunicorn would serve (serverChoiceArgs): for side-by-side benches. */
+  mlflowDefaultServer?: boolean;
   /** Interface to bind (default 127.0.0.1). For 0.0.0.0 also pass `allowedHosts` for the names users type. */
   host?: string;
   /** 0 or undefined: a free port. */
@@ -60,6 +63,7 @@ export async function startMlflowServer(opts: MlflowServerOptions): Promise<Mlfl
   mkdirSync(join(dir, 'artifacts'), { recursive: true });
 
   if (!opts.backendStoreUri) await useWal(join(dir, 'mlflow.db'));
+  const mlflow = findTool('mlflow');
   const args = [
     'server',
     '--backend-store-uri', opts.backendStoreUri ?? `sqlite:///${join(dir, 'mlflow.db')}`,
@@ -68,6 +72,7 @@ export async function startMlflowServer(opts: MlflowServerOptions): Promise<Mlfl
     '--host', host,
     '--port', String(port),
     '--workers', String(opts.workers ?? 1),
+    ...(opts.mlflowDefaultServer ? [] : serverChoiceArgs(mlflow, readToolsFile())),
   ];
   if (opts.allowedHosts?.length) args.push('--allowed-hosts', opts.allowedHosts.join(','));
   if (opts.corsAllowedOrigins?.length) args.push('--cors-allowed-origins', opts.corsAllowedOrigins.join(','));
@@ -81,20 +86,38 @@ export async function startMlflowServer(opts: MlflowServerOptions): Promise<Mlfl
   };
   const detached = opts.detached ?? false;
   const startedAt = Date.now();
-  const proc = spawnService(findTool('mlflow'), args, { logFile: opts.logFile, detached, env });
+  const proc = spawnService(mlflow, args, { logFile: opts.logFile, detached, env });
   // Non-detached, the server shares our process group (Ctrl-C reaches it) and is stopped by pid:
-  // `mlflow server` forwards SIGTERM to its uvicorn child and exits after it.
+  // `mlflow server` forwards SIGTERM to its gunicorn child and exits after it.
   const stop = () => stopProcess(proc.pid, { group: detached, graceMs: 10_000 });
   const url = `http://${connectHost(host)}:${port}`;
   await waitOrStop(`MLflow server (${url})`, () => isMlflowUp(url), { timeoutMs: opts.timeoutMs ?? 90_000, exited: proc.exited, logFile: opts.logFile }, stop);
   return { url, pid: proc.pid, startupMs: Date.now() - startedAt, stop };
 }
 
-/**
- * Threads one uvicorn worker serves requests on: anyio's default thread limiter, through which Starlette runs
- * MLflow's Flask app (mlflow/server/fastapi_app.py), one request per thread.
- */
+/** Threads one MLflow worker process serves requests on, one request per thread (as many as uvicorn's anyio limiter gave). */
 export const MLFLOW_REQUEST_THREADS = 40;
+
+/**
+ * gunicorn's options for MLflow's Flask app. MLflow 3 serves it by default through uvicorn, FastAPI and a
+ * WSGI bridge; the same trial-like requests cost its one Python process 14–15 ms of CPU each there and
+ * 7–9 ms under gunicorn (docs/benchmarks.md, "MLflow under gunicorn"), and that process is what a campaign
+ * of short trials waits on. Threaded workers (`gthread`) serve MLFLOW_REQUEST_THREADS requests at once;
+ * idle keep-alive connections stay open longer than Node's client keeps them (4 s), so the server never
+ * closes one the client is about to reuse; a stop finishes requests in flight within stopProcess's grace.
+ */
+export function gunicornOptions(): string {
+  // No control socket: gunicorn 26 would otherwise open one in ~/.gunicorn/, shared by every server.
+  return `--worker-class gthread --threads ${MLFLOW_REQUEST_THREADS} --keep-alive 15 --timeout 120 --graceful-timeout 8 --no-control-socket`;
+}
+
+/**
+ * gunicorn where `mlflow` is the set-up's MLflow, whose gunicorn version set-up pins (tools.json
+ * `mlflowGunicorn`); any other MLflow (`$TUNEFLOW_MLFLOW_BIN`, PATH) keeps its own default server.
+ */
+export function serverChoiceArgs(mlflow: string, tools: Record<string, string>): string[] {
+  return tools.mlflowGunicorn === mlflow ? ['--gunicorn-opts', gunicornOptions()] : [];
+}
 
 /**
  * Pooled database connections per MLflow worker: enough that the pool can never run dry. MLflow's SQL store

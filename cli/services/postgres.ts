@@ -67,7 +67,7 @@ export function initdbArgs(dataDir: string): string[] {
   return ['-D', dataDir, '-U', SUPERUSER, '-E', 'UTF8', '--no-locale', '--auth-local=trust', '--auth-host=scram-sha-256'];
 }
 
-/** MLflow's uvicorn workers on PostgreSQL unless told otherwise (`TUNEFLOW_MLFLOW_WORKERS`): it takes concurrent writers, SQLite does not. */
+/** MLflow's worker processes on PostgreSQL unless told otherwise (`TUNEFLOW_MLFLOW_WORKERS`): it takes concurrent writers, SQLite does not. */
 export const DEFAULT_MLFLOW_WORKERS_ON_POSTGRES = 4;
 
 /**
@@ -233,7 +233,7 @@ export interface MlflowOnPostgresOptions {
   /** MLflow's folder: its `artifacts/`. */
   mlflowDir: string;
   logDir: string;
-  /** MLflow's uvicorn worker processes (default DEFAULT_MLFLOW_WORKERS_ON_POSTGRES). */
+  /** MLflow's worker processes (default DEFAULT_MLFLOW_WORKERS_ON_POSTGRES). */
   workers?: number;
   detached?: boolean;
 }

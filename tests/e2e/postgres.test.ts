@@ -1,5 +1,5 @@
 // The end-to-end campaign (tiny.yaml, as in campaign.test.ts) on an MLflow server whose store is a
-// local PostgreSQL cluster and which runs two uvicorn workers (cli/services/postgres.ts), with the
+// local PostgreSQL cluster and which runs two worker processes (cli/services/postgres.ts), with the
 // same MLflow layout asserted, and the rows checked in PostgreSQL itself. The same campaign then runs
 // on the global setup's SQLite-backed server, and both wall times are printed side by side.
 // Without PostgreSQL (`npm run setup` provides it) the file fails saying so.
@@ -132,7 +132,7 @@ describe('the end-to-end campaign on MLflow with PostgreSQL', () => {
     expect(services.postgres.backendStoreUri).toMatch(/^postgresql\+psycopg2:\/\/tuneflow@\/mlflow\?host=/);
     expect(cmdline[cmdline.indexOf('--backend-store-uri') + 1]).toBe(services.postgres.backendStoreUri);
     expect(cmdline[cmdline.indexOf('--workers') + 1]).toBe(String(WORKERS));
-    // uvicorn starts each worker through multiprocessing's spawn.
-    expect(descendants(services.mlflow.pid).filter((c) => c.includes('spawn_main'))).toHaveLength(WORKERS);
+    // gunicorn's arbiter and the workers it forks, all with its command line.
+    expect(descendants(services.mlflow.pid).filter((c) => c.includes('gunicorn'))).toHaveLength(WORKERS + 1);
   });
 });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { logBatchBurst } from '../../bench/mlflow-burst';
-import { isMlflowUp, MLFLOW_POOL_CONNECTIONS, sqlPoolEnv, startMlflowServer } from '../../cli/services/mlflow-server';
+import { gunicornOptions, isMlflowUp, MLFLOW_POOL_CONNECTIONS, MLFLOW_REQUEST_THREADS, serverChoiceArgs, sqlPoolEnv, startMlflowServer } from '../../cli/services/mlflow-server';
 import { isAlive } from '../../cli/services/process';
 import { MlflowClient } from '../../mlflow/client';
 
@@ -15,6 +15,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('startMlflowServer', () => {
   it('serves the API and the UI, refuses a taken port, and keeps data across a restart', async () => {
     const logFile = join(dir, 'mlflow.log');
+    let gunicornPid = 0;
     const server = await startMlflowServer({ dir: join(dir, 'store'), logFile });
     let experimentId: string;
     try {
@@ -29,12 +30,18 @@ describe('startMlflowServer', () => {
       // SQLite in WAL mode: the file header's read and write versions (bytes 18 and 19) are 2, and the log is beside it.
       expect([...readFileSync(join(dir, 'store', 'mlflow.db')).subarray(18, 20)]).toEqual([2, 2]);
       expect(existsSync(join(dir, 'store', 'mlflow.db-wal'))).toBe(true);
+      // The set-up's MLflow serves through gunicorn's threaded workers (cheaper per request than uvicorn).
+      const children = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(server.pid)]).toString().trim().split('\n');
+      expect(children).toHaveLength(1);
+      expect(children[0]).toContain(`-m gunicorn ${gunicornOptions()}`);
+      gunicornPid = Number(children[0]!.trim().split(' ')[0]);
       const port = Number(new URL(server.url).port);
       await expect(startMlflowServer({ dir: join(dir, 'other'), port, logFile })).rejects.toThrow(`127.0.0.1:${port}: the port is already in use`);
     } finally {
       await server.stop();
     }
     expect(isAlive(server.pid)).toBe(false);
+    expect(isAlive(gunicornPid)).toBe(false);
     expect(await isMlflowUp(server.url)).toBe(false);
 
     // Detached: its own process group, so it can outlive the caller; same folder, same data.
@@ -47,6 +54,14 @@ describe('startMlflowServer', () => {
       await again.stop();
     }
     expect(isAlive(again.pid)).toBe(false);
+  });
+
+  it('runs gunicorn only for the set-up\'s MLflow, whose gunicorn version set-up pins', () => {
+    const ours = '/cache/mlflow-3.17.2/venv/bin/mlflow';
+    expect(serverChoiceArgs(ours, { mlflow: ours, mlflowGunicorn: ours })).toEqual(['--gunicorn-opts', gunicornOptions()]);
+    expect(serverChoiceArgs('/opt/other/bin/mlflow', { mlflow: ours, mlflowGunicorn: ours })).toEqual([]);
+    expect(serverChoiceArgs(ours, { mlflow: ours })).toEqual([]);
+    expect(gunicornOptions()).toContain(`--threads ${MLFLOW_REQUEST_THREADS}`);
   });
 
   // MLflow's log-batch holds one pooled connection while it opens a second: with SQLAlchemy's default pool
