@@ -11,8 +11,9 @@ import { GraphEngine, type EpochStats } from './engine';
 import { loadGraphAddon, type HostTensor } from './native';
 import { engineKey, keepEngine, takeEngine } from './reuse';
 import { translateModel } from './translate';
+import { graphProbeLayers } from '../probe';
 
-export { EVAL_BATCH_SIZE as GRAPH_EVAL_BATCH_SIZE, GraphEngine, metricNames, type EpochStats, type Evaluation, type GraphLoss } from './engine';
+export { EVAL_BATCH_SIZE as GRAPH_EVAL_BATCH_SIZE, GraphEngine, metricNames, type EpochStats, type Evaluation, type GraphLoss, type ProbeLayerSpec } from './engine';
 export { graphAddonPath, loadGraphAddon } from './native';
 export { formatDevice, inspectTensorflow, type TensorflowBuild } from './devices';
 export { translateModel, type GraphModel, type LayerSpec, type Translation } from './translate';
@@ -79,7 +80,9 @@ export async function chooseEngine(
   let engine: GraphEngine | null = null;
   try {
     const optimizerState = await Promise.all(state.map(async (w) => ({ name: w.name, tensor: await toHost(w.tensor) })));
-    const options = { model: translated.model, optimizer: settings.optimizer, loss, numClasses: settings.numClasses };
+    // The health probe in the graph too, where its layers map onto the engine's weights and nodes.
+    const probe = graphProbeLayers(model, translated.model) ?? undefined;
+    const options = { model: translated.model, optimizer: settings.optimizer, loss, numClasses: settings.numClasses, ...(probe ? { probe } : {}) };
     const key = engineKey(options);
     const { trial } = settings;
     const kept = trial === undefined ? null : takeEngine(trial, key, weights, optimizerState);
