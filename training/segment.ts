@@ -351,8 +351,10 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
         if (req.signal?.aborted) throw abortError(req.signal);
         // While the epoch's shuffled copy is alive, so the peak counts everything a training step holds.
         const probeStart = performance.now();
-        if (graph && graphProbe && peakBytes !== undefined) {
+        if (graph && graphProbe) {
+          // The graph's layers from the start, so the probe's executor is made in the segment that built the engine.
           probed = graph.engine.probe(graphProbe.x, graphProbe.y);
+          peakBytes ??= (await probe.measure()).peakBytes;
         } else {
           ({ layers: probed, peakBytes } = await probe.measure());
         }
