@@ -108,13 +108,22 @@ export async function chooseEngine(
  */
 export function releaseEngine(choice: EngineChoice | null, finished: boolean, keep = 1): void {
   if (!choice?.engine) return;
-  if (finished && choice.key && choice.trial !== undefined) keepEngine(choice.trial, choice.key, choice.engine, keep);
-  else choice.engine.dispose();
+  const { engine } = choice;
+  const state = pulled.get(engine);
+  pulled.delete(engine);
+  // Kept with what the segment's last checkpoint was written from: its digest is compared at the next segment's start.
+  if (finished && choice.key && choice.trial !== undefined) keepEngine(choice.trial, choice.key, engine, keep, state ?? engine.getState());
+  else engine.dispose();
 }
+
+/** The state each engine last copied into tfjs (syncToTfjs), until the segment releases the engine. */
+const pulled = new WeakMap<GraphEngine, ReturnType<GraphEngine['getState']>>();
 
 /** Copies the engine's weights into the tfjs model and its optimizer state into the tfjs optimizer. */
 export async function syncToTfjs(tf: Tf, engine: GraphEngine, model: LayersModel, optimizer: Optimizer): Promise<void> {
-  const { weights: values, optimizer: state } = engine.getState();
+  const pulledState = engine.getState();
+  pulled.set(engine, pulledState);
+  const { weights: values, optimizer: state } = pulledState;
   const weights = values.map((w) => fromHost(tf, w));
   model.setWeights(weights);
   tf.dispose(weights);
