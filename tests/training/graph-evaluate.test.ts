@@ -132,10 +132,10 @@ function expectSameProbe(graph: LayerProbe[], eager: LayerProbe[]): void {
 function expectSame({ graph, small, eager, probes }: Awaited<ReturnType<typeof bothEvaluations>>): void {
   expectSameProbe(probes.graph, probes.eager);
   const close = (a: number, b: number) => expect(Math.abs(a - b), `${a} vs ${b}`).toBeLessThan(2e-6 * Math.max(1, Math.abs(b)));
-  expect(graph.metrics).toHaveLength(eager.values.length);
+  expect(graph.values).toHaveLength(eager.values.length);
   for (const run of [graph, small]) {
     close(run.loss, eager.loss);
-    run.metrics.forEach((value, i) => close(value, eager.values[i]!));
+    run.values.forEach((value, i) => close(value, eager.values[i]!));
   }
   expect(Number.isFinite(eager.loss) && eager.loss > 0).toBe(true);
 }

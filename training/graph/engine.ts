@@ -110,10 +110,13 @@ function trainingDiffers(layer: LayerSpec): boolean {
   }
 }
 
-/** A validation pass's results as model.evaluate returns them: the mean loss, then the metricNames means. */
+/**
+ * A validation pass's results as model.evaluate returns them, on either engine (training/validation.ts):
+ * the mean loss, then the compiled metrics' means (metricNames, TASK_METRICS order).
+ */
 export interface Evaluation {
   loss: number;
-  metrics: number[];
+  values: number[];
 }
 
 export interface EpochStats {
@@ -663,7 +666,7 @@ export class GraphEngine {
       { feeds: [], fetches: this.evaluation, targets: [] },
     );
     const mean = (values: number[]) => values.reduce((sum, v, i) => sum + v * stats.rows[i]!, 0) / count;
-    return { loss: mean(stats.losses), metrics: Object.values(stats.metrics).map(mean) };
+    return { loss: mean(stats.losses), values: Object.values(stats.metrics).map(mean) };
   }
 
   /** Whether probe() computes the health probe in this graph. */
