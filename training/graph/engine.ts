@@ -156,6 +156,8 @@ export class GraphEngine {
   iterations = 0;
   /** Ops in the graph (forward, gradients, updates, and each variable's initializer), for the bench. */
   opCount = 0;
+  /** Of those, the health probe's (norms, maxima and, where it has its own, its backward pass). */
+  private probeOps = 0;
 
   private constructor(
     private readonly addon: GraphAddon,
@@ -228,14 +230,24 @@ export class GraphEngine {
 
     const reads = this.trainable.map((t) => this.weights[t]!.read);
     const grads = this.addon.addGradients(this.handle, 'grad', [this.loss], reads);
-    // The probe's loss is the evaluation's (no penalties, inference mode): the training gradients where those are the same.
-    if (this.options.probe) this.buildProbe(this.options.probe, inference, differs || model.penalties.length > 0 ? null : grads);
     const updates = this.updates(grads.map((grad, i) => {
       if (!grad) throw new Error(`graph engine: weight ${model.weights[this.trainable[i]!]!.name} does not reach the loss`);
       return grad;
     }));
     this.train = g.op('NoOp', [], {}, [...updates, ...this.stateUpdates], 'train');
+    const beforeProbe = this.addon.graphOps(this.handle);
+    // The probe's loss is the evaluation's (no penalties, inference mode): the training gradients where those are the same.
+    if (this.options.probe) {
+      try {
+        this.buildProbe(this.options.probe, inference, differs || model.penalties.length > 0 ? null : grads);
+      } catch {
+        // The model still trains on the graph; the eager probe measures it (`probes` is false). Ops added
+        // before the failure are never fetched, so sessions prune them.
+        this.probeFetches = null;
+      }
+    }
     this.opCount = this.addon.graphOps(this.handle);
+    this.probeOps = this.opCount - beforeProbe;
   }
 
   /** Every node's output: each reads earlier nodes' outputs (or the input); the last one is the model's output. */
@@ -733,9 +745,9 @@ export class GraphEngine {
     return stats;
   }
 
-  /** Ops a training step runs: the graph less each variable's initializer (a placeholder and an assign). */
+  /** Ops a training step runs: the graph less the probe's and each variable's initializer (a placeholder and an assign). */
   get stepOps(): number {
-    return this.opCount - 2 * (this.weights.length + this.slots.flat().length + this.scalars.length);
+    return this.opCount - this.probeOps - 2 * (this.weights.length + this.slots.flat().length + this.scalars.length);
   }
 
   /**
