@@ -33,14 +33,23 @@ async function specFor(trainImages: number): Promise<ExperimentSpec> {
   return { ...spec, dataset: { ...spec.dataset, options: { ...spec.dataset.options, trainSize } }, training: { ...spec.training, epochs: SEGMENTS } };
 }
 
-/** One trial of SEGMENTS one-epoch segments: per segment after the first, its wall and in-step seconds. */
-async function trial(train: TrainSegment, spec: ExperimentSpec): Promise<{ wall: number; steps: number; engine: string }[]> {
+interface Segment {
+  wall: number;
+  steps: number;
+  /** The epoch's health_seconds: the probe and the health math. */
+  health: number;
+  engine: string;
+}
+
+/** One trial of SEGMENTS one-epoch segments: per segment after the first, its wall, in-step and health seconds. */
+async function trial(train: TrainSegment, spec: ExperimentSpec): Promise<Segment[]> {
   const dir = mkdtempSync(join(tmpdir(), 'tuneflow-share-'));
   try {
-    const out: { wall: number; steps: number; engine: string }[] = [];
+    const out: Segment[] = [];
     for (let epoch = 1; epoch <= SEGMENTS; epoch++) {
       const result = await train({ spec, params: {}, seed: 3, fromEpoch: epoch - 1, toEpoch: epoch, checkpointDir: dir });
-      if (epoch > 1) out.push({ wall: result.wallSeconds, steps: result.trainSeconds, engine: result.engine ?? '?' });
+      const health = result.epochs.at(-1)?.metrics.health_seconds ?? NaN;
+      if (epoch > 1) out.push({ wall: result.wallSeconds, steps: result.trainSeconds, health, engine: result.engine ?? '?' });
     }
     return out;
   } finally {
@@ -63,27 +72,28 @@ async function main(): Promise<void> {
   const rows: (string | number)[][] = [];
   for (const size of sizes) {
     const spec = await specFor(size);
-    const samples = new Map<string, { share: number[]; wall: number[]; outside: number[]; engine: string }>();
+    const samples = new Map<string, { share: number[]; wall: number[]; outside: number[]; health: number[]; engine: string }>();
     // One warm-up trial per side (kernels, caches), then rounds alternating the sides.
     for (const side of sides) await trial(side.train, spec);
     for (let round = 0; round < rounds; round++) {
       for (const side of round % 2 === 0 ? sides : [...sides].reverse()) {
         const segments = await trial(side.train, spec);
-        const s = samples.get(side.name) ?? { share: [], wall: [], outside: [], engine: segments[0]!.engine };
+        const s = samples.get(side.name) ?? { share: [], wall: [], outside: [], health: [], engine: segments[0]!.engine };
         for (const seg of segments) {
           s.share.push(seg.steps / seg.wall);
           s.wall.push(seg.wall);
           s.outside.push(seg.wall - seg.steps);
+          s.health.push(seg.health);
         }
         samples.set(side.name, s);
       }
     }
     for (const side of sides) {
       const s = samples.get(side.name)!;
-      rows.push([size, side.name, s.engine, `${fmt(100 * median(s.share), 3)} %`, fmt(median(s.wall), 3), fmt(1000 * median(s.outside), 3), s.share.length]);
+      rows.push([size, side.name, s.engine, `${fmt(100 * median(s.share), 3)} %`, fmt(median(s.wall), 3), fmt(1000 * median(s.outside), 3), fmt(1000 * median(s.health), 3), s.share.length]);
     }
   }
-  console.log(table(['train images', 'build', 'engine', 'share inside steps (median)', 'segment wall s', 'outside steps ms', 'segments'], rows));
+  console.log(table(['train images', 'build', 'engine', 'share inside steps (median)', 'segment wall s', 'outside steps ms', 'health ms', 'segments'], rows));
 }
 
 main().catch((error) => {

@@ -2,9 +2,14 @@
 // first probeSize() validation samples) in inference mode, so it changes no weights, batch-norm
 // statistics or random state. It yields per-unit activation maxima of ReLU-family layers, per-layer
 // gradient norms and the peak tensor memory of a training-sized step; training/health.ts does the math.
+// A trial on the graph engine computes the same layers inside its graph (GraphEngine.probe, laid out by
+// graphProbeLayers here) in one session run; the peak memory, a property of the model and the probe
+// batch, is then measured eagerly once per trial (training/segment.ts).
 import type { LayersModel, Scalar, Tensor, Variable } from '@tensorflow/tfjs';
 import type { Tf } from './backend';
+import type { GraphModel, ProbeLayerSpec } from './graph';
 import { DEAD_PRONE_ACTIVATIONS, type LayerProbe } from './health';
+import type { ModelLoss } from './models';
 
 /**
  * Samples in the probe batch: 2 % of the training split, at least 32 (enough to call a unit dead)
@@ -17,6 +22,12 @@ export function probeSize(trainCount: number): number {
 /** Per-example loss of (one-hot targets, model outputs), as the model is compiled with. */
 export type ExampleLoss = (yTrue: Tensor, yPred: Tensor) => Tensor;
 
+/** A compiled loss per example: a loss function as it is, tfjs's categoricalCrossentropy by name; null for another name. */
+export function perExampleLoss(tf: Tf, loss: ModelLoss): ExampleLoss | null {
+  if (typeof loss === 'function') return loss;
+  return loss === 'categoricalCrossentropy' ? (y, p) => tf.metrics.categoricalCrossentropy(y, p) : null;
+}
+
 export interface ProbeMeasurement {
   layers: LayerProbe[];
   /** Most tensor bytes TF.js held during the probe's forward and backward pass (sampled). */
@@ -25,6 +36,8 @@ export interface ProbeMeasurement {
 
 interface ProbedLayer {
   name: string;
+  /** The tfjs layer's own name (the graph engine's node names). */
+  layer: string;
   /** Output tensor name, for ReLU-family layers. */
   output?: string;
   variables: Variable[];
@@ -40,6 +53,7 @@ function probedLayers(model: LayersModel): ProbedLayer[] {
   return model.layers.map((layer, i) => {
     const probed: ProbedLayer = {
       name: `layer${i}_${layer.getClassName().toLowerCase()}`,
+      layer: layer.name,
       variables: layer.trainableWeights.map((w) => w.read() as Variable),
     };
     const activation = activationOf(layer);
@@ -52,6 +66,29 @@ function probedLayers(model: LayersModel): ProbedLayer[] {
     }
     return probed;
   });
+}
+
+/**
+ * The probe's layers as the graph engine of `graph` (the translation of `model`) computes them: each
+ * layer's trainable weights by name, its watched output by layer name. Null when one does not map (the
+ * eager probe then measures every epoch).
+ */
+export function graphProbeLayers(model: LayersModel, graph: GraphModel): ProbeLayerSpec[] | null {
+  const weightIndex = new Map(graph.weights.map((w, i) => [w.name, i]));
+  const nodeIndex = new Map(graph.nodes.map((n, i) => [n.layer.name, i]));
+  const specs: ProbeLayerSpec[] = [];
+  for (const probed of probedLayers(model)) {
+    const weights = probed.variables.map((v) => weightIndex.get(v.name) ?? -1);
+    if (weights.some((w) => !graph.weights[w]?.trainable)) return null;
+    const spec: ProbeLayerSpec = { name: probed.name, weights };
+    if (probed.output !== undefined) {
+      const node = nodeIndex.get(probed.layer);
+      if (node === undefined) return null;
+      spec.node = node;
+    }
+    specs.push(spec);
+  }
+  return specs;
 }
 
 export class HealthProbe {

@@ -30,13 +30,13 @@ import { CheckpointError, InvalidConfigurationError, isOutOfMemory, TrainingDive
 import { namedMetrics, qualityOf, targetVariance, TASK_METRICS, taskLoss, taskLossKind, taskOf, type Task } from './task';
 import { modelInput, registerCustomLayers, resolveFamily, type ModelFamily } from './models';
 import { moduleFamily } from './trainables/model-module';
-import { healthMetrics } from './health';
+import { healthMetrics, type LayerProbe } from './health';
 import { inferenceMsPerSample } from './latency';
 import { crossValidates, foldDataset, trainFolds, type Fold } from './cross-validation';
 import { chooseEngine, epochMeans, releaseEngine, syncToTfjs, trainEpoch, type EngineChoice } from './graph';
 import { createOptimizer, setLearningRate } from './optimizer';
 import { evaluateEager, validate } from './validation';
-import { HealthProbe, probeSize, type ExampleLoss } from './probe';
+import { HealthProbe, perExampleLoss, probeSize, type ExampleLoss } from './probe';
 import { mixSeed, permutation } from './rng';
 import { dependsOnTotalEpochs, learningRateAt } from './schedule';
 import type { EpochResult, EvaluateRequest, SegmentRequest, SegmentResult } from './types';
@@ -190,9 +190,9 @@ function compile(tf: Tf, model: LayersModel, optimizer: Optimizer, config: Trial
 /** The compiled loss per example, for the health probe's gradients. */
 function exampleLoss(tf: Tf, config: TrialConfig, task: Task): ExampleLoss {
   const loss = taskLoss(tf, config, task);
-  if (typeof loss === 'function') return loss;
-  if (loss === 'categoricalCrossentropy') return (y, p) => tf.metrics.categoricalCrossentropy(y, p);
-  throw new InvalidConfigurationError(`model "${config.family.name}": the health probe does not know the loss "${loss}"`);
+  const perExample = perExampleLoss(tf, loss);
+  if (!perExample) throw new InvalidConfigurationError(`model "${config.family.name}": the health probe does not know the loss "${String(loss)}"`);
+  return perExample;
 }
 
 function checkRange(fromEpoch: number, toEpoch: number): void {
@@ -298,6 +298,17 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
     const probeY = tf.slice(probeSource.y, 0, probeCount);
     tensors.push(probeX, probeY);
     const probe = new HealthProbe(tf, model, probeX, probeY, exampleLoss(tf, config, task));
+    // On the graph engine the probe's layers come from one session run of its graph, and the peak memory
+    // (the model's and the probe batch's, the same every epoch) is measured eagerly once per trial: on
+    // its first trained epoch, else carried over from the checkpoint's history.
+    const probeArrays = validationArrays ?? trainArrays;
+    const graphProbe = graph?.engine.probes
+      ? {
+          x: probeArrays.x.subarray(0, (probeArrays.x.length / probeSource.x.shape[0]) * probeCount),
+          y: probeArrays.y.subarray(0, (probeArrays.y.length / probeSource.y.shape[0]) * probeCount),
+        }
+      : null;
+    let peakBytes = [...history].reverse().find((e) => e.metrics.peak_memory_bytes !== undefined)?.metrics.peak_memory_bytes;
     // Inference latency costs six timed predictions: every epoch only when the spec ranks or constrains by it, else the last.
     const latencyEveryEpoch = specReadsMetric(spec, 'inference_ms_per_sample');
 
@@ -319,7 +330,7 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
           };
       let logs: Logs;
       let fitSeconds: number;
-      let probed: Awaited<ReturnType<HealthProbe['measure']>>;
+      let probed: LayerProbe[];
       let healthSeconds: number;
       let graphLosses: number[] | null = null;
       try {
@@ -340,7 +351,13 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
         if (req.signal?.aborted) throw abortError(req.signal);
         // While the epoch's shuffled copy is alive, so the peak counts everything a training step holds.
         const probeStart = performance.now();
-        probed = await probe.measure();
+        if (graph && graphProbe) {
+          // The graph's layers from the start, so the probe's executor is made in the segment that built the engine.
+          probed = graph.engine.probe(graphProbe.x, graphProbe.y);
+          peakBytes ??= (await probe.measure()).peakBytes;
+        } else {
+          ({ layers: probed, peakBytes } = await probe.measure());
+        }
         healthSeconds = (performance.now() - probeStart) / 1000;
       } finally {
         if (run.on === 'eager') tf.dispose([run.shuffled.x, run.shuffled.y]);
@@ -363,7 +380,7 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
       const healthStart = performance.now();
       Object.assign(
         metrics,
-        healthMetrics({ layers: probed.layers, batchLosses: graphLosses ?? (await hook.takeLosses()), accuracy: qualityOf(task, metrics), paramCount }),
+        healthMetrics({ layers: probed, batchLosses: graphLosses ?? (await hook.takeLosses()), accuracy: qualityOf(task, metrics), paramCount }),
       );
       const seconds = (performance.now() - epochStart) / 1000;
       metrics.epoch_seconds = seconds;
@@ -371,7 +388,7 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
       metrics.train_seconds = history.reduce((sum, e) => sum + e.seconds, seconds);
       metrics.samples_per_second = dataset.train.count / fitSeconds;
       metrics.param_count = paramCount;
-      metrics.peak_memory_bytes = probed.peakBytes;
+      metrics.peak_memory_bytes = peakBytes!;
       metrics.lr = lr;
       metrics.health_seconds = healthSeconds + (performance.now() - healthStart) / 1000;
 

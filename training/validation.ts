@@ -5,16 +5,12 @@
 // batch normalization with its moving statistics, batch means weighted by batch size.
 import type { LayersModel, Tensor } from '@tensorflow/tfjs';
 import type { Tf } from './backend';
-import type { GraphEngine } from './graph';
+import type { Evaluation, GraphEngine } from './graph';
+
+export type { Evaluation } from './graph';
 
 /** Batch size for eager validation and test passes: larger than training batches, same results. */
 const EVAL_BATCH_SIZE = 256;
-
-/** The loss, then the compiled metrics' values (TASK_METRICS order). */
-export interface Evaluation {
-  loss: number;
-  values: number[];
-}
 
 /** tfjs's model.evaluate on a compiled model. */
 export async function evaluateEager(tf: Tf, model: LayersModel, x: Tensor, y: Tensor): Promise<Evaluation> {
@@ -35,7 +31,5 @@ export interface ValidationData {
 
 /** The epoch's validation on the engine the trial trains on: the graph engine's (`engine`), else the tfjs model's. */
 export async function validate(tf: Tf, engine: GraphEngine | null, model: LayersModel, data: ValidationData): Promise<Evaluation> {
-  if (!engine) return evaluateEager(tf, model, data.tensors.x, data.tensors.y);
-  const { loss, metrics } = await engine.evaluate(data.arrays);
-  return { loss, values: metrics };
+  return engine ? engine.evaluate(data.arrays) : evaluateEager(tf, model, data.tensors.x, data.tensors.y);
 }

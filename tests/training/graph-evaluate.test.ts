@@ -3,7 +3,11 @@
 // and the weights are not their initial values) the engine's weights go into the tfjs model and both
 // passes must give the same loss and metrics, for each family and loss the engine covers. Inference
 // mode is what is tested: dropout left on or batch statistics in batch normalization fail here.
+// The health probe in the graph (GraphEngine.probe) is held to the eager HealthProbe's layers on the same
+// weights and probe batch the same way: per-layer gradient norms of the loss without penalties, and
+// per-unit maxima of ReLU-family outputs, both in inference mode.
 // Skipped, saying why, only when the addon is not built.
+import type { Tensor } from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { evaluateCheckpoint, modelFamily, resolveOptimizerConfig, trainSegment, type Tf } from '../../training';
 import { chooseEngine, syncToTfjs, trainEpoch, type GraphEngine } from '../../training/graph';
@@ -11,6 +15,8 @@ import { regressionLoss, trainingLoss, type LossKind, type RegressionLoss } from
 import { createOptimizer } from '../../training/optimizer';
 import { mulberry32 } from '../../training/rng';
 import { evaluateEager } from '../../training/validation';
+import { deadUnits, type LayerProbe } from '../../training/health';
+import { HealthProbe, perExampleLoss } from '../../training/probe';
 import { graphAddonOrSkip, maxDifference, segmentRequest, trainingTf } from './helpers';
 
 const addon = graphAddonOrSkip('graph-evaluate');
@@ -26,6 +32,8 @@ const VALIDATION = 300;
 const STEPS = 12;
 const CLASSES = 3;
 const TARGETS = 2;
+/** Examples in the probe batch: the first of the validation examples. */
+const PROBE = 48;
 
 type Kind = 'image' | 'sequence' | 'series';
 
@@ -69,13 +77,15 @@ async function bothEvaluations(family: string, hyper: Record<string, unknown>, {
   const model = fam.build(tf, input, hyper);
   const config = resolveOptimizerConfig({ optimizer: 'adam', batchSize: 32, learningRate: 0.01 });
   const optimizer = createOptimizer(tf, config);
-  model.compile({ optimizer, loss: series ? regressionLoss(tf, regression) : trainingLoss(tf, fam, hyper, labelSmoothing), metrics: series ? ['mse', 'mae'] : ['accuracy'] });
+  const compiled = series ? regressionLoss(tf, regression) : trainingLoss(tf, fam, hyper, labelSmoothing);
+  model.compile({ optimizer, loss: compiled, metrics: series ? ['mse', 'mae'] : ['accuracy'] });
   const loss: LossKind = series ? { kind: regression } : (fam.lossKind?.(hyper) ?? { kind: 'cross-entropy', labelSmoothing });
   const choice = await chooseEngine(tf, model, optimizer, { optimizer: config, loss, numClasses: validation.width });
   expect(choice.reason).toBeNull();
   const engine = choice.engine as GraphEngine;
   const x = tf.tensor(validation.x, [VALIDATION, ...validation.shape], validation.x instanceof Int32Array ? 'int32' : 'float32');
   const y = tf.tensor2d(validation.y, [VALIDATION, validation.width]);
+  const tensors: Tensor[] = [];
   try {
     const order = Int32Array.from({ length: TRAIN }, (_, i) => (i * 37) % TRAIN);
     await trainEpoch(engine, train, { order, batchSize: 32, learningRate: config.learningRate, seedBase: 9 });
@@ -88,21 +98,44 @@ async function bothEvaluations(family: string, hyper: Record<string, unknown>, {
     expect(maxDifference(after.weights.map((w) => w.data as Float32Array), before.weights.map((w) => w.data as Float32Array))).toBe(0);
     expect(engine.iterations).toBe(TRAIN / 32);
     const eager = await evaluateEager(tf, model, x, y);
-    return { graph, small, eager };
+    // The probe batch, as training/segment.ts takes it: the first examples of the validation split.
+    expect(engine.probes).toBe(true);
+    const row = validation.x.length / VALIDATION;
+    const graphProbe = engine.probe(validation.x.subarray(0, PROBE * row), validation.y.subarray(0, PROBE * validation.width));
+    const [probeX, probeY] = [x.slice(0, PROBE), y.slice(0, PROBE)];
+    tensors.push(probeX, probeY);
+    const eagerProbe = (await new HealthProbe(tf, model, probeX, probeY, perExampleLoss(tf, compiled)!).measure()).layers;
+    return { graph, small, eager, probes: { graph: graphProbe, eager: eagerProbe } };
   } finally {
     engine.dispose();
-    tf.dispose([x, y]);
+    tf.dispose([x, y, ...tensors]);
     model.dispose();
     optimizer.dispose();
   }
 }
 
-function expectSame({ graph, small, eager }: Awaited<ReturnType<typeof bothEvaluations>>): void {
+/** The graph probe's layers equal the eager probe's: same names and order, gradient norms and unit maxima within 1e-4. */
+function expectSameProbe(graph: LayerProbe[], eager: LayerProbe[]): void {
+  const close = (a: number, b: number, what: string) => expect(Math.abs(a - b), `${what}: ${a} vs ${b}`).toBeLessThanOrEqual(1e-4 * Math.abs(b) + 1e-8);
+  expect(graph.map((l) => [l.name, l.gradNorm !== undefined, l.unitMax?.length])).toEqual(eager.map((l) => [l.name, l.gradNorm !== undefined, l.unitMax?.length]));
+  expect(eager.some((l) => l.gradNorm !== undefined)).toBe(true);
+  graph.forEach((layer, i) => {
+    const other = eager[i]!;
+    if (other.gradNorm !== undefined) close(layer.gradNorm!, other.gradNorm, `grad_norm/${layer.name}`);
+    if (other.unitMax) {
+      Array.from(other.unitMax, (v, u) => close(layer.unitMax![u]!, v, `unit ${u} of ${layer.name}`));
+      expect(deadUnits(layer.unitMax!), layer.name).toBe(deadUnits(other.unitMax));
+    }
+  });
+}
+
+function expectSame({ graph, small, eager, probes }: Awaited<ReturnType<typeof bothEvaluations>>): void {
+  expectSameProbe(probes.graph, probes.eager);
   const close = (a: number, b: number) => expect(Math.abs(a - b), `${a} vs ${b}`).toBeLessThan(2e-6 * Math.max(1, Math.abs(b)));
-  expect(graph.metrics).toHaveLength(eager.values.length);
+  expect(graph.values).toHaveLength(eager.values.length);
   for (const run of [graph, small]) {
     close(run.loss, eager.loss);
-    run.metrics.forEach((value, i) => close(value, eager.values[i]!));
+    run.values.forEach((value, i) => close(value, eager.values[i]!));
   }
   expect(Number.isFinite(eager.loss) && eager.loss > 0).toBe(true);
 }
@@ -112,6 +145,8 @@ describe.skipIf(!addon.available)(`validation on the graph engine${addon.note}`,
     ['cnn', { filters: 4, denseUnits: 16, batchNorm: true, dropout: 0.4 }, {}],
     ['cnn', { filters: 4, denseUnits: 16, residual: true, batchNorm: true, convsPerBlock: 2, dropout: 0.3 }, {}],
     ['cnn', { filters: 4, denseUnits: 16, dropout: 0.25 }, { labelSmoothing: 0.1 }],
+    // Batch normalization alone: batch statistics in training, moving ones in inference (the probe's).
+    ['cnn', { filters: 4, denseUnits: 16, batchNorm: true }, {}],
     ['mlp', { layers: 2, units: 16, residual: true, dropout: 0.3 }, {}],
     ['mlp', { layers: 2, units: 16, batchNorm: true, dropout: 0.5 }, {}],
     // Weight penalties are in the training loss, not in model.evaluate's.
@@ -127,7 +162,7 @@ describe.skipIf(!addon.available)(`validation on the graph engine${addon.note}`,
     ['lstm', { units: 8, layers: 2, bidirectional: true }, { kind: 'series', regression: 'huber' }],
     ['transformer', { embeddingSize: 8, heads: 2, blocks: 1, ffUnits: 16, dropout: 0.2 }, { kind: 'series', regression: 'huber' }],
     ['cnn-lstm', { filters: 8, units: 8, fusion: 'gated', fusionUnits: 8 }, { kind: 'series', regression: 'mae' }],
-  ] as const)('%s %j %j: the loss and metrics of model.evaluate on the same weights', async (family, hyper, settings) => {
+  ] as const)('%s %j %j: the loss and metrics of model.evaluate and the health probe on the same weights', async (family, hyper, settings) => {
     expectSame(await bothEvaluations(family, hyper, settings));
   });
 

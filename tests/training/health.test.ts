@@ -1,6 +1,10 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Tensor } from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { loadTf, trainSegment, type Tf } from '../../training';
+import { checkpointPath, loadTf, trainSegment, type Tf } from '../../training';
+import type { CheckpointState } from '../../training/checkpoint';
+import { loadGraphAddon } from '../../training/graph';
 import {
   deadUnits,
   detrendedCv,
@@ -108,6 +112,47 @@ describe('health of real models', () => {
     expect(normal.health_score).toBeGreaterThan(0.8);
     expect(broken.dead_unit_fraction).toBeGreaterThan(0.5);
     expect(broken.health_score).toBeLessThan(normal.health_score! - 0.2);
+  });
+
+  test.skipIf(!loadGraphAddon().addon)('on the graph engine the probe runs in the graph; peak memory is measured once per trial, then carried over', async () => {
+    const spec = smallSpec({ family: 'cnn', modelOptions: { filters: 4, denseUnits: 16, dropout: 0.25 }, dataset: DATA, training: { epochs: 5 } });
+    const dir = tempDir('health');
+    const segment = (fromEpoch: number, toEpoch: number) => trainSegment({ spec, params: {}, seed: 3, fromEpoch, toEpoch, checkpointDir: dir });
+    /** Rewrites every epoch's peak_memory_bytes in a checkpoint's history (undefined: removes it). */
+    const rewritePeak = (epoch: number, value: number | undefined) => {
+      const file = join(checkpointPath(dir, epoch), 'state.json');
+      const state = JSON.parse(readFileSync(file, 'utf8')) as CheckpointState;
+      for (const e of state.history) e.metrics.peak_memory_bytes = value!;
+      writeFileSync(file, JSON.stringify(state));
+    };
+    const first = await segment(0, 2);
+    expect(first.engine).toBe('graph');
+    const [one, two] = first.epochs.map((e) => e.metrics) as [Record<string, number>, Record<string, number>];
+    expect(one.peak_memory_bytes).toBeGreaterThan(one.param_count! * 4);
+    expect(two.peak_memory_bytes).toBe(one.peak_memory_bytes);
+    const norms = (m: Record<string, number>) => Object.keys(m).filter((k) => k.startsWith('grad_norm/'));
+    expect(norms(two)).toEqual(norms(one));
+    expect(norms(two).length).toBeGreaterThan(2);
+    for (const key of norms(two)) expect(two[key]).toBeGreaterThan(0);
+    expect(two.dead_unit_fraction).toBeLessThan(0.5);
+
+    // A resumed segment reads the value from the checkpoint's history; without one there, it measures.
+    rewritePeak(2, undefined);
+    const measured = (await segment(2, 3)).epochs[0]!.metrics;
+    expect(measured.peak_memory_bytes).toBeGreaterThan(one.param_count! * 4);
+    rewritePeak(3, 4242);
+    expect((await segment(3, 4)).epochs[0]!.metrics.peak_memory_bytes).toBe(4242);
+    // The eager engine keeps measuring every epoch.
+    const engine = process.env.TUNEFLOW_ENGINE;
+    process.env.TUNEFLOW_ENGINE = 'eager';
+    try {
+      const eager = await segment(4, 5);
+      expect(eager.engine).toBe('eager');
+      expect(eager.epochs[0]!.metrics.peak_memory_bytes).toBeGreaterThan(one.param_count! * 4);
+    } finally {
+      if (engine === undefined) delete process.env.TUNEFLOW_ENGINE;
+      else process.env.TUNEFLOW_ENGINE = engine;
+    }
   });
 
   // Cross-entropy clips saturated probabilities (zero gradient), so the exploding case uses linear outputs and squared error.

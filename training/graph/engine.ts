@@ -8,6 +8,7 @@
 // each slot for every trainable weight), so a checkpoint written by either engine resumes on the other.
 // Validation runs in the same graph: the forward pass in inference mode (as tfjs's model.evaluate: no
 // dropout, batch normalization with its moving statistics, no weight penalties) over the same variables.
+import type { LayerProbe } from '../health';
 import { HUBER_DELTA, classifies, type LossKind } from '../loss';
 import { positionTable } from '../models/attention';
 import type { OptimizerConfig } from '../optimizer';
@@ -28,6 +29,18 @@ export interface GraphEngineOptions {
   loss: GraphLoss;
   /** The model's output width: classes (one-hot targets), or regression targets. */
   numClasses: number;
+  /** The health probe's layers (training/probe.ts graphProbeLayers): when given, probe() computes them in the graph. */
+  probe?: ProbeLayerSpec[];
+}
+
+/**
+ * One tfjs layer as the health probe reports it (training/probe.ts), in model.layers order: its
+ * trainable weights (model.weights indices) and, for a ReLU-family layer, the node whose output is watched.
+ */
+export interface ProbeLayerSpec {
+  name: string;
+  weights: number[];
+  node?: number;
 }
 
 /**
@@ -97,10 +110,13 @@ function trainingDiffers(layer: LayerSpec): boolean {
   }
 }
 
-/** A validation pass's results as model.evaluate returns them: the mean loss, then the metricNames means. */
+/**
+ * A validation pass's results as model.evaluate returns them, on either engine (training/validation.ts):
+ * the mean loss, then the compiled metrics' means (metricNames, TASK_METRICS order).
+ */
 export interface Evaluation {
   loss: number;
-  metrics: number[];
+  values: number[];
 }
 
 export interface EpochStats {
@@ -129,6 +145,8 @@ export class GraphEngine {
   private metrics: Output[] = [];
   /** A batch's loss (without weight penalties) and metricNames values in inference mode. */
   private evaluation: Output[] = [];
+  /** The health probe's fetches: per-layer gradient norms (one vector), then each watched layer's unit maxima. */
+  private probeFetches: { norms: Output | null; maxima: Output[] } | null = null;
   /** 0..n-1, the order a validation pass takes its n examples in (kept between passes). */
   private identity = new Int32Array(0);
   private train!: number;
@@ -138,6 +156,8 @@ export class GraphEngine {
   iterations = 0;
   /** Ops in the graph (forward, gradients, updates, and each variable's initializer), for the bench. */
   opCount = 0;
+  /** Of those, the health probe's (norms, maxima and, where it has its own, its backward pass). */
+  private probeOps = 0;
 
   private constructor(
     private readonly addon: GraphAddon,
@@ -199,12 +219,14 @@ export class GraphEngine {
     const lstms = layers.flatMap((l) => (l.kind === 'lstm' ? [l] : l.kind === 'bidirectional' ? [l.forward, l.backward] : []));
     if (layers.some((l) => l.kind === 'dropout') || lstms.some((l) => l.dropout > 0 || l.recurrentDropout > 0)) this.seed = g.placeholder('int64', [2], 'seed');
 
-    const h = this.forward(true);
+    const nodes = this.forward(true);
+    const h = nodes.at(-1)!;
     this.loss = this.withPenalties(this.lossOf(h));
     this.metrics = this.metricsOf(h);
     // Validation: a forward pass of its own where a layer tells the modes apart, else the training one's ops.
-    const inference = model.nodes.some((n) => trainingDiffers(n.layer)) ? this.forward(false) : h;
-    this.evaluation = [this.lossOf(inference), ...this.metricsOf(inference)];
+    const differs = model.nodes.some((n) => trainingDiffers(n.layer));
+    const inference = differs ? this.forward(false) : nodes;
+    this.evaluation = [this.lossOf(inference.at(-1)!), ...this.metricsOf(inference.at(-1)!)];
 
     const reads = this.trainable.map((t) => this.weights[t]!.read);
     const grads = this.addon.addGradients(this.handle, 'grad', [this.loss], reads);
@@ -213,14 +235,57 @@ export class GraphEngine {
       return grad;
     }));
     this.train = g.op('NoOp', [], {}, [...updates, ...this.stateUpdates], 'train');
+    const beforeProbe = this.addon.graphOps(this.handle);
+    // The probe's loss is the evaluation's (no penalties, inference mode): the training gradients where those are the same.
+    if (this.options.probe) {
+      try {
+        this.buildProbe(this.options.probe, inference, differs || model.penalties.length > 0 ? null : grads);
+      } catch {
+        // The model still trains on the graph; the eager probe measures it (`probes` is false). Ops added
+        // before the failure are never fetched, so sessions prune them.
+        this.probeFetches = null;
+      }
+    }
     this.opCount = this.addon.graphOps(this.handle);
+    this.probeOps = this.opCount - beforeProbe;
   }
 
-  /** The model's output: each node reads earlier nodes' outputs (or the input); the last one is the output. */
-  private forward(training: boolean): Output {
+  /** Every node's output: each reads earlier nodes' outputs (or the input); the last one is the model's output. */
+  private forward(training: boolean): Output[] {
     const outputs: Output[] = [];
     this.options.model.nodes.forEach((node, i) => outputs.push(this.layer(node.layer, node.inputs.map((j) => (j < 0 ? this.x : outputs[j]!)), i, training)));
-    return outputs.at(-1)!;
+    return outputs;
+  }
+
+  /**
+   * The health probe (training/probe.ts HealthProbe) in the graph: the gradients of the inference-mode
+   * loss without penalties (`this.evaluation[0]`, the mean of the per-example loss the eager probe
+   * differentiates; `trainingGrads` when those are the same), per layer sqrt(sum of squared gradients
+   * over its trainable weights), and the per-unit maxima over all but the last axis of watched outputs.
+   */
+  private buildProbe(layers: ProbeLayerSpec[], outputs: Output[], trainingGrads: (Output | null)[] | null): void {
+    const g = this.g;
+    const grads = trainingGrads ?? this.addon.addGradients(this.handle, 'probe', [this.evaluation[0]!], this.trainable.map((t) => this.weights[t]!.read));
+    const gradOf = new Map(this.trainable.map((t, i) => [t, grads[i]]));
+    const squares = layers
+      .filter((l) => l.weights.length > 0)
+      .map((l) => {
+        const parts = l.weights.map((w) => {
+          const grad = gradOf.get(w);
+          if (grad === undefined) throw new Error(`graph engine: the probe's layer ${l.name} has weight ${this.options.model.weights[w]?.name} that is not trained`);
+          // A weight the loss does not reach has a zero gradient.
+          return grad ? g.reduce('Sum', g.unary('Square', grad), this.weights[w]!.shape.map((_, i) => i)) : g.scalar(0);
+        });
+        return parts.length === 1 ? parts[0]! : g.out('AddN', [{ list: parts }], { N: { i: parts.length } });
+      });
+    const norms = squares.length > 0 ? g.unary('Sqrt', g.out('Pack', [{ list: squares }], { N: { i: squares.length }, axis: { i: 0 } })) : null;
+    const maxima = layers.flatMap((l) => {
+      if (l.node === undefined) return [];
+      const rank = g.shape(outputs[l.node]!)?.length;
+      if (rank === undefined || rank < 1) throw new Error(`graph engine: the probe watches layer ${l.name}, whose output has no known rank`);
+      return [g.reduce('Max', outputs[l.node]!, Array.from({ length: rank - 1 }, (_, i) => i))];
+    });
+    this.probeFetches = { norms, maxima };
   }
 
   private activation(kind: GraphActivation, x: Output): Output {
@@ -613,7 +678,39 @@ export class GraphEngine {
       { feeds: [], fetches: this.evaluation, targets: [] },
     );
     const mean = (values: number[]) => values.reduce((sum, v, i) => sum + v * stats.rows[i]!, 0) / count;
-    return { loss: mean(stats.losses), metrics: Object.values(stats.metrics).map(mean) };
+    return { loss: mean(stats.losses), values: Object.values(stats.metrics).map(mean) };
+  }
+
+  /** Whether probe() computes the health probe in this graph. */
+  get probes(): boolean {
+    return this.probeFetches !== null;
+  }
+
+  /**
+   * HealthProbe.measure's layers (training/probe.ts) on the engine's current weights, for the probe batch
+   * `x`, `y` (whole examples, flat), in one session run: inference mode, changes nothing.
+   */
+  probe(x: Float32Array | Int32Array, y: Float32Array): LayerProbe[] {
+    const { model, numClasses, probe: layers } = this.options;
+    if (!layers || !this.probeFetches) throw new Error('graph engine: this engine was built without the health probe');
+    const count = y.length / numClasses;
+    const row = model.inputShape.reduce((a, b) => a * b, 1);
+    if (!Number.isInteger(count) || count < 1 || x.length !== count * row) throw new Error(`graph engine: a probe batch of ${x.length} inputs and ${y.length} targets`);
+    const { norms, maxima } = this.probeFetches;
+    const feeds: [Output, HostTensor][] = [
+      [this.x, { dtype: model.inputDtype, shape: [count, ...model.inputShape], data: x }],
+      [this.y, { dtype: 'float32', shape: [count, numClasses], data: y }],
+    ];
+    const out = this.addon.run(this.handle, feeds, norms ? [norms, ...maxima] : maxima, []);
+    const normValues = norms ? out.shift()!.data : new Float32Array();
+    let next = 0;
+    let watched = 0;
+    return layers.map((l): LayerProbe => {
+      const probe: LayerProbe = { name: l.name };
+      if (l.node !== undefined) probe.unitMax = out[watched++]!.data as Float32Array;
+      if (l.weights.length > 0) probe.gradNorm = Number(normValues[next++]);
+      return probe;
+    });
   }
 
   /** Runs batches start..start+count-1 of `order` through the addon, fetching a loss and the metricNames values. */
@@ -648,9 +745,9 @@ export class GraphEngine {
     return stats;
   }
 
-  /** Ops a training step runs: the graph less each variable's initializer (a placeholder and an assign). */
+  /** Ops a training step runs: the graph less the probe's and each variable's initializer (a placeholder and an assign). */
   get stepOps(): number {
-    return this.opCount - 2 * (this.weights.length + this.slots.flat().length + this.scalars.length);
+    return this.opCount - this.probeOps - 2 * (this.weights.length + this.slots.flat().length + this.scalars.length);
   }
 
   /**

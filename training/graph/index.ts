@@ -11,8 +11,9 @@ import { GraphEngine, type EpochStats } from './engine';
 import { loadGraphAddon, type HostTensor } from './native';
 import { engineKey, keepEngine, takeEngine } from './reuse';
 import { translateModel } from './translate';
+import { graphProbeLayers } from '../probe';
 
-export { EVAL_BATCH_SIZE as GRAPH_EVAL_BATCH_SIZE, GraphEngine, metricNames, type EpochStats, type Evaluation, type GraphLoss } from './engine';
+export { EVAL_BATCH_SIZE as GRAPH_EVAL_BATCH_SIZE, GraphEngine, metricNames, type EpochStats, type Evaluation, type GraphLoss, type ProbeLayerSpec } from './engine';
 export { graphAddonPath, loadGraphAddon } from './native';
 export { formatDevice, inspectTensorflow, type TensorflowBuild } from './devices';
 export { translateModel, type GraphModel, type LayerSpec, type Translation } from './translate';
@@ -79,7 +80,9 @@ export async function chooseEngine(
   let engine: GraphEngine | null = null;
   try {
     const optimizerState = await Promise.all(state.map(async (w) => ({ name: w.name, tensor: await toHost(w.tensor) })));
-    const options = { model: translated.model, optimizer: settings.optimizer, loss, numClasses: settings.numClasses };
+    // The health probe in the graph too, where its layers map onto the engine's weights and nodes.
+    const probe = graphProbeLayers(model, translated.model) ?? undefined;
+    const options = { model: translated.model, optimizer: settings.optimizer, loss, numClasses: settings.numClasses, ...(probe ? { probe } : {}) };
     const key = engineKey(options);
     const { trial } = settings;
     const kept = trial === undefined ? null : takeEngine(trial, key, weights, optimizerState);
@@ -105,13 +108,22 @@ export async function chooseEngine(
  */
 export function releaseEngine(choice: EngineChoice | null, finished: boolean, keep = 1): void {
   if (!choice?.engine) return;
-  if (finished && choice.key && choice.trial !== undefined) keepEngine(choice.trial, choice.key, choice.engine, keep);
-  else choice.engine.dispose();
+  const { engine } = choice;
+  const state = pulled.get(engine);
+  pulled.delete(engine);
+  // Kept with what the segment's last checkpoint was written from: its digest is compared at the next segment's start.
+  if (finished && choice.key && choice.trial !== undefined) keepEngine(choice.trial, choice.key, engine, keep, state ?? engine.getState());
+  else engine.dispose();
 }
+
+/** The state each engine last copied into tfjs (syncToTfjs), until the segment releases the engine. */
+const pulled = new WeakMap<GraphEngine, ReturnType<GraphEngine['getState']>>();
 
 /** Copies the engine's weights into the tfjs model and its optimizer state into the tfjs optimizer. */
 export async function syncToTfjs(tf: Tf, engine: GraphEngine, model: LayersModel, optimizer: Optimizer): Promise<void> {
-  const { weights: values, optimizer: state } = engine.getState();
+  const pulledState = engine.getState();
+  pulled.set(engine, pulledState);
+  const { weights: values, optimizer: state } = pulledState;
   const weights = values.map((w) => fromHost(tf, w));
   model.setWeights(weights);
   tf.dispose(weights);

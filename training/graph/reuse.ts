@@ -7,8 +7,12 @@
 // when the graph would be the same (the translated model, optimizer settings, loss) and its weights
 // and optimizer state equal, bit for bit, what the segment loaded from its checkpoint; anything else (a
 // PBT member handed its donor's checkpoint, a checkpoint the eager engine wrote) builds a new engine.
+// Equal is checked by digest: the SHA-256 of the state the engine held when kept (pulled for the
+// checkpoint at the end of the segment's last epoch) against that of the loaded checkpoint's values,
+// so taking an engine costs no session run.
 // A process keeps the engines of the last few trials it trained (as many as the campaign trains at once,
 // at most MAX_KEPT): with one training slot a worker's segments of two trials take turns in one process.
+import { createHash } from 'node:crypto';
 import type { GraphEngine, GraphEngineOptions, NamedTensor } from './engine';
 import type { HostTensor } from './native';
 
@@ -20,6 +24,8 @@ interface Kept {
   trial: string;
   key: string;
   engine: GraphEngine;
+  /** stateDigest of what the engine held when kept. */
+  digest: string;
 }
 
 /** Oldest first. */
@@ -30,18 +36,29 @@ export function engineKey(options: GraphEngineOptions): string {
   return JSON.stringify(options, (key, value: unknown) => (key === 'name' ? undefined : value));
 }
 
-function sameBytes(a: HostTensor, b: HostTensor): boolean {
-  if (a.dtype !== b.dtype || a.shape.join(',') !== b.shape.join(',')) return false;
-  const x = new Uint8Array(a.data.buffer, a.data.byteOffset, a.data.byteLength);
-  const y = new Uint8Array(b.data.buffer, b.data.byteOffset, b.data.byteLength);
-  return x.length === y.length && x.every((v, i) => v === y[i]);
+/**
+ * SHA-256 of weights and optimizer slots (tfjs's getWeights() state less `iter`): each tensor's dtype,
+ * shape and bytes, so equal digests mean the same values bit for bit.
+ */
+export function stateDigest(weights: readonly HostTensor[], optimizer: readonly NamedTensor[]): string {
+  const hash = createHash('sha256');
+  const slots = optimizer.slice(1).map((s) => s.tensor);
+  hash.update(`${weights.length}+${slots.length}`);
+  for (const t of [...weights, ...slots]) {
+    hash.update(`|${t.dtype}[${t.shape.join(',')}]`);
+    hash.update(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+  }
+  return hash.digest('hex');
 }
 
-/** Keeps `engine` for the trial's next segment, freeing the trial's older one and the oldest beyond `capacity`. */
-export function keepEngine(trial: string, key: string, engine: GraphEngine, capacity: number): void {
+/**
+ * Keeps `engine` for the trial's next segment, freeing the trial's older one and the oldest beyond
+ * `capacity`; `state` is what it holds (its getState(), as pulled for the segment's last checkpoint).
+ */
+export function keepEngine(trial: string, key: string, engine: GraphEngine, capacity: number, state: { weights: HostTensor[]; optimizer: NamedTensor[] }): void {
   for (const old of kept.filter((k) => k.trial === trial && k.engine !== engine)) old.engine.dispose();
   kept = kept.filter((k) => k.trial !== trial);
-  kept.push({ trial, key, engine });
+  kept.push({ trial, key, engine, digest: stateDigest(state.weights, state.optimizer) });
   const limit = Math.max(1, Math.min(MAX_KEPT, Math.floor(capacity)));
   while (kept.length > limit) kept.shift()!.engine.dispose();
 }
@@ -60,18 +77,10 @@ export function takeEngine(trial: string, key: string, weights: HostTensor[], op
   const at = kept.findIndex((k) => k.trial === trial);
   if (at < 0) return null;
   const [candidate] = kept.splice(at, 1) as [Kept];
-  if (candidate.key === key) {
-    const state = candidate.engine.getState();
-    const iterations = Number(optimizer[0]?.tensor.data[0] ?? 0);
-    const same =
-      candidate.engine.iterations === iterations &&
-      state.weights.length === weights.length &&
-      state.weights.every((w, i) => sameBytes(w, weights[i]!)) &&
-      // tfjs's state: `iter`, then the slots; a fresh optimizer's lone `iter` means zero slots.
-      (optimizer.length === 1
-        ? state.optimizer.slice(1).every((s) => s.tensor.data.every((v) => v === 0))
-        : state.optimizer.length === optimizer.length && state.optimizer.slice(1).every((s, i) => sameBytes(s.tensor, optimizer[i + 1]!.tensor)));
-    if (same) return candidate.engine;
+  // tfjs's state: `iter`, then the slots (a fresh optimizer's lone `iter` matches only an engine without slots).
+  const iterations = Number(optimizer[0]?.tensor.data[0] ?? 0);
+  if (candidate.key === key && candidate.engine.iterations === iterations && candidate.digest === stateDigest(weights, optimizer)) {
+    return candidate.engine;
   }
   candidate.engine.dispose();
   return null;
