@@ -62,8 +62,8 @@ export async function startMlflowServer(opts: MlflowServerOptions): Promise<Mlfl
   if (opts.port) await assertPortFree(host, port);
   mkdirSync(join(dir, 'artifacts'), { recursive: true });
 
-  if (!opts.backendStoreUri) await useWal(join(dir, 'mlflow.db'));
   const mlflow = findTool('mlflow');
+  if (!opts.backendStoreUri) await useWal(mlflow, join(dir, 'mlflow.db'));
   const args = [
     'server',
     '--backend-store-uri', opts.backendStoreUri ?? `sqlite:///${join(dir, 'mlflow.db')}`,
@@ -144,12 +144,17 @@ export function sqlPoolEnv(env: NodeJS.ProcessEnv): Record<string, string> {
  * instead of 0.82 s) and none took 5 s or more, against 10 to 48 in rollback mode (docs/benchmarks.md).
  * Best effort, with MLflow's own Python: where it fails, the server runs in SQLite's default mode.
  */
-async function useWal(dbFile: string): Promise<void> {
+async function useWal(mlflow: string, dbFile: string): Promise<void> {
   if (inWalMode(dbFile)) return; // set once, kept by the file: no Python start-up on every later start
-  const python = join(dirname(findTool('mlflow')), 'python');
+  const python = mlflowPython(mlflow);
   if (!existsSync(python)) return; // an MLflow installed some other way
   const script = "import sqlite3, sys; sqlite3.connect(sys.argv[1]).execute('PRAGMA journal_mode=WAL')";
   await promisify(execFile)(python, ['-c', script, dbFile], { timeout: 30_000 }).catch(() => undefined);
+}
+
+/** The Python beside an `mlflow` script: the venv's interpreter for set-up's MLflow (check it exists: another install may have none). */
+export function mlflowPython(mlflow: string): string {
+  return join(dirname(mlflow), 'python');
 }
 
 /** Whether a SQLite file's header says WAL (its read and write format versions, bytes 18 and 19, are 2). */

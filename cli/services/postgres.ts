@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { MLFLOW_POOL_CONNECTIONS, startMlflowServer, type MlflowServer } from './mlflow-server';
+import { MLFLOW_POOL_CONNECTIONS, mlflowPython, startMlflowServer, type MlflowServer } from './mlflow-server';
 import { freePort, isAlive, spawnService, waitOrStop } from './process';
 import { findPostgresBinDir, findTool } from './tools';
 
@@ -247,7 +247,7 @@ export interface MlflowOnPostgres {
 
 /** Throws unless MLflow's Python has psycopg2 (set-up's postgres step installs it into the venv). */
 export async function checkMlflowDriver(env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const python = join(dirname(findTool('mlflow', env)), 'python');
+  const python = mlflowPython(findTool('mlflow', env));
   if (!existsSync(python)) return; // an MLflow installed some other way: its own start error will tell
   await runToEnd(python, ['-c', 'import psycopg2'], { cwd: process.cwd() }).catch(() => {
     throw new PostgresError(`MLflow's Python (${python}) has no PostgreSQL driver (psycopg2): run \`npm run setup\` (its postgres step installs psycopg2-binary into MLflow's venv).`);
