@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { MlflowClient, MlflowError } from '../../mlflow/client';
 import { createKeyedRun, ensureExperiment, ensureModelVersion, ensureRun, finishRun, findRun, logEpochMetrics, logMetricsOnce, RunWriter, tagFilter } from '../../mlflow/runs';
-import { startCountingProxy } from '../../bench/counting-proxy';
+import { startCountingProxy, type CountingProxy } from '../../bench/counting-proxy';
 
 const client = new MlflowClient({ trackingUri: inject('mlflowTrackingUri') });
 const unique = (name: string) => `${name}-${randomUUID().slice(0, 8)}`;
@@ -186,13 +186,22 @@ describe('metrics', () => {
   });
 });
 
+/** A fresh run in an experiment of its own, written through a client whose requests `proxy` counts; the run's id. */
+async function withCountedRun(prefix: string, body: (counted: MlflowClient, runId: string, proxy: CountingProxy) => Promise<void>): Promise<string> {
+  const experimentId = await ensureExperiment(client, unique(prefix));
+  const { runId } = (await client.createRun({ experimentId })).info;
+  const proxy = await startCountingProxy(inject('mlflowTrackingUri'));
+  try {
+    await body(new MlflowClient({ trackingUri: proxy.url }), runId, proxy);
+  } finally {
+    await proxy.close();
+  }
+  return runId;
+}
+
 describe('RunWriter (one segment logging epoch after epoch)', () => {
   it('reads the run once, then sends one request per epoch and tags only when they change', async () => {
-    const experimentId = await ensureExperiment(client, unique('runs-writer'));
-    const { runId } = (await client.createRun({ experimentId })).info;
-    const proxy = await startCountingProxy(inject('mlflowTrackingUri'));
-    try {
-      const counted = new MlflowClient({ trackingUri: proxy.url });
+    const runId = await withCountedRun('runs-writer', async (counted, runId, proxy) => {
       const writer = new RunWriter(counted, runId);
       for (let epoch = 1; epoch <= 3; epoch++) await writer.logEpochs([{ epoch, endedAt: 1_000 * epoch, metrics: { loss: 1 / epoch } }]);
       await writer.setTags({ 'tuneflow.backend': 'cpu' });
@@ -204,9 +213,7 @@ describe('RunWriter (one segment logging epoch after epoch)', () => {
       await next.setTags({ 'tuneflow.backend': 'cpu' });
       expect(proxy.counts().byEndpoint['GET /api/2.0/mlflow/runs/get']).toBe(2);
       expect(proxy.counts().byEndpoint['POST /api/2.0/mlflow/runs/log-batch']).toBe(5);
-    } finally {
-      await proxy.close();
-    }
+    });
     expect((await client.getMetricHistory(runId, 'loss')).map((p) => p.step)).toEqual([1, 2, 3, 4]);
     expect((await client.getRun(runId)).data.tags['tuneflow.backend']).toBe('cpu');
   });
@@ -214,11 +221,7 @@ describe('RunWriter (one segment logging epoch after epoch)', () => {
 
 describe('RunWriter with what a first attempt knows (no read)', () => {
   it('logs a first segment without reading, reads a later one only for its tags, and a retry still skips logged epochs', async () => {
-    const experimentId = await ensureExperiment(client, unique('runs-known'));
-    const { runId } = (await client.createRun({ experimentId })).info;
-    const proxy = await startCountingProxy(inject('mlflowTrackingUri'));
-    try {
-      const counted = new MlflowClient({ trackingUri: proxy.url });
+    const runId = await withCountedRun('runs-known', async (counted, runId, proxy) => {
       // Segment 1, first attempt: nothing above epoch 0 and no training tags on the run yet.
       const first = new RunWriter(counted, runId, { noStepAbove: 0, tagsAbsent: true });
       for (let epoch = 1; epoch <= 2; epoch++) await first.logEpochs([{ epoch, endedAt: 1_000 * epoch, metrics: { loss: 1 / epoch } }]);
@@ -236,9 +239,7 @@ describe('RunWriter with what a first attempt knows (no read)', () => {
       expect(await vouched.logEpochs([{ epoch: 3, endedAt: 9_999, metrics: { loss: 0.33 } }, { epoch: 4, endedAt: 4_000, metrics: { loss: 0.25 } }])).toEqual({ logged: 1, skipped: 1 });
       // A retry of segment 2 (no knowledge) reads and skips what its first attempt logged.
       expect(await new RunWriter(counted, runId).logEpochs([{ epoch: 3, endedAt: 8_888, metrics: { loss: 0.31 } }])).toEqual({ logged: 0, skipped: 1 });
-    } finally {
-      await proxy.close();
-    }
+    });
     expect((await client.getMetricHistory(runId, 'loss')).map((p) => [p.step, p.timestamp])).toEqual([[1, 1_000], [2, 2_000], [3, 3_000], [4, 4_000]]);
   });
 });
