@@ -1,8 +1,10 @@
 // A job's names: its MLflow run's name and identifying tags, and its local folder. Tracking and training
 // both use them, so they live apart from either.
 import { join } from 'node:path';
-import type { RunKnowledge } from '../mlflow/runs';
-import type { RunRef, SegmentInput } from './types';
+import type { MlflowClient } from '../mlflow/client';
+import { createKeyedRun, ensureRun, paramTexts, type RunKnowledge } from '../mlflow/runs';
+import { trialConfiguration } from '../training/config';
+import type { RunRef, SegmentInput, StartRunInput } from './types';
 
 /** Tags that identify a job's run (with the campaign's own run, `stage = campaign`). */
 export const RUN_KEY_TAGS = {
@@ -11,6 +13,29 @@ export const RUN_KEY_TAGS = {
   trial: 'tuneflow.trial_number',
   seed: 'tuneflow.seed_index',
 } as const;
+
+/** Tags a job's run starts with beside its key. */
+export const JOB_TAGS = { state: 'tuneflow.state', source: 'tuneflow.source_trial' } as const;
+
+/**
+ * Opens a job's MLflow run: named `jobName`, a child of the campaign's run, tagged RUNNING, with every setting
+ * it trains with as params (fixed model options and training settings too, not only the searched ones).
+ * `first`: the caller knows no earlier attempt can have created it (the first attempt of the one activity
+ * that owns the job's start), so it creates without searching; otherwise a run an interrupted attempt left
+ * behind is found by its key.
+ */
+export async function openJobRun(mlflow: MlflowClient, input: StartRunInput, first: boolean): Promise<string> {
+  const open = first ? createKeyedRun : ensureRun;
+  const { runId } = await open(mlflow, {
+    experimentId: input.tracking.experimentId,
+    key: runKey(input),
+    runName: jobName(input),
+    parentRunId: input.tracking.parentRunId,
+    tags: { [JOB_TAGS.state]: 'RUNNING', ...(input.stage === 'retrain' ? { [JOB_TAGS.source]: String(input.trialNumber) } : {}) },
+    params: paramTexts(trialConfiguration(input.spec, input.params)),
+  });
+  return runId;
+}
 
 /** `trial-<n>` or `retrain-<n>-seed<k>`, as the MLflow run is named. */
 export function jobName(ref: RunRef): string {
@@ -43,4 +68,13 @@ export function checkpointDir(root: string, ref: RunRef): string {
 export function segmentKnowledge(info: { attempt: number; taskQueue: string }, input: Pick<SegmentInput, 'fromEpoch' | 'spec'>): RunKnowledge | undefined {
   if (info.attempt !== 1 || info.taskQueue !== input.spec.resources.taskQueue) return undefined;
   return { noStepAbove: input.fromEpoch, tagsAbsent: input.fromEpoch === 0 };
+}
+
+/**
+ * A segment's input with its run: a search trial's first segment names none and opens it here, as `startRun`
+ * would. Only the first attempt on the spec's own queue knows no earlier attempt created it (segmentKnowledge).
+ */
+export async function segmentWithRun(mlflow: MlflowClient, input: SegmentInput, info: { attempt: number; taskQueue: string }): Promise<SegmentInput & { runId: string }> {
+  if (input.runId) return { ...input, runId: input.runId };
+  return { ...input, runId: await openJobRun(mlflow, input, segmentKnowledge(info, input) !== undefined) };
 }

@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { stringify } from 'yaml';
 import type { MlflowClient } from '../mlflow/client';
 import { LINEAGE_TAGS } from './lineage';
-import { createKeyedRun, ensureExperiment, ensureModelVersion, ensureRun, finishRun as finishMlflowRun, paramTexts } from '../mlflow/runs';
+import { ensureExperiment, ensureModelVersion, ensureRun, findRun, finishRun as finishMlflowRun } from '../mlflow/runs';
 import { leaderboardCsv, loadCampaign, type CampaignData } from '../report';
 import { threadEntry } from './suggest';
 import { compareTies, compareValues } from '../search/ranking';
@@ -13,7 +13,7 @@ import { tieBreakValue } from '../trials';
 import { objectiveLabel, objectiveValue } from '../spec/objective';
 import type { ExperimentSpec } from '../spec/types';
 import { trialConfiguration } from '../training/config';
-import { jobName, RUN_KEY_TAGS, runKey } from './job';
+import { JOB_TAGS, openJobRun, RUN_KEY_TAGS, runKey } from './job';
 import type { CampaignResult, FinalizeInput, FinishRunInput, RetrainResult, StartRunInput, Tracking } from './types';
 
 export interface TrackingDeps {
@@ -23,8 +23,7 @@ export interface TrackingDeps {
 
 const TAG = {
   ...RUN_KEY_TAGS,
-  state: 'tuneflow.state',
-  source: 'tuneflow.source_trial',
+  ...JOB_TAGS,
   reason: 'tuneflow.reason',
 } as const;
 
@@ -146,21 +145,10 @@ export function trackingActivities(deps: TrackingDeps) {
       return { trackingUri: deps.trackingUri, experimentId, parentRunId: runId };
     },
 
-    async startRun(input: StartRunInput): Promise<string> {
-      const retrain = input.stage === 'retrain';
-      // The first attempt creates the run without searching for it: Temporal runs attempt 1 of this activity
-      // once per job (the workflow keeps the run id it returns), so no earlier run can exist. A retry searches.
-      const open = Context.current().info.attempt === 1 ? createKeyedRun : ensureRun;
-      const { runId } = await open(mlflow, {
-        experimentId: input.tracking.experimentId,
-        key: runKey(input),
-        runName: jobName(input),
-        parentRunId: input.tracking.parentRunId,
-        tags: { [TAG.state]: 'RUNNING', ...(retrain ? { [TAG.source]: String(input.trialNumber) } : {}) },
-        // Every setting the run trains with, not only the searched ones: fixed model options and training settings too.
-        params: paramTexts(trialConfiguration(input.spec, input.params)),
-      });
-      return runId;
+    startRun(input: StartRunInput): Promise<string> {
+      // Temporal runs attempt 1 of this activity once per job (the workflow keeps the run id it returns): no
+      // earlier run can exist then, so it creates without searching. A retry searches.
+      return openJobRun(mlflow, input, Context.current().info.attempt === 1);
     },
 
     async setRunTags(input: { runId: string; tags: Record<string, string> }): Promise<void> {
@@ -171,10 +159,15 @@ export function trackingActivities(deps: TrackingDeps) {
       // One timestamp for every attempt of this activity: a retry repeats the exact points, which MLflow's SQL
       // store drops as duplicates, so nothing needs reading first (three requests, was up to seven).
       const at = Context.current().info.scheduledTimestampMs;
-      const tags = { [TAG.state]: input.state, ...(input.reason ? { [TAG.reason]: input.reason.slice(0, 5000) } : {}) };
-      const summary = Object.entries(input.summary ?? {}).map(([key, value]) => ({ key, value, timestamp: at, step: 0 }));
-      await mlflow.logBatch({ runId: input.runId, tags, metrics: summary });
-      await finishMlflowRun(mlflow, input.runId, input.killed ? 'KILLED' : input.state === 'FAIL' ? 'FAILED' : 'FINISHED');
+      // A first segment that failed may have created the run without the workflow learning its id: found by its key.
+      const job = input.job;
+      const runId = input.runId ?? (job ? (await findRun(mlflow, job.tracking.experimentId, runKey(job)))?.info.runId : undefined);
+      if (runId) {
+        const tags = { [TAG.state]: input.state, ...(input.reason ? { [TAG.reason]: input.reason.slice(0, 5000) } : {}) };
+        const summary = Object.entries(input.summary ?? {}).map(([key, value]) => ({ key, value, timestamp: at, step: 0 }));
+        await mlflow.logBatch({ runId, tags, metrics: summary });
+        await finishMlflowRun(mlflow, runId, input.killed ? 'KILLED' : input.state === 'FAIL' ? 'FAILED' : 'FINISHED');
+      }
       // Convergence, live in MLflow's charts: one point per finished trial (step: trials finished so far).
       const campaign = input.campaign;
       if (campaign && campaign.bestValue !== null && Number.isFinite(campaign.bestValue)) {

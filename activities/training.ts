@@ -11,7 +11,7 @@ import type { ExperimentSpec } from '../spec/types';
 import { addStats, createCheckpointStore, NO_TRANSFER, type CheckpointStore, type StoredJob, type StoreKind, type TransferStats } from '../stores';
 import { exportModel, NON_RETRYABLE_ERROR_NAMES, trainableDirs, type JobIdentity, type SegmentResult, type TrainingProcessPool } from '../training';
 import { beatWhile } from './heartbeat';
-import { checkpointDir, jobName, runKey, segmentKnowledge } from './job';
+import { checkpointDir, jobName, runKey, segmentKnowledge, segmentWithRun } from './job';
 import { uploadTrainableFiles } from './trainable-files';
 import { exploitCheckpoint } from './pbt';
 import type { EvaluateInput, ExploitInput, RunRef, SegmentInput, SegmentOutput } from './types';
@@ -121,7 +121,7 @@ function abortGraceMs(spec: ExperimentSpec): number | undefined {
 }
 
 /** After a trainable ran (whatever the outcome): its log and artifacts onto the run. Best effort: the outcome stands. */
-async function keepTrainableFiles(deps: TrainingDeps, input: SegmentInput | EvaluateInput): Promise<void> {
+async function keepTrainableFiles(deps: TrainingDeps, input: (SegmentInput & { runId: string }) | EvaluateInput): Promise<void> {
   if (!input.spec.trainable) return;
   const dirs = trainableDirs(checkpointDir(deps.checkpointRoot, input));
   await uploadTrainableFiles(deps.mlflow, input.runId, dirs).catch((error: unknown) =>
@@ -146,7 +146,9 @@ async function deleteCheckpoints(deps: TrainingDeps, store: CheckpointStore, ref
   await store.remove(storedJob(deps, ref, runId));
 }
 
-async function trainSegment(deps: TrainingDeps, store: CheckpointStore, input: SegmentInput): Promise<SegmentOutput> {
+async function trainSegment(deps: TrainingDeps, store: CheckpointStore, request: SegmentInput): Promise<SegmentOutput> {
+  const info = Context.current().info;
+  const input = await beatWhile(() => segmentWithRun(deps.mlflow, request, info));
   const job = storedJob(deps, input, input.runId);
   const restored = await beatWhile(() => store.restore(job));
   const saved = { stats: NO_TRANSFER, epochs: 0 };
@@ -162,10 +164,10 @@ async function trainSegment(deps: TrainingDeps, store: CheckpointStore, input: S
   // The segment's end: the engine removed the epochs between its boundaries, and a trainable's files went to the run.
   saved.stats = addStats(saved.stats, await beatWhile(() => store.save(job)));
   logTransfers(store, job, restored, saved.stats, saved.epochs);
-  return output;
+  return request.runId ? output : { ...output, runId: input.runId };
 }
 
-async function trainAndLog(deps: TrainingDeps, input: SegmentInput, afterEpoch: () => Promise<void>): Promise<SegmentOutput> {
+async function trainAndLog(deps: TrainingDeps, input: SegmentInput & { runId: string }, afterEpoch: () => Promise<void>): Promise<SegmentOutput> {
   const ctx = Context.current();
   const graceMs = abortGraceMs(input.spec);
   // The run is read once for the segment (its logged steps and tags), so each epoch costs one request; a

@@ -67,7 +67,11 @@ export interface EpochRecord {
 }
 
 export interface SegmentInput extends RunRef {
-  runId: string;
+  /**
+   * The job's MLflow run. Absent on a search trial's first segment: the segment creates the run itself
+   * (one activity and one workflow task fewer per trial) and returns its id in `SegmentOutput.runId`.
+   */
+  runId?: string;
   spec: ExperimentSpec;
   params: Params;
   seed: number;
@@ -81,10 +85,15 @@ export interface SegmentOutput {
   checkpoint: string;
   trainSeconds: number;
   backend: string;
+  /** The run the segment created or found, when its input named none. */
+  runId?: string;
 }
 
 export interface FinishRunInput {
-  runId: string;
+  /** The run; or, when the workflow never learned its id (a first segment that failed), `job` finds it by its key. */
+  runId?: string;
+  /** The job whose run is found by its key when `runId` is absent; no such run: only the campaign's point is logged. */
+  job?: RunRef;
   state: TrialState;
   reason?: string;
   /** Summary metrics logged once at the end (e.g. objective value, test metrics). */

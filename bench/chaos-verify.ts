@@ -3,7 +3,7 @@
 // often each epoch was trained.
 import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
-import type { StartRunInput } from '../activities/types';
+import type { RunRef } from '../activities/types';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { campaignRuns, metricHistory, tagsOf, type RestRun } from './mlflow-queries';
@@ -144,7 +144,7 @@ export interface TemporalFindings {
   /** trainSegment activities scheduled, and the attempts they took in all (from ActivityTaskStarted). */
   segments: number;
   segmentAttempts: number;
-  /** Search trial numbers the workflow asked to start (startRun activities scheduled). */
+  /** Search trial numbers the workflow asked to start (startRun or trainSegment activities scheduled). */
   startedTrials: number[];
 }
 
@@ -166,8 +166,9 @@ export async function checkTemporal(client: Client, workflowId: string): Promise
         trainIds.add(`${execution.runId}/${String(event.eventId)}`);
         segments++;
       }
-      if (scheduled?.activityType?.name === 'startRun') {
-        const input = defaultPayloadConverter.fromPayload<StartRunInput>(scheduled.input!.payloads![0]!);
+      // A trial starts with startRun, or (since patch run-in-first-segment) with its first segment.
+      if (scheduled?.activityType?.name === 'startRun' || scheduled?.activityType?.name === 'trainSegment') {
+        const input = defaultPayloadConverter.fromPayload<RunRef>(scheduled.input!.payloads![0]!);
         if (input.stage === 'search') startedTrials.add(input.trialNumber);
       }
       const started = event.activityTaskStartedEventAttributes;

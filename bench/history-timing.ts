@@ -35,7 +35,8 @@ export interface CampaignTiming {
   activities: Record<string, { scheduleToStart: Spread; run: Spread; retried: number }>;
   /**
    * A search trial's slot, mean seconds per step in order: the suggestion (scheduled to completed), the gap
-   * to startRun's scheduling, startRun, then each segment and the gap before it. `slotSeconds` is their sum:
+   * to startRun's scheduling, startRun (absent where the first segment opens the run), then each segment and
+   * the gap before it. `slotSeconds` is their sum:
    * with C slots a campaign runs at most C / slotSeconds trials a second.
    */
   slot: { trials: number; steps: Record<string, number>; slotSeconds: number };
@@ -148,25 +149,31 @@ function slotPath(all: readonly Activity[]): CampaignTiming['slot'] {
   const sums: Record<string, number> = {};
   const counts: Record<string, number> = {};
   let trials = 0;
-  for (const [n, start] of startOf) {
+  for (const [n, unsorted] of segmentsOf) {
+    // Since patch run-in-first-segment a trial has no startRun: its first segment opens the run.
+    const start = startOf.get(n);
     const suggestion = suggestionOf.get(n);
-    const segments = (segmentsOf.get(n) ?? []).sort((a, b) => a.scheduled - b.scheduled);
+    const segments = [...unsorted].sort((a, b) => a.scheduled - b.scheduled);
     const complete = (a: Activity | undefined) => a?.started !== undefined && a.ended !== undefined;
-    if (!complete(start) || segments.length === 0 || !segments.every(complete)) continue;
+    if ((start && !complete(start)) || !segments.every(complete)) continue;
     trials += 1;
     const add = (k: string, v: number) => {
       sums[k] = (sums[k] ?? 0) + v;
       counts[k] = (counts[k] ?? 0) + 1;
     };
+    const first = start ?? segments[0]!;
     if (complete(suggestion)) {
       add('suggestTrials (scheduled to done)', suggestion!.ended! - suggestion!.scheduled);
-      add('gap before startRun', start.scheduled - suggestion!.ended!);
+      add(start ? 'gap before startRun' : 'gap before segment 1', first.scheduled - suggestion!.ended!);
     }
-    add('startRun wait', start.started! - start.scheduled);
-    add('startRun run', start.ended! - start.started!);
-    let previous = start.ended!;
+    let previous = first.scheduled;
+    if (start) {
+      add('startRun wait', start.started! - start.scheduled);
+      add('startRun run', start.ended! - start.started!);
+      previous = start.ended!;
+    }
     segments.forEach((s, i) => {
-      add(`gap before segment ${i + 1}`, s.scheduled - previous);
+      if (i > 0 || start) add(`gap before segment ${i + 1}`, s.scheduled - previous);
       add(`segment ${i + 1} wait`, s.started! - s.scheduled);
       add(`segment ${i + 1} run`, s.ended! - s.started!);
       previous = s.ended!;

@@ -4,6 +4,7 @@
 // it stays RUNNING; then `tuneflow serve --no-worker` as a child process (this process hosts the
 // workflow worker) and a sequential load loop on loopback, bounded in count and time, over
 // GET /campaigns/{id} and GET /campaigns/{id}/trials. Prints p50/p99 per route and the server's RSS.
+import { Context } from '@temporalio/activity';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
+import { segmentWithRun } from '../activities/job';
 import type { EvaluateInput, SegmentInput, SegmentOutput } from '../activities/types';
 import { connectTemporal, startCampaignFromText } from '../cli/client';
 import { startMlflowServer } from '../cli/services/mlflow-server';
@@ -27,11 +29,12 @@ const loss = (p: SegmentInput['params'], epoch: number) => (Math.log10(Number(p.
 
 function formulaActivities(mlflow: MlflowClient) {
   return {
-    async trainSegment(input: SegmentInput): Promise<SegmentOutput> {
+    async trainSegment(request: SegmentInput): Promise<SegmentOutput> {
+      const input = await segmentWithRun(mlflow, request, Context.current().info);
       const epochs = [];
       for (let e = input.fromEpoch + 1; e <= input.toEpoch; e++) epochs.push({ epoch: e, metrics: { val_loss: loss(input.params, e) }, endedAt: Date.now() });
       await logEpochMetrics(mlflow, input.runId, epochs);
-      return { epochs: epochs.map(({ epoch, metrics }) => ({ epoch, metrics })), checkpoint: `formula:${input.runId}`, trainSeconds: 0, backend: 'formula' };
+      return { epochs: epochs.map(({ epoch, metrics }) => ({ epoch, metrics })), checkpoint: `formula:${input.runId}`, trainSeconds: 0, backend: 'formula', runId: input.runId };
     },
     async evaluateRun(input: EvaluateInput): Promise<Record<string, number>> {
       const metrics = { test_loss: loss(input.params, 10) };

@@ -34,6 +34,12 @@ const finish = (...args: Parameters<typeof control.finishRun>) => CancellationSc
 const startRun = (...args: Parameters<typeof control.startRun>) =>
   patched('start-run-settles') ? CancellationScope.nonCancellable(() => control.startRun(...args)) : control.startRun(...args);
 
+/** A trial's run once its first segment has trained (that segment opens it, or startRun did before it). */
+function runIdOf(t: TrialRecord): string {
+  if (t.runId === null) throw new Error(`trial ${t.number} has trained a segment but has no MLflow run`);
+  return t.runId;
+}
+
 /** After a report redraw, the next waits this many times as long as it took (refreshReportIfDue). */
 const REPORT_PACE = 4;
 
@@ -55,10 +61,10 @@ export class JobRunner {
     return { campaignId: workflowId, tracking: this.state.ready().tracking, stage, trialNumber: trialNumber + offset, seedIndex };
   }
 
-  private segment(t: TrialRecord, stage: RunRef['stage'], seedIndex: number, runId: string, fromEpoch: number, toEpoch: number, params = t.params): SegmentInput {
+  private segment(t: TrialRecord, stage: RunRef['stage'], seedIndex: number, runId: string | null, fromEpoch: number, toEpoch: number, params = t.params): SegmentInput {
     const { spec } = this.state.ready();
     const seed = jobSeed(spec, t.number + this.state.offset, stage === 'search' ? 0 : seedIndex + 1);
-    return { ...this.ref(t.number, stage, seedIndex), runId, spec, params, seed, fromEpoch, toEpoch };
+    return { ...this.ref(t.number, stage, seedIndex), ...(runId ? { runId } : {}), spec, params, seed, fromEpoch, toEpoch };
   }
 
   /**
@@ -145,8 +151,12 @@ export class JobRunner {
     let queue: QueueChoice | null = null;
     const slot = { released: false };
     state.running += 1;
+    // The trial's first segment opens its MLflow run (one activity and one workflow task fewer per trial),
+    // except under PBT, whose lineage goes onto the run before the first segment. Behind a patch marker:
+    // histories recorded before it started every run with startRun.
+    const runInSegment = t.runId === null && !state.pbt && patched('run-in-first-segment');
     try {
-      t.runId ??= await startRun({ ...this.ref(t.number, 'search', 0), params: t.params, spec });
+      if (!runInSegment) t.runId ??= await startRun({ ...this.ref(t.number, 'search', 0), params: t.params, spec });
       let last: Record<string, number> | null = null;
       while (t.epochsDone < spec.training.epochs) {
         await condition(() => !controls.paused || state.draining);
@@ -160,6 +170,7 @@ export class JobRunner {
         const milestone = scheduler.nextMilestone?.(context(), t.number, t.epochsDone) ?? Infinity;
         const toEpoch = Math.min(t.epochsDone + spec.training.segmentEpochs, milestone, spec.training.epochs);
         const trained = await this.train(this.segment(t, 'search', 0, t.runId, t.epochsDone, toEpoch));
+        t.runId ??= trained.out.runId ?? null;
         queue = trained.queue;
         for (const e of trained.out.epochs) t.history[e.epoch] = objectiveValues(spec, e.metrics);
         this.noteValueEpoch(t, trained.out.epochs);
@@ -171,7 +182,7 @@ export class JobRunner {
           t.state = 'PRUNED';
           t.reason = `pruned by ${scheduler.name} after epoch ${toEpoch}`;
           this.releaseSlot(slot);
-          await finish({ runId: t.runId, state: 'PRUNED', reason: t.reason, summary: { rung: toEpoch }, campaign: this.campaignAfter() });
+          await finish({ runId: runIdOf(t), state: 'PRUNED', reason: t.reason, summary: { rung: toEpoch }, campaign: this.campaignAfter() });
           this.refreshReportIfDue();
           await this.dropCheckpoints(t, queue);
           return;
@@ -179,7 +190,7 @@ export class JobRunner {
         if (decision === 'pause') {
           // Holds no worker: `promotions` resumes it from this checkpoint, or it ends PRUNED with the search.
           t.paused = true;
-          await control.setRunTags({ runId: t.runId, tags: { 'tuneflow.state': 'PAUSED', 'tuneflow.rung': String(toEpoch) } });
+          await control.setRunTags({ runId: runIdOf(t), tags: { 'tuneflow.state': 'PAUSED', 'tuneflow.rung': String(toEpoch) } });
           return;
         }
       }
@@ -196,7 +207,7 @@ export class JobRunner {
       if (tieBreak !== undefined && patched('tie-break')) t.tieBreak = tieBreak;
       t.state = 'COMPLETE';
       this.releaseSlot(slot);
-      await finish({ runId: t.runId, state: 'COMPLETE', summary: { objective: t.values[0]! }, campaign: this.campaignAfter() });
+      await finish({ runId: runIdOf(t), state: 'COMPLETE', summary: { objective: t.values[0]! }, campaign: this.campaignAfter() });
       this.refreshReportIfDue();
       await this.dropCheckpoints(t, queue);
       state.publishBestIfChanged();
@@ -204,7 +215,9 @@ export class JobRunner {
       t.state = 'FAIL';
       t.reason = failureReason(err);
       if (!isCancellation(err)) state.failed += 1;
-      if (t.runId) await finish({ runId: t.runId, state: 'FAIL', reason: t.reason, killed: isCancellation(err), campaign: this.campaignAfter() });
+      // A first segment that failed may have opened the run without returning its id: finishRun finds it by its key.
+      const run = t.runId ? { runId: t.runId } : runInSegment ? { job: this.ref(t.number, 'search', 0) } : null;
+      if (run) await finish({ ...run, state: 'FAIL', reason: t.reason, killed: isCancellation(err), campaign: this.campaignAfter() });
       if (!isCancellation(err)) this.refreshReportIfDue();
       await this.dropCheckpoints(t, queue);
     } finally {

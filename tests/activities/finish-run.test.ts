@@ -36,4 +36,22 @@ describe('finishRun', () => {
     expect(run.data.tags['tuneflow.state']).toBe('PRUNED');
     expect(run.data.tags['tuneflow.reason']).toBe('pruned by median after epoch 2');
   });
+
+  it("finds by its key the run of a job whose first segment failed before the workflow learned the run's id", async () => {
+    const experimentId = await ensureExperiment(client, `finish-run-${randomUUID().slice(0, 8)}`);
+    const parentRunId = (await client.createRun({ experimentId })).info.runId;
+    const campaignId = `c-${randomUUID().slice(0, 8)}`;
+    const job = (trialNumber: number) => ({ campaignId, tracking: { trackingUri: uri, experimentId, parentRunId }, stage: 'search' as const, trialNumber, seedIndex: 0 });
+    const trial = (await client.createRun({ experimentId, tags: { 'tuneflow.campaign_id': campaignId, 'tuneflow.stage': 'search', 'tuneflow.trial_number': '3' } })).info.runId;
+    const activities = trackingActivities({ mlflow: client, trackingUri: uri });
+    const env = new MockActivityEnvironment({ attempt: 1, scheduledTimestampMs: 1_700_000_000_000 });
+    await env.run(() => activities.finishRun({ job: job(3), state: 'FAIL', reason: 'cancelled', killed: true }));
+    const run = await client.getRun(trial);
+    expect(run.info.status).toBe('KILLED');
+    expect(run.data.tags['tuneflow.state']).toBe('FAIL');
+    // No run under the key (the segment never started): nothing to end, and the campaign's point is still logged.
+    await env.run(() => activities.finishRun({ job: job(4), state: 'FAIL', reason: 'cancelled', campaign: { parentRunId, finished: 2, bestValue: 0.5 } }));
+    expect(await client.getMetricHistory(parentRunId, 'best_value')).toEqual([{ key: 'best_value', value: 0.5, timestamp: 1_700_000_000_000, step: 2 }]);
+    expect((await client.getRun(trial)).info.status).toBe('KILLED');
+  });
 });

@@ -63,4 +63,31 @@ describe('timeHistories', () => {
     expect(Object.keys(slot.steps)).not.toContain('suggestTrials (scheduled to done)');
     expect(slot.slotSeconds).toBe(5);
   });
+
+  it('times a trial whose first segment opened its run (no startRun) from the suggestion to its segments', () => {
+    const trial = { stage: 'search', trialNumber: 2 };
+    const events = history([
+      [0.6, 'activityTaskScheduledEventAttributes', { activityType: { name: 'suggestTrials' }, input: json({ numbers: [2] }) }], // 1
+      [0.7, 'activityTaskStartedEventAttributes', { scheduledEventId: 1, attempt: 1 }],
+      [0.9, 'activityTaskCompletedEventAttributes', { scheduledEventId: 1 }],
+      [1.0, 'activityTaskScheduledEventAttributes', { activityType: { name: 'trainSegment' }, input: json(trial) }], // 4
+      [1.2, 'activityTaskStartedEventAttributes', { scheduledEventId: 4, attempt: 1 }],
+      [2.0, 'activityTaskCompletedEventAttributes', { scheduledEventId: 4 }],
+      [2.5, 'activityTaskScheduledEventAttributes', { activityType: { name: 'trainSegment' }, input: json(trial) }], // 7
+      [2.5, 'activityTaskStartedEventAttributes', { scheduledEventId: 7, attempt: 1 }],
+      [3.5, 'activityTaskCompletedEventAttributes', { scheduledEventId: 7 }],
+    ]);
+    const slot = timeHistories([events]).slot;
+    expect(slot.trials).toBe(1);
+    expect(slot.steps).toEqual({
+      'suggestTrials (scheduled to done)': 0.3,
+      'gap before segment 1': 0.1,
+      'segment 1 wait': 0.2,
+      'segment 1 run': 0.8,
+      'gap before segment 2': 0.5,
+      'segment 2 wait': 0,
+      'segment 2 run': 1,
+    });
+    expect(slot.slotSeconds).toBeCloseTo(2.9, 3);
+  });
 });

@@ -94,7 +94,7 @@ describe('live control', () => {
     const client = await connectTemporal(address);
     const h = await startCampaign(client, { specPath: spec });
     // A trial mid-training (its MLflow run exists, runs, and has logged an epoch of its three): a cancel that
-    // lands before startRun leaves no run to mark.
+    // lands before its first segment starts leaves no run to mark.
     await until('a running trial with a logged epoch', async () => {
       const runs = await campaignRuns(mlflow, await experimentId(h.spec.tracking.experimentName), h.workflowId);
       return runs.some((r) => tagsOf(r)['tuneflow.stage'] === 'search' && r.info.status === 'RUNNING' && (r.data.metrics?.length ?? 0) > 0);
@@ -111,14 +111,15 @@ describe('live control', () => {
     await client.connection.close();
   }, 300_000);
 
-  it('a cancel that lands while a trial\'s MLflow run is being created still ends that run', async () => {
+  it('a cancel that lands while a trial\'s first segment opens its MLflow run still ends that run', async () => {
     const client = await connectTemporal(address);
     const h = await startCampaign(client, { specPath: spec });
     const history = client.workflow.getHandle(h.workflowId);
-    // Polled without a pause: the activity takes only tens of milliseconds.
+    // Polled without a pause: opening the run takes only tens of milliseconds. The workflow has not learned
+    // the run's id yet when the cancel lands, so finishRun must find the run by its key.
     const scheduled = async () =>
-      (await history.fetchHistory()).events?.some((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'startRun') ?? false;
-    for (const deadline = Date.now() + 60_000; !(await scheduled()); ) if (Date.now() > deadline) throw new Error('startRun was never scheduled');
+      (await history.fetchHistory()).events?.some((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'trainSegment') ?? false;
+    for (const deadline = Date.now() + 60_000; !(await scheduled()); ) if (Date.now() > deadline) throw new Error('no segment was ever scheduled');
     await h.cancel();
     expect((await h.result()).status).toBe('CANCELLED');
     const runs = await campaignRuns(mlflow, await experimentId(h.spec.tracking.experimentName), h.workflowId);
