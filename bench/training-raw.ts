@@ -7,7 +7,7 @@
 import type { LayersModel, Optimizer, Scalar, Tensor } from '@tensorflow/tfjs';
 import { loadDataset, loadTf, modelInput, resolveTrialConfig, createOptimizer, type Tf } from '../training';
 import { trainingLoss } from '../training/loss';
-import { splitTensors } from '../training/segment';
+import { splitTensors } from '../training/split-arrays';
 import type { ExperimentSpec } from '../spec/types';
 
 export type RawMode = 'fit' | 'step';

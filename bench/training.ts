@@ -22,7 +22,7 @@ import { parseExperiment } from '../catalog';
 import { backendInfo, createOptimizer, loadDataset, loadTf, modelInput, resolveTrialConfig, trainSegment, type SegmentResult } from '../training';
 import { chooseEngine } from '../training/graph';
 import { trainingLoss } from '../training/loss';
-import { splitTensors } from '../training/segment';
+import { splitTensors } from '../training/split-arrays';
 import { taskLossKind, taskOf } from '../training/task';
 import { encodeNpy } from '../training/formats/npy';
 import { generateShapes, parseSyntheticShapesOptions } from '../training/datasets/synthetic-shapes';

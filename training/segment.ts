@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { LayersModel, Logs, Optimizer, Tensor, Tensor2D, Tensor3D, Tensor4D } from '@tensorflow/tfjs';
+import type { LayersModel, Logs, Optimizer, Tensor } from '@tensorflow/tfjs';
 import { deviceOf, loadTf, type Tf } from './backend';
 import {
   checkpointPath,
@@ -25,16 +25,17 @@ import {
   type CheckpointState,
 } from './checkpoint';
 import { resolveTrialConfig, type TrialConfig } from './config';
-import { loadDataset, type Dataset, type Split } from './datasets';
+import { loadDataset, type Dataset } from './datasets';
 import { CheckpointError, InvalidConfigurationError, isOutOfMemory, TrainingDivergedError, TrainingOutOfMemoryError } from './errors';
 import { namedMetrics, qualityOf, targetVariance, TASK_METRICS, taskLoss, taskLossKind, taskOf, type Task } from './task';
 import { modelInput, registerCustomLayers, resolveFamily, type ModelFamily } from './models';
 import { moduleFamily } from './trainables/model-module';
 import { healthMetrics, type LayerProbe } from './health';
-import { inferenceMsPerSample } from './latency';
+import { INFERENCE_BATCH_SIZE, inferenceMsPerSample } from './latency';
 import { crossValidates, foldDataset, trainFolds, type Fold } from './cross-validation';
 import { chooseEngine, epochMeans, releaseEngine, syncToTfjs, trainEpoch, type EngineChoice } from './graph';
 import { createOptimizer, setLearningRate } from './optimizer';
+import { headArrays, splitArrays, splitTensors, tensorsOf, type SplitArrays, type SplitTensors } from './split-arrays';
 import { evaluateEager, validate } from './validation';
 import { HealthProbe, perExampleLoss, probeSize, type ExampleLoss } from './probe';
 import { mixSeed, permutation } from './rng';
@@ -97,35 +98,6 @@ async function userFamily(spec: ExperimentSpec, roots: readonly string[] | undef
 
 function datasetFor(spec: ExperimentSpec): Promise<Dataset> {
   return loadDataset(spec.dataset, { seed: spec.seed, validationSplit: spec.training.validationSplit });
-}
-
-/**
- * A split as flat arrays: images scaled to [0, 1] (floats, [n, h, w, c]), token sequences as int32
- * ids ([n, length]), time series as floats ([n, steps, features]); one-hot float labels [n, classes], or
- * the regression targets [n, targets]. The graph engine trains from these; splitTensors wraps them.
- */
-export function splitArrays(dataset: Dataset, split: Split): { x: Float32Array | Int32Array; y: Float32Array } {
-  const floats = (values: Split['x']) => (values instanceof Float32Array ? values : Float32Array.from(values));
-  if (dataset.kind === 'series') return { x: floats(split.x), y: floats(split.y) };
-  const y = new Float32Array(split.count * dataset.numClasses);
-  for (let i = 0; i < split.count; i++) y[i * dataset.numClasses + split.y[i]!] = 1;
-  if (dataset.kind === 'sequence') return { x: split.x instanceof Int32Array ? split.x : Int32Array.from(split.x), y };
-  if (split.x instanceof Float32Array) return { x: split.x, y };
-  const pixels = new Float32Array(split.x.length);
-  for (let i = 0; i < pixels.length; i++) pixels[i] = split.x[i]! / 255;
-  return { x: pixels, y };
-}
-
-/** splitArrays as tensors: x [n, h, w, c] float, [n, length] int32 or [n, steps, features] float; y [n, classes or targets]. */
-export function splitTensors(tf: Tf, dataset: Dataset, split: Split): { x: Tensor4D | Tensor3D | Tensor2D; y: Tensor2D } {
-  return tensorsOf(tf, dataset, split.count, splitArrays(dataset, split));
-}
-
-function tensorsOf(tf: Tf, dataset: Dataset, count: number, arrays: ReturnType<typeof splitArrays>): { x: Tensor4D | Tensor3D | Tensor2D; y: Tensor2D } {
-  const y = tf.tensor2d(arrays.y, [count, dataset.numClasses], 'float32');
-  if (dataset.kind === 'series') return { x: tf.tensor3d(arrays.x, [count, ...dataset.inputShape], 'float32'), y };
-  if (dataset.kind === 'sequence') return { x: tf.tensor2d(arrays.x, [count, dataset.inputShape[0]], 'int32'), y };
-  return { x: tf.tensor4d(arrays.x, [count, ...dataset.inputShape], 'float32'), y };
 }
 
 /**
@@ -199,6 +171,17 @@ function checkRange(fromEpoch: number, toEpoch: number): void {
   if (!Number.isInteger(fromEpoch) || fromEpoch < 0) throw new InvalidConfigurationError(`fromEpoch must be an integer >= 0, got ${fromEpoch}`);
   if (!Number.isInteger(toEpoch) || toEpoch <= fromEpoch) {
     throw new InvalidConfigurationError(`toEpoch must be an integer > fromEpoch (${fromEpoch}), got ${toEpoch}`);
+  }
+}
+
+/** inferenceMsPerSample on the first validation examples, given as a tensor of only those (not the whole split's). */
+async function timeInference(tf: Tf, model: LayersModel, dataset: Dataset, validation: SplitArrays): Promise<number> {
+  const count = Math.min(INFERENCE_BATCH_SIZE, dataset.validation.count);
+  const head = tensorsOf(tf, dataset, count, headArrays(dataset, validation, count));
+  try {
+    return await inferenceMsPerSample(tf, model, head.x);
+  } finally {
+    tf.dispose([head.x, head.y]);
   }
 }
 
@@ -281,33 +264,34 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
 
     const variances = { train: targetVariance(dataset.train), validation: targetVariance(dataset.validation) };
     const trainArrays = splitArrays(dataset, dataset.train);
-    const train = tensorsOf(tf, dataset, dataset.train.count, trainArrays);
-    tensors.push(train.x, train.y);
     // The graph engine where it covers the model (training/graph/); the tfjs model stays the source of
     // truth between epochs, so health, checkpoints and export are the same for both engines; validation
     // runs inside the graph engine (training/validation.ts), in inference mode as model.evaluate does.
     choice = await chooseEngine(tf, model, optimizer, { optimizer: config.optimizer, loss: taskLossKind(config, task), numClasses: dataset.numClasses, trial: dir });
-    const graph = choice.engine ? { engine: choice.engine, data: trainArrays } : null;
+    // Whole-split tensors only where tfjs reads the whole split: the eager engine's epochs and validation.
+    const keep = <T extends SplitTensors>(t: T): T => (tensors.push(t.x, t.y), t);
+    const trainer = choice.engine
+      ? { on: 'graph' as const, engine: choice.engine, data: trainArrays }
+      : { on: 'eager' as const, train: keep(tensorsOf(tf, dataset, dataset.train.count, trainArrays)) };
+    const graph = trainer.on === 'graph' ? trainer : null;
     const validationArrays = dataset.validation.count > 0 ? splitArrays(dataset, dataset.validation) : null;
-    const validation = validationArrays ? tensorsOf(tf, dataset, dataset.validation.count, validationArrays) : null;
-    if (validation) tensors.push(validation.x, validation.y);
+    const validation = validationArrays
+      ? { arrays: validationArrays, tensors: graph ? null : keep(tensorsOf(tf, dataset, dataset.validation.count, validationArrays)) }
+      : null;
     hook = batchHook(tf, model, req.signal);
-    const probeSource = validation ?? train;
-    const probeCount = Math.min(probeSize(dataset.train.count), probeSource.x.shape[0]);
-    const probeX = tf.slice(probeSource.x, 0, probeCount);
-    const probeY = tf.slice(probeSource.y, 0, probeCount);
-    tensors.push(probeX, probeY);
+    // The probe batch: the first examples of the validation split (of the training split without one).
+    const probeArrays = validationArrays ?? trainArrays;
+    const probeCount = Math.min(probeSize(dataset.train.count), validationArrays ? dataset.validation.count : dataset.train.count);
+    const probeBatch = headArrays(dataset, probeArrays, probeCount);
+    const { x: probeX, y: probeY } = keep(tensorsOf(tf, dataset, probeCount, probeBatch));
     const probe = new HealthProbe(tf, model, probeX, probeY, exampleLoss(tf, config, task));
     // On the graph engine the probe's layers come from one session run of its graph, and the peak memory
     // (the model's and the probe batch's, the same every epoch) is measured eagerly once per trial: on
     // its first trained epoch, else carried over from the checkpoint's history.
-    const probeArrays = validationArrays ?? trainArrays;
-    const graphProbe = graph?.engine.probes
-      ? {
-          x: probeArrays.x.subarray(0, (probeArrays.x.length / probeSource.x.shape[0]) * probeCount),
-          y: probeArrays.y.subarray(0, (probeArrays.y.length / probeSource.y.shape[0]) * probeCount),
-        }
-      : null;
+    const graphProbe = graph?.engine.probes ? probeBatch : null;
+    // The eager probe counts the tensors TF.js holds; the graph engine's data are arrays outside TF.js, and
+    // count as the eager engine's data tensors do (docs/model-health.md: the epoch's data are part of the peak).
+    const graphData = graph ? [trainArrays, validationArrays].reduce((sum, a) => sum + (a ? a.x.byteLength + a.y.byteLength : 0), 0) : 0;
     let peakBytes = [...history].reverse().find((e) => e.metrics.peak_memory_bytes !== undefined)?.metrics.peak_memory_bytes;
     // Inference latency costs six timed predictions: every epoch only when the spec ranks or constrains by it, else the last.
     const latencyEveryEpoch = specReadsMetric(spec, 'inference_ms_per_sample');
@@ -319,15 +303,16 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
       setLearningRate(optimizer, lr);
       const order = permutation(dataset.train.count, mixSeed(seed, epoch));
       // The graph engine gathers each batch natively; the eager path fits a shuffled copy of the data.
-      const run = graph
-        ? { on: 'graph' as const, ...graph }
-        : {
-            on: 'eager' as const,
-            shuffled: tf.tidy(() => {
-              const indices = tf.tensor1d(order, 'int32');
-              return { x: tf.gather(train.x, indices), y: tf.gather(train.y, indices) };
-            }),
-          };
+      const run =
+        trainer.on === 'graph'
+          ? trainer
+          : {
+              on: 'eager' as const,
+              shuffled: tf.tidy(() => {
+                const indices = tf.tensor1d(order, 'int32');
+                return { x: tf.gather(trainer.train.x, indices), y: tf.gather(trainer.train.y, indices) };
+              }),
+            };
       let logs: Logs;
       let fitSeconds: number;
       let probed: LayerProbe[];
@@ -354,7 +339,7 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
         if (graph && graphProbe) {
           // The graph's layers from the start, so the probe's executor is made in the segment that built the engine.
           probed = graph.engine.probe(graphProbe.x, graphProbe.y);
-          peakBytes ??= (await probe.measure()).peakBytes;
+          peakBytes ??= (await probe.measure()).peakBytes + graphData;
         } else {
           ({ layers: probed, peakBytes } = await probe.measure());
         }
@@ -366,13 +351,13 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
 
       const trained = task === 'classification' ? [logs.acc ?? logs.accuracy!] : TASK_METRICS[task].map((name) => logs[name]!);
       const metrics: Record<string, number> = { loss: logs.loss!, ...namedMetrics(task, trained, '', variances.train) };
-      if (validation && validationArrays) {
-        const val = await validate(tf, graph?.engine ?? null, model, { arrays: validationArrays, tensors: validation });
+      if (validation) {
+        const val = await validate(tf, graph?.engine ?? null, model, validation);
         metrics.val_loss = val.loss;
         Object.assign(metrics, namedMetrics(task, val.values, 'val_', variances.validation));
         metrics.val_examples = dataset.validation.count;
         if (epoch === totalEpochs || latencyEveryEpoch) {
-          metrics.inference_ms_per_sample = await inferenceMsPerSample(tf, model, validation.x);
+          metrics.inference_ms_per_sample = await timeInference(tf, model, dataset, validation.arrays);
         }
       }
       const diverged = divergence(tf, model, metrics);

@@ -23,13 +23,18 @@ export async function evaluateEager(tf: Tf, model: LayersModel, x: Tensor, y: Te
   }
 }
 
-/** A validation split as the graph engine reads it (flat arrays) and as tfjs does (tensors). */
+/**
+ * A validation split as the graph engine reads it (flat arrays) and as tfjs does (tensors: absent for a
+ * trial on the graph engine, which never reads them).
+ */
 export interface ValidationData {
   arrays: { x: Float32Array | Int32Array; y: Float32Array };
-  tensors: { x: Tensor; y: Tensor };
+  tensors: { x: Tensor; y: Tensor } | null;
 }
 
 /** The epoch's validation on the engine the trial trains on: the graph engine's (`engine`), else the tfjs model's. */
 export async function validate(tf: Tf, engine: GraphEngine | null, model: LayersModel, data: ValidationData): Promise<Evaluation> {
-  return engine ? engine.evaluate(data.arrays) : evaluateEager(tf, model, data.tensors.x, data.tensors.y);
+  if (engine) return engine.evaluate(data.arrays);
+  if (!data.tensors) throw new Error('eager validation needs the validation split as tensors');
+  return evaluateEager(tf, model, data.tensors.x, data.tensors.y);
 }
