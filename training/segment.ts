@@ -263,7 +263,9 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
     const paramCount = model.countParams();
 
     const variances = { train: targetVariance(dataset.train), validation: targetVariance(dataset.validation) };
-    const trainArrays = splitArrays(dataset, dataset.train);
+    // A fold's splits are made anew every segment (foldDataset): their arrays would never be found again.
+    const keepArrays = fold === undefined;
+    const trainArrays = splitArrays(dataset, dataset.train, keepArrays);
     // The graph engine where it covers the model (training/graph/); the tfjs model stays the source of
     // truth between epochs, so health, checkpoints and export are the same for both engines; validation
     // runs inside the graph engine (training/validation.ts), in inference mode as model.evaluate does.
@@ -274,7 +276,7 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
       ? { on: 'graph' as const, engine: choice.engine, data: trainArrays }
       : { on: 'eager' as const, train: keep(tensorsOf(tf, dataset, dataset.train.count, trainArrays)) };
     const graph = trainer.on === 'graph' ? trainer : null;
-    const validationArrays = dataset.validation.count > 0 ? splitArrays(dataset, dataset.validation) : null;
+    const validationArrays = dataset.validation.count > 0 ? splitArrays(dataset, dataset.validation, keepArrays) : null;
     const validation = validationArrays
       ? { arrays: validationArrays, tensors: graph ? null : keep(tensorsOf(tf, dataset, dataset.validation.count, validationArrays)) }
       : null;

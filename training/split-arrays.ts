@@ -54,8 +54,11 @@ function copiedBytes(split: Split, arrays: SplitArrays): number {
  * A split as flat arrays: images scaled to [0, 1] (floats, [n, h, w, c]), token sequences as int32
  * ids ([n, length]), time series as floats ([n, steps, features]); one-hot float labels [n, classes], or
  * the regression targets [n, targets]. Callers must not write to them: they may be shared between segments.
+ * `keep: false` for a split no later segment sees again (a cross-validation fold's, made anew each
+ * segment): converted, never kept, so it does not push out the arrays of splits that do come back.
  */
-export function splitArrays(dataset: Dataset, split: Split): SplitArrays {
+export function splitArrays(dataset: Dataset, split: Split, keep = true): SplitArrays {
+  if (!keep) return convert(dataset, split);
   const hit = kept.get(split);
   if (hit) {
     kept.delete(split);

@@ -45,6 +45,17 @@ describe('splitArrays', () => {
     expect(splitArraysBytes()).toBe(2 * copied(1000));
   });
 
+  test('a split that is not to be kept (a cross-validation fold\'s) is converted and leaves the kept arrays alone', () => {
+    const kept = images(10);
+    const first = splitArrays(kept.dataset, kept.split);
+    const fold = images(10);
+    const converted = splitArrays(fold.dataset, fold.split, false);
+    expect(Array.from(converted.x)).toEqual(Array.from(first.x));
+    expect(splitArraysBytes()).toBe(copied(10));
+    expect(splitArrays(fold.dataset, fold.split, false).x === converted.x).toBe(false);
+    expect(splitArrays(kept.dataset, kept.split).x).toBe(first.x);
+  });
+
   test('float inputs are not copied, so only the labels count against the budget', () => {
     const { dataset, split } = images(100);
     const floats: Split = { ...split, x: Float32Array.from(split.x) };
