@@ -31,11 +31,11 @@ import { namedMetrics, qualityOf, targetVariance, TASK_METRICS, taskLoss, taskLo
 import { modelInput, registerCustomLayers, resolveFamily, type ModelFamily } from './models';
 import { moduleFamily } from './trainables/model-module';
 import { healthMetrics, type LayerProbe } from './health';
-import { INFERENCE_BATCH_SIZE, inferenceMsPerSample } from './latency';
+import { inferenceMsPerSample } from './latency';
 import { crossValidates, foldDataset, trainFolds, type Fold } from './cross-validation';
 import { chooseEngine, epochMeans, releaseEngine, syncToTfjs, trainEpoch, type EngineChoice } from './graph';
 import { createOptimizer, setLearningRate } from './optimizer';
-import { headArrays, splitArrays, splitTensors, tensorsOf, type SplitArrays, type SplitTensors } from './split-arrays';
+import { headArrays, splitArrays, splitTensors, tensorsOf, type SplitTensors } from './split-arrays';
 import { evaluateEager, validate } from './validation';
 import { HealthProbe, perExampleLoss, probeSize, type ExampleLoss } from './probe';
 import { mixSeed, permutation } from './rng';
@@ -174,17 +174,6 @@ function checkRange(fromEpoch: number, toEpoch: number): void {
   }
 }
 
-/** inferenceMsPerSample on the first validation examples, given as a tensor of only those (not the whole split's). */
-async function timeInference(tf: Tf, model: LayersModel, dataset: Dataset, validation: SplitArrays): Promise<number> {
-  const count = Math.min(INFERENCE_BATCH_SIZE, dataset.validation.count);
-  const head = tensorsOf(tf, dataset, count, headArrays(dataset, validation, count));
-  try {
-    return await inferenceMsPerSample(tf, model, head.x);
-  } finally {
-    tf.dispose([head.x, head.y]);
-  }
-}
-
 /** Trains epochs (fromEpoch, toEpoch] of one trial; see the file comment for the retry rules. */
 export async function trainSegment(req: SegmentRequest): Promise<SegmentResult> {
   // k-fold cross-validation: one model per fold, each an ordinary segment in its own folder.
@@ -270,22 +259,20 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
     // truth between epochs, so health, checkpoints and export are the same for both engines; validation
     // runs inside the graph engine (training/validation.ts), in inference mode as model.evaluate does.
     choice = await chooseEngine(tf, model, optimizer, { optimizer: config.optimizer, loss: taskLossKind(config, task), numClasses: dataset.numClasses, trial: dir });
+    const graph = choice.engine ? { engine: choice.engine, data: trainArrays } : null;
     // Whole-split tensors only where tfjs reads the whole split: the eager engine's epochs and validation.
-    const keep = <T extends SplitTensors>(t: T): T => (tensors.push(t.x, t.y), t);
-    const trainer = choice.engine
-      ? { on: 'graph' as const, engine: choice.engine, data: trainArrays }
-      : { on: 'eager' as const, train: keep(tensorsOf(tf, dataset, dataset.train.count, trainArrays)) };
-    const graph = trainer.on === 'graph' ? trainer : null;
+    const disposedAtEnd = <T extends SplitTensors>(t: T): T => (tensors.push(t.x, t.y), t);
+    const eagerTrain = graph ? null : disposedAtEnd(tensorsOf(tf, dataset, dataset.train.count, trainArrays));
     const validationArrays = dataset.validation.count > 0 ? splitArrays(dataset, dataset.validation, keepArrays) : null;
     const validation = validationArrays
-      ? { arrays: validationArrays, tensors: graph ? null : keep(tensorsOf(tf, dataset, dataset.validation.count, validationArrays)) }
+      ? { arrays: validationArrays, tensors: graph ? null : disposedAtEnd(tensorsOf(tf, dataset, dataset.validation.count, validationArrays)) }
       : null;
     hook = batchHook(tf, model, req.signal);
     // The probe batch: the first examples of the validation split (of the training split without one).
     const probeArrays = validationArrays ?? trainArrays;
     const probeCount = Math.min(probeSize(dataset.train.count), validationArrays ? dataset.validation.count : dataset.train.count);
     const probeBatch = headArrays(dataset, probeArrays, probeCount);
-    const { x: probeX, y: probeY } = keep(tensorsOf(tf, dataset, probeCount, probeBatch));
+    const { x: probeX, y: probeY } = disposedAtEnd(tensorsOf(tf, dataset, probeCount, probeBatch));
     const probe = new HealthProbe(tf, model, probeX, probeY, exampleLoss(tf, config, task));
     // On the graph engine the probe's layers come from one session run of its graph, and the peak memory
     // (the model's and the probe batch's, the same every epoch) is measured eagerly once per trial: on
@@ -305,16 +292,15 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
       setLearningRate(optimizer, lr);
       const order = permutation(dataset.train.count, mixSeed(seed, epoch));
       // The graph engine gathers each batch natively; the eager path fits a shuffled copy of the data.
-      const run =
-        trainer.on === 'graph'
-          ? trainer
-          : {
-              on: 'eager' as const,
-              shuffled: tf.tidy(() => {
-                const indices = tf.tensor1d(order, 'int32');
-                return { x: tf.gather(trainer.train.x, indices), y: tf.gather(trainer.train.y, indices) };
-              }),
-            };
+      const run = graph
+        ? { on: 'graph' as const, ...graph }
+        : {
+            on: 'eager' as const,
+            shuffled: tf.tidy(() => {
+              const indices = tf.tensor1d(order, 'int32');
+              return { x: tf.gather(eagerTrain!.x, indices), y: tf.gather(eagerTrain!.y, indices) };
+            }),
+          };
       let logs: Logs;
       let fitSeconds: number;
       let probed: LayerProbe[];
@@ -359,7 +345,8 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
         Object.assign(metrics, namedMetrics(task, val.values, 'val_', variances.validation));
         metrics.val_examples = dataset.validation.count;
         if (epoch === totalEpochs || latencyEveryEpoch) {
-          metrics.inference_ms_per_sample = await timeInference(tf, model, dataset, validation.arrays);
+          // The probe batch is the validation split's first rows, at least as many as the timing predicts.
+          metrics.inference_ms_per_sample = await inferenceMsPerSample(tf, model, probeX);
         }
       }
       const diverged = divergence(tf, model, metrics);
