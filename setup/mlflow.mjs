@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { requirePython, systemPython } from './paths.mjs';
-import { SetupError, run } from './util.mjs';
+import { SetupError, pipInstall, run } from './util.mjs';
 
 const MLFLOW_VERSION = '3.17.2'; // 3.18.0 needs an mlflow-skinny that is not on PyPI yet
 // The server runs under gunicorn with options of this version (cli/services/mlflow-server.ts gunicornOptions);
@@ -67,7 +67,7 @@ export async function ensure(ctx) {
   if (versions?.mlflow === MLFLOW_VERSION) {
     if (versions.gunicorn === GUNICORN_VERSION) return { detail: `reused ${paths.venv} (mlflow ${versions.mlflow})`, tools };
     ctx.progress(`pip install gunicorn==${GUNICORN_VERSION} into ${paths.venv}`);
-    await run(paths.python, ['-m', 'pip', 'install', '--disable-pip-version-check', `gunicorn==${GUNICORN_VERSION}`], { logFile });
+    await pipInstall(paths.python, [`gunicorn==${GUNICORN_VERSION}`], { logFile });
     return { detail: `reused ${paths.venv} (mlflow ${versions.mlflow}), gunicorn ${GUNICORN_VERSION} installed`, tools };
   }
 
@@ -77,7 +77,7 @@ export async function ensure(ctx) {
   fs.rmSync(paths.dir, { recursive: true, force: true }); // an interrupted earlier attempt
   fs.mkdirSync(paths.dir, { recursive: true });
   await run(python, ['-m', 'venv', paths.venv], { logFile });
-  await run(paths.python, ['-m', 'pip', 'install', '--disable-pip-version-check', `mlflow==${MLFLOW_VERSION}`, `gunicorn==${GUNICORN_VERSION}`], { logFile });
+  await pipInstall(paths.python, [`mlflow==${MLFLOW_VERSION}`, `gunicorn==${GUNICORN_VERSION}`], { logFile });
   const reported = (await run(paths.mlflow, ['--version'])).trim();
   fs.writeFileSync(paths.marker, `${reported}\n`);
   return { detail: `installed ${paths.venv} (${reported})`, tools };

@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import process from 'node:process';
 import { mlflowPaths } from './mlflow.mjs';
-import { SetupError, run, whichOnPath } from './util.mjs';
+import { SetupError, pipInstall, run, whichOnPath } from './util.mjs';
 
 export const PSYCOPG2_VERSION = '2.9.13';
 export const DRIVER = `psycopg2-binary==${PSYCOPG2_VERSION}`;
@@ -172,7 +172,7 @@ export async function ensure(ctx, options = {}) {
     parts.push(`reused ${DRIVER}`);
   } else {
     ctx.progress(`pip install ${DRIVER} into MLflow's venv (seconds)`);
-    await run(python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', '--only-binary=:all:', DRIVER], {
+    await pipInstall(python, ['--no-input', '--only-binary=:all:', DRIVER], {
       env: ctx.env,
       logFile: path.join(ctx.cache, 'logs', 'postgres-driver-install.log'),
     });

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { requirePython, systemPython } from './paths.mjs';
-import { SetupError, run } from './util.mjs';
+import { SetupError, pipInstall, run } from './util.mjs';
 
 export const SKLEARN_VERSION = '1.9.1';
 export const REQUIREMENTS_FILE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'python-examples.requirements.txt');
@@ -52,7 +52,7 @@ export async function ensure(ctx) {
   fs.mkdirSync(paths.dir, { recursive: true });
   const logFile = path.join(ctx.cache, 'logs', 'python-examples-install.log');
   await run(python, ['-m', 'venv', paths.venv], { logFile });
-  await run(paths.python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--only-binary=:all:', '-r', REQUIREMENTS_FILE], { logFile });
+  await pipInstall(paths.python, ['--only-binary=:all:', '-r', REQUIREMENTS_FILE], { logFile });
   // The example reads the data set scikit-learn ships: prove it loads before calling the venv ready.
   const smoke = 'import sklearn; from sklearn.datasets import load_breast_cancer; x = load_breast_cancer().data; print(sklearn.__version__, x.shape[0])';
   const [reported, rows] = (await run(paths.python, ['-c', smoke])).trim().split(' ');

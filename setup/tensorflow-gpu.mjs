@@ -16,7 +16,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { systemPython } from './paths.mjs';
-import { SetupError, buildDirAtomically, run } from './util.mjs';
+import { SetupError, buildDirAtomically, pipInstall } from './util.mjs';
 
 const EXTRA = 'and-cuda';
 
@@ -97,8 +97,8 @@ export async function ensureCuda(ctx, requirements) {
     ctx.progress(`installing ${requirements.length} CUDA 12 / cuDNN 9 wheels into ${dir} (~3 GB, once)`);
     const logFile = path.join(ctx.cache, 'logs', 'cuda-wheels.log');
     await buildDirAtomically(dir, async (tmp) => {
-      await run(systemPython(ctx.env), [
-        '-m', 'pip', 'install', '--disable-pip-version-check', '--no-deps', '--only-binary=:all:', '--no-compile', '--target', tmp, ...requirements,
+      await pipInstall(systemPython(ctx.env), [
+        '--no-deps', '--only-binary=:all:', '--no-compile', '--target', tmp, ...requirements,
       ], { env: ctx.env, logFile }).catch((err) => {
         throw new SetupError(`cannot install the CUDA wheels (PIP_INDEX_URL/PIP_FIND_LINKS can point at a mirror): ${err.message}`);
       });

@@ -35,6 +35,11 @@ export function run(command, args, { cwd, env, logFile } = {}) {
   });
 }
 
+/** `python -m pip install <args>` through `run`, without pip's own upgrade notice. */
+export function pipInstall(python, args, options) {
+  return run(python, ['-m', 'pip', 'install', '--disable-pip-version-check', ...args], options);
+}
+
 /** First executable file called `name` on PATH, or null. */
 export function whichOnPath(name, env = process.env) {
   for (const dir of (env.PATH ?? '').split(path.delimiter)) {
