@@ -6,6 +6,7 @@
 import type { LayersModel, Tensor } from '@tensorflow/tfjs';
 import type { Tf } from './backend';
 import type { Evaluation, GraphEngine } from './graph';
+import type { SplitArrays } from './split-arrays';
 
 export type { Evaluation } from './graph';
 
@@ -28,7 +29,7 @@ export async function evaluateEager(tf: Tf, model: LayersModel, x: Tensor, y: Te
  * trial on the graph engine, which never reads them).
  */
 export interface ValidationData {
-  arrays: { x: Float32Array | Int32Array; y: Float32Array };
+  arrays: SplitArrays;
   tensors: { x: Tensor; y: Tensor } | null;
 }
 
