@@ -62,7 +62,9 @@ export async function startMlflowServer(opts: MlflowServerOptions): Promise<Mlfl
   if (opts.port) await assertPortFree(host, port);
   mkdirSync(join(dir, 'artifacts'), { recursive: true });
 
-  const mlflow = findTool('mlflow');
+  // tools.json read once: where `mlflow` is, and whether set-up gave that MLflow its gunicorn.
+  const tools = readToolsFile();
+  const mlflow = findTool('mlflow', process.env, tools);
   if (!opts.backendStoreUri) await useWal(mlflow, join(dir, 'mlflow.db'));
   const args = [
     'server',
@@ -72,7 +74,7 @@ export async function startMlflowServer(opts: MlflowServerOptions): Promise<Mlfl
     '--host', host,
     '--port', String(port),
     '--workers', String(opts.workers ?? 1),
-    ...(opts.mlflowDefaultServer ? [] : serverChoiceArgs(mlflow, readToolsFile())),
+    ...(opts.mlflowDefaultServer ? [] : serverChoiceArgs(mlflow, tools)),
   ];
   if (opts.allowedHosts?.length) args.push('--allowed-hosts', opts.allowedHosts.join(','));
   if (opts.corsAllowedOrigins?.length) args.push('--cors-allowed-origins', opts.corsAllowedOrigins.join(','));

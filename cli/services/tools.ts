@@ -56,8 +56,9 @@ function findOnPath(command: string, env: NodeJS.ProcessEnv): string | undefined
 /**
  * The absolute path of `name`: its variable (`$TUNEFLOW_<NAME>_BIN`; `$TUNEFLOW_CHROMIUM` for chromium),
  * else the path `npm run setup` recorded in tools.json, else the first `name` on PATH. Throws ToolNotFoundError telling the user what to run.
+ * `recordedTools`: tools.json's entries, for a caller that has read them already.
  */
-export function findTool(name: ToolName, env: NodeJS.ProcessEnv = process.env): string {
+export function findTool(name: ToolName, env: NodeJS.ProcessEnv = process.env, recordedTools = readToolsFile(env)): string {
   const envVar = ENV_VAR[name];
   const fromEnv = env[envVar];
   if (fromEnv) {
@@ -65,7 +66,7 @@ export function findTool(name: ToolName, env: NodeJS.ProcessEnv = process.env): 
     if (isExecutableFile(file)) return file;
     throw new ToolNotFoundError(`${envVar}=${fromEnv} is not an executable file; fix or unset it.`);
   }
-  const recorded = readToolsFile(env)[name];
+  const recorded = recordedTools[name];
   if (recorded && isExecutableFile(recorded)) return recorded;
   const onPath = findOnPath(name, env);
   if (onPath) return onPath;
