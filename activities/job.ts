@@ -1,5 +1,5 @@
-// A job's names: its MLflow run's name and identifying tags, and its local folder. Tracking and training
-// both use them, so they live apart from either.
+// A job's names (its MLflow run's name and identifying tags, its local folder) and the opening of its run:
+// tracking (startRun) and training (a search trial's first segment) both use them, so they live apart from either.
 import { join } from 'node:path';
 import type { MlflowClient } from '../mlflow/client';
 import { createKeyedRun, ensureRun, paramTexts, type RunKnowledge } from '../mlflow/runs';
