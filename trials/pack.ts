@@ -65,15 +65,26 @@ const sameRow = (a: readonly number[] | undefined, b: readonly number[] | null) 
 
 /** Trials in their compact form. `unpackTrials(packTrials(t))` gives `t` back, but for finished trials' run ids. */
 export function packTrials(trials: readonly TrialRecord[]): PackedTrials {
+  // Runs at every suggestion over every trial the campaign has had: loops, not spreads (Math.max(...xs)
+  // overflows the stack on long arrays) and no per-trial arrays that only feed another array.
   trials.forEach((t, i) => {
     if (t.number !== i) throw new Error(`trial records must be numbered 0..n-1; record ${i} is trial ${t.number}`);
   });
   const dictionary: Scalar[] = [];
-  const dictionaryIndex = new Map<string, number>();
+  // Keyed by the value itself: "1" and 1 stay two words, as do NaN and Infinity (JSON text would merge them).
+  const dictionaryIndex = new Map<Scalar, number>();
   const word = (value: Scalar) => {
-    const key = JSON.stringify(value);
-    let i = dictionaryIndex.get(key);
-    if (i === undefined) dictionaryIndex.set(key, (i = dictionary.push(value) - 1));
+    let i = dictionaryIndex.get(value);
+    if (i === undefined) dictionaryIndex.set(value, (i = dictionary.push(value) - 1));
+    return i;
+  };
+  // Parameter names in their order, as a dictionary word, once per distinct order.
+  const orderIndex = new Map<string, number>();
+  const keyOrder = (params: Params) => {
+    const names = Object.keys(params);
+    const joined = names.join('\u0000');
+    let i = orderIndex.get(joined);
+    if (i === undefined) orderIndex.set(joined, (i = word(JSON.stringify(names))));
     return i;
   };
   const names = [...new Set(trials.flatMap((t) => Object.keys(t.params)))].sort();
@@ -84,7 +95,16 @@ export function packTrials(trials: readonly TrialRecord[]): PackedTrials {
     return { name, kind, values: values.map((v) => (v === undefined ? (kind === 'int' ? null : -1) : kind === 'int' ? (v as number) : word(v))) };
   });
   const floats = columns.filter((c) => c.kind === 'float').map((c) => c.name);
-  const objectives = Math.max(1, ...trials.flatMap((t) => [...Object.values(t.history), t.values ?? []].map((v) => v.length)));
+  let objectives = 1;
+  const lastEpochs = trials.map((t) => {
+    let end = 0;
+    for (const epoch in t.history) {
+      end = Math.max(end, Number(epoch));
+      objectives = Math.max(objectives, t.history[epoch]!.length);
+    }
+    objectives = Math.max(objectives, t.values?.length ?? 0);
+    return end;
+  });
   const numbers: number[] = [];
   const packed: PackedTrials = {
     format: 'tuneflow.trials.v1',
@@ -97,16 +117,19 @@ export function packTrials(trials: readonly TrialRecord[]): PackedTrials {
     numbers: '',
     dictionary,
     reasons: trials.map((t) => (t.reason === null ? -1 : word(t.reason))),
-    keyOrders: trials.map((t) => word(JSON.stringify(Object.keys(t.params)))),
+    keyOrders: trials.map((t) => keyOrder(t.params)),
     values: {},
     runIds: {},
   };
   trials.forEach((t, i) => {
     for (const name of floats) numbers.push((t.params[name] as number | undefined) ?? NaN);
-    const end = Math.max(0, ...Object.keys(t.history).map(Number));
+    const end = lastEpochs[i]!;
     if (end !== t.epochsDone) packed.historyEnds[i] = end;
     // Epochs missing from the history are rows of NaN (a trained epoch's objective is never NaN: that trial failed).
-    for (let epoch = 1; epoch <= end; epoch++) numbers.push(...row(t.history[epoch], objectives));
+    for (let epoch = 1; epoch <= end; epoch++) {
+      const values = t.history[epoch];
+      for (let k = 0; k < objectives; k++) numbers.push(values?.[k] ?? NaN);
+    }
     const implied = t.state === 'COMPLETE' ? (t.history[end] ?? null) : null;
     if (!(t.values === implied || sameRow(t.history[end], t.values))) packed.values[i] = t.values;
     if (t.state === 'RUNNING' && t.runId !== null) packed.runIds[i] = t.runId;
@@ -118,19 +141,26 @@ export function packTrials(trials: readonly TrialRecord[]): PackedTrials {
 }
 
 export function unpackTrials(packed: PackedTrials): TrialRecord[] {
-  const numbers = decodeFloat64(packed.numbers);
+  const numbers = decodeFloat64Array(packed.numbers);
   let at = 0;
-  const take = (n: number) => numbers.slice(at, (at += n));
   const floats = packed.columns.filter((c) => c.kind === 'float');
+  const others = packed.columns.filter((c) => c.kind !== 'float');
+  // Parameter orders are few (one per shape of the space): parsed once each.
+  const orders = new Map<number, string[]>();
+  const orderOf = (index: number) => {
+    let names = orders.get(index);
+    if (names === undefined) orders.set(index, (names = JSON.parse(String(packed.dictionary[index])) as string[]));
+    return names;
+  };
   const trials: TrialRecord[] = [];
   for (let i = 0; i < packed.count; i++) {
     const [state, paused] = CODE_STATE[packed.states[i]!]!;
     const params: Params = {};
-    const floatValues = take(floats.length);
-    floats.forEach((c, k) => {
-      if (!Number.isNaN(floatValues[k])) params[c.name] = floatValues[k]!;
-    });
-    for (const c of packed.columns) {
+    for (const c of floats) {
+      const v = numbers[at++]!;
+      if (!Number.isNaN(v)) params[c.name] = v;
+    }
+    for (const c of others) {
       const v = c.values?.[i];
       if (c.kind === 'int' && v !== null && v !== undefined) params[c.name] = v;
       if (c.kind === 'word' && v !== null && v !== undefined && v >= 0) params[c.name] = packed.dictionary[v]!;
@@ -139,13 +169,14 @@ export function unpackTrials(packed: PackedTrials): TrialRecord[] {
     const end = packed.historyEnds[i] ?? epochsDone;
     const history: Record<number, number[]> = {};
     for (let epoch = 1; epoch <= end; epoch++) {
-      const values = take(packed.objectives);
-      if (!values.every(Number.isNaN)) history[epoch] = trimmed(values);
+      const row = trimmed(numbers, at, at + packed.objectives);
+      at += packed.objectives;
+      if (row.length > 0) history[epoch] = row;
     }
     const values = i in packed.values ? packed.values[i]! : state === 'COMPLETE' ? (history[end] ?? null) : null;
     const reason = packed.reasons[i]!;
     const ordered: Params = {};
-    for (const name of JSON.parse(String(packed.dictionary[packed.keyOrders[i]!])) as string[]) ordered[name] = params[name]!;
+    for (const name of orderOf(packed.keyOrders[i]!)) ordered[name] = params[name]!;
     const constraints = packed.constraints?.[i];
     const tieBreak = packed.tieBreaks?.[i];
     trials.push({
@@ -165,19 +196,16 @@ export function unpackTrials(packed: PackedTrials): TrialRecord[] {
   return trials;
 }
 
-/** A row padded with NaN to the width; `trimmed` drops the padding again. */
-function row(values: readonly number[] | undefined, width: number): number[] {
-  return Array.from({ length: width }, (_, k) => values?.[k] ?? NaN);
-}
-
-function trimmed(values: number[]): number[] {
-  let end = values.length;
-  while (end > 0 && Number.isNaN(values[end - 1])) end--;
-  return values.slice(0, end);
+/** `numbers[from..to)` as a history row, without the NaN padding at its end (an all-NaN row is empty). */
+function trimmed(numbers: Float64Array, from: number, to: number): number[] {
+  let end = to;
+  while (end > from && Number.isNaN(numbers[end - 1])) end--;
+  const row: number[] = [];
+  for (let k = from; k < end; k++) row.push(numbers[k]!); // a loop: a subarray per row costs more than the row
+  return row;
 }
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-const SEXTET = new Map([...ALPHABET].map((ch, i) => [ch, i]));
 
 /** Base64 of the numbers as little-endian float64 (no Buffer or btoa inside the workflow sandbox). */
 export function encodeFloat64(values: readonly number[]): string {
@@ -193,20 +221,33 @@ export function encodeFloat64(values: readonly number[]): string {
 }
 
 export function decodeFloat64(text: string): number[] {
-  const clean = text.replace(/=+$/, '');
-  const bytes = new Uint8Array(Math.floor((clean.length * 3) / 4));
+  return Array.from(decodeFloat64Array(text));
+}
+
+/** Sextet of each base64 character code, -1 for others. */
+const SEXTETS = (() => {
+  const table = new Int8Array(128).fill(-1);
+  for (let i = 0; i < ALPHABET.length; i++) table[ALPHABET.charCodeAt(i)] = i;
+  return table;
+})();
+
+function decodeFloat64Array(text: string): Float64Array {
+  let length = text.length;
+  while (length > 0 && text.charCodeAt(length - 1) === 61 /* = */) length--;
+  const bytes = new Uint8Array(Math.floor((length * 3) / 4));
   let bits = 0;
   let buffer = 0;
   let j = 0;
-  for (const ch of clean) {
-    const v = SEXTET.get(ch);
-    if (v === undefined) throw new Error(`packed trials: bad base64 character ${JSON.stringify(ch)}`);
-    buffer = (buffer << 6) | v;
+  for (let i = 0; i < length; i++) {
+    const code = text.charCodeAt(i);
+    const v = code < 128 ? SEXTETS[code]! : -1;
+    if (v < 0) throw new Error(`packed trials: bad base64 character ${JSON.stringify(text[i])}`);
+    buffer = ((buffer << 6) | v) & 0xffffff;
     bits += 6;
     if (bits >= 8) {
       bits -= 8;
       bytes[j++] = (buffer >> bits) & 0xff;
     }
   }
-  return Array.from(new Float64Array(bytes.buffer, 0, Math.floor(j / 8)));
+  return new Float64Array(bytes.buffer, 0, Math.floor(j / 8));
 }

@@ -54,6 +54,20 @@ describe('packed trial records (carried across continue-as-new)', () => {
     expect(packed / many.length).toBeLessThan(60);
   });
 
+  it('packs campaigns too long to spread into one call (40,000 trials of 3 epochs)', () => {
+    // Math.max(...values) over every history row overflowed the stack at this size.
+    const many: TrialRecord[] = Array.from({ length: 40_000 }, (_, i) => ({
+      ...newTrial(i, { x: i / 7, activation: i % 2 ? 'relu' : 'tanh' }),
+      state: 'COMPLETE',
+      epochsDone: 3,
+      history: { 1: [3 - i / 1e5], 2: [2], 3: [1 + i / 1e5] },
+      values: [1 + i / 1e5],
+    }));
+    const back = unpackTrials(JSON.parse(JSON.stringify(packTrials(many))));
+    expect(back).toHaveLength(40_000);
+    expect(back[39_999]).toEqual({ ...many[39_999], runId: null });
+  });
+
   it('base64 float64 blocks survive every kind of double', () => {
     const values = [0, -0, 1, -1.5, Math.PI, 1e-308, 5e-324, Number.MAX_VALUE, Infinity, -Infinity, NaN, 123456789.123];
     const back = decodeFloat64(encodeFloat64(values));
