@@ -1,6 +1,7 @@
 // Multi-objective results: the feasible Pareto front of a campaign and its hypervolume after each trial.
 import { hypervolume2D, isFeasible, paretoFront } from '../search/pareto';
 import type { Direction, TrialView } from '../search/types';
+import { maxOf, minOf } from '../search/math/extremes';
 
 /** COMPLETE, feasible trials with one finite value per direction: the only ones a front is made of. */
 function frontCandidates(trials: readonly TrialView[], directions: readonly Direction[]): TrialView[] {
@@ -79,7 +80,7 @@ export function hypervolumeHistory(trials: readonly TrialView[], directions: rea
       : directions.map((d, k) => {
           const column = candidates.map((t) => t.values![k]!);
           if (column.length === 0) return NaN;
-          return d === 'minimize' ? Math.max(...column) : Math.min(...column);
+          return d === 'minimize' ? maxOf(column) : minOf(column);
         });
   // Work in losses (smaller is better) so one routine serves every direction.
   const sign = directions.map((d) => (d === 'minimize' ? 1 : -1));
@@ -118,7 +119,7 @@ export function hypervolumeOfLosses(points: readonly (readonly number[])[], refe
   const d = reference.length;
   const inside = points.filter((p) => p.length === d && p.every((v, k) => v < reference[k]!));
   if (inside.length === 0) return 0;
-  if (d === 1) return reference[0]! - Math.min(...inside.map((p) => p[0]!));
+  if (d === 1) return reference[0]! - minOf(inside.map((p) => p[0]!));
   if (d === 2) return hypervolume2D(inside, reference, ['minimize', 'minimize']);
   // Slice along the last objective: between consecutive distinct levels, the cross-section is the
   // (d-1)-dimensional hypervolume of the points at or below the lower level.

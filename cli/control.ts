@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { durationSeconds } from '../spec';
+import { maxOf } from '../search/math/extremes';
 import type { Params } from '../search/space-types';
 import { MlflowClient } from '../mlflow/client';
 import { campaignHandle, type CampaignHandle } from './client';
@@ -59,7 +60,7 @@ async function list(client: Client, all: boolean): Promise<void> {
     const first = (key: string) => (sa[key]?.[0] === undefined ? '' : String(sa[key]![0]));
     rows.push([wf.workflowId, wf.status.name, first('TuneflowName'), first('TuneflowState'), first('TuneflowBestValue')]);
   }
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const widths = rows[0]!.map((_, i) => maxOf(rows.map((r) => r[i]!.length)));
   for (const r of rows) out(r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
   if (rows.length === 1) out(all ? '(no campaigns)' : '(no running campaigns; --all lists finished ones too)');
 }

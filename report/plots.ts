@@ -3,6 +3,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { bestSoFar, empiricalDistribution } from './analysis';
 import type { ReportObjective, ReportParam, ReportRetrain, ReportTrial } from './types';
+import { maxOf, minOf } from '../search/math/extremes';
 
 const WIDTH = 560;
 const HEIGHT = 300;
@@ -100,8 +101,8 @@ export function axisTicks(param: ReportParam): { u: number; label: string }[] {
 export function parallelCoordinatesSpec(trials: readonly ReportTrial[], params: readonly ReportParam[], objective: ReportObjective): TopLevelSpec {
   const done = trials.filter((t) => t.state === 'COMPLETE' && trialValue(t) !== null);
   const values = done.map((t) => trialValue(t)!);
-  const lo = Math.min(...values);
-  const hi = Math.max(...values);
+  const lo = minOf(values);
+  const hi = maxOf(values);
   const objectiveAxis: ReportParam = { name: objective.label, kind: 'numeric', log: false, low: lo, high: hi };
   const axes = [...params, objectiveAxis];
   const lines = done.flatMap((t) =>

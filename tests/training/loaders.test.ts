@@ -307,6 +307,16 @@ describe('custom data by path (IDX, CSV, NPY)', () => {
     ).rejects.toThrow(/dataset.options.labelColumn: "kind" is not a column of .*train.csv \(columns: a, b, quoted, species, c\)/);
   });
 
+  test('NPY: 200,000 examples load (the class count once overflowed the stack past ~120,000 labels)', async () => {
+    const dir = tempDir('custom-npy-large');
+    const n = 200_000;
+    writeFileSync(join(dir, 'x.npy'), encodeNpy(Float32Array.from({ length: n * 2 }, (_, i) => i % 7), [n, 2]));
+    writeFileSync(join(dir, 'y.npy'), encodeNpy(Uint8Array.from({ length: n }, (_, i) => (i === n - 1 ? 4 : i % 3)), [n]));
+    const options = { format: 'npy', train: join(dir, 'x.npy'), trainLabels: join(dir, 'y.npy'), test: join(dir, 'x.npy'), testLabels: join(dir, 'y.npy') };
+    const data = await loadDataset({ name: 'custom', options }, { seed: 1, validationSplit: 0.1 });
+    expect([data.numClasses, data.train.count + data.validation.count, data.test.count]).toEqual([5, n, n]);
+  });
+
   test('NPY and NPZ: float features, an images shape option, and token sequences for lstm', async () => {
     const dir = tempDir('custom-npy');
     writeFileSync(join(dir, 'x_train.npy'), encodeNpy(Float32Array.from({ length: 10 * 8 }, (_, i) => i / 10), [10, 8]));

@@ -16,6 +16,7 @@ import { decodeIdx } from '../formats/idx';
 import { decodeNpy, decodeNpz, type NpyArray } from '../formats/npy';
 import { DatasetChecksumError } from './published';
 import type { DatasetModule, RawDataset, Split } from './types';
+import { maxOf } from '../../search/math/extremes';
 
 const FORMATS = ['idx', 'csv', 'npy'] as const;
 type Format = (typeof FORMATS)[number];
@@ -253,7 +254,7 @@ export async function loadCustom(values: Record<string, unknown>): Promise<RawDa
   if (kind === 'series') return seriesData(train, test, reader, scale);
   const trainLabels = checkLabels(train, reader.string('train'));
   const testLabels = checkLabels(test, reader.string('test'));
-  const numClasses = Math.max(...trainLabels, ...testLabels) + 1;
+  const numClasses = Math.max(maxOf(trainLabels), maxOf(testLabels)) + 1;
   if (numClasses < 2) throw new DatasetChecksumError(`custom data: the labels name only ${numClasses} class; classification needs at least 2`);
   const base = { name: 'custom', numClasses, classNames: Array.from({ length: numClasses }, (_, i) => String(i)) };
 
