@@ -1,10 +1,9 @@
 // Latency of `tuneflow serve` on a big campaign: `npm run bench:serve [-- --trials 1000 --requests 300]`.
-// Local Temporal and MLflow servers; a campaign of N zero-cost trials (a worker on its training queue
-// answers each segment with a formula, so only the bookkeeping is real), paused once N trials finished so
-// it stays RUNNING; then `tuneflow serve --no-worker` as a child process (this process hosts the
-// workflow worker) and a sequential load loop on loopback, bounded in count and time, over
+// Local Temporal and MLflow servers; a campaign of N zero-cost trials (bench/zero-cost.ts: a worker on its
+// training queue answers each segment with a formula, so only the bookkeeping is real), paused once N
+// trials finished so it stays RUNNING; then `tuneflow serve --no-worker` as a child process (this process
+// hosts the workflow worker) and a sequential load loop on loopback, bounded in count and time, over
 // GET /campaigns/{id} and GET /campaigns/{id}/trials. Prints p50/p99 per route and the server's RSS.
-import { Context } from '@temporalio/activity';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -12,38 +11,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
-import { segmentWithRun } from '../activities/job';
-import type { EvaluateInput, SegmentInput, SegmentOutput } from '../activities/types';
 import { connectTemporal, startCampaignFromText } from '../cli/client';
 import { startMlflowServer } from '../cli/services/mlflow-server';
 import { registerCampaignSearchAttributes, startTemporalServer } from '../cli/services/temporal-server';
 import { startWorkers } from '../cli/worker';
 import { MlflowClient } from '../mlflow/client';
-import { logEpochMetrics, logMetricsOnce } from '../mlflow/runs';
 import { machine, table } from './table';
+import { zeroCostActivities } from './zero-cost';
 
 const QUEUE = 'serve-bench';
-
-/** A trial's loss from its parameters: a bowl around learningRate 1e-2 and 64 units. */
-const loss = (p: SegmentInput['params'], epoch: number) => (Math.log10(Number(p.learningRate)) + 2) ** 2 + (Math.log2(Number(p.units)) - 6) ** 2 / 10 + 0.5 / epoch;
-
-function formulaActivities(mlflow: MlflowClient) {
-  return {
-    async trainSegment(request: SegmentInput): Promise<SegmentOutput> {
-      const input = await segmentWithRun(mlflow, request, Context.current().info);
-      const epochs = [];
-      for (let e = input.fromEpoch + 1; e <= input.toEpoch; e++) epochs.push({ epoch: e, metrics: { val_loss: loss(input.params, e) }, endedAt: Date.now() });
-      await logEpochMetrics(mlflow, input.runId, epochs);
-      return { epochs: epochs.map(({ epoch, metrics }) => ({ epoch, metrics })), checkpoint: `formula:${input.runId}`, trainSeconds: 0, backend: 'formula', runId: input.runId };
-    },
-    async evaluateRun(input: EvaluateInput): Promise<Record<string, number>> {
-      const metrics = { test_loss: loss(input.params, 10) };
-      await logMetricsOnce(mlflow, input.runId, metrics);
-      return metrics;
-    },
-    async deleteCheckpoints(): Promise<void> {},
-  };
-}
 
 function percentile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
@@ -62,7 +38,7 @@ async function main(): Promise<void> {
   await registerCampaignSearchAttributes(temporal.address);
   const workers = await startWorkers({ temporalAddress: temporal.address, mlflowTrackingUri: mlflowServer.url, checkpointRoot: join(dir, 'checkpoints'), control: true, trainingQueues: [] });
   const connection = await NativeConnection.connect({ address: temporal.address });
-  const formula = await Worker.create({ connection, taskQueue: QUEUE, activities: formulaActivities(new MlflowClient({ trackingUri: mlflowServer.url })), maxConcurrentActivityTaskExecutions: 32 });
+  const formula = await Worker.create({ connection, taskQueue: QUEUE, activities: zeroCostActivities(new MlflowClient({ trackingUri: mlflowServer.url })), maxConcurrentActivityTaskExecutions: 32 });
   const formulaDone = formula.run();
   const client = await connectTemporal(temporal.address);
   let child: ReturnType<typeof spawn> | undefined;

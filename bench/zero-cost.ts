@@ -1,6 +1,6 @@
-// Zero-cost training for the scale test and `bench:scale --zero-cost`: a worker on the spec's training
-// queue answers each segment with a formula of the trial's parameters (logged to MLflow as a real
-// segment would be), so trials cost nothing and what is measured is the campaign's bookkeeping.
+// Zero-cost training for the scale test, `bench:scale --zero-cost` and `bench:serve`: a worker on the
+// spec's training queue answers each segment with a formula of the trial's parameters (logged to MLflow
+// as a real segment would be), so trials cost nothing and what is measured is the campaign's bookkeeping.
 import { Context } from '@temporalio/activity';
 import { segmentKnowledge, segmentWithRun } from '../activities/job';
 import type { EvaluateInput, SegmentInput, SegmentOutput } from '../activities/types';

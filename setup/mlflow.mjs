@@ -63,7 +63,9 @@ export async function ensure(ctx) {
   const paths = mlflowPaths(ctx.cache);
   const tools = venvTools(paths);
   const versions = await installedVersions(paths);
-  const logFile = path.join(ctx.cache, 'logs', 'mlflow-install.log');
+  // One log per command: `run` writes a command's whole output over its log file.
+  const logs = path.join(ctx.cache, 'logs');
+  const logFile = path.join(logs, 'mlflow-install.log');
   if (versions?.mlflow === MLFLOW_VERSION) {
     if (versions.gunicorn === GUNICORN_VERSION) return { detail: `reused ${paths.venv} (mlflow ${versions.mlflow})`, tools };
     ctx.progress(`pip install gunicorn==${GUNICORN_VERSION} into ${paths.venv}`);
@@ -76,7 +78,7 @@ export async function ensure(ctx) {
   ctx.progress(`creating ${paths.venv} with pip install mlflow==${MLFLOW_VERSION} (first run only, ~1 min)`);
   fs.rmSync(paths.dir, { recursive: true, force: true }); // an interrupted earlier attempt
   fs.mkdirSync(paths.dir, { recursive: true });
-  await run(python, ['-m', 'venv', paths.venv], { logFile });
+  await run(python, ['-m', 'venv', paths.venv], { logFile: path.join(logs, 'mlflow-venv.log') });
   await pipInstall(paths.python, [`mlflow==${MLFLOW_VERSION}`, `gunicorn==${GUNICORN_VERSION}`], { logFile });
   const reported = (await run(paths.mlflow, ['--version'])).trim();
   fs.writeFileSync(paths.marker, `${reported}\n`);

@@ -50,9 +50,10 @@ export async function ensure(ctx) {
   ctx.progress(`creating ${paths.venv} with scikit-learn==${SKLEARN_VERSION} (first run only, ~30 s)`);
   fs.rmSync(paths.dir, { recursive: true, force: true }); // an interrupted earlier attempt, or other requirements
   fs.mkdirSync(paths.dir, { recursive: true });
-  const logFile = path.join(ctx.cache, 'logs', 'python-examples-install.log');
-  await run(python, ['-m', 'venv', paths.venv], { logFile });
-  await pipInstall(paths.python, ['--only-binary=:all:', '-r', REQUIREMENTS_FILE], { logFile });
+  // One log per command: `run` writes a command's whole output over its log file.
+  const logs = path.join(ctx.cache, 'logs');
+  await run(python, ['-m', 'venv', paths.venv], { logFile: path.join(logs, 'python-examples-venv.log') });
+  await pipInstall(paths.python, ['--only-binary=:all:', '-r', REQUIREMENTS_FILE], { logFile: path.join(logs, 'python-examples-install.log') });
   // The example reads the data set scikit-learn ships: prove it loads before calling the venv ready.
   const smoke = 'import sklearn; from sklearn.datasets import load_breast_cancer; x = load_breast_cancer().data; print(sklearn.__version__, x.shape[0])';
   const [reported, rows] = (await run(paths.python, ['-c', smoke])).trim().split(' ');

@@ -20,16 +20,12 @@ import { SetupError, buildDirAtomically, pipInstall } from './util.mjs';
 
 const EXTRA = 'and-cuda';
 
-/** What TensorFlow 2.21 dlopens on a GPU (its dso_loader), from the CUDA wheels; checked after install and by doctor. */
-export const CUDA_LIBRARIES = [
-  'libcudart.so.12',
-  'libcublas.so.12',
-  'libcublasLt.so.12',
-  'libcufft.so.11',
-  'libcusolver.so.11',
-  'libcusparse.so.12',
-  'libcudnn.so.9',
-];
+/**
+ * What TensorFlow 2.21 dlopens on a GPU (its dso_loader), from the CUDA wheels; checked after install and by
+ * doctor. One JSON file for both: set-up reads it here (plain Node, before any build), doctor's
+ * training/graph/devices.ts imports it (tsc copies it to dist/setup/).
+ */
+export const CUDA_LIBRARIES = JSON.parse(fs.readFileSync(new URL('./cuda-libraries.json', import.meta.url), 'utf8'));
 
 /**
  * The `nvidia-*-cu12` requirements a wheel's METADATA lists for its `and-cuda` extra, in the order given,

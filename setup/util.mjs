@@ -10,7 +10,8 @@ export class SetupError extends Error {}
 
 /**
  * Runs a command and resolves with its stdout. On failure rejects with a SetupError that quotes the
- * last lines of output; the whole output goes to `logFile` (when given) so nothing is lost.
+ * last lines of output; the whole output goes to `logFile` (when given) so nothing is lost. It replaces
+ * what the file held: give each command of a step a log of its own.
  */
 export function run(command, args, { cwd, env, logFile } = {}) {
   return new Promise((resolve, reject) => {

@@ -28,6 +28,16 @@ export function clearSplitArrays(): void {
   keptBytes = 0;
 }
 
+/** Forgets the kept arrays of `dataset`'s splits: it left the data set cache (datasets/index.ts), so no later segment reads them. */
+export function forgetSplitArrays(dataset: Dataset): void {
+  for (const split of [dataset.train, dataset.validation, dataset.test]) {
+    const entry = kept.get(split);
+    if (!entry) continue;
+    kept.delete(split);
+    keptBytes -= entry.bytes;
+  }
+}
+
 /** Bytes the kept arrays hold now. */
 export function splitArraysBytes(): number {
   return keptBytes;

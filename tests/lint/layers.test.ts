@@ -30,6 +30,7 @@ const forbidden: [string, string][] = [
   ['report/x.ts', "import { Campaigns } from '../serve/campaigns';\nexport const a = Campaigns;\n"],
   ['stores/x.ts', "import { loadTf } from '../training';\nexport const a = loadTf;\n"],
   ['mlflow/x.ts', "import { localStore } from '../stores';\nexport const a = localStore;\n"],
+  ['training/graph/x.ts', "import { SetupError } from '../../setup/util.mjs';\nexport const a = SetupError;\n"],
 ];
 
 const allowed: [string, string][] = [
@@ -44,6 +45,7 @@ const allowed: [string, string][] = [
   ['activities/x.ts', "import { localStore } from '../stores';\nexport const a = localStore;\n"],
   ['cli/x.ts', "import { importance } from '../analysis';\nexport const a = importance;\n"],
   ['serve/x.ts', "import { campaignHandle } from '../cli/client';\nexport const a = campaignHandle;\n"],
+  ['training/graph/x.ts', "import libraries from '../../setup/cuda-libraries.json';\nexport const a = libraries;\n"],
 ];
 
 describe('layer rules (lint)', () => {

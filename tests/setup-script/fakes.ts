@@ -28,3 +28,18 @@ export function stepContext(folders: { tmp: string; cache: string; bin: string }
   const messages: string[] = [];
   return { messages, ctx: { repoRoot: folders.tmp, cache: folders.cache, env: { PATH: folders.bin, ...env }, progress: (m: string) => messages.push(m) } };
 }
+
+/**
+ * A system python at `<dir>/python3`: `-c ...` prints `version`; `-m venv DIR` says so on stdout and gives
+ * DIR/bin the scripts `venvBin` names (file name -> body), as a venv's python, pip and tools.
+ */
+export function fakeSystemPython(dir: string, version: string, venvBin: Record<string, string>): string {
+  const template = path.join(dir, 'venv-template', 'bin');
+  for (const [name, body] of Object.entries(venvBin)) script(path.join(template, name), body);
+  return script(path.join(dir, 'python3'), [
+    `[ "$1" = -c ] && { echo ${version}; exit 0; }`,
+    '[ "$1 $2" = "-m venv" ] || exit 2',
+    'echo "created virtual environment $3"',
+    `mkdir -p "$3" && cp -R '${template}' "$3/"`,
+  ].join('\n'));
+}

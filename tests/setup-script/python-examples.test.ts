@@ -1,9 +1,9 @@
-// The Python examples step (scikit-learn venv) without installing anything: which Python it accepts
-// and when a venv counts as installed. The real install runs in `npm run setup`.
+// The Python examples step (scikit-learn venv) without installing anything: which Python it accepts,
+// when a venv counts as installed, what a failed install leaves to read. The real install runs in `npm run setup`.
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { scratchFolder, script } from './fakes';
+import { fakeSystemPython, scratchFolder, script } from './fakes';
 
 // setup/ is plain ESM (it runs before node_modules exists); this test file is CommonJS.
 const loadStep = () => import('../../setup/python-examples.mjs');
@@ -33,5 +33,15 @@ describe('Python examples step', () => {
     expect(await check(ctx())).toEqual({ ok: true, detail: `${paths.python} (scikit-learn ${SKLEARN_VERSION})` });
     script(paths.python, 'echo 1.5.0');
     expect(await check(ctx())).toMatchObject({ ok: false });
+  });
+
+  it('a failed pip install names its log, and the venv\'s log is still there beside it', async () => {
+    const { ensure, examplesPaths } = await loadStep();
+    const python = fakeSystemPython(scratch(), '3.12', { python: 'echo "pip $*"; echo "ERROR: No matching distribution found for scikit-learn==1.9.1" >&2; exit 1' });
+    await expect(ensure(ctx({ TUNEFLOW_PYTHON: python }))).rejects.toThrow(/failed \(exit 1\):[\s\S]*No matching distribution[\s\S]*full log: .*python-examples-install\.log/);
+    const logs = path.join(ctx().cache, 'logs');
+    expect(fs.readdirSync(logs).sort()).toEqual(['python-examples-install.log', 'python-examples-venv.log']);
+    expect(fs.readFileSync(path.join(logs, 'python-examples-venv.log'), 'utf8')).toBe(`created virtual environment ${examplesPaths(ctx().cache).venv}\n`);
+    expect(fs.readFileSync(path.join(logs, 'python-examples-install.log'), 'utf8')).toMatch(/^pip -m pip install --disable-pip-version-check --only-binary=:all: -r \S+python-examples\.requirements\.txt\nERROR: No matching/);
   });
 });

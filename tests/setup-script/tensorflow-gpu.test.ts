@@ -75,9 +75,12 @@ describe('cudaRequirements', () => {
     expect(cudaFolderName(['nvidia-cublas-cu12<13', 'nvidia-cudnn-cu12<11'])).not.toBe(a);
   });
 
-  it('checks the same CUDA libraries as doctor', async () => {
+  it('checks the same CUDA libraries as doctor: both read setup/cuda-libraries.json', async () => {
     const { CUDA_LIBRARIES } = await loadGpu();
-    expect(CUDA_LIBRARIES).toEqual(DOCTOR_CUDA_LIBRARIES);
+    const file = JSON.parse(fs.readFileSync(path.join(repoRoot, 'setup', 'cuda-libraries.json'), 'utf8')) as string[];
+    expect(file).toContain('libcudnn.so.9');
+    expect(CUDA_LIBRARIES).toEqual(file);
+    expect(DOCTOR_CUDA_LIBRARIES).toEqual(file);
   });
 });
 

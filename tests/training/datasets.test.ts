@@ -4,7 +4,8 @@ import { beforeEach, describe, expect, test } from 'vitest';
 import { DATASETS, clearDatasetCache, DatasetChecksumError, DatasetUnavailableError, encodeIdx, InvalidConfigurationError, loadDataset } from '../../training';
 import { FASHION_MNIST_SOURCE } from '../../training/datasets/fashion-mnist';
 import { idxDatasetModule, loadIdxImageSource, sha256, type IdxImageSource } from '../../training/datasets/idx-dataset';
-import { carveValidation, type RawDataset } from '../../training/datasets';
+import { carveValidation, MEMOIZED_DATASETS, type Dataset, type RawDataset } from '../../training/datasets';
+import { clearSplitArrays, splitArrays, splitArraysBytes } from '../../training/split-arrays';
 import { useTempCache } from './helpers';
 
 /** Writes Fashion-MNIST-format files (gzip IDX, 28x28 uint8 images, uint8 labels) and returns their sha256. */
@@ -119,6 +120,35 @@ describe('loadDataset', () => {
     const other = await loadDataset(spec, { seed: 2, validationSplit: 0.25 });
     expect(other).not.toBe(first);
     expect([first.train.count, first.validation.count, first.test.count]).toEqual([90, 30, 30]);
+  });
+
+  // `a === b` rather than .not.toBe(b): on a mismatch vitest would compare two data sets field by field for its hint.
+  test('keeps the last MEMOIZED_DATASETS data sets used; one pushed out is rebuilt, and its kept split arrays went with it', async () => {
+    clearSplitArrays();
+    const specs = Array.from({ length: MEMOIZED_DATASETS + 2 }, (_, seed) => ({ name: 'synthetic-shapes', options: { trainSize: 40, testSize: 8, imageSize: 8, seed } }));
+    const load = (i: number) => loadDataset(specs[i]!, { seed: 1, validationSplit: 0.25 });
+    const first: Dataset[] = [];
+    for (let i = 0; i < MEMOIZED_DATASETS; i++) first.push(await load(i));
+    // Flat arrays of a split: float pixels and one-hot labels, 30 training images of 8x8, 6 classes.
+    const bytes = 30 * 64 * 4 + 30 * 6 * 4;
+    splitArrays(first[0]!, first[0]!.train);
+    splitArrays(first[1]!, first[1]!.train);
+    expect(splitArraysBytes()).toBe(2 * bytes);
+    expect((await load(0)) === first[0]).toBe(true); // a hit: data set 0 is now the most recently used
+
+    const newest = await load(MEMOIZED_DATASETS); // one too many: out goes data set 1, the least recently used
+    expect(splitArraysBytes()).toBe(bytes); // data set 1's arrays went with it, data set 0's stay
+    expect((await load(MEMOIZED_DATASETS)) === newest).toBe(true);
+    expect((await load(0)) === first[0]).toBe(true);
+    const rebuilt = await load(1); // back in, pushing out data set 2
+    expect(rebuilt === first[1]).toBe(false);
+    expect(rebuilt.train.x).toEqual(first[1]!.train.x);
+    expect((await load(3)) === first[3]).toBe(true);
+    expect((await load(2)) === first[2]).toBe(false);
+
+    clearDatasetCache(); // the kept arrays of every data set it held go too
+    await Promise.resolve();
+    expect(splitArraysBytes()).toBe(0);
   });
 
   test('bad names and options are errors that name the field', async () => {

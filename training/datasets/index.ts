@@ -1,9 +1,10 @@
 // The data set registry: one module per data set, registered in DATASETS. `loadDataset` adds the
 // validation split (carved from train with the experiment seed) and memoizes per process, so a worker
-// reads a data set once and reuses it for every trial.
+// reads a data set once and reuses it for every trial, within MEMOIZED_DATASETS.
 import { InvalidConfigurationError } from '../errors';
 import { settingsReader } from '../errors';
 import { permutation } from '../rng';
+import { forgetSplitArrays } from '../split-arrays';
 import { cifar10, cifar100 } from './cifar';
 import { custom } from './custom';
 import { fashionMnist } from './fashion-mnist';
@@ -71,7 +72,26 @@ export function carveValidation(raw: RawDataset, seed: number, fraction: number)
   return { ...raw, train: pick(raw.train, train, exampleSize), validation: pick(raw.train, validation, exampleSize) };
 }
 
+/**
+ * How many loaded data sets (one per name, options, seed and validation split) a process keeps, least
+ * recently used out first. A count, not bytes: an entry's size is known only once its load settles, and
+ * the count bounds loads still in flight too. A campaign's trials all read one entry and a worker trains
+ * one trial at a time by default, so 4 serves a worker moving between a few campaigns; the largest
+ * built-in data sets (CIFAR, GTSRB) are ~200 MB each, so at most ~1 GB.
+ */
+export const MEMOIZED_DATASETS = 4;
+
+/** Least recently used first. */
 const memo = new Map<string, Promise<Dataset>>();
+
+/** Drops a memoized data set and, once it has loaded, the flat arrays split-arrays keeps of its splits. */
+function forget(key: string): void {
+  const pending = memo.get(key);
+  if (!pending) return;
+  memo.delete(key);
+  // A trial still training on it keeps its own reference; its next segment loads the data set anew.
+  pending.then(forgetSplitArrays, () => undefined);
+}
 
 /** Loads (downloading or generating on first use) a registered data set with its validation split. */
 export async function loadDataset(spec: { name: string; options: Record<string, unknown> }, options: LoadDatasetOptions): Promise<Dataset> {
@@ -80,18 +100,28 @@ export async function loadDataset(spec: { name: string; options: Record<string, 
   const fraction = reader.number('validationSplit', 0, { min: 0, max: 0.9 });
   // The working directory is part of the key: custom data paths are relative to it.
   const key = JSON.stringify([spec.name, spec.options ?? {}, options.seed, fraction, process.env.TUNEFLOW_CACHE_DIR ?? '', process.cwd()]);
-  let pending = memo.get(key);
-  if (!pending) {
-    pending = module.load(spec.options ?? {}).then((raw) => carveValidation(raw, options.seed, fraction));
+  const pending = memo.get(key);
+  if (pending) {
+    memo.delete(key); // now the most recently used
     memo.set(key, pending);
-    pending.catch(() => memo.delete(key)); // a failed load (e.g. files placed later) is retried next time
+    return pending;
   }
-  return pending;
+  const loading = module.load(spec.options ?? {}).then((raw) => carveValidation(raw, options.seed, fraction));
+  memo.set(key, loading);
+  // A failed load (e.g. files placed later) is retried next time, unless a newer load took its place.
+  loading.catch(() => {
+    if (memo.get(key) === loading) memo.delete(key);
+  });
+  for (const oldest of memo.keys()) {
+    if (memo.size <= MEMOIZED_DATASETS) break;
+    forget(oldest);
+  }
+  return loading;
 }
 
-/** Forgets memoized data sets (tests, or a worker that wants its memory back). */
+/** Forgets memoized data sets and their kept split arrays (tests, or a worker that wants its memory back). */
 export function clearDatasetCache(): void {
-  memo.clear();
+  for (const key of [...memo.keys()]) forget(key);
 }
 
 export type { Dataset, DatasetModule, ImageDataset, RawDataset, SequenceDataset, SeriesDataset, Split } from './types';

@@ -5,17 +5,10 @@ import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { EngineDevice, GraphAddon } from './native';
 import { sessionConfig } from './session-config';
+import cudaLibraries from '../../setup/cuda-libraries.json';
 
-/** What TensorFlow 2.21 dlopens on a GPU; the same list as setup/tensorflow-gpu.mjs (a test holds them equal). */
-export const CUDA_LIBRARIES = [
-  'libcudart.so.12',
-  'libcublas.so.12',
-  'libcublasLt.so.12',
-  'libcufft.so.11',
-  'libcusolver.so.11',
-  'libcusparse.so.12',
-  'libcudnn.so.9',
-];
+/** What TensorFlow 2.21 dlopens on a GPU: set-up's list, which it installs and checks (setup/tensorflow-gpu.mjs). */
+export const CUDA_LIBRARIES: readonly string[] = cudaLibraries;
 /** The NVIDIA driver's CUDA library: installed with the driver, never from PyPI. */
 export const DRIVER_LIBRARY = 'libcuda.so.1';
 

@@ -12,6 +12,7 @@ import type { LayerProbe } from '../health';
 import { HUBER_DELTA, classifies, type LossKind } from '../loss';
 import { positionTable } from '../models/attention';
 import type { OptimizerConfig } from '../optimizer';
+import type { SplitArrays } from '../split-arrays';
 import { GraphBuilder, hostTensor } from './builder';
 import type { DType, EngineHandle, GraphAddon, HostTensor, Output, TrainStepsRequest } from './native';
 import { trainingSessionConfig } from './session-config';
@@ -124,6 +125,14 @@ export interface EpochStats {
   losses: number[];
   metrics: Record<string, number[]>;
   rows: number[];
+}
+
+/** Batches start..start+count-1 of an epoch whose examples (`x`, `y`: a split's flat arrays) come in `order`. */
+interface BatchRequest extends SplitArrays {
+  order: Int32Array;
+  batchSize: number;
+  start: number;
+  count: number;
 }
 
 export class GraphEngine {
@@ -641,16 +650,7 @@ export class GraphEngine {
   }
 
   /** Runs `count` steps from batch `start` of an epoch whose examples come in `order`. */
-  async trainSteps(request: {
-    x: Float32Array | Int32Array;
-    y: Float32Array;
-    order: Int32Array;
-    batchSize: number;
-    start: number;
-    count: number;
-    learningRate: number;
-    seedBase: number;
-  }): Promise<EpochStats> {
+  async trainSteps(request: BatchRequest & { learningRate: number; seedBase: number }): Promise<EpochStats> {
     const { optimizer } = this.options;
     const feeds: [Output, HostTensor][] = [[this.lr, hostTensor('float32', [], [request.learningRate])]];
     if (this.decayKeep) feeds.push([this.decayKeep, hostTensor('float32', [], [1 - request.learningRate * optimizer.weightDecay!])]);
@@ -669,7 +669,7 @@ export class GraphEngine {
    * session run each (on the addon's worker thread), in inference mode; batch means weighted by batch
    * size, as tfjs averages them. Changes nothing: no update, no moving statistic, no random state.
    */
-  async evaluate(data: { x: Float32Array | Int32Array; y: Float32Array }, batchSize = EVAL_BATCH_SIZE): Promise<Evaluation> {
+  async evaluate(data: SplitArrays, batchSize = EVAL_BATCH_SIZE): Promise<Evaluation> {
     const count = data.y.length / this.options.numClasses;
     if (!Number.isInteger(count) || count < 1) throw new Error(`graph engine: validation targets of ${data.y.length} values for ${this.options.numClasses} per example`);
     if (this.identity.length !== count) this.identity = Int32Array.from({ length: count }, (_, i) => i);
@@ -715,7 +715,7 @@ export class GraphEngine {
 
   /** Runs batches start..start+count-1 of `order` through the addon, fetching a loss and the metricNames values. */
   private async steps(
-    request: { x: Float32Array | Int32Array; y: Float32Array; order: Int32Array; batchSize: number; start: number; count: number },
+    request: BatchRequest,
     run: Pick<TrainStepsRequest, 'seedFeed' | 'seedBase' | 'feeds' | 'fetches' | 'targets'>,
   ): Promise<EpochStats> {
     const { model, numClasses } = this.options;

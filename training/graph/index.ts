@@ -7,6 +7,7 @@ import type { LayersModel, Optimizer, Tensor } from '@tensorflow/tfjs';
 import type { Tf } from '../backend';
 import type { LossKind } from '../loss';
 import type { OptimizerConfig } from '../optimizer';
+import type { SplitArrays } from '../split-arrays';
 import { GraphEngine, type EpochStats } from './engine';
 import { loadGraphAddon, type HostTensor } from './native';
 import { engineKey, keepEngine, takeEngine } from './reuse';
@@ -144,7 +145,7 @@ const CHUNK_MS = 200;
  */
 export async function trainEpoch(
   engine: GraphEngine,
-  data: { x: Float32Array | Int32Array; y: Float32Array },
+  data: SplitArrays,
   step: { order: Int32Array; batchSize: number; learningRate: number; seedBase: number },
   signal?: AbortSignal,
 ): Promise<EpochStats> {
