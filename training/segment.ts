@@ -33,8 +33,8 @@ import { moduleFamily } from './trainables/model-module';
 import { healthMetrics, type LayerProbe } from './health';
 import { inferenceMsPerSample } from './latency';
 import { crossValidates, foldDataset, trainFolds, type Fold } from './cross-validation';
-import { chooseEngine, epochMeans, releaseEngine, syncToTfjs, trainEpoch, type EngineChoice } from './graph';
-import { createOptimizer, setLearningRate } from './optimizer';
+import { chooseEngine, epochMeans, keepTraining, requestedEngine, syncToTfjs, takeTraining, trainEpoch, type EngineChoice } from './graph';
+import { createOptimizer, disposeOptimizer, setLearningRate } from './optimizer';
 import { headArrays, splitArrays, splitTensors, tensorsOf, type SplitTensors } from './split-arrays';
 import { evaluateEager, validate } from './validation';
 import { HealthProbe, perExampleLoss, probeSize, type ExampleLoss } from './probe';
@@ -240,15 +240,26 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
   let hook: ReturnType<typeof batchHook> | null = null;
   let choice: EngineChoice | null = null;
   let finished = false;
+  /** The contentDigest of the segment's last checkpoint, written from the graph engine's state. */
+  let lastDigest: string | undefined;
   const tensors: Tensor[] = [];
   let trainSeconds = 0;
   try {
-    model = resumed
-      ? await loadCheckpointModel(tf, checkpointPath(dir, resumeEpoch))
-      : config.family.build(tf, modelInput(dataset, seed), config.hyper);
-    optimizer = createOptimizer(tf, config.optimizer);
-    compile(tf, model, optimizer, config, task);
-    if (resumed) await restoreOptimizer(tf, checkpointPath(dir, resumeEpoch), optimizer);
+    const engineSettings = { optimizer: config.optimizer, loss: taskLossKind(config, task), numClasses: dataset.numClasses };
+    // The model, optimizer and engine the trial's last segment left in this process, when the checkpoint
+    // this one resumes from is the one they wrote (training/graph/reuse.ts): nothing to load, compile or copy.
+    const kept = resumed ? takeTraining(dir, requestedEngine() === 'graph' ? resumed.contentDigest : undefined, engineSettings) : null;
+    if (kept) {
+      ({ model, optimizer } = kept);
+      choice = { engine: kept.engine, reason: null, options: kept.options, reused: true };
+    } else {
+      model = resumed
+        ? await loadCheckpointModel(tf, checkpointPath(dir, resumeEpoch))
+        : config.family.build(tf, modelInput(dataset, seed), config.hyper);
+      optimizer = createOptimizer(tf, config.optimizer);
+      compile(tf, model, optimizer, config, task);
+      if (resumed) await restoreOptimizer(tf, checkpointPath(dir, resumeEpoch), optimizer);
+    }
     const paramCount = model.countParams();
 
     const variances = { train: targetVariance(dataset.train), validation: targetVariance(dataset.validation) };
@@ -258,7 +269,7 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
     // The graph engine where it covers the model (training/graph/); the tfjs model stays the source of
     // truth between epochs, so health, checkpoints and export are the same for both engines; validation
     // runs inside the graph engine (training/validation.ts), in inference mode as model.evaluate does.
-    choice = await chooseEngine(tf, model, optimizer, { optimizer: config.optimizer, loss: taskLossKind(config, task), numClasses: dataset.numClasses, trial: dir });
+    choice ??= await chooseEngine(tf, model, optimizer, engineSettings);
     const graph = choice.engine ? { engine: choice.engine, data: trainArrays } : null;
     // Whole-split tensors only where tfjs reads the whole split: the eager engine's epochs and validation.
     const disposedAtEnd = <T extends SplitTensors>(t: T): T => (tensors.push(t.x, t.y), t);
@@ -368,16 +379,10 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
 
       const result: EpochResult = { epoch, endedAt: Date.now(), seconds, metrics };
       history.push(result);
-      await writeCheckpoint(tf, dir, model, optimizer, {
-        format: 1,
-        epoch,
-        seed,
-        configHash: hash,
-        paramCount,
-        backend: tf.getBackend(),
-        family,
-        history,
-      });
+      // The segment's last checkpoint names its files' digest when the graph engine wrote it: the next
+      // segment takes this one's model, optimizer and engine only from a checkpoint naming the same.
+      const state = { format: 1 as const, epoch, seed, configHash: hash, paramCount, backend: tf.getBackend(), family, history };
+      ({ contentDigest: lastDigest } = await writeCheckpoint(tf, dir, model, optimizer, state, { digest: graph !== null && epoch === toEpoch }));
       epochs.push(result);
       await req.onEpoch?.(result);
     }
@@ -406,13 +411,18 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
     if (isOutOfMemory(error)) throw new TrainingOutOfMemoryError(error instanceof Error ? error.message : String(error), { cause: error });
     throw error;
   } finally {
-    // A finished segment's engine holds what its last checkpoint does: kept for the trial's next segment
-    // (for as many trials as the campaign trains at once: their segments may take turns in this process).
-    releaseEngine(choice, finished, spec.budget.maxConcurrentTrials);
+    // A finished graph segment's engine, model and optimizer hold what its last checkpoint does: kept for
+    // the trial's next segment (for as many trials as the campaign trains at once: their segments may
+    // take turns in this process). Anything else is freed.
     hook?.dispose();
     tf.dispose(tensors);
-    model?.dispose();
-    optimizer?.dispose();
+    if (finished && choice?.engine && choice.options && lastDigest !== undefined) {
+      keepTraining(dir, { engine: choice.engine, options: choice.options, model: model!, optimizer: optimizer! }, lastDigest, spec.budget.maxConcurrentTrials);
+    } else {
+      choice?.engine?.dispose();
+      model?.dispose();
+      if (optimizer) disposeOptimizer(optimizer);
+    }
   }
 }
 
