@@ -33,7 +33,7 @@ import { moduleFamily } from './trainables/model-module';
 import { healthMetrics, type LayerProbe } from './health';
 import { inferenceMsPerSample } from './latency';
 import { crossValidates, foldDataset, trainFolds, type Fold } from './cross-validation';
-import { chooseEngine, epochMeans, keepTraining, requestedEngine, syncToTfjs, takeTraining, trainEpoch, type EngineChoice } from './graph';
+import { chooseEngine, epochMeans, keepTraining, requestedEngine, syncToTfjs, takeTraining, trainEpoch, type EngineChoice, type HostTensor } from './graph';
 import { createOptimizer, disposeOptimizer, setLearningRate } from './optimizer';
 import { headArrays, splitArrays, splitTensors, tensorsOf, type SplitTensors } from './split-arrays';
 import { evaluateEager, validate } from './validation';
@@ -144,15 +144,32 @@ function abortError(signal: AbortSignal): unknown {
 /**
  * What is not finite after an epoch: the loss, or else the weights. The weights are checked too because
  * the cross-entropy clips probabilities, so a model whose weights are NaN still reports a finite loss.
+ * After a graph epoch the weights' values the engine just pulled (`pulled`, model.weights' order) are
+ * summed here, in float64, instead of reading every weight of the tfjs model again.
  */
-function divergence(tf: Tf, model: LayersModel, metrics: Record<string, number>): string | null {
+function divergence(tf: Tf, model: LayersModel, metrics: Record<string, number>, pulled: readonly HostTensor[] | null): string | null {
   for (const key of ['loss', 'val_loss']) {
     if (key in metrics && !Number.isFinite(metrics[key])) return key;
   }
   const weights = model.trainableWeights;
-  const sums = tf.tidy(() => tf.stack(weights.map((w) => tf.sum(w.read()))).dataSync());
+  const sums = pulled ? pulledSums(model, pulled) : tf.tidy(() => tf.stack(weights.map((w) => tf.sum(w.read()))).dataSync());
   const bad = weights.filter((_, i) => !Number.isFinite(sums[i]!)).map((w) => w.originalName);
   return bad.length > 0 ? `weights of ${bad.slice(0, 3).join(', ')}${bad.length > 3 ? ', …' : ''}` : null;
+}
+
+/**
+ * The sum of each of model.trainableWeights' values, from `pulled` (model.weights' values, in order):
+ * in float64, so not finite exactly when one of its float32 values is not.
+ */
+export function pulledSums(model: LayersModel, pulled: readonly HostTensor[]): number[] {
+  const at = new Map(model.weights.map((w, i) => [w, i]));
+  return model.trainableWeights.map((w) => {
+    const values = pulled[at.get(w) ?? -1]?.data;
+    if (!values) throw new Error(`no pulled values for weight ${w.originalName}`);
+    let sum = 0;
+    for (let i = 0; i < values.length; i++) sum += Number(values[i]);
+    return sum;
+  });
 }
 
 function compile(tf: Tf, model: LayersModel, optimizer: Optimizer, config: TrialConfig, task: Task): void {
@@ -317,6 +334,7 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
       let probed: LayerProbe[];
       let healthSeconds: number;
       let graphLosses: number[] | null = null;
+      let pulled: HostTensor[] | null = null;
       try {
         const fitStart = performance.now();
         if (run.on === 'graph') {
@@ -326,7 +344,7 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
           if (req.signal?.aborted) throw abortError(req.signal);
           logs = epochMeans(stats);
           graphLosses = stats.losses;
-          await syncToTfjs(tf, run.engine, model, optimizer);
+          pulled = await syncToTfjs(tf, run.engine, model, optimizer);
         } else {
           const fitted = await model.fit(run.shuffled.x, run.shuffled.y, { epochs: 1, batchSize: config.optimizer.batchSize, shuffle: false, verbose: 0, callbacks: [hook] });
           logs = Object.fromEntries(Object.entries(fitted.history).map(([key, values]) => [key, Number(values[0])]));
@@ -360,7 +378,7 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
           metrics.inference_ms_per_sample = await inferenceMsPerSample(tf, model, probeX);
         }
       }
-      const diverged = divergence(tf, model, metrics);
+      const diverged = divergence(tf, model, metrics, pulled);
       if (diverged) throw new TrainingDivergedError(epoch, metrics, diverged);
       const healthStart = performance.now();
       Object.assign(

@@ -13,7 +13,7 @@ import { translateModel } from './translate';
 import { graphProbeLayers } from '../probe';
 
 export { EVAL_BATCH_SIZE as GRAPH_EVAL_BATCH_SIZE, GraphEngine, metricNames, type EpochStats, type Evaluation, type GraphLoss, type ProbeLayerSpec } from './engine';
-export { graphAddonPath, loadGraphAddon } from './native';
+export { graphAddonPath, loadGraphAddon, type HostTensor } from './native';
 export { formatDevice, inspectTensorflow, type TensorflowBuild } from './devices';
 export { translateModel, type GraphModel, type LayerSpec, type Translation } from './translate';
 export { keepTraining, keptCount, MAX_KEPT, releaseKeptEngines, takeTraining, type KeptTraining } from './reuse';
@@ -87,8 +87,11 @@ export async function chooseEngine(
   }
 }
 
-/** Copies the engine's weights into the tfjs model and its optimizer state into the tfjs optimizer. */
-export async function syncToTfjs(tf: Tf, engine: GraphEngine, model: LayersModel, optimizer: Optimizer): Promise<void> {
+/**
+ * Copies the engine's weights into the tfjs model and its optimizer state into the tfjs optimizer;
+ * returns the weights' values as pulled (model.weights' order), for checks that need not read tfjs again.
+ */
+export async function syncToTfjs(tf: Tf, engine: GraphEngine, model: LayersModel, optimizer: Optimizer): Promise<HostTensor[]> {
   const { weights: values, optimizer: state } = engine.getState();
   const weights = values.map((w) => fromHost(tf, w));
   model.setWeights(weights);
@@ -98,6 +101,7 @@ export async function syncToTfjs(tf: Tf, engine: GraphEngine, model: LayersModel
   await optimizer.setWeights(tensors);
   // setWeights made new slot variables from these tensors; the old ones and the inputs are no longer needed.
   tf.dispose([...old.map((w) => w.tensor), ...tensors.map((w) => w.tensor)]);
+  return values;
 }
 
 /** How long one native call trains before control returns (heartbeats, cancellation). */
