@@ -33,7 +33,7 @@ import { moduleFamily } from './trainables/model-module';
 import { healthMetrics, type LayerProbe } from './health';
 import { inferenceMsPerSample } from './latency';
 import { crossValidates, foldDataset, trainFolds, type Fold } from './cross-validation';
-import { chooseEngine, epochMeans, keepTraining, requestedEngine, syncToTfjs, takeTraining, trainEpoch, type EngineChoice, type HostTensor } from './graph';
+import { chooseEngine, epochMeans, keepTraining, keptTensorBytes, requestedEngine, syncToTfjs, takeTraining, trainEpoch, type EngineChoice, type HostTensor } from './graph';
 import { createOptimizer, disposeOptimizer, setLearningRate } from './optimizer';
 import { headArrays, splitArrays, splitTensors, tensorsOf, type SplitTensors } from './split-arrays';
 import { evaluateEager, validate } from './validation';
@@ -302,6 +302,11 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
     const probeBatch = headArrays(dataset, probeArrays, probeCount);
     const { x: probeX, y: probeY } = disposedAtEnd(tensorsOf(tf, dataset, probeCount, probeBatch));
     const probe = new HealthProbe(tf, model, probeX, probeY, exampleLoss(tf, config, task));
+    // The peak leaves out the tensors of other trials' kept models and optimizers (training/graph/reuse.ts).
+    const measure = async () => {
+      const measured = await probe.measure();
+      return { ...measured, peakBytes: measured.peakBytes - keptTensorBytes() };
+    };
     // On the graph engine the probe's layers come from one session run of its graph, and the peak memory
     // (the model's and the probe batch's, the same every epoch) is measured eagerly once per trial: on
     // its first trained epoch, else carried over from the checkpoint's history.
@@ -356,9 +361,9 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
         if (graph && graphProbe) {
           // The graph's layers from the start, so the probe's executor is made in the segment that built the engine.
           probed = graph.engine.probe(graphProbe.x, graphProbe.y);
-          peakBytes ??= (await probe.measure()).peakBytes + graphData;
+          peakBytes ??= (await measure()).peakBytes + graphData;
         } else {
-          ({ layers: probed, peakBytes } = await probe.measure());
+          ({ layers: probed, peakBytes } = await measure());
         }
         healthSeconds = (performance.now() - probeStart) / 1000;
       } finally {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { readCheckpointState, trainSegment, type SegmentRequest, type Tf } from '../../training';
 import { contentDigest } from '../../training/checkpoint';
-import { keptCount, releaseKeptEngines } from '../../training/graph';
+import { keptCount, keptTensorBytes, releaseKeptEngines } from '../../training/graph';
 import type { ExperimentSpec } from '../../spec/types';
 import { checkpointWeights, graphAddonOrSkip, maxDifference, segmentRequest, smallSpec, tempDir, trainingTf } from './helpers';
 
@@ -131,8 +131,12 @@ describe.skipIf(!addon.available)(`graph engine reuse between segments${addon.no
     await segment({ ...spec, budget: { ...spec.budget, maxConcurrentTrials: 1 } }, tempDir('trial'), 0, 1);
     expect(keptCount()).toBe(1);
     expect(tf.memory().numTensors).toBe(kept);
+    // keptTensorBytes() is what tf.memory() counts for them (SGD with momentum: slots, momentum, learning rate).
+    const bytes = tf.memory().numBytes;
+    const keptBytes = keptTensorBytes();
     releaseKeptEngines();
     expect(tf.memory().numTensors).toBe(before);
+    expect(bytes - tf.memory().numBytes).toBe(keptBytes);
     // A segment that takes the kept entry and then fails (aborted after its first epoch) frees it.
     await segment(spec, dir, 4, 5);
     const controller = new AbortController();
@@ -140,6 +144,26 @@ describe.skipIf(!addon.available)(`graph engine reuse between segments${addon.no
     await expect(aborted).rejects.toThrow('cancelled');
     expect(keptCount()).toBe(0);
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  test("another trial's kept model is not part of a trial's peak_memory_bytes", async () => {
+    releaseKeptEngines();
+    // Adam (β powers, two slots a weight) and batch norm (non-trainable weights).
+    const parts = { family: 'cnn', modelOptions: { filters: 4, denseUnits: 16, batchNorm: true }, dataset: MLP.dataset };
+    const twoSlots = (request: SegmentRequest) => ({ ...request, spec: { ...request.spec, budget: { ...request.spec.budget, maxConcurrentTrials: 2 } } });
+    const peak = async () => (await trainSegment(twoSlots(segmentRequest(parts, { toEpoch: 1 })))).epochs[0]!.metrics.peak_memory_bytes;
+    await peak(); // warm-up
+    releaseKeptEngines();
+    const alone = await peak();
+    expect(keptCount()).toBe(1);
+    const bytes = tf.memory().numBytes;
+    const keptBytes = keptTensorBytes();
+    expect(keptBytes).toBeGreaterThan(0);
+    const besideOne = await peak();
+    expect(keptCount()).toBe(2);
+    expect(besideOne).toBe(alone);
+    releaseKeptEngines();
+    expect(bytes - tf.memory().numBytes).toBe(keptBytes);
   });
 
   test("two trials' segments taking turns in one process each take their own kept engine", async () => {

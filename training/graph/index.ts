@@ -16,7 +16,7 @@ export { EVAL_BATCH_SIZE as GRAPH_EVAL_BATCH_SIZE, GraphEngine, metricNames, typ
 export { graphAddonPath, loadGraphAddon, type HostTensor } from './native';
 export { formatDevice, inspectTensorflow, type TensorflowBuild } from './devices';
 export { translateModel, type GraphModel, type LayerSpec, type Translation } from './translate';
-export { keepTraining, keptCount, MAX_KEPT, releaseKeptEngines, takeTraining, type KeptTraining } from './reuse';
+export { keepTraining, keptCount, keptTensorBytes, MAX_KEPT, releaseKeptEngines, takeTraining, type KeptTraining } from './reuse';
 
 export type EngineName = 'graph' | 'eager';
 export const ENGINES: readonly EngineName[] = ['graph', 'eager'];

@@ -40,6 +40,39 @@ interface Kept extends KeptTraining {
   trial: string;
   /** The contentDigest of the checkpoint written from it. */
   digest: string;
+  /** tensorBytes() when kept. */
+  bytes: number;
+}
+
+interface TensorLike {
+  dataId: object;
+  size: number;
+  dtype: string;
+  isDisposed: boolean;
+}
+
+const isTensor = (value: unknown): value is TensorLike =>
+  typeof value === 'object' && value !== null && 'dataId' in value && 'size' in value && 'dtype' in value;
+
+/**
+ * The bytes of the tensors an entry's model and optimizer hold, as tf.memory().numBytes counts them
+ * (once per data id): the model's weights and every tensor among the optimizer's own fields (its slots,
+ * in arrays of { variable }, and scalars such as Adam's β powers or SGD's learning rate).
+ */
+function tensorBytes(entry: KeptTraining): number {
+  const seen = new Set<object>();
+  let bytes = 0;
+  const add = (value: unknown) => {
+    if (!isTensor(value) || value.isDisposed || seen.has(value.dataId)) return;
+    seen.add(value.dataId);
+    bytes += value.size * (value.dtype === 'bool' ? 1 : 4);
+  };
+  for (const weight of entry.model.weights) add(weight.read());
+  for (const value of Object.values(entry.optimizer)) {
+    if (Array.isArray(value)) for (const item of value as unknown[]) add(isTensor(item) ? item : (item as { variable?: unknown } | null)?.variable);
+    else add(value);
+  }
+  return bytes;
 }
 
 /** Oldest first. */
@@ -64,7 +97,7 @@ export function disposeKept(entry: KeptTraining): void {
 export function keepTraining(trial: string, entry: KeptTraining, digest: string, capacity: number): void {
   for (const old of kept.filter((k) => k.trial === trial)) disposeKept(old);
   kept = kept.filter((k) => k.trial !== trial);
-  kept.push({ ...entry, trial, digest });
+  kept.push({ ...entry, trial, digest, bytes: tensorBytes(entry) });
   const limit = Math.max(1, Math.min(MAX_KEPT, Math.floor(capacity)));
   while (kept.length > limit) disposeKept(kept.shift()!);
 }
@@ -73,6 +106,14 @@ export function keepTraining(trial: string, entry: KeptTraining, digest: string,
 export function releaseKeptEngines(): void {
   for (const k of kept) disposeKept(k);
   kept = [];
+}
+
+/**
+ * The tensor bytes the kept models and optimizers hold: tf.memory() counts them, and a trial's
+ * peak_memory_bytes leaves them out (they are other trials', or no one's once the segment took its own).
+ */
+export function keptTensorBytes(): number {
+  return kept.reduce((sum, k) => sum + k.bytes, 0);
 }
 
 /** How many trials' engines, models and optimizers are kept (for tests). */
