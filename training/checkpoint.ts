@@ -2,7 +2,7 @@
 // the optimizer state (optimizer.json + optimizer.bin: moments, accumulators, iteration count) and
 // state.json (configuration hash and the metrics of every epoch so far). A checkpoint is written to a
 // temporary folder, flushed to disk and renamed into place, so a reader sees all of it or none of it.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { io, LayersModel, Optimizer } from '@tensorflow/tfjs';
@@ -24,6 +24,13 @@ export interface CheckpointState {
   family?: string;
   /** Metrics of epochs 1..epoch, so a retried segment can report epochs it does not retrain. */
   history: EpochResult[];
+  /**
+   * SHA-256 of the checkpoint's other files (contentDigest()), where the writer asked for it (a graph
+   * segment's last checkpoint): a trial's next segment takes the tfjs model, optimizer and graph engine
+   * its last one kept in memory only when this names the checkpoint they wrote (training/graph/reuse.ts).
+   * Absent in checkpoints of older versions and of the eager engine.
+   */
+  contentDigest?: string;
 }
 
 const CHECKPOINT_NAME = /^epoch-(\d+)$/;
@@ -102,16 +109,33 @@ function modelJson(artifacts: ModelArtifacts): string {
   });
 }
 
-/** Writes `epoch-<n>/` atomically. If another attempt wrote the same epoch first, its copy is kept. */
+/** SHA-256 over each file's name, length and bytes, in order: equal digests mean equal files. */
+export function contentDigest(files: readonly (readonly [string, Uint8Array | string])[]): string {
+  const hash = createHash('sha256');
+  for (const [name, data] of files) {
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    hash.update(`${name}:${bytes.byteLength}:`);
+    hash.update(bytes);
+  }
+  return hash.digest('hex');
+}
+
+/**
+ * Writes `epoch-<n>/` atomically. If another attempt wrote the same epoch first, its copy is kept.
+ * With `digest`, state.json records the contentDigest of the other four files, which is returned too
+ * (of the files this call wrote, even where another attempt's copy was kept).
+ */
 export async function writeCheckpoint(
   tf: Tf,
   trialDir: string,
   model: LayersModel,
   optimizer: Optimizer,
   state: CheckpointState,
-): Promise<string> {
+  { digest = false } = {},
+): Promise<{ path: string; contentDigest?: string }> {
   const finalPath = checkpointPath(trialDir, state.epoch);
   const temp = join(trialDir, `${TEMP_PREFIX}${state.epoch}-${process.pid}-${randomBytes(4).toString('hex')}`);
+  let written: string | undefined;
   await mkdir(temp, { recursive: true });
   try {
     const artifacts = await modelArtifacts(tf, model);
@@ -125,16 +149,17 @@ export async function writeCheckpoint(
     }
     // The five files are written and fsynced concurrently: one flush latency per checkpoint instead of
     // five in a row. The rename below still publishes the folder only once all of them are on disk.
-    const files: [string, Uint8Array | string][] = [
+    const content: [string, Uint8Array | string][] = [
       ['model.json', modelJson(artifacts)],
       ['weights.bin', toBytes(tf.io.CompositeArrayBuffer.join(artifacts.weightData))],
       ['optimizer.json', JSON.stringify({ className: optimizer.getClassName(), weightSpecs: encoded.specs })],
       ['optimizer.bin', toBytes(encoded.data)],
-      ['state.json', JSON.stringify(state, null, 1)],
     ];
+    written = digest ? contentDigest(content) : undefined;
+    const files = [...content, ['state.json', JSON.stringify(written ? { ...state, contentDigest: written } : state, null, 1)] as const];
     // allSettled: on a failure no write may still be running when the catch below removes the folder.
-    const written = await Promise.allSettled(files.map(([name, data]) => writeDurably(join(temp, name), data)));
-    const failed = written.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    const settled = await Promise.allSettled(files.map(([name, data]) => writeDurably(join(temp, name), data)));
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
     await syncDirectory(temp);
     await rename(temp, finalPath);
@@ -144,7 +169,7 @@ export async function writeCheckpoint(
     if (code !== 'EEXIST' && code !== 'ENOTEMPTY') throw error;
   }
   await syncDirectory(trialDir);
-  return finalPath;
+  return { path: finalPath, ...(written ? { contentDigest: written } : {}) };
 }
 
 export async function readCheckpointState(checkpoint: string): Promise<CheckpointState> {

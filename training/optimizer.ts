@@ -108,6 +108,15 @@ export function setLearningRate(optimizer: Optimizer, rate: number): void {
   else target.learningRate = rate;
 }
 
+/**
+ * Frees an optimizer's tensors. tfjs's MomentumOptimizer.dispose() frees its slots and momentum but not
+ * the learning-rate scalar its SGD base caches (`c`): one tensor a segment of every momentum trial.
+ */
+export function disposeOptimizer(optimizer: Optimizer): void {
+  optimizer.dispose();
+  (optimizer as unknown as { c?: Tensor }).c?.dispose(); // a no-op where dispose() freed it
+}
+
 type Gradients = Parameters<Optimizer['applyGradients']>[0];
 
 /** The private state of tfjs's AdamOptimizer that the lean update reads and writes (same fields, so same checkpoints). */

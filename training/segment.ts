@@ -33,8 +33,8 @@ import { moduleFamily } from './trainables/model-module';
 import { healthMetrics, type LayerProbe } from './health';
 import { inferenceMsPerSample } from './latency';
 import { crossValidates, foldDataset, trainFolds, type Fold } from './cross-validation';
-import { chooseEngine, epochMeans, releaseEngine, syncToTfjs, trainEpoch, type EngineChoice } from './graph';
-import { createOptimizer, setLearningRate } from './optimizer';
+import { chooseEngine, epochMeans, keepTraining, keptTensorBytes, requestedEngine, syncToTfjs, takeTraining, trainEpoch, type EngineChoice, type HostTensor } from './graph';
+import { createOptimizer, disposeOptimizer, setLearningRate } from './optimizer';
 import { headArrays, splitArrays, splitTensors, tensorsOf, type SplitTensors } from './split-arrays';
 import { evaluateEager, validate } from './validation';
 import { HealthProbe, perExampleLoss, probeSize, type ExampleLoss } from './probe';
@@ -144,15 +144,32 @@ function abortError(signal: AbortSignal): unknown {
 /**
  * What is not finite after an epoch: the loss, or else the weights. The weights are checked too because
  * the cross-entropy clips probabilities, so a model whose weights are NaN still reports a finite loss.
+ * After a graph epoch the weights' values the engine just pulled (`pulled`, model.weights' order) are
+ * summed here, in float64, instead of reading every weight of the tfjs model again.
  */
-function divergence(tf: Tf, model: LayersModel, metrics: Record<string, number>): string | null {
+function divergence(tf: Tf, model: LayersModel, metrics: Record<string, number>, pulled: readonly HostTensor[] | null): string | null {
   for (const key of ['loss', 'val_loss']) {
     if (key in metrics && !Number.isFinite(metrics[key])) return key;
   }
   const weights = model.trainableWeights;
-  const sums = tf.tidy(() => tf.stack(weights.map((w) => tf.sum(w.read()))).dataSync());
+  const sums = pulled ? pulledSums(model, pulled) : tf.tidy(() => tf.stack(weights.map((w) => tf.sum(w.read()))).dataSync());
   const bad = weights.filter((_, i) => !Number.isFinite(sums[i]!)).map((w) => w.originalName);
   return bad.length > 0 ? `weights of ${bad.slice(0, 3).join(', ')}${bad.length > 3 ? ', …' : ''}` : null;
+}
+
+/**
+ * The sum of each of model.trainableWeights' values, from `pulled` (model.weights' values, in order):
+ * in float64, so not finite exactly when one of its float32 values is not.
+ */
+export function pulledSums(model: LayersModel, pulled: readonly HostTensor[]): number[] {
+  const at = new Map(model.weights.map((w, i) => [w, i]));
+  return model.trainableWeights.map((w) => {
+    const values = pulled[at.get(w) ?? -1]?.data;
+    if (!values) throw new Error(`no pulled values for weight ${w.originalName}`);
+    let sum = 0;
+    for (let i = 0; i < values.length; i++) sum += Number(values[i]);
+    return sum;
+  });
 }
 
 function compile(tf: Tf, model: LayersModel, optimizer: Optimizer, config: TrialConfig, task: Task): void {
@@ -240,15 +257,26 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
   let hook: ReturnType<typeof batchHook> | null = null;
   let choice: EngineChoice | null = null;
   let finished = false;
+  /** The contentDigest of the segment's last checkpoint, written from the graph engine's state. */
+  let lastDigest: string | undefined;
   const tensors: Tensor[] = [];
   let trainSeconds = 0;
   try {
-    model = resumed
-      ? await loadCheckpointModel(tf, checkpointPath(dir, resumeEpoch))
-      : config.family.build(tf, modelInput(dataset, seed), config.hyper);
-    optimizer = createOptimizer(tf, config.optimizer);
-    compile(tf, model, optimizer, config, task);
-    if (resumed) await restoreOptimizer(tf, checkpointPath(dir, resumeEpoch), optimizer);
+    const engineSettings = { optimizer: config.optimizer, loss: taskLossKind(config, task), numClasses: dataset.numClasses };
+    // The model, optimizer and engine the trial's last segment left in this process, when the checkpoint
+    // this one resumes from is the one they wrote (training/graph/reuse.ts): nothing to load, compile or copy.
+    const kept = resumed ? takeTraining(dir, requestedEngine() === 'graph' ? resumed.contentDigest : undefined, engineSettings) : null;
+    if (kept) {
+      ({ model, optimizer } = kept);
+      choice = { engine: kept.engine, reason: null, options: kept.options, reused: true };
+    } else {
+      model = resumed
+        ? await loadCheckpointModel(tf, checkpointPath(dir, resumeEpoch))
+        : config.family.build(tf, modelInput(dataset, seed), config.hyper);
+      optimizer = createOptimizer(tf, config.optimizer);
+      compile(tf, model, optimizer, config, task);
+      if (resumed) await restoreOptimizer(tf, checkpointPath(dir, resumeEpoch), optimizer);
+    }
     const paramCount = model.countParams();
 
     const variances = { train: targetVariance(dataset.train), validation: targetVariance(dataset.validation) };
@@ -258,7 +286,7 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
     // The graph engine where it covers the model (training/graph/); the tfjs model stays the source of
     // truth between epochs, so health, checkpoints and export are the same for both engines; validation
     // runs inside the graph engine (training/validation.ts), in inference mode as model.evaluate does.
-    choice = await chooseEngine(tf, model, optimizer, { optimizer: config.optimizer, loss: taskLossKind(config, task), numClasses: dataset.numClasses, trial: dir });
+    choice ??= await chooseEngine(tf, model, optimizer, engineSettings);
     const graph = choice.engine ? { engine: choice.engine, data: trainArrays } : null;
     // Whole-split tensors only where tfjs reads the whole split: the eager engine's epochs and validation.
     const disposedAtEnd = <T extends SplitTensors>(t: T): T => (tensors.push(t.x, t.y), t);
@@ -274,6 +302,11 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
     const probeBatch = headArrays(dataset, probeArrays, probeCount);
     const { x: probeX, y: probeY } = disposedAtEnd(tensorsOf(tf, dataset, probeCount, probeBatch));
     const probe = new HealthProbe(tf, model, probeX, probeY, exampleLoss(tf, config, task));
+    // The peak leaves out the tensors of other trials' kept models and optimizers (training/graph/reuse.ts).
+    const measure = async () => {
+      const measured = await probe.measure();
+      return { ...measured, peakBytes: measured.peakBytes - keptTensorBytes() };
+    };
     // On the graph engine the probe's layers come from one session run of its graph, and the peak memory
     // (the model's and the probe batch's, the same every epoch) is measured eagerly once per trial: on
     // its first trained epoch, else carried over from the checkpoint's history.
@@ -306,6 +339,7 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
       let probed: LayerProbe[];
       let healthSeconds: number;
       let graphLosses: number[] | null = null;
+      let pulled: HostTensor[] | null = null;
       try {
         const fitStart = performance.now();
         if (run.on === 'graph') {
@@ -315,7 +349,7 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
           if (req.signal?.aborted) throw abortError(req.signal);
           logs = epochMeans(stats);
           graphLosses = stats.losses;
-          await syncToTfjs(tf, run.engine, model, optimizer);
+          pulled = await syncToTfjs(tf, run.engine, model, optimizer);
         } else {
           const fitted = await model.fit(run.shuffled.x, run.shuffled.y, { epochs: 1, batchSize: config.optimizer.batchSize, shuffle: false, verbose: 0, callbacks: [hook] });
           logs = Object.fromEntries(Object.entries(fitted.history).map(([key, values]) => [key, Number(values[0])]));
@@ -327,9 +361,9 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
         if (graph && graphProbe) {
           // The graph's layers from the start, so the probe's executor is made in the segment that built the engine.
           probed = graph.engine.probe(graphProbe.x, graphProbe.y);
-          peakBytes ??= (await probe.measure()).peakBytes + graphData;
+          peakBytes ??= (await measure()).peakBytes + graphData;
         } else {
-          ({ layers: probed, peakBytes } = await probe.measure());
+          ({ layers: probed, peakBytes } = await measure());
         }
         healthSeconds = (performance.now() - probeStart) / 1000;
       } finally {
@@ -349,7 +383,7 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
           metrics.inference_ms_per_sample = await inferenceMsPerSample(tf, model, probeX);
         }
       }
-      const diverged = divergence(tf, model, metrics);
+      const diverged = divergence(tf, model, metrics, pulled);
       if (diverged) throw new TrainingDivergedError(epoch, metrics, diverged);
       const healthStart = performance.now();
       Object.assign(
@@ -368,16 +402,10 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
 
       const result: EpochResult = { epoch, endedAt: Date.now(), seconds, metrics };
       history.push(result);
-      await writeCheckpoint(tf, dir, model, optimizer, {
-        format: 1,
-        epoch,
-        seed,
-        configHash: hash,
-        paramCount,
-        backend: tf.getBackend(),
-        family,
-        history,
-      });
+      // The segment's last checkpoint names its files' digest when the graph engine wrote it: the next
+      // segment takes this one's model, optimizer and engine only from a checkpoint naming the same.
+      const state = { format: 1 as const, epoch, seed, configHash: hash, paramCount, backend: tf.getBackend(), family, history };
+      ({ contentDigest: lastDigest } = await writeCheckpoint(tf, dir, model, optimizer, state, { digest: graph !== null && epoch === toEpoch }));
       epochs.push(result);
       await req.onEpoch?.(result);
     }
@@ -406,13 +434,18 @@ export async function trainModel(req: SegmentRequest, fold: Fold | undefined): P
     if (isOutOfMemory(error)) throw new TrainingOutOfMemoryError(error instanceof Error ? error.message : String(error), { cause: error });
     throw error;
   } finally {
-    // A finished segment's engine holds what its last checkpoint does: kept for the trial's next segment
-    // (for as many trials as the campaign trains at once: their segments may take turns in this process).
-    releaseEngine(choice, finished, spec.budget.maxConcurrentTrials);
+    // A finished graph segment's engine, model and optimizer hold what its last checkpoint does: kept for
+    // the trial's next segment (for as many trials as the campaign trains at once: their segments may
+    // take turns in this process). Anything else is freed.
     hook?.dispose();
     tf.dispose(tensors);
-    model?.dispose();
-    optimizer?.dispose();
+    if (finished && choice?.engine && choice.options && lastDigest !== undefined) {
+      keepTraining(dir, { engine: choice.engine, options: choice.options, model: model!, optimizer: optimizer! }, lastDigest, spec.budget.maxConcurrentTrials);
+    } else {
+      choice?.engine?.dispose();
+      model?.dispose();
+      if (optimizer) disposeOptimizer(optimizer);
+    }
   }
 }
 

@@ -1,13 +1,18 @@
-// A trial's graph engine kept between its segments in one process (training/graph/reuse.ts): the next
-// segment takes it only when the graph is the same and the engine holds exactly the checkpoint's weights
-// and optimizer state, and a trial trained with reuse ends with the very weights and metrics it gets
-// when every segment builds its engine. Skipped, saying why, only when the addon is not built.
+// A trial's graph engine, tfjs model and optimizer kept between its segments in one process
+// (training/graph/reuse.ts): the next segment takes them only when the checkpoint it resumes from is the
+// one they wrote (its state.json names the digest of its files) and the graph is the same; a PBT member
+// handed its donor's checkpoint, a checkpoint without a digest (eager engine, older version), another
+// optimizer setting or a failed segment load the checkpoint instead; nothing leaks; and a trial trained
+// with reuse ends with the very weights and metrics it gets when every segment loads its checkpoint.
+// Skipped, saying why, only when the addon is not built.
+import { cpSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
-import type { LayersModel, Optimizer } from '@tensorflow/tfjs';
-import { modelFamily, resolveOptimizerConfig, trainSegment, type Tf } from '../../training';
-import { chooseEngine, releaseEngine, releaseKeptEngines, syncToTfjs, trainEpoch } from '../../training/graph';
-import { createOptimizer } from '../../training/optimizer';
-import { checkpointWeights, graphAddonOrSkip, maxDifference, segmentRequest, tempDir, trainingTf } from './helpers';
+import { readCheckpointState, trainSegment, type SegmentRequest, type Tf } from '../../training';
+import { contentDigest } from '../../training/checkpoint';
+import { keptCount, keptTensorBytes, releaseKeptEngines } from '../../training/graph';
+import type { ExperimentSpec } from '../../spec/types';
+import { checkpointWeights, graphAddonOrSkip, maxDifference, segmentRequest, smallSpec, tempDir, trainingTf } from './helpers';
 
 const addon = graphAddonOrSkip('graph-reuse');
 
@@ -16,69 +21,149 @@ beforeAll(async () => {
   tf = await trainingTf();
 });
 
-const INPUT = { kind: 'image' as const, inputShape: [8, 8, 1] as [number, number, number], numClasses: 3, seed: 4 };
-const CONFIG = resolveOptimizerConfig({ optimizer: 'adam', batchSize: 16, learningRate: 0.01 });
-const LOSS = { kind: 'cross-entropy' as const, labelSmoothing: 0 };
+const MLP = { family: 'mlp', modelOptions: { layers: 1, units: 16, dropout: 0.2 }, dataset: { name: 'synthetic-shapes', options: { trainSize: 600, testSize: 150 } } };
 
-function compiled(hyper: Record<string, unknown>): { model: LayersModel; optimizer: Optimizer } {
-  const model = modelFamily('cnn').build(tf, INPUT, hyper);
-  const optimizer = createOptimizer(tf, CONFIG);
-  model.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
-  return { model, optimizer };
+/** A pbt spec (the seed and the mutable learning rate and momentum are not part of a checkpoint's identity), four trials kept at once. */
+function pbtSpec(): ExperimentSpec {
+  const spec = smallSpec({ ...MLP, training: { optimizer: 'sgd' } });
+  spec.search.space = { learningRate: { type: 'float', low: 1e-3, high: 0.5, log: true } };
+  spec.search.scheduler = { type: 'pbt', options: { populationSize: 2, perturbationInterval: 1, mutable: ['learningRate', 'momentum'] } };
+  spec.budget = { ...spec.budget, maxConcurrentTrials: 4 };
+  return spec;
 }
 
-/** The same trial's state in a new model and optimizer, as a resumed segment loads it from its checkpoint. */
-async function copyOf(from: { model: LayersModel; optimizer: Optimizer }, hyper: Record<string, unknown>, nudge = false) {
-  const to = compiled(hyper);
-  const weights = from.model.getWeights().map((w, i) => (nudge && i === 0 ? tf.add(w, 1e-6) : tf.clone(w)));
-  to.model.setWeights(weights);
-  tf.dispose(weights);
-  const state = await from.optimizer.getWeights();
-  await to.optimizer.setWeights(state.map((s) => ({ name: s.name, tensor: tf.clone(s.tensor) })));
-  return to;
+/** One segment of `dir` under `spec`: epochs (from, to]. */
+function segment(spec: ExperimentSpec, dir: string, from: number, to: number, overrides: Partial<SegmentRequest> = {}) {
+  return trainSegment({ ...segmentRequest(MLP, { fromEpoch: from, toEpoch: to, checkpointDir: dir, seed: 3, params: { learningRate: 0.05, momentum: 0.9 } }), spec, ...overrides });
+}
+
+const CHECKPOINT_FILES = ['model.json', 'weights.bin', 'optimizer.json', 'optimizer.bin'];
+const filesOf = (checkpoint: string) => CHECKPOINT_FILES.map((name) => [name, readFileSync(join(checkpoint, name))] as const);
+
+function dropDigest(checkpoint: string): void {
+  const path = join(checkpoint, 'state.json');
+  const { contentDigest: _dropped, ...state } = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  writeFileSync(path, JSON.stringify(state));
 }
 
 describe.skipIf(!addon.available)(`graph engine reuse between segments${addon.note}`, () => {
-  test('the next segment takes the kept engine only for the same graph and the very same state', async () => {
-    const hyper = { filters: 4, denseUnits: 8, batchNorm: true, dropout: 0.2 };
-    const first = compiled(hyper);
-    const choice = await chooseEngine(tf, first.model, first.optimizer, { optimizer: CONFIG, loss: LOSS, numClasses: 3, trial: 'trial-a' });
-    expect(choice.reused).toBe(false);
-    const x = Float32Array.from({ length: 64 * 64 }, (_, i) => (i % 7) / 7);
-    const y = Float32Array.from({ length: 64 * 3 }, (_, i) => (i % 3 === Math.floor(i / 3) % 3 ? 1 : 0));
-    await trainEpoch(choice.engine!, { x, y }, { order: Int32Array.from({ length: 64 }, (_, i) => i), batchSize: 16, learningRate: 0.01, seedBase: 1 });
-    await syncToTfjs(tf, choice.engine!, first.model, first.optimizer);
-    releaseEngine(choice, true);
-
-    // Same state, new tfjs instances (other variable names): the kept engine, under the new names.
-    const same = await copyOf(first, hyper);
-    const again = await chooseEngine(tf, same.model, same.optimizer, { optimizer: CONFIG, loss: LOSS, numClasses: 3, trial: 'trial-a' });
-    expect(again.reused).toBe(true);
-    expect(again.engine).toBe(choice.engine);
-    expect(again.engine!.iterations).toBe(4);
-    // Slots named after the new model's variables, as a new engine names them.
-    const names = same.model.trainableWeights.map((w) => w.name);
-    expect(names[0]).not.toBe(first.model.trainableWeights[0]!.name);
-    expect(again.engine!.getOptimizerState().slice(1).map((s) => s.name)).toEqual([...names.map((n) => `${n}/m`), ...names.map((n) => `${n}/v`)]);
-    releaseEngine(again, true);
-
-    // One weight a millionth off (a PBT member handed its donor's checkpoint): a new engine.
-    const nudged = await copyOf(first, hyper, true);
-    const rebuilt = await chooseEngine(tf, nudged.model, nudged.optimizer, { optimizer: CONFIG, loss: LOSS, numClasses: 3, trial: 'trial-a' });
-    expect(rebuilt.reused).toBe(false);
-    expect(rebuilt.engine).not.toBe(choice.engine);
-    releaseEngine(rebuilt, true);
-
-    // Another graph (another dropout rate), the same weights: a new engine.
-    const other = await copyOf(nudged, { ...hyper, dropout: 0.3 });
-    const otherChoice = await chooseEngine(tf, other.model, other.optimizer, { optimizer: CONFIG, loss: LOSS, numClasses: 3, trial: 'trial-a' });
-    expect(otherChoice.reused).toBe(false);
-    // A failed segment's engine is not kept.
-    releaseEngine(otherChoice, false);
-    const after = await copyOf(other, { ...hyper, dropout: 0.3 });
-    expect((await chooseEngine(tf, after.model, after.optimizer, { optimizer: CONFIG, loss: LOSS, numClasses: 3, trial: 'trial-a' })).reused).toBe(false);
+  test("the next segment takes the kept model, optimizer and engine only from the checkpoint they wrote, not from a donor's copy", async () => {
     releaseKeptEngines();
-    for (const m of [first, same, nudged, other, after]) m.model.dispose();
+    const spec = pbtSpec();
+    const [a, b, c] = [tempDir('trial'), tempDir('trial'), tempDir('trial')];
+    expect((await segment(spec, a, 0, 1)).engineReused ?? false).toBe(false);
+    // The last checkpoint names the digest of its files as they are on disk.
+    const written = (await readCheckpointState(join(a, 'epoch-1'))).contentDigest;
+    expect(written).toMatch(/^[0-9a-f]{64}$/);
+    expect(contentDigest(filesOf(join(a, 'epoch-1')))).toBe(written);
+    // Taken: the segment reads no model or optimizer file (a truncated weights.bin goes unnoticed) and
+    // trains on exactly as a segment that loads an intact copy of the checkpoint does.
+    cpSync(join(a, 'epoch-1'), join(c, 'epoch-1'), { recursive: true });
+    truncateSync(join(a, 'epoch-1', 'weights.bin'), 0);
+    const taken = await segment(spec, a, 1, 2);
+    expect(taken.engineReused).toBe(true);
+    expect(keptCount()).toBe(1);
+    const loaded = await segment(spec, c, 1, 2);
+    expect(loaded.engineReused ?? false).toBe(false);
+    expect(taken.epochs[0]!.metrics).toMatchObject({ loss: loaded.epochs[0]!.metrics.loss, val_loss: loaded.epochs[0]!.metrics.val_loss, val_accuracy: loaded.epochs[0]!.metrics.val_accuracy });
+
+    // A PBT exploit replaces a's epoch-2 with its donor b's (as activities/pbt.ts copies it, digest and all).
+    await segment(spec, b, 0, 2, { seed: 5 });
+    const donorDigest = (await readCheckpointState(join(b, 'epoch-2'))).contentDigest;
+    expect(donorDigest).toBeDefined();
+    expect(donorDigest).not.toBe((await readCheckpointState(join(a, 'epoch-2'))).contentDigest);
+    expect(keptCount()).toBe(3); // a's, c's and b's
+    rmSync(join(a, 'epoch-2'), { recursive: true });
+    cpSync(join(b, 'epoch-2'), join(a, 'epoch-2'), { recursive: true });
+    const exploited = await segment(spec, a, 2, 3);
+    expect(exploited.engineReused ?? false).toBe(false);
+    // It trained on from the donor's weights: as a process holding nothing kept does from the same copy.
+    const copy = tempDir('trial');
+    cpSync(join(b, 'epoch-2'), join(copy, 'epoch-2'), { recursive: true });
+    releaseKeptEngines();
+    const reference = await segment(spec, copy, 2, 3);
+    expect(exploited.epochs[0]!.metrics.val_loss).toBe(reference.epochs[0]!.metrics.val_loss);
+    expect(maxDifference(await checkpointWeights(join(a, 'epoch-3')), await checkpointWeights(join(copy, 'epoch-3')))).toBe(0);
+
+    // A mutated optimizer setting (PBT explores the momentum) changes the graph: the checkpoint is loaded.
+    expect((await segment(spec, copy, 3, 4, { params: { learningRate: 0.05, momentum: 0.5 } })).engineReused ?? false).toBe(false);
+    releaseKeptEngines();
+  });
+
+  test('a checkpoint without a digest (an older version, the eager engine) is loaded, and the eager engine keeps nothing', async () => {
+    releaseKeptEngines();
+    const spec = pbtSpec();
+    const dir = tempDir('trial');
+    await segment(spec, dir, 0, 1);
+    dropDigest(join(dir, 'epoch-1'));
+    expect((await segment(spec, dir, 1, 2)).engineReused ?? false).toBe(false);
+    const before = process.env.TUNEFLOW_ENGINE;
+    process.env.TUNEFLOW_ENGINE = 'eager';
+    try {
+      expect((await segment(spec, dir, 2, 3)).engine).toBe('eager');
+    } finally {
+      if (before === undefined) delete process.env.TUNEFLOW_ENGINE;
+      else process.env.TUNEFLOW_ENGINE = before;
+    }
+    // The eager segment freed the graph segment's kept entry and wrote no digest.
+    expect(keptCount()).toBe(0);
+    expect((await readCheckpointState(join(dir, 'epoch-3'))).contentDigest).toBeUndefined();
+    expect((await segment(spec, dir, 3, 4)).engineReused ?? false).toBe(false);
+    expect(keptCount()).toBe(1);
+    releaseKeptEngines();
+  });
+
+  test('kept models, optimizers and engines hold a fixed number of tensors and are freed when dropped', async () => {
+    releaseKeptEngines();
+    const spec = pbtSpec();
+    await segment(spec, tempDir('trial'), 0, 1); // warm-up: lazily created kernels and caches
+    releaseKeptEngines();
+    const before = tf.memory().numTensors;
+    const dir = tempDir('trial');
+    await segment(spec, dir, 0, 1);
+    const kept = tf.memory().numTensors;
+    expect(kept).toBeGreaterThan(before); // the kept model's weights and the optimizer's slots
+    for (let epoch = 2; epoch <= 4; epoch++) {
+      expect((await segment(spec, dir, epoch - 1, epoch)).engineReused).toBe(true);
+      expect(tf.memory().numTensors).toBe(kept);
+    }
+    // Another trial with one training slot pushes this one's entry out.
+    await segment({ ...spec, budget: { ...spec.budget, maxConcurrentTrials: 1 } }, tempDir('trial'), 0, 1);
+    expect(keptCount()).toBe(1);
+    expect(tf.memory().numTensors).toBe(kept);
+    // keptTensorBytes() is what tf.memory() counts for them (SGD with momentum: slots, momentum, learning rate).
+    const bytes = tf.memory().numBytes;
+    const keptBytes = keptTensorBytes();
+    releaseKeptEngines();
+    expect(tf.memory().numTensors).toBe(before);
+    expect(bytes - tf.memory().numBytes).toBe(keptBytes);
+    // A segment that takes the kept entry and then fails (aborted after its first epoch) frees it.
+    await segment(spec, dir, 4, 5);
+    const controller = new AbortController();
+    const aborted = segment(spec, dir, 5, 7, { signal: controller.signal, onEpoch: (e) => void (e.epoch === 6 && controller.abort(new Error('cancelled'))) });
+    await expect(aborted).rejects.toThrow('cancelled');
+    expect(keptCount()).toBe(0);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  test("another trial's kept model is not part of a trial's peak_memory_bytes", async () => {
+    releaseKeptEngines();
+    // Adam (β powers, two slots a weight) and batch norm (non-trainable weights).
+    const parts = { family: 'cnn', modelOptions: { filters: 4, denseUnits: 16, batchNorm: true }, dataset: MLP.dataset };
+    const twoSlots = (request: SegmentRequest) => ({ ...request, spec: { ...request.spec, budget: { ...request.spec.budget, maxConcurrentTrials: 2 } } });
+    const peak = async () => (await trainSegment(twoSlots(segmentRequest(parts, { toEpoch: 1 })))).epochs[0]!.metrics.peak_memory_bytes;
+    await peak(); // warm-up
+    releaseKeptEngines();
+    const alone = await peak();
+    expect(keptCount()).toBe(1);
+    const bytes = tf.memory().numBytes;
+    const keptBytes = keptTensorBytes();
+    expect(keptBytes).toBeGreaterThan(0);
+    const besideOne = await peak();
+    expect(keptCount()).toBe(2);
+    expect(besideOne).toBe(alone);
+    releaseKeptEngines();
+    expect(bytes - tf.memory().numBytes).toBe(keptBytes);
   });
 
   test("two trials' segments taking turns in one process each take their own kept engine", async () => {

@@ -10,6 +10,7 @@ import {
   isOutOfMemory,
   listCheckpoints,
   loadTf,
+  modelFamily,
   resolveTrialConfig,
   trainSegment,
   TrainingDivergedError,
@@ -17,6 +18,7 @@ import {
   type EpochResult,
   type Tf,
 } from '../../training';
+import { pulledSums } from '../../training/segment';
 import { checkpointWeights, maxDifference, segmentRequest, smallSpec, tempDir, useTempCache } from './helpers';
 
 const DATA = { name: 'synthetic-shapes', options: { trainSize: 600, testSize: 150 } };
@@ -186,6 +188,25 @@ describe('trainSegment', () => {
       clearInterval(timer);
       if (before === undefined) delete process.env.TUNEFLOW_ENGINE;
       else process.env.TUNEFLOW_ENGINE = before;
+    }
+  });
+
+  test("the divergence check's sums of the graph engine's pulled weights are tfjs's, and not finite where one value is not", () => {
+    // Batch norm's moving statistics are weights but not trainable: model.weights' order is not the trainable one.
+    const model = modelFamily('cnn').build(tf, { kind: 'image', inputShape: [8, 8, 1], numClasses: 3, seed: 1 }, { filters: 2, denseUnits: 4, batchNorm: true });
+    try {
+      expect(model.trainableWeights.length).toBeLessThan(model.weights.length);
+      const pulled = model.getWeights().map((w) => ({ dtype: 'float32' as const, shape: [...w.shape], data: Float32Array.from(w.dataSync()) }));
+      const sums = pulledSums(model, pulled);
+      const expected = model.trainableWeights.map((w) => tf.sum(w.read()).dataSync()[0]!);
+      sums.forEach((sum, i) => expect(sum).toBeCloseTo(expected[i]!, 4));
+      // A NaN in the last trainable weight: only its sum is not finite.
+      const last = model.trainableWeights.at(-1)!;
+      pulled[model.weights.indexOf(last)]!.data[0] = Number.NaN;
+      const bad = pulledSums(model, pulled).map((sum) => Number.isFinite(sum));
+      expect(bad).toEqual(model.trainableWeights.map((w) => w !== last));
+    } finally {
+      model.dispose();
     }
   });
 

@@ -750,15 +750,6 @@ export class GraphEngine {
     return this.opCount - this.probeOps - 2 * (this.weights.length + this.slots.flat().length + this.scalars.length);
   }
 
-  /**
-   * Takes over another instance of the same model (training/graph/reuse.ts): the graph is the same, only
-   * the tfjs variable names that optimizer slots are named after differ.
-   */
-  adopt(model: GraphModel): void {
-    if (model.weights.length !== this.options.model.weights.length) throw new Error(`graph engine: a model of ${model.weights.length} weights for one of ${this.options.model.weights.length}`);
-    this.options = { ...this.options, model };
-  }
-
   /** Frees TensorFlow's memory for this trial now. */
   dispose(): void {
     this.addon.close(this.handle);

@@ -8,17 +8,16 @@ import type { Tf } from '../backend';
 import type { LossKind } from '../loss';
 import type { OptimizerConfig } from '../optimizer';
 import type { SplitArrays } from '../split-arrays';
-import { GraphEngine, type EpochStats } from './engine';
+import { GraphEngine, type EpochStats, type GraphEngineOptions } from './engine';
 import { loadGraphAddon, type HostTensor } from './native';
-import { engineKey, keepEngine, takeEngine } from './reuse';
 import { translateModel } from './translate';
 import { graphProbeLayers } from '../probe';
 
 export { EVAL_BATCH_SIZE as GRAPH_EVAL_BATCH_SIZE, GraphEngine, metricNames, type EpochStats, type Evaluation, type GraphLoss, type ProbeLayerSpec } from './engine';
-export { graphAddonPath, loadGraphAddon } from './native';
+export { graphAddonPath, loadGraphAddon, type HostTensor } from './native';
 export { formatDevice, inspectTensorflow, type TensorflowBuild } from './devices';
 export { translateModel, type GraphModel, type LayerSpec, type Translation } from './translate';
-export { MAX_KEPT, releaseKeptEngines } from './reuse';
+export { keepTraining, keptCount, keptTensorBytes, MAX_KEPT, releaseKeptEngines, takeTraining, type KeptTraining } from './reuse';
 
 export type EngineName = 'graph' | 'eager';
 export const ENGINES: readonly EngineName[] = ['graph', 'eager'];
@@ -34,9 +33,8 @@ export interface EngineChoice {
   engine: GraphEngine | null;
   /** Why the trial trains eagerly (null when the graph engine trains it). */
   reason: string | null;
-  /** The graph's identity and the trial's folder (reuse.ts), for keeping the engine after the segment. */
-  key?: string;
-  trial?: string;
+  /** The engine's options, for keeping it after the segment (reuse.ts). */
+  options?: GraphEngineOptions;
   /** Whether the engine is the one the trial's previous segment left in this process. */
   reused?: boolean;
 }
@@ -60,13 +58,7 @@ export async function chooseEngine(
   tf: Tf,
   model: LayersModel,
   optimizer: Optimizer,
-  settings: {
-    optimizer: OptimizerConfig;
-    loss: LossKind;
-    numClasses: number;
-    /** The trial's checkpoint folder: takes the engine its last segment kept in this process, if it holds the same state. */
-    trial?: string;
-  },
+  settings: { optimizer: OptimizerConfig; loss: LossKind; numClasses: number },
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<EngineChoice> {
   if (requestedEngine(env) === 'eager') return { engine: null, reason: 'TUNEFLOW_ENGINE=eager' };
@@ -84,15 +76,8 @@ export async function chooseEngine(
     // The health probe in the graph too, where its layers map onto the engine's weights and nodes.
     const probe = graphProbeLayers(model, translated.model) ?? undefined;
     const options = { model: translated.model, optimizer: settings.optimizer, loss, numClasses: settings.numClasses, ...(probe ? { probe } : {}) };
-    const key = engineKey(options);
-    const { trial } = settings;
-    const kept = trial === undefined ? null : takeEngine(trial, key, weights, optimizerState);
-    if (kept) {
-      kept.adopt(translated.model);
-      return { engine: kept, reason: null, key, trial, reused: true };
-    }
     engine = GraphEngine.create(loaded.addon, options, weights, undefined, optimizerState);
-    return { engine, reason: null, key, ...(trial === undefined ? {} : { trial }), reused: false };
+    return { engine, reason: null, options, reused: false };
   } catch (error) {
     // TensorFlow refused the graph (an op or gradient it lacks): eager still trains the model.
     engine?.dispose();
@@ -104,27 +89,11 @@ export async function chooseEngine(
 }
 
 /**
- * After a segment: a graph engine that finished it is kept for the trial's next segment in this process
- * (reuse.ts; up to `keep` trials' engines); one that failed or was aborted mid-epoch is freed.
+ * Copies the engine's weights into the tfjs model and its optimizer state into the tfjs optimizer;
+ * returns the weights' values as pulled (model.weights' order), for checks that need not read tfjs again.
  */
-export function releaseEngine(choice: EngineChoice | null, finished: boolean, keep = 1): void {
-  if (!choice?.engine) return;
-  const { engine } = choice;
-  const state = pulled.get(engine);
-  pulled.delete(engine);
-  // Kept with what the segment's last checkpoint was written from: its digest is compared at the next segment's start.
-  if (finished && choice.key && choice.trial !== undefined) keepEngine(choice.trial, choice.key, engine, keep, state ?? engine.getState());
-  else engine.dispose();
-}
-
-/** The state each engine last copied into tfjs (syncToTfjs), until the segment releases the engine. */
-const pulled = new WeakMap<GraphEngine, ReturnType<GraphEngine['getState']>>();
-
-/** Copies the engine's weights into the tfjs model and its optimizer state into the tfjs optimizer. */
-export async function syncToTfjs(tf: Tf, engine: GraphEngine, model: LayersModel, optimizer: Optimizer): Promise<void> {
-  const pulledState = engine.getState();
-  pulled.set(engine, pulledState);
-  const { weights: values, optimizer: state } = pulledState;
+export async function syncToTfjs(tf: Tf, engine: GraphEngine, model: LayersModel, optimizer: Optimizer): Promise<HostTensor[]> {
+  const { weights: values, optimizer: state } = engine.getState();
   const weights = values.map((w) => fromHost(tf, w));
   model.setWeights(weights);
   tf.dispose(weights);
@@ -133,6 +102,7 @@ export async function syncToTfjs(tf: Tf, engine: GraphEngine, model: LayersModel
   await optimizer.setWeights(tensors);
   // setWeights made new slot variables from these tensors; the old ones and the inputs are no longer needed.
   tf.dispose([...old.map((w) => w.tensor), ...tensors.map((w) => w.tensor)]);
+  return values;
 }
 
 /** How long one native call trains before control returns (heartbeats, cancellation). */

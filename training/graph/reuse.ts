@@ -1,87 +1,139 @@
-// A trial's graph engine kept between its segments. A segment ends with its engine holding exactly what
-// its last checkpoint holds (the checkpoint is written from it), so the trial's next segment, when it
-// runs in the same process (the worker's pool sends it to the child that ran the last one), can take
-// that engine instead of building one: no graph to build, and the session keeps the executors its first
-// runs created (pruned, optimized graph and kernels for the training step, validation and the weight
-// pull), which a new session creates again at ~100 ms a segment on the quickstart CNN. It is taken only
-// when the graph would be the same (the translated model, optimizer settings, loss) and its weights
-// and optimizer state equal, bit for bit, what the segment loaded from its checkpoint; anything else (a
-// PBT member handed its donor's checkpoint, a checkpoint the eager engine wrote) builds a new engine.
-// Equal is checked by digest: the SHA-256 of the state the engine held when kept (pulled for the
-// checkpoint at the end of the segment's last epoch) against that of the loaded checkpoint's values,
-// so taking an engine costs no session run.
-// A process keeps the engines of the last few trials it trained (as many as the campaign trains at once,
+// A trial's graph engine, tfjs model and optimizer kept between its segments. A segment ends with all
+// three holding exactly what its last checkpoint holds (the checkpoint is written from them), so the
+// trial's next segment, when it runs in the same process (the worker's pool sends it to the child that
+// ran the last one), can take them instead of loading the checkpoint into a new model, compiling it,
+// restoring the optimizer and building an engine: no graph to build, and the session keeps the
+// executors its first runs created (pruned, optimized graph and kernels for the training step,
+// validation and the weight pull), which a new session creates again at ~100 ms a segment on the
+// quickstart CNN.
+// They are taken only when the checkpoint the segment resumes from is the one they wrote: its state.json
+// names the SHA-256 of its model and optimizer files (CheckpointState.contentDigest), computed from the
+// bytes as they were written, and the kept entry holds the digest of what it wrote. Equal digests mean
+// equal files, so equal weights, optimizer state, iteration count and topology, bit for bit, without
+// reading or hashing anything at the segment's start. Anything else (a PBT member handed its donor's
+// checkpoint, whose state.json names the donor's digest; a checkpoint the eager engine or an older
+// version wrote, which names none; a retry after a kill, in a new process) loads the checkpoint and
+// builds a new engine. The graph must also be the same: the optimizer settings, loss and output width
+// (a PBT member's mutable optimizer settings may change between its segments).
+// A process keeps the pairs of the last few trials it trained (as many as the campaign trains at once,
 // at most MAX_KEPT): with one training slot a worker's segments of two trials take turns in one process.
-import { createHash } from 'node:crypto';
-import type { GraphEngine, GraphEngineOptions, NamedTensor } from './engine';
-import type { HostTensor } from './native';
+import type { LayersModel, Optimizer } from '@tensorflow/tfjs';
+import type { LossKind } from '../loss';
+import { disposeOptimizer, type OptimizerConfig } from '../optimizer';
+import type { GraphEngine, GraphEngineOptions } from './engine';
 
-/** The most engines a process keeps, whatever the campaign's concurrency. */
+/** The most trials a process keeps, whatever the campaign's concurrency. */
 export const MAX_KEPT = 4;
 
-interface Kept {
+/** What a trial's finished segment leaves for its next one. */
+export interface KeptTraining {
+  engine: GraphEngine;
+  /** The engine's options (the model's translation, probe layers, optimizer settings, loss). */
+  options: GraphEngineOptions;
+  /** The tfjs model and optimizer the segment's last checkpoint was written from, compiled together. */
+  model: LayersModel;
+  optimizer: Optimizer;
+}
+
+interface Kept extends KeptTraining {
   /** The trial's checkpoint folder. */
   trial: string;
-  key: string;
-  engine: GraphEngine;
-  /** stateDigest of what the engine held when kept. */
+  /** The contentDigest of the checkpoint written from it. */
   digest: string;
+  /** tensorBytes() when kept. */
+  bytes: number;
+}
+
+interface TensorLike {
+  dataId: object;
+  size: number;
+  dtype: string;
+  isDisposed: boolean;
+}
+
+const isTensor = (value: unknown): value is TensorLike =>
+  typeof value === 'object' && value !== null && 'dataId' in value && 'size' in value && 'dtype' in value;
+
+/**
+ * The bytes of the tensors an entry's model and optimizer hold, as tf.memory().numBytes counts them
+ * (once per data id): the model's weights and every tensor among the optimizer's own fields (its slots,
+ * in arrays of { variable }, and scalars such as Adam's β powers or SGD's learning rate).
+ */
+function tensorBytes(entry: KeptTraining): number {
+  const seen = new Set<object>();
+  let bytes = 0;
+  const add = (value: unknown) => {
+    if (!isTensor(value) || value.isDisposed || seen.has(value.dataId)) return;
+    seen.add(value.dataId);
+    bytes += value.size * (value.dtype === 'bool' ? 1 : 4);
+  };
+  for (const weight of entry.model.weights) add(weight.read());
+  for (const value of Object.values(entry.optimizer)) {
+    if (Array.isArray(value)) for (const item of value as unknown[]) add(isTensor(item) ? item : (item as { variable?: unknown } | null)?.variable);
+    else add(value);
+  }
+  return bytes;
 }
 
 /** Oldest first. */
 let kept: Kept[] = [];
 
 /** What fixes the graph: everything in the options but names (of layers and variables: tfjs numbers them process-wide). */
-export function engineKey(options: GraphEngineOptions): string {
+export function engineKey(options: object): string {
   return JSON.stringify(options, (key, value: unknown) => (key === 'name' ? undefined : value));
 }
 
-/**
- * SHA-256 of weights and optimizer slots (tfjs's getWeights() state less `iter`): each tensor's dtype,
- * shape and bytes, so equal digests mean the same values bit for bit.
- */
-export function stateDigest(weights: readonly HostTensor[], optimizer: readonly NamedTensor[]): string {
-  const hash = createHash('sha256');
-  const slots = optimizer.slice(1).map((s) => s.tensor);
-  hash.update(`${weights.length}+${slots.length}`);
-  for (const t of [...weights, ...slots]) {
-    hash.update(`|${t.dtype}[${t.shape.join(',')}]`);
-    hash.update(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
-  }
-  return hash.digest('hex');
+/** Frees an entry's engine, model and optimizer (the model does not own an optimizer it was compiled with). */
+export function disposeKept(entry: KeptTraining): void {
+  entry.engine.dispose();
+  entry.model.dispose();
+  disposeOptimizer(entry.optimizer);
 }
 
 /**
- * Keeps `engine` for the trial's next segment, freeing the trial's older one and the oldest beyond
- * `capacity`; `state` is what it holds (its getState(), as pulled for the segment's last checkpoint).
+ * Keeps `entry` for the trial's next segment, `digest` being the contentDigest of the checkpoint written
+ * from it, freeing the trial's older entry and the oldest beyond `capacity`.
  */
-export function keepEngine(trial: string, key: string, engine: GraphEngine, capacity: number, state: { weights: HostTensor[]; optimizer: NamedTensor[] }): void {
-  for (const old of kept.filter((k) => k.trial === trial && k.engine !== engine)) old.engine.dispose();
+export function keepTraining(trial: string, entry: KeptTraining, digest: string, capacity: number): void {
+  for (const old of kept.filter((k) => k.trial === trial)) disposeKept(old);
   kept = kept.filter((k) => k.trial !== trial);
-  kept.push({ trial, key, engine, digest: stateDigest(state.weights, state.optimizer) });
+  kept.push({ ...entry, trial, digest, bytes: tensorBytes(entry) });
   const limit = Math.max(1, Math.min(MAX_KEPT, Math.floor(capacity)));
-  while (kept.length > limit) kept.shift()!.engine.dispose();
+  while (kept.length > limit) disposeKept(kept.shift()!);
 }
 
-/** Frees every kept engine. */
+/** Frees everything kept. */
 export function releaseKeptEngines(): void {
-  for (const k of kept) k.engine.dispose();
+  for (const k of kept) disposeKept(k);
   kept = [];
 }
 
 /**
- * The trial's kept engine when its graph is `key`'s and it holds exactly `weights` and `optimizer`
- * (tfjs's getWeights() formats); else null, and that engine is freed before the caller builds another.
+ * The tensor bytes the kept models and optimizers hold: tf.memory() counts them, and a trial's
+ * peak_memory_bytes leaves them out (they are other trials', or no one's once the segment took its own).
  */
-export function takeEngine(trial: string, key: string, weights: HostTensor[], optimizer: NamedTensor[]): GraphEngine | null {
+export function keptTensorBytes(): number {
+  return kept.reduce((sum, k) => sum + k.bytes, 0);
+}
+
+/** How many trials' engines, models and optimizers are kept (for tests). */
+export function keptCount(): number {
+  return kept.length;
+}
+
+/**
+ * The trial's kept entry when it wrote the checkpoint of `digest` (undefined: a checkpoint without one,
+ * or a segment that will not train on the graph engine) and the graph would be the same under
+ * `settings`; else null, and the entry is freed before the caller loads the checkpoint.
+ */
+export function takeTraining(trial: string, digest: string | undefined, settings: { optimizer: OptimizerConfig; loss: LossKind; numClasses: number }): KeptTraining | null {
   const at = kept.findIndex((k) => k.trial === trial);
   if (at < 0) return null;
   const [candidate] = kept.splice(at, 1) as [Kept];
-  // tfjs's state: `iter`, then the slots (a fresh optimizer's lone `iter` matches only an engine without slots).
-  const iterations = Number(optimizer[0]?.tensor.data[0] ?? 0);
-  if (candidate.key === key && candidate.engine.iterations === iterations && candidate.digest === stateDigest(weights, optimizer)) {
-    return candidate.engine;
+  const sameGraph = () => engineKey({ ...candidate.options, ...settings }) === engineKey(candidate.options);
+  if (digest !== undefined && candidate.digest === digest && sameGraph()) {
+    return { engine: candidate.engine, options: candidate.options, model: candidate.model, optimizer: candidate.optimizer };
   }
-  candidate.engine.dispose();
+  disposeKept(candidate);
   return null;
 }
