@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import type { LayersModel, Tensor } from '@tensorflow/tfjs';
 import { checkModelOptions, modelFamily, type Tf } from '../../training';
 import { attentionLayers, MASKED_POOLING, MULTI_HEAD_SELF_ATTENTION } from '../../training/models/attention';
+import { translateModel } from '../../training/graph';
 import { mulberry32 } from '../../training/rng';
 import { trainingTf } from './helpers';
 
@@ -169,5 +170,28 @@ describe('families on token sequences', () => {
       expect(checkModelOptions(family, { maskPadding: 'sometimes' })).toEqual({ key: 'maskPadding', problem: 'must be true or false, got "sometimes"' });
       expect(checkModelOptions(family, { maskPadding: 'false' })).toBeNull();
     }
+  });
+});
+
+describe('graph engine translation of masks', () => {
+  test('masked layers read the token ids as their last input; a mask from anything else stays eager, saying why', () => {
+    const model = modelFamily('transformer').build(tf, SEQUENCE, { embeddingSize: 8, heads: 2, blocks: 1, ffUnits: 8, pooling: 'max' });
+    const translated = translateModel(model);
+    if (!('model' in translated)) throw new Error(translated.reason);
+    const masked = translated.model.nodes.filter((n) => n.layer.kind === 'maskedPool' || (n.layer.kind === 'selfAttention' && n.layer.mask));
+    expect(masked.map((n) => [n.layer.kind, n.inputs.length, n.inputs.at(-1)])).toEqual([
+      ['selfAttention', 2, -1],
+      ['maskedPool', 2, -1],
+    ]);
+    expect(masked[1]!.layer).toMatchObject({ op: 'Max' });
+    expect(translated.model.inputDtype).toBe('int32');
+
+    // Token ids through a layer first: not the model's input, so the engine does not know them as ids.
+    const { MaskedPooling } = attentionLayers(tf);
+    const input = tf.input({ shape: [STEPS] });
+    const embedded = tf.layers.embedding({ inputDim: 10, outputDim: 4 }).apply(input) as ReturnType<typeof tf.input>;
+    const shifted = tf.layers.activation({ activation: 'relu', name: 'ids' }).apply(input) as ReturnType<typeof tf.input>;
+    const pooled = new MaskedPooling({ op: 'avg', name: 'pool' }).apply([embedded, shifted]) as ReturnType<typeof tf.input>;
+    expect(translateModel(tf.model({ inputs: input, outputs: pooled }))).toEqual({ reason: 'the graph engine does not support layer pool: a padding mask from another layer than the model\'s input' });
   });
 });
