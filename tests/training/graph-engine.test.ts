@@ -32,11 +32,12 @@ const SEQUENCE_FAMILIES = new Set(['lstm', 'cnn-lstm', 'transformer']);
 /** Regression targets per example of the time-series cases. */
 const TARGETS = 2;
 
-type Kind = 'image' | 'sequence' | 'series';
+type Kind = 'image' | 'sequence' | 'padded' | 'series';
 
 /**
- * Random images, token sequences of length STEPS or float series [STEPS, FEATURES], labels cycling
- * through the classes (series: TARGETS real targets from the series, spread beyond huber's delta).
+ * Random images, token sequences of length STEPS (padded: ids 1.. after 0 to STEPS padding zeros at the
+ * front, all-padding rows included) or float series [STEPS, FEATURES], labels cycling through the
+ * classes (series: TARGETS real targets from the series, spread beyond huber's delta).
  */
 function data(kind: Kind) {
   const random = mulberry32(5);
@@ -49,6 +50,12 @@ function data(kind: Kind) {
     }
     return { x, y, xShape: [STEPS, FEATURES], width: TARGETS };
   }
+  if (kind === 'padded') {
+    const x = Int32Array.from({ length: COUNT * STEPS }, (_, i) => (i % STEPS < Math.floor(i / STEPS) % (STEPS + 1) ? 0 : 1 + Math.floor(random() * (VOCABULARY - 1))));
+    const y = new Float32Array(COUNT * CLASSES);
+    for (let i = 0; i < COUNT; i++) y[i * CLASSES + ((i * 7) % CLASSES)] = 1;
+    return { x, y, xShape: [STEPS], width: CLASSES };
+  }
   const x = kind === 'sequence' ? Int32Array.from({ length: COUNT * STEPS }, () => Math.floor(random() * VOCABULARY)) : Float32Array.from({ length: COUNT * 256 }, () => random());
   const y = new Float32Array(COUNT * CLASSES);
   for (let i = 0; i < COUNT; i++) y[i * CLASSES + ((i * 7) % CLASSES)] = 1;
@@ -56,7 +63,7 @@ function data(kind: Kind) {
 }
 
 function modelInputOf(kind: Kind) {
-  if (kind === 'sequence') return { kind, inputShape: [STEPS] as [number], vocabularySize: VOCABULARY, numClasses: CLASSES, seed: 3 };
+  if (kind === 'sequence' || kind === 'padded') return { kind: 'sequence' as const, inputShape: [STEPS] as [number], vocabularySize: VOCABULARY, numClasses: CLASSES, seed: 3 };
   if (kind === 'series') return { kind, inputShape: [STEPS, FEATURES] as [number, number], numClasses: TARGETS, seed: 3 };
   return { kind, inputShape: SHAPE, numClasses: CLASSES, seed: 3 };
 }
@@ -183,6 +190,27 @@ describe.skipIf(!addon.available)(`graph engine${addon.note}`, () => {
     ['svm-rbf', { features: 32, gamma: 0.05, loss: 'hinge' }],
   ] as const)('%s %j: losses and weights equal the eager engine step by step (adam)', async (family, hyper) => {
     const run = await bothEngines(family, hyper, { optimizer: 'adam' }, { kind: SEQUENCE_FAMILIES.has(family) ? 'sequence' : 'image' });
+    expect(run.engine).toBe('graph');
+    expectSameSteps(run);
+  });
+
+  test.each([
+    ['transformer', { embeddingSize: 8, heads: 2, blocks: 1, ffUnits: 16 }],
+    ['transformer', { embeddingSize: 8, heads: 4, blocks: 2, ffUnits: 8, pooling: 'max' }],
+    ['transformer', { embeddingSize: 8, heads: 2, blocks: 1, ffUnits: 16, maskPadding: false }],
+    ['lstm', { units: 8, embeddingSize: 8, attention: true, attentionHeads: 2 }],
+    ['cnn-lstm', { embeddingSize: 8, filters: 8, units: 8, fusion: 'attention' }],
+  ] as const)('front-padded tokens: %s %j takes the same steps as the eager engine (padding masked unless maskPadding is false)', async (family, hyper) => {
+    const model = modelFamily(family).build(tf, modelInputOf('padded'), hyper);
+    const translated = translateModel(model);
+    model.dispose();
+    if (!('model' in translated)) throw new Error(translated.reason);
+    // The token ids feed the embedding and, as their last input, every masked layer.
+    const masked = translated.model.nodes.filter((n) => n.layer.kind === 'maskedPool' || ('mask' in n.layer && n.layer.mask));
+    expect(masked.length).toBe('maskPadding' in hyper ? 0 : family === 'transformer' ? hyper.blocks + 1 : family === 'lstm' ? 2 : 1);
+    for (const node of masked) expect(node.inputs.at(-1)).toBe(-1);
+    expect(translated.model.inputDtype).toBe('int32');
+    const run = await bothEngines(family, hyper, { optimizer: 'adam' }, { kind: 'padded' });
     expect(run.engine).toBe('graph');
     expectSameSteps(run);
   });

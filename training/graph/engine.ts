@@ -10,7 +10,7 @@
 // dropout, batch normalization with its moving statistics, no weight penalties) over the same variables.
 import type { LayerProbe } from '../health';
 import { HUBER_DELTA, classifies, type LossKind } from '../loss';
-import { positionTable } from '../models/attention';
+import { MASK_LOGIT, positionTable } from '../models/attention';
 import type { OptimizerConfig } from '../optimizer';
 import type { SplitArrays } from '../split-arrays';
 import { GraphBuilder, hostTensor } from './builder';
@@ -393,6 +393,15 @@ export class GraphEngine {
         return layer.rate <= 0 || !training ? x : g.mul(x, this.dropoutMask(x, layer.rate, 4 * index));
       case 'globalPool':
         return g.reduce(layer.op, x, [1]);
+      case 'maskedPool': {
+        // training/models/attention.ts MaskedPooling: the mean over the kept steps (count at least 1), or
+        // the maximum with padding pushed down by 1e9, times min(count, 1) so an all-padding row gives 0.
+        const keep = this.kept(inputs[1]!);
+        const count = g.reduce('Sum', keep, [1], true);
+        const expand = (t: Output) => g.out('ExpandDims', [t, g.constant('int32', [], [2])]);
+        if (layer.op === 'Mean') return g.div(g.reduce('Sum', g.mul(x, expand(keep)), [1]), g.out('Maximum', [count, g.scalar(1)]));
+        return g.mul(g.reduce('Max', g.add(x, expand(this.maskLogits(keep))), [1]), g.out('Minimum', [count, g.scalar(1)]));
+      }
       case 'add':
         return inputs.slice(1).reduce((sum, input) => g.add(sum, input), x);
       case 'multiply':
@@ -409,9 +418,10 @@ export class GraphEngine {
       }
       case 'attentionFusion': {
         // Fusion (attention): scores = softmax over the steps of conv . (recurrent Wq); context = sum of the weighted steps.
-        const [conv, recurrent] = inputs as [Output, Output];
+        const [conv, recurrent, tokens] = inputs as [Output, Output, Output | undefined];
         const query = g.out('ExpandDims', [g.out('MatMul', [recurrent, read(layer.queryKernel)]), g.constant('int32', [], [2])]);
-        const scores = g.unary('Softmax', g.out('Squeeze', [g.out('BatchMatMulV2', [conv, query])], { squeeze_dims: { ints: [2] } }));
+        const logits = g.out('Squeeze', [g.out('BatchMatMulV2', [conv, query])], { squeeze_dims: { ints: [2] } });
+        const scores = g.unary('Softmax', layer.mask ? g.add(logits, this.maskLogits(this.kept(tokens!))) : logits);
         const context = g.reduce('Sum', g.mul(conv, g.out('ExpandDims', [scores, g.constant('int32', [], [2])])), [1]);
         return g.out('ConcatV2', [{ list: [context, recurrent] }, g.constant('int32', [], [1])]);
       }
@@ -424,7 +434,7 @@ export class GraphEngine {
         return g.add(g.mul(centered, scale), read(layer.beta));
       }
       case 'selfAttention':
-        return this.selfAttention(layer, x);
+        return this.selfAttention(layer, x, layer.mask ? inputs[1]! : null);
       case 'randomFourier':
         // training/models/svm-rbf.ts: cos(x W + b) * sqrt(2 / D), W and b fixed (not trained).
         return g.mul(g.unary('Cos', bias(g.out('MatMul', [x, read(layer.kernel)]), layer.bias)), g.scalar(Math.sqrt(2 / layer.features)));
@@ -433,6 +443,16 @@ export class GraphEngine {
         return g.add(x, g.constant('float32', [steps, width], positionTable(steps, width)));
       }
     }
+  }
+
+  /** 1 at a token, 0 at padding (id 0): token ids [batch, steps] to float32, as attention.ts `kept`. */
+  private kept(tokens: Output): Output {
+    return this.g.cast(this.g.out('NotEqual', [tokens, this.g.constant(this.options.model.inputDtype, [], [0])]), 'float32');
+  }
+
+  /** (1 - kept) * MASK_LOGIT: what a padding step's logit gets added. */
+  private maskLogits(keep: Output): Output {
+    return this.g.mul(this.g.sub(this.g.scalar(1), keep), this.g.scalar(MASK_LOGIT));
   }
 
   /** The shape of `x`, which must have `rank` dimensions all known but the batch's. */
@@ -455,7 +475,7 @@ export class GraphEngine {
    * MultiHeadSelfAttention as training/models/attention.ts computes it: projections of the flattened
    * steps, heads [batch, heads, steps, size], softmax(q k^T / sqrt(size)) v, heads joined, the output projection.
    */
-  private selfAttention(layer: Extract<LayerSpec, { kind: 'selfAttention' }>, x: Output): Output {
+  private selfAttention(layer: Extract<LayerSpec, { kind: 'selfAttention' }>, x: Output, tokens: Output | null): Output {
     const g = this.g;
     const [, steps, width] = this.knownShape(x, layer.name, 3) as [number, number, number];
     const size = width / layer.heads;
@@ -467,7 +487,9 @@ export class GraphEngine {
     const flat = g.out('Reshape', [x, g.ints([-1, width])]);
     const heads = (i: number) => g.out('Transpose', [g.out('Reshape', [project(flat, i), g.ints([-1, steps, layer.heads, size])]), g.ints([0, 2, 1, 3])]);
     const [q, k, v] = [heads(0), heads(1), heads(2)];
-    const scores = g.div(g.out('BatchMatMulV2', [q, k], { adj_x: { b: false }, adj_y: { b: true } }), g.scalar(Math.sqrt(size)));
+    const logits = g.div(g.out('BatchMatMulV2', [q, k], { adj_x: { b: false }, adj_y: { b: true } }), g.scalar(Math.sqrt(size)));
+    // With a mask: -1e9 added to the logits of padding keys, [batch, 1 (heads), 1 (queries), steps (keys)].
+    const scores = tokens ? g.add(logits, g.out('Reshape', [this.maskLogits(this.kept(tokens)), g.ints([-1, 1, 1, steps])])) : logits;
     const context = g.out('Transpose', [g.out('BatchMatMulV2', [g.unary('Softmax', scores), v]), g.ints([0, 2, 1, 3])]);
     return g.out('Reshape', [project(g.out('Reshape', [context, g.ints([-1, width])]), 3), g.ints([-1, steps, width])]);
   }

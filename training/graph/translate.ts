@@ -4,7 +4,7 @@
 // translated; anything else (several inputs, a layer applied twice, an unknown layer or option) comes
 // back as a reason, and the trial trains on the eager path, which says so. Reads the model, changes nothing.
 import type { LayersModel } from '@tensorflow/tfjs';
-import { FUSION, MULTI_HEAD_SELF_ATTENTION, POSITIONAL_ENCODING } from '../models/attention';
+import { FUSION, MASKED_POOLING, MULTI_HEAD_SELF_ATTENTION, POSITIONAL_ENCODING } from '../models/attention';
 import { RANDOM_FOURIER_FEATURES } from '../models/svm-rbf';
 
 export const ACTIVATIONS = ['linear', 'relu', 'relu6', 'elu', 'selu', 'tanh', 'sigmoid', 'softplus', 'swish', 'gelu', 'mish', 'softmax'] as const;
@@ -37,18 +37,27 @@ export type LayerSpec =
   | { kind: 'bidirectional'; name: string; forward: LstmSpec; backward: LstmSpec }
   /** GlobalMaxPooling1D / GlobalAveragePooling1D: over the steps (axis 1). */
   | { kind: 'globalPool'; name: string; op: 'Max' | 'Mean' }
+  /** training/models/attention.ts MaskedPooling: inputs [x, token ids]; over the non-padding steps only. */
+  | { kind: 'maskedPool'; name: string; op: 'Max' | 'Mean' }
   /** Merge layers: the sum or product of all inputs, in order, or their concatenation along `axis`. */
   | { kind: 'add'; name: string }
   | { kind: 'multiply'; name: string }
   | { kind: 'concatenate'; name: string; axis: number }
   /** cnn-lstm's gated fusion (training/models/attention.ts): g * conv Wc + (1 - g) * recurrent Wr. */
   | { kind: 'gatedFusion'; name: string; convKernel: number; recurrentKernel: number; gateKernel: number; gateBias: number }
-  /** cnn-lstm's attention fusion: the recurrent output attends over the convolution's steps. */
-  | { kind: 'attentionFusion'; name: string; queryKernel: number }
+  /** cnn-lstm's attention fusion: the recurrent output attends over the convolution's steps (mask: a third input, the token ids). */
+  | { kind: 'attentionFusion'; name: string; queryKernel: number; mask: boolean }
   /** LayerNormalization over the last axis. */
   | { kind: 'layerNorm'; name: string; epsilon: number; gamma: number; beta: number }
-  /** training/models/attention.ts MultiHeadSelfAttention: projections [query, key, value, output]. */
-  | { kind: 'selfAttention'; name: string; heads: number; kernels: [number, number, number, number]; biases: [number | null, number | null, number | null, number | null] }
+  /** training/models/attention.ts MultiHeadSelfAttention: projections [query, key, value, output]; mask: a second input, the token ids. */
+  | {
+      kind: 'selfAttention';
+      name: string;
+      heads: number;
+      mask: boolean;
+      kernels: [number, number, number, number];
+      biases: [number | null, number | null, number | null, number | null];
+    }
   /** training/models/svm-rbf.ts RandomFourierFeatures: cos(x kernel + bias) * sqrt(2 / features), fixed weights. */
   | { kind: 'randomFourier'; name: string; features: number; kernel: number; bias: number }
   /** training/models/attention.ts PositionalEncoding: the sinusoidal table added, a constant. */
@@ -182,15 +191,28 @@ function translate(model: LayersModel): GraphModel {
   return { inputShape: input.shape.slice(1).map((d) => d ?? -1), inputDtype: inputDtype(nodes, input.dtype), nodes, weights, penalties };
 }
 
+/** Whether the node's spec masks padding: its last input is then the token ids. */
+function masks(layer: LayerSpec): boolean {
+  return layer.kind === 'maskedPool' || ((layer.kind === 'selfAttention' || layer.kind === 'attentionFusion') && layer.mask);
+}
+
 /**
  * Token ids: tfjs casts the (float32-declared) input of an embedding to int32, and the data are int32
- * already. The input then feeds embeddings only.
+ * already. The input then feeds embeddings and, as their last input (the padding mask), masked
+ * attention and pooling only; a mask reads nothing but those token ids.
  */
 function inputDtype(nodes: GraphNode[], declared: 'float32' | 'int32'): 'float32' | 'int32' {
-  const readers = nodes.filter((n) => n.inputs.includes(-1)).map((n) => n.layer);
-  const embedded = readers.filter((l) => l.kind === 'embedding');
-  if (embedded.length === 0) return declared;
-  if (embedded.length !== readers.length) throw new Unsupported(`an input read by an embedding and by layer ${readers.find((l) => l.kind !== 'embedding')!.name}`);
+  const masked = nodes.filter((n) => masks(n.layer));
+  const strayMask = masked.find((n) => n.inputs.at(-1) !== -1);
+  if (strayMask) throw new Unsupported(`layer ${strayMask.layer.name}: a padding mask from another layer than the model's input`);
+  const readers = nodes.filter((n) => n.inputs.includes(-1));
+  const embedded = readers.filter((n) => n.layer.kind === 'embedding');
+  const other = readers.find((n) => n.layer.kind !== 'embedding' && !(masks(n.layer) && n.inputs.indexOf(-1) === n.inputs.length - 1));
+  if (embedded.length === 0) {
+    if (masked.length > 0) throw new Unsupported(`layer ${masked[0]!.layer.name}: a padding mask from an input no embedding reads`);
+    return declared;
+  }
+  if (other) throw new Unsupported(`an input read by an embedding and by layer ${other.layer.name}`);
   return 'int32';
 }
 
@@ -212,7 +234,9 @@ function layerSpec(layer: Layer, inputs: number, own: (i: number) => number, pen
   const config = layer.getConfig() as Config;
   const name = layer.name;
   const merge = ['Add', 'Multiply', 'Concatenate', FUSION].includes(className);
-  if (merge ? inputs < 2 : inputs !== 1) throw new Unsupported(`layer ${name} (${className}) with ${inputs} inputs`);
+  // Masked layers take the token ids as one more input.
+  const expected = className === MASKED_POOLING || (className === MULTI_HEAD_SELF_ATTENTION && config.maskPadding === true) ? 2 : 1;
+  if (merge ? inputs < 2 : inputs !== expected) throw new Unsupported(`layer ${name} (${className}) with ${inputs} inputs`);
   switch (className) {
     case 'Dense': {
       requireNull(config, name, ['biasRegularizer', 'activityRegularizer', 'kernelConstraint', 'biasConstraint']);
@@ -311,9 +335,10 @@ function layerSpec(layer: Layer, inputs: number, own: (i: number) => number, pen
       return { kind: 'multiply', name };
     case 'Concatenate':
       return { kind: 'concatenate', name, axis: Number(config.axis ?? -1) };
-    case FUSION:
-      if (inputs !== 2) throw new Unsupported(`layer ${name} (${className}) with ${inputs} inputs`);
-      if (config.mode === 'attention') return { kind: 'attentionFusion', name, queryKernel: byName(layer, own, 'query_kernel') };
+    case FUSION: {
+      const mask = config.mode === 'attention' && config.maskPadding === true;
+      if (inputs !== (mask ? 3 : 2)) throw new Unsupported(`layer ${name} (${className}) with ${inputs} inputs`);
+      if (config.mode === 'attention') return { kind: 'attentionFusion', name, queryKernel: byName(layer, own, 'query_kernel'), mask };
       if (config.mode !== 'gated') throw new Unsupported(`layer ${name} (${className}): fusion ${String(config.mode)}`);
       return {
         kind: 'gatedFusion',
@@ -323,6 +348,7 @@ function layerSpec(layer: Layer, inputs: number, own: (i: number) => number, pen
         gateKernel: byName(layer, own, 'gate_kernel'),
         gateBias: byName(layer, own, 'gate_bias'),
       };
+    }
     case 'LayerNormalization': {
       requireNull(config, name, ['betaRegularizer', 'gammaRegularizer']);
       const axis = config.axis;
@@ -336,8 +362,11 @@ function layerSpec(layer: Layer, inputs: number, own: (i: number) => number, pen
       const parts = ['query', 'key', 'value', 'output'];
       const kernels = parts.map((part) => byName(layer, own, `${part}_kernel`)) as [number, number, number, number];
       const biases = parts.map((part) => byName(layer, own, `${part}_bias`, true)) as [number | null, number | null, number | null, number | null];
-      return { kind: 'selfAttention', name, heads: Number(config.heads), kernels, biases };
+      return { kind: 'selfAttention', name, heads: Number(config.heads), mask: config.maskPadding === true, kernels, biases };
     }
+    case MASKED_POOLING:
+      if (config.op !== 'avg' && config.op !== 'max') throw new Unsupported(`layer ${name} (${className}): op ${JSON.stringify(config.op)}`);
+      return { kind: 'maskedPool', name, op: config.op === 'max' ? 'Max' : 'Mean' };
     case POSITIONAL_ENCODING:
       return { kind: 'positionalEncoding', name };
     case RANDOM_FOURIER_FEATURES: {

@@ -10,11 +10,12 @@
 //   gated      both projected to `fusionUnits`, mixed by a learned sigmoid gate per unit:
 //              g * conv + (1 - g) * lstm, with g from both (max-pooled conv features and LSTM output)
 // Options: embeddingSize (64, token sequences only), filters (64), kernelSize (3), convLayers (1), units (64), fusion (concat),
-// fusionUnits (64, gated only), dropout (0, before the classifier).
+// fusionUnits (64, gated only), dropout (0, before the classifier), maskPadding (true: the attention fusion
+// gives padding steps (id 0) of token sequences no weight; false: no mask).
 import type { SymbolicTensor } from '@tensorflow/tfjs';
 import { mixSeed } from '../rng';
 import { attentionLayers, FUSIONS } from './attention';
-import { applied, hyperReader, outputLayer, seededKernels, stepFeatures, stepsInput } from './common';
+import { applied, hyperReader, outputLayer, paddingMask, seededKernels, stepFeatures, stepsInput } from './common';
 import type { ModelFamily } from './types';
 
 function options(hyper: Record<string, unknown>) {
@@ -28,6 +29,7 @@ function options(hyper: Record<string, unknown>) {
     fusion: read.choice('fusion', FUSIONS, 'concat'),
     fusionUnits: read.integer('fusionUnits', 64, { min: 1, max: 65536 }),
     dropout: read.number('dropout', 0, { min: 0, max: 0.9 }),
+    maskPadding: read.boolean('maskPadding', true),
   };
 }
 
@@ -43,6 +45,7 @@ export const cnnLstm: ModelFamily = {
     fusion: `how the branches join: ${FUSIONS.join(', ')} (default concat)`,
     fusionUnits: 'output width of the gated fusion (default 64)',
     dropout: 'dropout before the classifier, 0..0.9 (default 0)',
+    maskPadding: 'token sequences: the attention fusion skips padding (id 0) (default true)',
   },
   validateOptions: options,
   build(tf, input, hyper) {
@@ -63,10 +66,11 @@ export const cnnLstm: ModelFamily = {
     );
     const pooled = () => applied(tf.layers.globalMaxPooling1d(), conv);
     const { Fusion } = attentionLayers(tf);
+    const mask = o.fusion === 'attention' ? paddingMask(sequence, o.maskPadding, tokens) : null;
     let x =
       o.fusion === 'concat'
         ? applied(tf.layers.concatenate(), [pooled(), recurrent])
-        : applied(new Fusion({ mode: o.fusion, units: o.fusionUnits, seed: mixSeed(seed, 5000) }), [o.fusion === 'gated' ? pooled() : conv, recurrent]);
+        : applied(new Fusion({ mode: o.fusion, units: o.fusionUnits, seed: mixSeed(seed, 5000), maskPadding: Boolean(mask) }), [o.fusion === 'gated' ? pooled() : conv, recurrent, ...(mask ? [mask] : [])]);
     if (o.dropout > 0) x = applied(tf.layers.dropout({ rate: o.dropout }), x);
     return tf.model({ inputs: tokens, outputs: applied(outputLayer(tf, sequence, kernel), x) });
   },

@@ -105,6 +105,14 @@ export function tokenEmbedding(tf: Tf, input: SequenceInput, size: number, seed:
   });
 }
 
+/**
+ * The token ids that attention and pooling mask padding (id 0) with: the model's input when it holds
+ * token sequences and the family's `maskPadding` is on; null for time series (floats: nothing is padding).
+ */
+export function paddingMask(input: SequenceInput | SeriesInput, maskPadding: boolean, tokens: SymbolicTensor): SymbolicTensor | null {
+  return input.kind === 'sequence' && maskPadding ? tokens : null;
+}
+
 /** Applies a layer in the functional API (for models whose layers take several inputs or feed several). */
 export function applied(layer: Layer, x: SymbolicTensor | SymbolicTensor[]): SymbolicTensor {
   return layer.apply(x) as SymbolicTensor;

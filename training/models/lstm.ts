@@ -9,13 +9,15 @@
 //   attention (false)       multi-head self-attention over the last layer's outputs at every step, added to
 //                           them and layer-normalized, then averaged over the steps (instead of the last output)
 //   attentionHeads (4)      heads; the LSTM width (units, x2 when bidirectional) must be a multiple
+//   maskPadding (true)      with attention on token sequences: no step attends to padding (id 0) and the
+//                           average skips it (the LSTM itself still reads the padding); false: no mask
 // The vocabulary size and sequence length come from the data set; embeddingSize is unused for time series.
 import type { LayersModel, SymbolicTensor } from '@tensorflow/tfjs';
 import type { Tf } from '../backend';
 import { InvalidConfigurationError } from '../errors';
 import { mixSeed } from '../rng';
-import { attentionLayers } from './attention';
-import { applied, hyperReader, outputLayer, seededKernels, stepFeatures, stepsInput } from './common';
+import { poolSteps, selfAttention } from './attention';
+import { applied, hyperReader, outputLayer, paddingMask, seededKernels, stepFeatures, stepsInput } from './common';
 import type { ModelFamily, SequenceInput, SeriesInput } from './types';
 
 function options(hyper: Record<string, unknown>) {
@@ -29,6 +31,7 @@ function options(hyper: Record<string, unknown>) {
     recurrentDropout: read.number('recurrentDropout', 0, { min: 0, max: 0.9 }),
     attention: read.boolean('attention', false),
     attentionHeads: read.integer('attentionHeads', 4, { min: 1, max: 64 }),
+    maskPadding: read.boolean('maskPadding', true),
   };
 }
 
@@ -63,9 +66,9 @@ function buildAttention(tf: Tf, input: SequenceInput | SeriesInput, o: Options):
   const features = stepFeatures(tf, input, o.embeddingSize, seed);
   let x: SymbolicTensor = features ? applied(features, tokens) : tokens;
   for (let i = 0; i < o.layers; i++) x = applied(lstmLayer(tf, o, i, true, kernel, seed), x);
-  const { MultiHeadSelfAttention } = attentionLayers(tf);
-  const attended = applied(new MultiHeadSelfAttention({ heads: o.attentionHeads, seed: mixSeed(seed, 3000) }), x);
-  x = applied(tf.layers.globalAveragePooling1d(), applied(tf.layers.layerNormalization(), applied(tf.layers.add(), [x, attended])));
+  const mask = paddingMask(input, o.maskPadding, tokens);
+  const attended = selfAttention(tf, x, { heads: o.attentionHeads, seed: mixSeed(seed, 3000), tokens: mask });
+  x = poolSteps(tf, applied(tf.layers.layerNormalization(), applied(tf.layers.add(), [x, attended])), 'avg', mask);
   if (o.dropout > 0) x = applied(tf.layers.dropout({ rate: o.dropout }), x);
   return tf.model({ inputs: tokens, outputs: applied(outputLayer(tf, input, kernel), x) });
 }
@@ -82,6 +85,7 @@ export const lstm: ModelFamily = {
     recurrentDropout: 'dropout on the recurrent state, 0..0.9 (default 0; slow)',
     attention: 'multi-head self-attention over the last LSTM layer\'s outputs, then average pooling (default false)',
     attentionHeads: 'attention heads, dividing the LSTM width (default 4)',
+    maskPadding: 'with attention on token sequences: attention and its average skip padding (id 0) (default true)',
   },
   validateOptions: options,
   build(tf, input, hyper) {

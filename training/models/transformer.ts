@@ -8,10 +8,12 @@
 //   ffUnits (64)         feed-forward hidden width per block
 //   dropout (0)          after attention, after the feed-forward layer and before the classifier
 //   pooling (avg)        avg or max over the steps
+//   maskPadding (true)   token sequences: no query attends to padding (id 0) and pooling skips it;
+//                        false: padding is a token like any other (models built before masking). Series never mask.
 import { InvalidConfigurationError } from '../errors';
 import { mixSeed } from '../rng';
-import { attentionLayers, encoderBlock } from './attention';
-import { applied, hyperReader, outputLayer, seededKernels, stepFeatures, stepsInput } from './common';
+import { attentionLayers, encoderBlock, poolSteps } from './attention';
+import { applied, hyperReader, outputLayer, paddingMask, seededKernels, stepFeatures, stepsInput } from './common';
 import type { ModelFamily } from './types';
 
 const POOLING = ['avg', 'max'] as const;
@@ -29,6 +31,7 @@ function options(hyper: Record<string, unknown>, building = false) {
     ffUnits: read.integer('ffUnits', 64, { min: 1, max: 65536 }),
     dropout: read.number('dropout', 0, { min: 0, max: 0.9 }),
     pooling: read.choice('pooling', POOLING, 'avg'),
+    maskPadding: read.boolean('maskPadding', true),
   };
   if ((building || (read.has('heads') && read.has('embeddingSize'))) && o.embeddingSize % o.heads !== 0) {
     const problem = `must divide embeddingSize ${o.embeddingSize}, got ${o.heads}`;
@@ -47,6 +50,7 @@ export const transformer: ModelFamily = {
     ffUnits: 'feed-forward width in each block (default 64)',
     dropout: 'dropout in the blocks and before the classifier, 0..0.9 (default 0)',
     pooling: `pooling over the steps: ${POOLING.join(', ')} (default avg)`,
+    maskPadding: 'token sequences: attention and pooling skip padding (id 0) (default true)',
   },
   validateOptions: (hyper) => options(hyper),
   build(tf, input, hyper) {
@@ -57,11 +61,12 @@ export const transformer: ModelFamily = {
     const { PositionalEncoding } = attentionLayers(tf);
     const tokens = tf.input({ shape: inputShape });
     const features = stepFeatures(tf, sequence, o.embeddingSize, seed) ?? tf.layers.dense({ units: o.embeddingSize, kernelInitializer: kernel() });
+    const mask = paddingMask(sequence, o.maskPadding, tokens);
     let x = applied(new PositionalEncoding({}), applied(features, tokens));
     for (let block = 0; block < o.blocks; block++) {
-      x = encoderBlock(tf, x, { heads: o.heads, ffUnits: o.ffUnits, dropout: o.dropout, seed: mixSeed(seed, 4000 + block), kernel });
+      x = encoderBlock(tf, x, { heads: o.heads, ffUnits: o.ffUnits, dropout: o.dropout, seed: mixSeed(seed, 4000 + block), kernel, tokens: mask });
     }
-    x = applied(o.pooling === 'avg' ? tf.layers.globalAveragePooling1d() : tf.layers.globalMaxPooling1d(), x);
+    x = poolSteps(tf, x, o.pooling, mask);
     if (o.dropout > 0) x = applied(tf.layers.dropout({ rate: o.dropout }), x);
     return tf.model({ inputs: tokens, outputs: applied(outputLayer(tf, sequence, kernel), x) });
   },
