@@ -66,6 +66,10 @@ export class GraphBuilder {
   reduce(type: 'Sum' | 'Mean' | 'Max', x: Output, axes: number[], keepDims = false): Output {
     return this.out(type, [x, this.ints(axes)], { keep_dims: { b: keepDims } });
   }
+  /** x with a dimension of 1 inserted at `axis`. */
+  expandDims(x: Output, axis: number): Output {
+    return this.out('ExpandDims', [x, this.constant('int32', [], [axis])]);
+  }
   cast(x: Output, to: DType): Output {
     return this.out('Cast', [x], { DstT: { type: to } });
   }

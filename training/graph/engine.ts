@@ -341,8 +341,7 @@ export class GraphEngine {
         return this.perStep(x, (rows) => this.activation(layer.activation, bias(g.out('MatMul', [rows, read(layer.kernel)]), layer.bias)));
       case 'conv2d': {
         // Conv1D as tfjs computes it: a conv2d over [batch, 1, steps, channels] with a [1, k, in, out] kernel.
-        const expand = (t: Output, axis: number) => g.out('ExpandDims', [t, g.constant('int32', [], [axis])]);
-        const conv = g.out('Conv2D', layer.oneD ? [expand(x, 1), expand(read(layer.kernel), 0)] : [x, read(layer.kernel)], {
+        const conv = g.out('Conv2D', layer.oneD ? [g.expandDims(x, 1), g.expandDims(read(layer.kernel), 0)] : [x, read(layer.kernel)], {
           strides: { ints: [1, ...layer.strides, 1] },
           dilations: { ints: [1, ...layer.dilations, 1] },
           padding: { s: layer.padding },
@@ -398,9 +397,8 @@ export class GraphEngine {
         // the maximum with padding pushed down by 1e9, times min(count, 1) so an all-padding row gives 0.
         const keep = this.kept(inputs[1]!);
         const count = g.reduce('Sum', keep, [1], true);
-        const expand = (t: Output) => g.out('ExpandDims', [t, g.constant('int32', [], [2])]);
-        if (layer.op === 'Mean') return g.div(g.reduce('Sum', g.mul(x, expand(keep)), [1]), g.out('Maximum', [count, g.scalar(1)]));
-        return g.mul(g.reduce('Max', g.add(x, expand(this.maskLogits(keep))), [1]), g.out('Minimum', [count, g.scalar(1)]));
+        if (layer.op === 'Mean') return g.div(g.reduce('Sum', g.mul(x, g.expandDims(keep, 2)), [1]), g.out('Maximum', [count, g.scalar(1)]));
+        return g.mul(g.reduce('Max', g.add(x, g.expandDims(this.maskLogits(keep), 2)), [1]), g.out('Minimum', [count, g.scalar(1)]));
       }
       case 'add':
         return inputs.slice(1).reduce((sum, input) => g.add(sum, input), x);
@@ -419,10 +417,10 @@ export class GraphEngine {
       case 'attentionFusion': {
         // Fusion (attention): scores = softmax over the steps of conv . (recurrent Wq); context = sum of the weighted steps.
         const [conv, recurrent, tokens] = inputs as [Output, Output, Output | undefined];
-        const query = g.out('ExpandDims', [g.out('MatMul', [recurrent, read(layer.queryKernel)]), g.constant('int32', [], [2])]);
+        const query = g.expandDims(g.out('MatMul', [recurrent, read(layer.queryKernel)]), 2);
         const logits = g.out('Squeeze', [g.out('BatchMatMulV2', [conv, query])], { squeeze_dims: { ints: [2] } });
         const scores = g.unary('Softmax', layer.mask ? g.add(logits, this.maskLogits(this.kept(tokens!))) : logits);
-        const context = g.reduce('Sum', g.mul(conv, g.out('ExpandDims', [scores, g.constant('int32', [], [2])])), [1]);
+        const context = g.reduce('Sum', g.mul(conv, g.expandDims(scores, 2)), [1]);
         return g.out('ConcatV2', [{ list: [context, recurrent] }, g.constant('int32', [], [1])]);
       }
       case 'layerNorm': {
