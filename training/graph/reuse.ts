@@ -130,7 +130,9 @@ export function takeTraining(trial: string, digest: string | undefined, settings
   const at = kept.findIndex((k) => k.trial === trial);
   if (at < 0) return null;
   const [candidate] = kept.splice(at, 1) as [Kept];
-  const sameGraph = () => engineKey({ ...candidate.options, ...settings }) === engineKey(candidate.options);
+  // The settings are all that can differ: the translated model is the checkpoint's, which the digest fixes.
+  const { optimizer, loss, numClasses } = candidate.options;
+  const sameGraph = () => engineKey(settings) === engineKey({ optimizer, loss, numClasses });
   if (digest !== undefined && candidate.digest === digest && sameGraph()) {
     return { engine: candidate.engine, options: candidate.options, model: candidate.model, optimizer: candidate.optimizer };
   }
