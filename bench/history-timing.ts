@@ -40,6 +40,12 @@ export interface CampaignTiming {
    * with C slots a campaign runs at most C / slotSeconds trials a second.
    */
   slot: { trials: number; steps: Record<string, number>; slotSeconds: number };
+  /**
+   * Continue-as-new, per run but the last: `drain`, from the run's last new trial (its first segment
+   * scheduled) to the run's last event, while running trials finish their segment and park; `gap`, from that
+   * event to the next run's first. No new trial starts in either, so they cost throughput.
+   */
+  handover: { drain: Spread; gap: Spread };
 }
 
 const seconds = (t: HistoryEventLike['eventTime']) => (t ? Number(t.seconds ?? 0) + (t.nanos ?? 0) / 1e9 : NaN);
@@ -82,9 +88,12 @@ export function timeHistories(histories: readonly (readonly HistoryEventLike[])[
   const wftWait: number[] = [];
   const wftRun: number[] = [];
   const all: Activity[] = [];
+  const spans: { first: number; last: number; lastNewTrial: number }[] = [];
   let events = 0;
   for (const history of histories) {
     events += history.length;
+    const span = { first: seconds(history[0]?.eventTime), last: seconds(history.at(-1)?.eventTime), lastNewTrial: NaN };
+    spans.push(span);
     const wftScheduled = new Map<number, number>();
     const wftStarted = new Map<number, number>();
     const acts = new Map<number, Activity>();
@@ -102,6 +111,7 @@ export function timeHistories(histories: readonly (readonly HistoryEventLike[])[
       } else if (e.activityTaskScheduledEventAttributes) {
         const a = e.activityTaskScheduledEventAttributes;
         const act: Activity = { type: a.activityType?.name ?? '?', input: decode(a.input?.payloads), scheduled: t };
+        if (act.type === 'trainSegment' && isNewSearchTrial(act.input)) span.lastNewTrial = t;
         acts.set(eid, act);
         all.push(act);
       } else if (e.activityTaskStartedEventAttributes) {
@@ -129,7 +139,26 @@ export function timeHistories(histories: readonly (readonly HistoryEventLike[])[
       retried: list.filter((a) => (a.attempt ?? 1) > 1).length,
     };
   }
-  return { events, runs: histories.length, workflowTasks: { scheduleToStart: spread(wftWait), run: spread(wftRun) }, activities, slot: slotPath(all) };
+  return { events, runs: histories.length, workflowTasks: { scheduleToStart: spread(wftWait), run: spread(wftRun) }, activities, slot: slotPath(all), handover: handover(spans) };
+}
+
+/** A search trial's first segment: it starts a new trial (a parked trial resumes from a later epoch). */
+function isNewSearchTrial(input: unknown): boolean {
+  const fields = typeof input === 'object' && input !== null ? (input as Record<string, unknown>) : {};
+  return fields.stage === 'search' && fields.fromEpoch === 0;
+}
+
+/** The drain and the gap of each continue-as-new (CampaignTiming.handover), runs in time order. */
+function handover(spans: readonly { first: number; last: number; lastNewTrial: number }[]): CampaignTiming['handover'] {
+  const ordered = [...spans].sort((a, b) => a.first - b.first);
+  const drain: number[] = [];
+  const gap: number[] = [];
+  for (let i = 0; i + 1 < ordered.length; i++) {
+    const run = ordered[i]!;
+    if (Number.isFinite(run.lastNewTrial)) drain.push(run.last - run.lastNewTrial);
+    gap.push(ordered[i + 1]!.first - run.last);
+  }
+  return { drain: spread(drain), gap: spread(gap) };
 }
 
 /** The mean critical path of a search trial's slot (see CampaignTiming.slot). */

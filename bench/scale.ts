@@ -170,6 +170,8 @@ function printRows(rows: ScaleRow[], args: Args): void {
   console.log(`\nTemporal tasks (${timing.runs} runs, ${timing.events} events): waiting for a worker and running, mean (p90) seconds:`);
   const row = (name: string, t: { scheduleToStart: Spread; run: Spread }) => [name, t.scheduleToStart.count, `${t.scheduleToStart.meanSeconds} (${t.scheduleToStart.p90Seconds})`, `${t.run.meanSeconds} (${t.run.p90Seconds})`];
   console.log(table(['task', 'count', 'wait', 'run'], [row('workflow task', timing.workflowTasks), ...Object.entries(timing.activities).map(([k, v]) => row(k, v))]));
+  const { drain, gap } = timing.handover;
+  if (gap.count) console.log(`\nContinue-as-new (${gap.count}): no new trial for ${(drain.totalSeconds + gap.totalSeconds).toFixed(1)} s in all; a run's drain ${drain.meanSeconds} s (p90 ${drain.p90Seconds}), the gap to the next run ${gap.meanSeconds} s (p90 ${gap.p90Seconds})`);
   console.log(`\nCPU (cores busy) by component, ${last.workers ? `${last.workers} workers` : 'zero-cost'}: ${Object.entries(last.cpuCores).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ')}`);
   const setting = args.zeroCost ? `zero-cost, scale.yaml` : `${args.epochs} epochs x ${args.epochSeconds} s, ${args.trials ?? 4} trials per worker, MLflow on ${args.db}`;
   console.log(`\n${setting}; ${machine()}; load average at the end ${machineInfo().loadAverage}`);

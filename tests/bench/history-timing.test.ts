@@ -90,4 +90,25 @@ describe('timeHistories', () => {
     });
     expect(slot.slotSeconds).toBeCloseTo(2.9, 3);
   });
+  it("times each continue-as-new: the run's drain after its last new trial, and the gap to the next run", () => {
+    const segment = (trialNumber: number, fromEpoch: number) => ({ activityType: { name: 'trainSegment' }, input: json({ stage: 'search', trialNumber, fromEpoch }) });
+    const first = history([
+      [0, 'workflowTaskScheduledEventAttributes'],
+      [1, 'activityTaskScheduledEventAttributes', segment(0, 0)],
+      [2, 'activityTaskScheduledEventAttributes', segment(1, 0)],
+      [3, 'activityTaskScheduledEventAttributes', segment(0, 1)],
+      [5, 'workflowTaskCompletedEventAttributes', { scheduledEventId: 1, startedEventId: 1 }],
+    ]);
+    // The next run resumes trial 0 (from epoch 1: not a new trial) and starts trial 2.
+    const second = history([
+      [5.5, 'workflowTaskScheduledEventAttributes'],
+      [6, 'activityTaskScheduledEventAttributes', segment(0, 1)],
+      [7, 'activityTaskScheduledEventAttributes', segment(2, 0)],
+      [10, 'workflowTaskCompletedEventAttributes', { scheduledEventId: 1, startedEventId: 1 }],
+    ]);
+    const { handover } = timeHistories([second, first]); // the order the server lists them in does not matter
+    expect(handover.drain).toMatchObject({ count: 1, meanSeconds: 3 });
+    expect(handover.gap).toMatchObject({ count: 1, meanSeconds: 0.5 });
+    expect(timeHistories([first]).handover.gap.count).toBe(0);
+  });
 });
