@@ -7,7 +7,7 @@ import { createRng } from '../../search/rng';
 import { createGpSampler, selectModelTrials } from '../../search/samplers/gp';
 import { LogExpectedImprovement, logStandardEi, maximizeAcquisition, type SearchDimension } from '../../search/samplers/gp/acquisition';
 import { fitKernelParams, GaussianProcess, matern52, matern52Derivative, negativeLogPosterior, type KernelParams, type TrainingData } from '../../search/samplers/gp/model';
-import { fitYeoJohnson, warpedTargets, yeoJohnson, yeoJohnsonLogLikelihood } from '../../search/samplers/gp/warping';
+import { clipNonFinite, fitYeoJohnson, warpedTargets, yeoJohnson, yeoJohnsonLogLikelihood } from '../../search/samplers/gp/warping';
 import { parseSpace, valueProblem } from '../../search/space';
 import type { SearchSpace } from '../../search/space-types';
 import { createStudy } from '../../search/study';
@@ -206,6 +206,16 @@ describe('output warping', () => {
     expect(yeoJohnson(2, 0)).toBeCloseTo(Math.log(3), 14);
     expect(yeoJohnson(-2, 0)).toBeCloseTo(-(9 - 1) / 2, 14); // power 2 - λ on the negative side
     for (const lambda of [0, 0.3, 1]) for (let x = -5; x < 5; x += 0.5) expect(yeoJohnson(x + 0.5, lambda)).toBeGreaterThan(yeoJohnson(x, lambda));
+  });
+
+  it('clips non-finite losses to the finite range, also for more losses than a call can take arguments', () => {
+    expect(clipNonFinite([2, NaN, -Infinity, 5, Infinity])).toEqual([2, 5, 2, 5, 5]);
+    expect(clipNonFinite([NaN, Infinity])).toEqual([0, 0]);
+    const many = Array.from({ length: 300_000 }, (_, i) => i);
+    many[1] = NaN;
+    const clipped = clipNonFinite(many); // spreading 300,000 values into Math.max overflowed the stack
+    expect(clipped[1]).toBe(299_999);
+    expect(clipped[0]).toBe(0);
   });
 
   it('fits λ = 1 (no warping) to Gaussian data and a log-like λ to a heavy tail of large losses', () => {

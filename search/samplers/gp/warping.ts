@@ -15,6 +15,8 @@
 // before the transform spreads the good values further still: rosenbrock4 better, branin and ackley5
 // worse in the same seeds, so it is not used.)
 
+import { maxOf, minOf } from '../../math/extremes';
+
 /** Values below this spread are treated as constant when standardizing (Optuna's EPS). */
 const STD_FLOOR = 1e-10;
 const GOLDEN = (Math.sqrt(5) - 1) / 2;
@@ -46,8 +48,8 @@ export function standardize(values: ArrayLike<number>): Float64Array {
 /** Losses with NaN made the worst finite loss and ±Infinity clipped to the finite range; all zero when nothing is finite. */
 export function clipNonFinite(losses: readonly number[]): number[] {
   const finite = losses.filter(Number.isFinite);
-  const low = finite.length > 0 ? Math.min(...finite) : 0;
-  const high = finite.length > 0 ? Math.max(...finite) : 0;
+  const low = finite.length > 0 ? minOf(finite) : 0;
+  const high = finite.length > 0 ? maxOf(finite) : 0;
   return losses.map((v) => (Number.isNaN(v) ? high : Math.min(Math.max(v, low), high)));
 }
 
