@@ -54,6 +54,7 @@ describe('continue-as-new', () => {
       const steps = (await metricHistory(mlflow, run.info.run_id, 'val_loss')).map((p) => p.step).sort();
       expect(new Set(steps).size).toBe(steps.length);
       expect(['COMPLETE', 'PRUNED']).toContain(tagsOf(run)['tuneflow.state']);
+      expect(run.info.status).toBe('FINISHED'); // ended by finishRun, across the runs of the chain
     }
     await client.connection.close();
   }, 600_000);
