@@ -28,8 +28,9 @@ export const MULTI_HEAD_SELF_ATTENTION = 'TuneflowMultiHeadSelfAttention';
 export const POSITIONAL_ENCODING = 'TuneflowPositionalEncoding';
 export const FUSION = 'TuneflowFusion';
 export const MASKED_POOLING = 'TuneflowMaskedPooling';
-export const MASKED_POOLS = ['avg', 'max'] as const;
-export type MaskedPool = (typeof MASKED_POOLS)[number];
+/** How steps are pooled: the transformer's `pooling` option and MaskedPooling's `op`. */
+export const STEP_POOLS = ['avg', 'max'] as const;
+export type StepPool = (typeof STEP_POOLS)[number];
 /** Added to a padding key's logit (Keras' MultiHeadAttention uses the same order of magnitude). */
 export const MASK_LOGIT = -1e9;
 export const FUSIONS = ['concat', 'attention', 'gated'] as const;
@@ -51,7 +52,7 @@ interface FusionConfig {
   name?: string;
 }
 interface PoolingConfig {
-  op: MaskedPool;
+  op: StepPool;
   name?: string;
 }
 
@@ -86,8 +87,8 @@ export function attentionLayers(tf: Tf): Layers {
   const glorot = (seed: number, i: number) => tf.initializers.glorotUniform({ seed: mixSeed(seed, i) });
   /** 1 at a token, 0 at padding: token ids [batch, steps] (int32 or float32) to float32 [batch, steps]. */
   const kept = (tokens: Tensor) => tf.cast(tf.notEqual(tokens, tf.scalar(0, tokens.dtype)), 'float32');
-  /** 0 at a token, MASK_LOGIT at padding, to add to logits over the steps. */
-  const maskLogits = (tokens: Tensor) => tf.mul(tf.sub(1, kept(tokens)), MASK_LOGIT);
+  /** 0 at a token, MASK_LOGIT at padding (from `kept`), to add to logits or values over the steps. */
+  const maskLogits = (keep: Tensor) => tf.mul(tf.sub(1, keep), MASK_LOGIT);
 
   class MultiHeadSelfAttention extends tf.layers.Layer {
     static className = MULTI_HEAD_SELF_ATTENTION;
@@ -131,7 +132,7 @@ export function attentionLayers(tf: Tf): Layers {
         const split = (i: number) => tf.transpose(tf.reshape(project(flat, i), [batch, steps, heads, size]), [0, 2, 1, 3]);
         const [q, k, v] = [split(0), split(1), split(2)];
         let logits = tf.div(tf.matMul(q as never, k as never, false, true), Math.sqrt(size)) as Tensor; // [batch, heads, steps (queries), steps (keys)]
-        if (tokens) logits = tf.add(logits, tf.reshape(maskLogits(tokens), [batch, 1, 1, steps]));
+        if (tokens) logits = tf.add(logits, tf.reshape(maskLogits(kept(tokens)), [batch, 1, 1, steps]));
         const weights = tf.softmax(logits);
         const context = tf.reshape(tf.transpose(tf.matMul(weights as never, v as never), [0, 2, 1, 3]), [batch * steps, width]);
         return tf.reshape(project(context, 3), [batch, steps, width]);
@@ -210,7 +211,7 @@ export function attentionLayers(tf: Tf): Layers {
         let logits = tf.squeeze(tf.matMul(conv as never, query as never), [2]) as Tensor; // [batch, steps]
         if (this.settings.maskPadding) {
           if (!tokens) throw new Error(`layer ${this.name}: maskPadding needs the token ids as a third input`);
-          logits = tf.add(logits, maskLogits(tokens));
+          logits = tf.add(logits, maskLogits(kept(tokens)));
         }
         const scores = tf.softmax(logits);
         const context = tf.sum(tf.mul(conv, tf.expandDims(scores, 2)), 1); // [batch, features]
@@ -229,7 +230,7 @@ export function attentionLayers(tf: Tf): Layers {
 
     constructor(config: PoolingConfig) {
       super({ name: config.name });
-      if (!(MASKED_POOLS as readonly string[]).includes(config.op)) throw new Error(`layer ${config.name ?? MASKED_POOLING}: op must be one of ${MASKED_POOLS.join(', ')}, got ${JSON.stringify(config.op)}`);
+      if (!(STEP_POOLS as readonly string[]).includes(config.op)) throw new Error(`layer ${config.name ?? MASKED_POOLING}: op must be one of ${STEP_POOLS.join(', ')}, got ${JSON.stringify(config.op)}`);
       this.settings = { op: config.op };
     }
 
@@ -245,7 +246,7 @@ export function attentionLayers(tf: Tf): Layers {
         const count = tf.sum(keep, 1, true); // [batch, 1]
         if (this.settings.op === 'avg') return tf.div(tf.sum(tf.mul(x, tf.expandDims(keep, 2)), 1), tf.maximum(count, 1));
         // Padding steps pushed far below any value; a row with no token at all pools to 0, not -1e9.
-        const lowered = tf.add(x, tf.expandDims(tf.mul(tf.sub(1, keep), MASK_LOGIT), 2));
+        const lowered = tf.add(x, tf.expandDims(maskLogits(keep), 2));
         return tf.mul(tf.max(lowered, 1), tf.minimum(count, 1));
       });
     }
@@ -269,7 +270,7 @@ export function selfAttention(tf: Tf, x: SymbolicTensor, { heads, seed, tokens }
 }
 
 /** Average or maximum over the steps: over the non-padding ones when `tokens` is given, else tfjs's global pooling. */
-export function poolSteps(tf: Tf, x: SymbolicTensor, op: MaskedPool, tokens?: SymbolicTensor | null): SymbolicTensor {
+export function poolSteps(tf: Tf, x: SymbolicTensor, op: StepPool, tokens?: SymbolicTensor | null): SymbolicTensor {
   if (tokens) return new (attentionLayers(tf).MaskedPooling)({ op }).apply([x, tokens]) as SymbolicTensor;
   return (op === 'avg' ? tf.layers.globalAveragePooling1d() : tf.layers.globalMaxPooling1d()).apply(x) as SymbolicTensor;
 }

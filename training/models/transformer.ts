@@ -12,11 +12,9 @@
 //                        false: padding is a token like any other (models built before masking). Series never mask.
 import { InvalidConfigurationError } from '../errors';
 import { mixSeed } from '../rng';
-import { attentionLayers, encoderBlock, poolSteps } from './attention';
+import { attentionLayers, encoderBlock, poolSteps, STEP_POOLS } from './attention';
 import { applied, hyperReader, outputLayer, paddingMask, seededKernels, stepFeatures, stepsInput } from './common';
 import type { ModelFamily } from './types';
-
-const POOLING = ['avg', 'max'] as const;
 
 /**
  * The options; `heads` must divide `embeddingSize`. Spec loading checks one searched value at a time, so
@@ -30,7 +28,7 @@ function options(hyper: Record<string, unknown>, building = false) {
     blocks: read.integer('blocks', 2, { min: 1, max: 24 }),
     ffUnits: read.integer('ffUnits', 64, { min: 1, max: 65536 }),
     dropout: read.number('dropout', 0, { min: 0, max: 0.9 }),
-    pooling: read.choice('pooling', POOLING, 'avg'),
+    pooling: read.choice('pooling', STEP_POOLS, 'avg'),
     maskPadding: read.boolean('maskPadding', true),
   };
   if ((building || (read.has('heads') && read.has('embeddingSize'))) && o.embeddingSize % o.heads !== 0) {
@@ -49,7 +47,7 @@ export const transformer: ModelFamily = {
     blocks: 'encoder blocks (default 2)',
     ffUnits: 'feed-forward width in each block (default 64)',
     dropout: 'dropout in the blocks and before the classifier, 0..0.9 (default 0)',
-    pooling: `pooling over the steps: ${POOLING.join(', ')} (default avg)`,
+    pooling: `pooling over the steps: ${STEP_POOLS.join(', ')} (default avg)`,
     maskPadding: 'token sequences: attention and pooling skip padding (id 0) (default true)',
   },
   validateOptions: (hyper) => options(hyper),
