@@ -160,8 +160,9 @@ export class CampaignState {
     const { spec } = this.ready();
     const direction = spec.objective[0]!.direction;
     const maxEpochs = spec.training.epochs;
-    const trials = this.trials.map((t) => this.viewOf(t));
-    if (spec.objective.length < 2 || !this.paretoPruning) return { trials, direction, maxEpochs };
+    const several = spec.objective.length > 1 && this.paretoPruning;
+    const trials = this.trials.map((t) => this.viewOf(t, several));
+    if (!several) return { trials, direction, maxEpochs };
     return { trials, direction, directions: spec.objective.map((o) => o.direction), maxEpochs };
   }
 
@@ -172,9 +173,9 @@ export class CampaignState {
    */
   private readonly finishedViews = new WeakMap<TrialRecord, { view: TrialView; state: TrialRecord['state']; values: TrialRecord['values']; epochsDone: number }>();
 
-  private viewOf(t: TrialRecord): TrialView {
+  private viewOf(t: TrialRecord, severalObjectives: boolean): TrialView {
     // With several objectives, `history` (epoch → one value per objective) is what multi-objective pruning reads.
-    const make = () => (this.paretoPruning && this.ready().spec.objective.length > 1 ? { ...toView(t), intermediateValues: t.history } : toView(t));
+    const make = () => (severalObjectives ? { ...toView(t), intermediateValues: t.history } : toView(t));
     if (t.state === 'RUNNING') return make();
     const kept = this.finishedViews.get(t);
     if (kept && kept.state === t.state && kept.values === t.values && kept.epochsDone === t.epochsDone) return kept.view;
