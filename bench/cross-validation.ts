@@ -6,26 +6,23 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExperimentSpec } from '../spec/types';
+import { oneTrialSpec } from './one-trial-spec';
 import { accuracyMargin } from '../search/separation';
 import { trainSegment } from '../training';
 
 const EPOCHS = 3;
 
 function spec(crossValidation?: number): ExperimentSpec {
-  return {
+  return oneTrialSpec({
     name: 'bench-cv',
-    description: '',
     seed: 3,
     dataset: { name: 'synthetic-shapes', options: { trainSize: 1550, testSize: 300, imageSize: 16 } },
     model: { family: 'mlp', options: { units: 32, layers: 1 } },
-    search: { space: {}, sampler: { type: 'random', options: {} }, scheduler: { type: 'none', options: {} }, enqueue: [] },
-    objective: [{ metric: 'val_accuracy', direction: 'maximize' }],
-    budget: { maxTrials: 1, maxConcurrentTrials: 1, maxFailedTrials: 1, maxDurationSeconds: null },
-    training: { epochs: EPOCHS, segmentEpochs: EPOCHS, batchSize: 32, learningRate: 0.003, optimizer: 'adam', validationSplit: 0.1, ...(crossValidation ? { crossValidation } : {}) },
-    retrain: { topK: 1, epochs: EPOCHS, seeds: 1 },
-    resources: { taskQueue: 'bench', fallbackTaskQueue: null, fallbackAfterSeconds: 60 },
-    tracking: { experimentName: 'bench-cv', tags: {}, reportEvery: 0 },
-  };
+    epochs: EPOCHS,
+    training: { batchSize: 32, learningRate: 0.003, validationSplit: 0.1, ...(crossValidation ? { crossValidation } : {}) },
+    taskQueue: 'bench',
+    experimentName: 'bench-cv',
+  });
 }
 
 async function main(): Promise<void> {

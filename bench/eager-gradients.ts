@@ -14,6 +14,7 @@ import { encodeNpy } from '../training/formats/npy';
 import { setNativeGradients } from '../training/native-gradients';
 import { mulberry32 } from '../training/rng';
 import type { ExperimentSpec } from '../spec/types';
+import { oneTrialSpec } from './one-trial-spec';
 import { fmt, machine, median, table } from './table';
 
 const EPOCHS = 3; // the first is a warm-up, not timed
@@ -47,20 +48,8 @@ function writeCase(dir: string, c: Case, n: number): Record<string, unknown> {
 }
 
 function specFor(c: Case, dataset: Record<string, unknown>): ExperimentSpec {
-  return {
-    name: `bench-${c.family}`,
-    description: '',
-    seed: 1,
-    dataset: { name: 'custom', options: dataset },
-    model: { family: c.family, options: c.options },
-    search: { space: {}, sampler: { type: 'random', options: {} }, scheduler: { type: 'none', options: {} }, enqueue: [] },
-    objective: [{ metric: 'val_accuracy', direction: 'maximize' }],
-    budget: { maxTrials: 1, maxConcurrentTrials: 1, maxFailedTrials: 1, maxDurationSeconds: null },
-    training: { epochs: EPOCHS, segmentEpochs: EPOCHS, batchSize: 64, learningRate: 1e-3, optimizer: 'adam', validationSplit: 0.1 },
-    retrain: { topK: 1, epochs: EPOCHS, seeds: 1 },
-    resources: { taskQueue: 'training', fallbackTaskQueue: null, fallbackAfterSeconds: 60 },
-    tracking: { experimentName: 'bench', tags: {}, reportEvery: 0 },
-  };
+  const training = { batchSize: 64, learningRate: 1e-3, validationSplit: 0.1 };
+  return oneTrialSpec({ name: `bench-${c.family}`, dataset: { name: 'custom', options: dataset }, model: { family: c.family, options: c.options }, epochs: EPOCHS, training });
 }
 
 async function samplesPerSecond(spec: ExperimentSpec): Promise<{ rates: number[]; losses: number[] }> {

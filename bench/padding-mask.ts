@@ -14,6 +14,7 @@ import { trainSegment, type SegmentResult } from '../training';
 import { encodeNpy } from '../training/formats/npy';
 import { mulberry32 } from '../training/rng';
 import type { ExperimentSpec } from '../spec/types';
+import { oneTrialSpec } from './one-trial-spec';
 import { fmt, machine, median, table } from './table';
 
 const MAX_LENGTH = 100;
@@ -58,20 +59,8 @@ function dataset(dir: string, trainSize: number): ExperimentSpec['dataset'] {
 }
 
 function spec(data: ExperimentSpec['dataset'], maskPadding: boolean, epochs: number): ExperimentSpec {
-  return {
-    name: 'bench-padding-mask',
-    description: '',
-    seed: 1,
-    dataset: data,
-    model: { family: 'transformer', options: { ...MODEL, maskPadding } },
-    search: { space: {}, sampler: { type: 'random', options: {} }, scheduler: { type: 'none', options: {} }, enqueue: [] },
-    objective: [{ metric: 'val_accuracy', direction: 'maximize' }],
-    budget: { maxTrials: 1, maxConcurrentTrials: 1, maxFailedTrials: 1, maxDurationSeconds: null },
-    training: { epochs, segmentEpochs: epochs, batchSize: 64, learningRate: 3e-3, optimizer: 'adam', validationSplit: 0.2 },
-    retrain: { topK: 1, epochs, seeds: 1 },
-    resources: { taskQueue: 'training', fallbackTaskQueue: null, fallbackAfterSeconds: 60 },
-    tracking: { experimentName: 'bench', tags: {}, reportEvery: 0 },
-  };
+  const model = { family: 'transformer', options: { ...MODEL, maskPadding } };
+  return oneTrialSpec({ name: 'bench-padding-mask', dataset: data, model, epochs, training: { batchSize: 64, learningRate: 3e-3, validationSplit: 0.2 } });
 }
 
 async function train(s: ExperimentSpec, seed: number, epochs: number): Promise<SegmentResult> {

@@ -29,6 +29,7 @@ import { generateShapes, parseSyntheticShapesOptions } from '../training/dataset
 import { mulberry32 } from '../training/rng';
 import type { Params } from '../search/space-types';
 import type { ExperimentSpec } from '../spec/types';
+import { oneTrialSpec } from './one-trial-spec';
 import { ensureVenv, runPython } from './python-env';
 import { rawThroughput } from './training-raw';
 import { fmt, machine, median, table } from './table';
@@ -185,20 +186,8 @@ function specFor(c: Case, dir: string, epochs: number): ExperimentSpec {
 }
 
 function benchSpec(name: string, family: string, options: Record<string, unknown>, dataset: ExperimentSpec['dataset'], epochs: number): ExperimentSpec {
-  return {
-    name: `bench-${name}`,
-    description: '',
-    seed: 1,
-    dataset,
-    model: { family, options },
-    search: { space: {}, sampler: { type: 'random', options: {} }, scheduler: { type: 'none', options: {} }, enqueue: [] },
-    objective: [{ metric: 'val_accuracy', direction: 'maximize' }],
-    budget: { maxTrials: 1, maxConcurrentTrials: 1, maxFailedTrials: 1, maxDurationSeconds: null },
-    training: { epochs, segmentEpochs: epochs, batchSize: BATCH_SIZE, learningRate: LEARNING_RATE, optimizer: 'adam', validationSplit: VALIDATION_SPLIT },
-    retrain: { topK: 1, epochs, seeds: 1 },
-    resources: { taskQueue: 'training', fallbackTaskQueue: null, fallbackAfterSeconds: 60 },
-    tracking: { experimentName: 'bench', tags: {}, reportEvery: 0 },
-  };
+  const training = { batchSize: BATCH_SIZE, learningRate: LEARNING_RATE, validationSplit: VALIDATION_SPLIT };
+  return oneTrialSpec({ name: `bench-${name}`, dataset, model: { family, options }, epochs, training });
 }
 
 /** One trial's segment from scratch in a fresh checkpoint folder, on the given engine (default: graph where it covers the model). */
